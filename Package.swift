@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "TwentyQ",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TwentyQ", targets: ["TwentyQ"]),
+        .executable(name: "twentyq", targets: ["twentyq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // LMDB from the system (Debian: liblmdb-dev). Module map and shim only; no Swift API.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"]), .brew(["lmdb"])]
+        ),
+        // Popcount scan kernels in C, compiled for three CPU levels and chosen at run time,
+        // so a plain `swift build -c release` gets hardware popcount without unsafe flags.
+        .target(name: "CHammingKernels"),
+        // Codes, the naive reference distance, k-NN and radius search over code matrices.
+        .target(name: "BinaryCodes", dependencies: ["CHammingKernels"]),
+        // The LMDB wrapper and TwentyQ's schema on top of it.
+        .target(name: "CodeStore", dependencies: ["CLMDB", "BinaryCodes"]),
+        // The public facade apps import.
+        .target(name: "TwentyQ", dependencies: ["BinaryCodes", "CodeStore"]),
+        // The command-line tool.
+        .executableTarget(
+            name: "twentyq",
+            dependencies: [
+                "TwentyQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["BinaryCodes"], path: "Tests/TestSupport"),
+        .testTarget(name: "BinaryCodesTests", dependencies: ["BinaryCodes", "TestSupport"]),
+        .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
+        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "TestSupport", "twentyq"]),
+    ]
+)

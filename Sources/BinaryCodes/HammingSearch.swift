@@ -1,0 +1,279 @@
+import CHammingKernels
+import Dispatch
+
+/// Exact Hamming search over blocks of contiguous codes (a `CodeMatrix`, or the chunks of a
+/// memory-mapped store).
+///
+/// Every search returns results ascending by (distance, id), identical to `HammingReference`.
+///
+/// How it runs: the kernel for the code width is chosen once per call. Codes are cut into
+/// cache blocks (`SearchOptions.blockBytes`); each block is compared with every query of the
+/// batch before the next one is read. With enough queries the batch is split across threads
+/// by queries (each thread scans all codes for its own queries); with few queries the codes
+/// are split and the per-thread top-k lists merged.
+public enum HammingSearch {
+    /// Largest k served by the running top-k lists; larger k (or k close to the count) uses a
+    /// full distance pass and a counting selection over the small integer distances.
+    public static let maxListK = 256
+
+    /// The `k` nearest codes to each query.
+    /// - Parameters:
+    ///   - queries: query codes, of width `bits`.
+    ///   - blocks: the database, in id order (ids must ascend across and within blocks).
+    ///   - bits: width of the database codes.
+    ///   - k: neighbours per query, >= 1; fewer are returned when the database is smaller.
+    /// - Returns: one list per query, ascending by (distance, id).
+    /// - Throws: `CodeError.invalidK`, `CodeError.widthMismatch`.
+    /// - Complexity: O(queries x codes x words) time; O(queries x k) memory on the list path.
+    public static func nearest(queries: CodeMatrix, blocks: [CodeBlock], bits: Int, k: Int,
+                               options: SearchOptions = SearchOptions()) throws -> [[Neighbor]] {
+        guard k >= 1 else { throw CodeError.invalidK(k) }
+        guard queries.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: queries.bits) }
+        let total = blocks.reduce(0) { $0 + $1.count }
+        let nq = queries.count
+        if nq == 0 { return [] }
+        if total == 0 { return Array(repeating: [], count: nq) }
+        let plan = Plan(bits: bits, blocks: blocks, total: total, options: options)
+        let kept = min(k, total)
+        return queries.storage.withUnsafeBufferPointer { qbuf in
+            if kept > maxListK {
+                return plan.countingNearest(queries: qbuf.baseAddress!, nq: nq, k: kept)
+            }
+            return plan.listNearest(queries: qbuf.baseAddress!, nq: nq, k: kept)
+        }
+    }
+
+    /// The `k` nearest rows of `matrix` (ids are row numbers).
+    public static func nearest(queries: CodeMatrix, in matrix: CodeMatrix, k: Int,
+                               options: SearchOptions = SearchOptions()) throws -> [[Neighbor]] {
+        try matrix.withBlock { block in
+            try nearest(queries: queries, blocks: [block], bits: matrix.bits, k: k, options: options)
+        }
+    }
+
+    /// Every code within Hamming distance `radius` (inclusive) of `query`, ascending by
+    /// (distance, id).
+    /// - Throws: `CodeError.invalidRadius`, `CodeError.widthMismatch`.
+    public static func within(radius: Int, of query: BinaryCode, blocks: [CodeBlock], bits: Int,
+                              options: SearchOptions = SearchOptions()) throws -> [Neighbor] {
+        guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
+        guard radius >= 0 && radius <= bits else { throw CodeError.invalidRadius(radius, bits: bits) }
+        let total = blocks.reduce(0) { $0 + $1.count }
+        if total == 0 { return [] }
+        let plan = Plan(bits: bits, blocks: blocks, total: total, options: options)
+        return query.words.withUnsafeBufferPointer { q in
+            plan.radius(query: q.baseAddress!, radius: radius)
+        }
+    }
+
+    /// Every row of `matrix` within `radius` of `query`.
+    public static func within(radius: Int, of query: BinaryCode, in matrix: CodeMatrix,
+                              options: SearchOptions = SearchOptions()) throws -> [Neighbor] {
+        try matrix.withBlock { block in
+            try within(radius: radius, of: query, blocks: [block], bits: matrix.bits, options: options)
+        }
+    }
+}
+
+/// One search's fixed choices: the kernel, the cache blocks, the thread count.
+struct Plan {
+    let words: Int
+    let bits: Int
+    let level: tq_level_t
+    /// The database cut into cache-sized pieces, in id order.
+    let pieces: [CodeBlock]
+    let total: Int
+    let options: SearchOptions
+
+    init(bits: Int, blocks: [CodeBlock], total: Int, options: SearchOptions) {
+        self.bits = bits
+        self.words = BinaryCode.wordCount(bits: bits)
+        self.level = options.kernel.cLevel
+        self.total = total
+        self.options = options
+        let perPiece = max(1, options.blockBytes / (8 * words))
+        var pieces: [CodeBlock] = []
+        for block in blocks where block.count > 0 {
+            var start = 0
+            while start < block.count {
+                let n = min(perPiece, block.count - start)
+                pieces.append(CodeBlock(words: block.words! + start * words, count: n, firstID: block.firstID + start))
+                start += n
+            }
+        }
+        self.pieces = pieces
+    }
+
+    /// Threads worth waking for `pairs` (query, code) comparisons.
+    func threadCount(pairs: Int, parallelUnits: Int) -> Int {
+        guard pairs >= options.minPairsForThreads else { return 1 }
+        return max(1, min(options.threads, parallelUnits))
+    }
+
+    /// Pieces restricted to the global code range `range` (positions, not ids).
+    func pieces(in range: Range<Int>) -> [CodeBlock] {
+        var out: [CodeBlock] = []
+        var position = 0
+        for piece in pieces {
+            let lo = max(range.lowerBound, position), hi = min(range.upperBound, position + piece.count)
+            if lo < hi {
+                let offset = lo - position
+                out.append(CodeBlock(words: piece.words! + offset * words, count: hi - lo, firstID: piece.firstID + offset))
+            }
+            position += piece.count
+            if position >= range.upperBound { break }
+        }
+        return out
+    }
+
+    // MARK: k-NN with running top-k lists
+
+    func listNearest(queries: UnsafePointer<UInt64>, nq: Int, k: Int) -> [[Neighbor]] {
+        let threads = threadCount(pairs: nq * total, parallelUnits: max(nq / 4, total / 4096))
+        if threads == 1 || nq >= 4 * threads {
+            // Split by queries, in groups of four (the AVX2 kernel's lane count).
+            let groups = (nq + 3) / 4
+            let lists = TopKLists(queries: nq, k: k)
+            parallelFor(iterations: threads) { t in
+                let q0 = min(nq, groups * t / threads * 4), q1 = min(nq, groups * (t + 1) / threads * 4)
+                guard q0 < q1 else { return }
+                for piece in pieces {
+                    tq_knn_scan(level, piece.words, Int64(piece.count), Int64(piece.firstID), Int64(words),
+                                queries + q0 * words, Int64(q1 - q0), lists.lists + q0)
+                }
+            }
+            return (0..<nq).map { lists.neighbors(of: $0) }
+        }
+        // Few queries: split the codes, merge the lists.
+        let perThread = (0..<threads).map { _ in TopKLists(queries: nq, k: k) }
+        parallelFor(iterations: threads) { t in
+            let range = (total * t / threads) ..< (total * (t + 1) / threads)
+            for piece in pieces(in: range) {
+                tq_knn_scan(level, piece.words, Int64(piece.count), Int64(piece.firstID), Int64(words),
+                            queries, Int64(nq), perThread[t].lists)
+            }
+        }
+        return (0..<nq).map { q in
+            Array(perThread.flatMap { $0.neighbors(of: q) }.sorted().prefix(k))
+        }
+    }
+
+    // MARK: k-NN by counting (large k)
+
+    /// Distances of all codes to one query, then a counting selection: a histogram over the
+    /// distances 0...bits gives the cut-off distance, and one pass in id order collects the
+    /// winners already sorted by (distance, id).
+    func countingNearest(queries: UnsafePointer<UInt64>, nq: Int, k: Int) -> [[Neighbor]] {
+        var results = [[Neighbor]](repeating: [], count: nq)
+        let threads = threadCount(pairs: nq * total, parallelUnits: nq)
+        results.withUnsafeMutableBufferPointer { out in
+
+            parallelFor(iterations: threads) { t in
+                let distances = UnsafeMutablePointer<UInt32>.allocate(capacity: total)
+                defer { distances.deallocate() }
+                for q in (nq * t / threads) ..< (nq * (t + 1) / threads) {
+                    fillDistances(query: queries + q * words, into: distances)
+                    out[q] = selectSmallest(distances: distances, k: k)
+                }
+            }
+        }
+        return results
+    }
+
+    /// Writes the distance of every code (in position order) to `query` into `distances`.
+    func fillDistances(query: UnsafePointer<UInt64>, into distances: UnsafeMutablePointer<UInt32>) {
+        var position = 0
+        for piece in pieces {
+            tq_distances(level, piece.words, Int64(piece.count), Int64(words), query, distances + position)
+            position += piece.count
+        }
+    }
+
+    /// The k smallest of `distances` (positions mapped back to ids), ascending by
+    /// (distance, id).
+    func selectSmallest(distances: UnsafeMutablePointer<UInt32>, k: Int) -> [Neighbor] {
+        var histogram = [Int](repeating: 0, count: bits + 1)
+        for i in 0..<total { histogram[Int(distances[i])] += 1 }
+        // Cut-off: the smallest distance c with at least k codes at distance <= c.
+        var below = 0, cutoff = 0
+        while below + histogram[cutoff] < k { below += histogram[cutoff]; cutoff += 1 }
+        let atCutoff = k - below // how many of the codes at exactly `cutoff` to keep (lowest ids)
+        // Start offset of each distance's run in the output.
+        var start = [Int](repeating: 0, count: cutoff + 1)
+        for d in stride(from: 1, through: cutoff, by: 1) { start[d] = start[d - 1] + histogram[d - 1] }
+        var result = [Neighbor](repeating: Neighbor(id: 0, distance: 0), count: k)
+        var takenAtCutoff = 0
+        var position = 0
+        for piece in pieces {
+            for i in 0..<piece.count {
+                let d = Int(distances[position + i])
+                if d < cutoff || (d == cutoff && takenAtCutoff < atCutoff) {
+                    if d == cutoff { takenAtCutoff += 1 }
+                    result[start[d]] = Neighbor(id: piece.firstID + i, distance: d)
+                    start[d] += 1
+                }
+            }
+            position += piece.count
+        }
+        return result
+    }
+
+    // MARK: radius
+
+    func radius(query: UnsafePointer<UInt64>, radius: Int) -> [Neighbor] {
+        let threads = threadCount(pairs: total, parallelUnits: total / 4096)
+        var parts = [[Neighbor]](repeating: [], count: threads)
+        parts.withUnsafeMutableBufferPointer { out in
+
+            parallelFor(iterations: threads) { t in
+                let mine = pieces(in: (total * t / threads) ..< (total * (t + 1) / threads))
+                let longest = mine.map(\.count).max() ?? 0
+                let distances = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, longest))
+                defer { distances.deallocate() }
+                var hits: [Neighbor] = []
+                for piece in mine {
+                    tq_distances(level, piece.words, Int64(piece.count), Int64(words), query, distances)
+                    for i in 0..<piece.count where Int(distances[i]) <= radius {
+                        hits.append(Neighbor(id: piece.firstID + i, distance: Int(distances[i])))
+                    }
+                }
+                out[t] = hits
+            }
+        }
+        // Each part is in id order; a stable sort by distance keeps ids ascending within ties.
+        let merged = parts.flatMap { $0 }
+        var buckets = [[Neighbor]](repeating: [], count: radius + 1)
+        for hit in merged { buckets[hit.distance].append(hit) }
+        return buckets.flatMap { $0 }
+    }
+}
+
+/// Per-query top-k lists for the C kernels: `queries` lists of capacity `k`, in one
+/// allocation each for distances and ids. Owned by this object; freed in deinit.
+final class TopKLists {
+    let lists: UnsafeMutablePointer<tq_topk_t>
+    private let distances: UnsafeMutablePointer<UInt32>
+    private let ids: UnsafeMutablePointer<Int64>
+    private let queries: Int
+
+    init(queries: Int, k: Int) {
+        self.queries = queries
+        lists = .allocate(capacity: max(1, queries))
+        distances = .allocate(capacity: max(1, queries * k))
+        ids = .allocate(capacity: max(1, queries * k))
+        for q in 0..<queries {
+            lists[q] = tq_topk_t(distances: distances + q * k, ids: ids + q * k, k: Int64(k), count: 0)
+        }
+    }
+
+    deinit {
+        lists.deallocate()
+        distances.deallocate()
+        ids.deallocate()
+    }
+
+    func neighbors(of q: Int) -> [Neighbor] {
+        let list = lists[q]
+        return (0..<Int(list.count)).map { Neighbor(id: Int(list.ids[$0]), distance: Int(list.distances[$0])) }
+    }
+}

@@ -1,0 +1,55 @@
+// CHammingKernels: popcount scan kernels for TwentyQ. No stable API of its own: BinaryCodes
+// wraps it. Every kernel exists in three builds (portable C, POPCNT, AVX2) selected at run time
+// with tq_best_level(); each is tested against the naive Swift reference in BinaryCodesTests.
+#ifndef TWENTYQ_CHAMMINGKERNELS_H
+#define TWENTYQ_CHAMMINGKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set level of a kernel build.
+typedef enum {
+    TQ_LEVEL_PORTABLE = 0, ///< plain C; popcount by shifts and masks
+    TQ_LEVEL_POPCNT = 1,   ///< scalar POPCNT instruction
+    TQ_LEVEL_AVX2 = 2,     ///< AVX2 nibble-table popcount, four queries per pass
+} tq_level_t;
+
+/// The fastest level this CPU runs (checked once with __builtin_cpu_supports on x86_64;
+/// TQ_LEVEL_PORTABLE elsewhere).
+tq_level_t tq_best_level(void);
+
+/// Whether this CPU can run kernels of `level`.
+int tq_level_supported(tq_level_t level);
+
+/// A running top-k list of one query: `count` entries of `distances`/`ids`, sorted by
+/// (distance, id) ascending. Capacity `k` >= 1. Entries are inserted only when strictly
+/// better than the worst kept one, so scanning ids in ascending order keeps ties by lowest id.
+typedef struct {
+    uint32_t *distances;
+    int64_t *ids;
+    int64_t k;
+    int64_t count;
+} tq_topk_t;
+
+/// Scans `n` codes of `words` 64-bit words each (row-major, contiguous; the code of row i has
+/// id `first_id + i`) against `nq` queries (row-major, same width) and merges the results
+/// into `lists[0..nq)`. Ids must grow across successive calls for the tie order to hold.
+/// Widths of 1, 2, 3, 4, 6, 8, 12 and 16 words have dedicated kernels; others use a generic
+/// loop. `words` must be between 1 and 64. Thread safety: distinct `lists` per thread.
+void tq_knn_scan(tq_level_t level,
+                 const uint64_t *codes, int64_t n, int64_t first_id, int64_t words,
+                 const uint64_t *queries, int64_t nq,
+                 tq_topk_t *lists);
+
+/// Writes the Hamming distance between `query` and each of `n` codes into `out[0..n)`.
+void tq_distances(tq_level_t level,
+                  const uint64_t *codes, int64_t n, int64_t words,
+                  const uint64_t *query, uint32_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,276 @@
+// Hamming-distance scan kernels: k-NN with a running top-k, and plain distance lists.
+//
+// Three builds of every kernel, chosen at run time (so a plain `swift build -c release`,
+// which targets baseline x86-64, still gets hardware popcount):
+//   portable  plain C; __builtin_popcountll becomes shifts and masks
+//   popcnt    __attribute__((target("popcnt"))): one POPCNT per word
+//   avx2      __attribute__((target("avx2,popcnt"))): four queries per pass, the queries held
+//             transposed in registers (lane j = word w of query j); each code word is
+//             broadcast, XORed against the four queries, counted with a nibble lookup table
+//             (vpshufb), summed per byte and reduced with vpsadbw to four 64-bit distances.
+// Widths (in 64-bit words) 1, 2, 3, 4, 6, 8, 12 and 16 get their own copy with the word count a
+// compile-time constant, so the loops unroll and the query words stay in registers; any other
+// width up to 64 words (4096 bits) runs the generic copy. Tools/check-asm.sh shows which
+// instructions each copy compiles to.
+
+#include "CHammingKernels.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TQ_X86 1
+#else
+#define TQ_X86 0
+#endif
+
+#define TQ_MAX_WORDS 64
+#define TQ_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+// MARK: - CPU levels
+
+int tq_level_supported(tq_level_t level) {
+    switch (level) {
+    case TQ_LEVEL_PORTABLE:
+        return 1;
+#if TQ_X86
+    case TQ_LEVEL_POPCNT:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("popcnt");
+    case TQ_LEVEL_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#endif
+    default:
+        return 0;
+    }
+}
+
+tq_level_t tq_best_level(void) {
+    if (tq_level_supported(TQ_LEVEL_AVX2)) return TQ_LEVEL_AVX2;
+    if (tq_level_supported(TQ_LEVEL_POPCNT)) return TQ_LEVEL_POPCNT;
+    return TQ_LEVEL_PORTABLE;
+}
+
+// MARK: - Top-k
+
+static inline uint32_t topk_threshold(const tq_topk_t *t) {
+    return t->count < t->k ? UINT32_MAX : t->distances[t->k - 1];
+}
+
+// Rare path (a code beat the k-th best): kept out of line so the scan loops stay small.
+__attribute__((noinline)) static void topk_insert(tq_topk_t *t, uint32_t d, int64_t id) {
+    int64_t pos = t->count < t->k ? t->count : t->k - 1; // when full, the worst entry goes
+    while (pos > 0 && (t->distances[pos - 1] > d ||
+                       (t->distances[pos - 1] == d && t->ids[pos - 1] > id))) {
+        t->distances[pos] = t->distances[pos - 1];
+        t->ids[pos] = t->ids[pos - 1];
+        pos--;
+    }
+    t->distances[pos] = d;
+    t->ids[pos] = id;
+    if (t->count < t->k) t->count++;
+}
+
+// MARK: - Scalar kernels (portable and POPCNT builds share this source)
+
+// One body, instantiated per (level attribute, word count). W == 0 means "generic".
+// Two queries per pass over the codes: every code word is loaded once for both.
+#define TQ_SCALAR_KNN(NAME, ATTR, W)                                                          \
+    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t first_id, int64_t words_rt,   \
+                          const uint64_t *queries, int64_t nq, tq_topk_t *lists) {             \
+        const int64_t words = (W) ? (W) : words_rt;                                            \
+        int64_t q = 0;                                                                         \
+        for (; q + 2 <= nq; q += 2) {                                                          \
+            const uint64_t *qa = queries + q * words, *qb = qa + words;                        \
+            tq_topk_t *la = &lists[q], *lb = &lists[q + 1];                                    \
+            uint32_t ta = topk_threshold(la), tb = topk_threshold(lb);                         \
+            for (int64_t i = 0; i < n; i++) {                                                  \
+                const uint64_t *c = codes + i * words;                                         \
+                uint32_t da = 0, db = 0;                                                       \
+                for (int64_t w = 0; w < words; w++) {                                          \
+                    da += (uint32_t)__builtin_popcountll(c[w] ^ qa[w]);                        \
+                    db += (uint32_t)__builtin_popcountll(c[w] ^ qb[w]);                        \
+                }                                                                              \
+                if (TQ_UNLIKELY(da < ta)) { topk_insert(la, da, first_id + i); ta = topk_threshold(la); } \
+                if (TQ_UNLIKELY(db < tb)) { topk_insert(lb, db, first_id + i); tb = topk_threshold(lb); } \
+            }                                                                                  \
+        }                                                                                      \
+        for (; q < nq; q++) {                                                                  \
+            const uint64_t *qa = queries + q * words;                                          \
+            tq_topk_t *la = &lists[q];                                                         \
+            uint32_t ta = topk_threshold(la);                                                  \
+            for (int64_t i = 0; i < n; i++) {                                                  \
+                const uint64_t *c = codes + i * words;                                         \
+                uint32_t da = 0;                                                               \
+                for (int64_t w = 0; w < words; w++)                                            \
+                    da += (uint32_t)__builtin_popcountll(c[w] ^ qa[w]);                        \
+                if (TQ_UNLIKELY(da < ta)) { topk_insert(la, da, first_id + i); ta = topk_threshold(la); } \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+#define TQ_SCALAR_DIST(NAME, ATTR, W)                                                         \
+    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t words_rt,                 \
+                          const uint64_t *query, uint32_t *out) {                              \
+        const int64_t words = (W) ? (W) : words_rt;                                            \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            const uint64_t *c = codes + i * words;                                             \
+            uint32_t d = 0;                                                                    \
+            for (int64_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]); \
+            out[i] = d;                                                                        \
+        }                                                                                      \
+    }
+
+#define TQ_ATTR_PORTABLE
+#if TQ_X86
+#define TQ_ATTR_POPCNT __attribute__((target("popcnt")))
+#else
+#define TQ_ATTR_POPCNT
+#endif
+
+#define TQ_FOR_EACH_WIDTH(X, LEVEL, ATTR) \
+    X(knn_##LEVEL##_w1, ATTR, 1) X(knn_##LEVEL##_w2, ATTR, 2) X(knn_##LEVEL##_w3, ATTR, 3) \
+    X(knn_##LEVEL##_w4, ATTR, 4) X(knn_##LEVEL##_w6, ATTR, 6) X(knn_##LEVEL##_w8, ATTR, 8) \
+    X(knn_##LEVEL##_w12, ATTR, 12) X(knn_##LEVEL##_w16, ATTR, 16) X(knn_##LEVEL##_wn, ATTR, 0)
+
+#define TQ_FOR_EACH_WIDTH_DIST(X, LEVEL, ATTR) \
+    X(dist_##LEVEL##_w1, ATTR, 1) X(dist_##LEVEL##_w2, ATTR, 2) X(dist_##LEVEL##_w4, ATTR, 4) \
+    X(dist_##LEVEL##_w8, ATTR, 8) X(dist_##LEVEL##_w16, ATTR, 16) X(dist_##LEVEL##_wn, ATTR, 0)
+
+TQ_FOR_EACH_WIDTH(TQ_SCALAR_KNN, portable, TQ_ATTR_PORTABLE)
+TQ_FOR_EACH_WIDTH(TQ_SCALAR_KNN, popcnt, TQ_ATTR_POPCNT)
+TQ_FOR_EACH_WIDTH_DIST(TQ_SCALAR_DIST, portable, TQ_ATTR_PORTABLE)
+TQ_FOR_EACH_WIDTH_DIST(TQ_SCALAR_DIST, popcnt, TQ_ATTR_POPCNT)
+
+// MARK: - AVX2 kernel
+
+#if TQ_X86
+#define TQ_ATTR_AVX2 __attribute__((target("avx2,popcnt")))
+
+TQ_ATTR_AVX2 static inline __attribute__((always_inline)) __m256i
+tq_popcount_bytes(__m256i x, __m256i table, __m256i low_nibbles) {
+    __m256i lo = _mm256_and_si256(x, low_nibbles);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low_nibbles);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(table, lo), _mm256_shuffle_epi8(table, hi));
+}
+
+// Four queries per pass. Lanes past the last query hold a zero query and a threshold of 0,
+// so they never insert. Per-byte counts are at most 8 per word, so up to 31 words are summed
+// as bytes before one vpsadbw; wider codes flush every 16 words.
+#define TQ_AVX2_KNN(NAME, ATTR, W)                                                            \
+    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t first_id, int64_t words_rt,   \
+                          const uint64_t *queries, int64_t nq, tq_topk_t *lists) {             \
+        const int64_t words = (W) ? (W) : words_rt;                                            \
+        const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  \
+                                               0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4); \
+        const __m256i low_nibbles = _mm256_set1_epi8(0x0f);                                    \
+        const __m256i zero = _mm256_setzero_si256();                                           \
+        __m256i qt[(W) ? (W) : TQ_MAX_WORDS];                                                  \
+        for (int64_t q = 0; q < nq; q += 4) {                                                  \
+            const int64_t lanes = nq - q < 4 ? nq - q : 4;                                     \
+            int64_t thr[4] = {0, 0, 0, 0};                                                     \
+            for (int64_t w = 0; w < words; w++) {                                              \
+                uint64_t lane[4] = {0, 0, 0, 0};                                               \
+                for (int64_t l = 0; l < lanes; l++) lane[l] = queries[(q + l) * words + w];    \
+                qt[w] = _mm256_loadu_si256((const __m256i *)lane);                              \
+            }                                                                                  \
+            for (int64_t l = 0; l < lanes; l++) thr[l] = topk_threshold(&lists[q + l]);        \
+            __m256i vthr = _mm256_loadu_si256((const __m256i *)thr);                            \
+            for (int64_t i = 0; i < n; i++) {                                                  \
+                const uint64_t *c = codes + i * words;                                         \
+                __m256i d;                                                                     \
+                if ((W) != 0 && (W) <= 31) {                                                   \
+                    __m256i acc = tq_popcount_bytes(                                           \
+                        _mm256_xor_si256(qt[0], _mm256_set1_epi64x((long long)c[0])), table, low_nibbles); \
+                    for (int64_t w = 1; w < words; w++)                                        \
+                        acc = _mm256_add_epi8(acc, tq_popcount_bytes(                          \
+                            _mm256_xor_si256(qt[w], _mm256_set1_epi64x((long long)c[w])), table, low_nibbles)); \
+                    d = _mm256_sad_epu8(acc, zero);                                            \
+                } else {                                                                       \
+                    d = zero;                                                                  \
+                    for (int64_t w0 = 0; w0 < words; w0 += 16) {                               \
+                        const int64_t w1 = w0 + 16 < words ? w0 + 16 : words;                  \
+                        __m256i acc = zero;                                                    \
+                        for (int64_t w = w0; w < w1; w++)                                      \
+                            acc = _mm256_add_epi8(acc, tq_popcount_bytes(                      \
+                                _mm256_xor_si256(qt[w], _mm256_set1_epi64x((long long)c[w])), table, low_nibbles)); \
+                        d = _mm256_add_epi64(d, _mm256_sad_epu8(acc, zero));                   \
+                    }                                                                          \
+                }                                                                              \
+                const int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(vthr, d))); \
+                if (TQ_UNLIKELY(mask != 0)) {                                                  \
+                    int64_t dl[4];                                                             \
+                    _mm256_storeu_si256((__m256i *)dl, d);                                     \
+                    for (int l = 0; l < 4; l++) {                                              \
+                        if (mask & (1 << l)) {                                                 \
+                            topk_insert(&lists[q + l], (uint32_t)dl[l], first_id + i);         \
+                            thr[l] = topk_threshold(&lists[q + l]);                            \
+                        }                                                                      \
+                    }                                                                          \
+                    vthr = _mm256_loadu_si256((const __m256i *)thr);                            \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+TQ_FOR_EACH_WIDTH(TQ_AVX2_KNN, avx2, TQ_ATTR_AVX2)
+#endif
+
+// MARK: - Dispatch (once per call, never per code)
+
+typedef void (*tq_knn_fn)(const uint64_t *, int64_t, int64_t, int64_t, const uint64_t *, int64_t,
+                          tq_topk_t *);
+typedef void (*tq_dist_fn)(const uint64_t *, int64_t, int64_t, const uint64_t *, uint32_t *);
+
+#define TQ_PICK_KNN(LEVEL, words)                                                             \
+    switch (words) {                                                                          \
+    case 1: return knn_##LEVEL##_w1;                                                          \
+    case 2: return knn_##LEVEL##_w2;                                                          \
+    case 3: return knn_##LEVEL##_w3;                                                          \
+    case 4: return knn_##LEVEL##_w4;                                                          \
+    case 6: return knn_##LEVEL##_w6;                                                          \
+    case 8: return knn_##LEVEL##_w8;                                                          \
+    case 12: return knn_##LEVEL##_w12;                                                        \
+    case 16: return knn_##LEVEL##_w16;                                                        \
+    default: return knn_##LEVEL##_wn;                                                         \
+    }
+
+#define TQ_PICK_DIST(LEVEL, words)                                                            \
+    switch (words) {                                                                          \
+    case 1: return dist_##LEVEL##_w1;                                                         \
+    case 2: return dist_##LEVEL##_w2;                                                         \
+    case 4: return dist_##LEVEL##_w4;                                                         \
+    case 8: return dist_##LEVEL##_w8;                                                         \
+    case 16: return dist_##LEVEL##_w16;                                                       \
+    default: return dist_##LEVEL##_wn;                                                        \
+    }
+
+static tq_knn_fn pick_knn(tq_level_t level, int64_t words) {
+#if TQ_X86
+    if (level == TQ_LEVEL_AVX2 && tq_level_supported(TQ_LEVEL_AVX2)) { TQ_PICK_KNN(avx2, words) }
+    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_KNN(popcnt, words) }
+#endif
+    TQ_PICK_KNN(portable, words)
+}
+
+static tq_dist_fn pick_dist(tq_level_t level, int64_t words) {
+#if TQ_X86
+    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_DIST(popcnt, words) }
+#endif
+    TQ_PICK_DIST(portable, words)
+}
+
+void tq_knn_scan(tq_level_t level, const uint64_t *codes, int64_t n, int64_t first_id,
+                 int64_t words, const uint64_t *queries, int64_t nq, tq_topk_t *lists) {
+    if (n <= 0 || nq <= 0 || words <= 0 || words > TQ_MAX_WORDS) return;
+    pick_knn(level, words)(codes, n, first_id, words, queries, nq, lists);
+}
+
+void tq_distances(tq_level_t level, const uint64_t *codes, int64_t n, int64_t words,
+                  const uint64_t *query, uint32_t *out) {
+    if (n <= 0 || words <= 0 || words > TQ_MAX_WORDS) return;
+    pick_dist(level, words)(codes, n, words, query, out);
+}
