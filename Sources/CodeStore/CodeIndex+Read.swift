@@ -1,0 +1,173 @@
+import BinaryCodes
+import Foundation
+
+/// One search hit: the document's external id, its slot and its Hamming distance.
+public struct IndexHit: Hashable, Sendable {
+    public var id: String
+    public var slot: Int
+    public var distance: Int
+
+    public init(id: String, slot: Int, distance: Int) {
+        self.id = id
+        self.slot = slot
+        self.distance = distance
+    }
+}
+
+/// Sizes and settings of an index, for `twentyq info`.
+public struct IndexInfo: Codable, Equatable, Sendable {
+    public var path: String
+    public var formatVersion: UInt32
+    public var bits: Int
+    public var count: Int
+    public var codesPerChunk: Int
+    public var chunks: Int
+    public var modelFingerprint: String
+    /// Bytes of codes (count x bytes per code).
+    public var codeBytes: Int
+    /// Size of data.mdb on disk.
+    public var fileBytes: Int
+    /// Current map size.
+    public var mapBytes: Int
+}
+
+extension CodeIndex {
+    func storedCount(_ txn: LMDBTransaction) throws -> Int {
+        guard let raw = try txn.get(meta, key: Array("count".utf8)), let n = loadLE(raw, as: UInt64.self) else {
+            throw IndexError.corrupt(path: path, detail: "metadata 'count' is missing or malformed")
+        }
+        return Int(n)
+    }
+
+    /// Number of codes (committed state).
+    public var count: Int {
+        get throws { try guarded("read the index") { try env.read { try storedCount($0) } } }
+    }
+
+    /// The code stored for `id`, or nil.
+    public func code(for id: String) throws -> BinaryCode? {
+        try guarded("read the index") {
+            try env.read { txn -> BinaryCode? in
+                guard let raw = try txn.get(ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self) else {
+                    return nil
+                }
+                return try readCode(txn, slot: Int(slot))
+            }
+        }
+    }
+
+    /// The metadata stored for `id`, or nil when the id is unknown.
+    public func metadata(for id: String) throws -> [UInt8]? {
+        try guarded("read the index") {
+            try env.read { txn -> [UInt8]? in
+                guard let raw = try txn.get(ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self),
+                      let record = try txn.get(records, key: be(slot)) else { return nil }
+                let idLength = Self.decodeRecordID(record).count
+                return Array(record[(4 + idLength)...])
+            }
+        }
+    }
+
+    /// The external id at `slot`.
+    public func id(atSlot slot: Int) throws -> String? {
+        try guarded("read the index") { try env.read { try readID(txn: $0, slot: slot) } }
+    }
+
+    func readID(txn: LMDBTransaction, slot: Int) throws -> String? {
+        guard let record = try txn.get(records, key: be(UInt64(slot))) else { return nil }
+        return String(decoding: Self.decodeRecordID(record), as: UTF8.self)
+    }
+
+    func readCode(_ txn: LMDBTransaction, slot: Int) throws -> BinaryCode {
+        let c = slot / codesPerChunk, offset = (slot % codesPerChunk) * wordsPerCode * 8
+        guard let raw = try txn.get(codes, key: be(UInt32(c))), raw.count >= offset + wordsPerCode * 8 else {
+            throw IndexError.corrupt(path: path, detail: "slot \(slot) is missing from chunk \(c)")
+        }
+        let words = (0..<wordsPerCode).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8 * $0, as: UInt64.self)) }
+        return try BinaryCode(bits: bits, words: words)
+    }
+
+    /// Calls `body` with the index's codes as blocks in slot order (slot = id), straight from
+    /// the memory map, inside one read transaction.
+    /// - Lifetime: the blocks are valid only during the execution of the closure.
+    /// - Note: chunk values too small for LMDB's overflow pages may sit unaligned in a leaf
+    ///   page; those few are copied to aligned memory for the kernels.
+    public func withCodeBlocks<R>(_ body: ([CodeBlock], LMDBTransaction) throws -> R) throws -> R {
+        try guarded("read the index") {
+            try env.read { txn in
+                let total = try storedCount(txn)
+                var blocks: [CodeBlock] = []
+                var copies: [UnsafeMutableRawPointer] = []
+                defer { copies.forEach { $0.deallocate() } }
+                var seen = 0
+                var failure: Error?
+                try txn.forEach(codes) { key, value in
+                    guard key.count == 4 else { failure = IndexError.corrupt(path: path, detail: "bad chunk key"); return false }
+                    let c = Int(UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)))
+                    let n = value.count / (8 * wordsPerCode)
+                    guard c * codesPerChunk == seen, value.count % (8 * wordsPerCode) == 0, n > 0 else {
+                        failure = IndexError.corrupt(path: path, detail: "chunk \(c) does not follow slot \(seen)")
+                        return false
+                    }
+                    var base = value.baseAddress!
+                    if Int(bitPattern: base) % 8 != 0 {
+                        let copy = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 8)
+                        copy.copyMemory(from: base, byteCount: value.count)
+                        copies.append(copy)
+                        base = UnsafeRawPointer(copy)
+                    }
+                    blocks.append(CodeBlock(words: base.assumingMemoryBound(to: UInt64.self), count: n, firstID: seen))
+                    seen += n
+                    return true
+                }
+                if let failure { throw failure }
+                guard seen == total else {
+                    throw IndexError.corrupt(path: path, detail: "codes table holds \(seen) codes, metadata says \(total)")
+                }
+                return try body(blocks, txn)
+            }
+        }
+    }
+
+    /// The `k` nearest documents to each query, ascending by (distance, slot).
+    /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`.
+    public func nearest(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions()) throws -> [[IndexHit]] {
+        guard k >= 1 else { throw CodeError.invalidK(k) }
+        guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
+        return try withCodeBlocks { blocks, txn in
+            let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
+            return try results.map { try hits($0, txn) }
+        }
+    }
+
+    /// Every document within Hamming distance `radius` of `query`, ascending by (distance, slot).
+    public func within(radius: Int, of query: BinaryCode, options: SearchOptions = SearchOptions()) throws -> [IndexHit] {
+        guard query.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.bits) }
+        return try withCodeBlocks { blocks, txn in
+            try hits(try HammingSearch.within(radius: radius, of: query, blocks: blocks, bits: bits, options: options), txn)
+        }
+    }
+
+    private func hits(_ neighbors: [Neighbor], _ txn: LMDBTransaction) throws -> [IndexHit] {
+        try neighbors.map { n in
+            guard let id = try readID(txn: txn, slot: n.id) else {
+                throw IndexError.corrupt(path: path, detail: "slot \(n.id) has no record")
+            }
+            return IndexHit(id: id, slot: n.id, distance: n.distance)
+        }
+    }
+
+    /// Counts, sizes and settings.
+    public func info() throws -> IndexInfo {
+        let fileBytes = Self.dataFileSize(path)
+        return try guarded("read the index") {
+            try env.read { txn in
+                let n = try storedCount(txn)
+                return IndexInfo(path: path, formatVersion: Self.formatVersion, bits: bits, count: n,
+                                 codesPerChunk: codesPerChunk, chunks: try txn.entryCount(codes),
+                                 modelFingerprint: modelFingerprint, codeBytes: n * wordsPerCode * 8,
+                                 fileBytes: fileBytes, mapBytes: env.currentMapSize)
+            }
+        }
+    }
+}

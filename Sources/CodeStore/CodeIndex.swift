@@ -1,0 +1,233 @@
+import BinaryCodes
+import CLMDB
+import Foundation
+
+/// A TwentyQ index: binary codes with external ids and metadata, in one LMDB environment.
+///
+/// ## Schema (format version 1)
+/// Named databases in the environment at `path` (`data.mdb`, `lock.mdb`):
+/// - `meta`: `magic` = "twentyq-index", `format` (UInt32 LE), `bits` (UInt32 LE),
+///   `chunk` (codes per chunk, UInt32 LE), `count` (UInt64 LE), `model` (UTF-8 fingerprint of
+///   the model that made the codes, empty for none).
+/// - `codes`: chunk number (UInt32 big-endian, so key order = chunk order) -> the codes of
+///   slots `chunk * C ..< min((chunk + 1) * C, count)`, contiguous little-endian words. Chunks
+///   hold about 128 KiB, so each is one contiguous run of overflow pages in the map and a
+///   search scans it in place: nothing is copied into the heap at open.
+/// - `ids`: external id (UTF-8, 1...511 bytes) -> slot (UInt64 LE).
+/// - `records`: slot (UInt64 big-endian) -> UInt32 LE id length, id bytes, metadata bytes.
+///
+/// Slots are dense (`0 ..< count`): removing a code moves the last code into its slot, so a
+/// scan never meets holes. Search results order ties by slot, which is insertion order until
+/// removals move codes.
+///
+/// ## Concurrency
+/// Any number of readers (threads or processes) run beside one writer; readers see the last
+/// committed state and never block the writer. Each add or remove is one transaction: after a
+/// crash the index holds every committed batch and nothing of an uncommitted one.
+public final class CodeIndex: @unchecked Sendable {
+    /// Format version this build writes and the newest it reads.
+    public static let formatVersion: UInt32 = 1
+    static let magic = Array("twentyq-index".utf8)
+    /// Target bytes of codes per chunk.
+    static let chunkBytes = 128 * 1024
+
+    /// Directory of the index.
+    public let path: String
+    /// Code width.
+    public let bits: Int
+    /// 64-bit words per code.
+    public let wordsPerCode: Int
+    /// Codes per chunk value.
+    public let codesPerChunk: Int
+    /// Fingerprint of the model whose codes the index holds ("" for none).
+    public let modelFingerprint: String
+    /// Opened read-only.
+    public var isReadOnly: Bool { env.isReadOnly }
+
+    let env: LMDBEnvironment
+    let meta: LMDBDatabase
+    let codes: LMDBDatabase
+    let ids: LMDBDatabase
+    let records: LMDBDatabase
+
+    private init(path: String, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
+                 ids: LMDBDatabase, records: LMDBDatabase, bits: Int, codesPerChunk: Int, model: String) {
+        self.path = path
+        self.env = env
+        self.meta = meta
+        self.codes = codes
+        self.ids = ids
+        self.records = records
+        self.bits = bits
+        self.wordsPerCode = BinaryCode.wordCount(bits: bits)
+        self.codesPerChunk = codesPerChunk
+        self.modelFingerprint = model
+    }
+
+    // MARK: Opening
+
+    /// Creates a new, empty index in `path` (created if missing; must be empty if present).
+    /// - Throws: `IndexError.alreadyExists`, `.notAnIndex` (a non-empty directory),
+    ///   `.permissionDenied`, `CodeError.unsupportedWidth`.
+    public static func create(at path: String, bits: Int, modelFingerprint: String = "") throws -> CodeIndex {
+        guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw IndexError.notADirectory(path: path) }
+            if fm.fileExists(atPath: path + "/data.mdb") { throw IndexError.alreadyExists(path: path) }
+            let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
+            guard entries.isEmpty else {
+                throw IndexError.notAnIndex(path: path, reason: "the directory is not empty and has no data.mdb; choose an empty or new directory")
+            }
+        } else {
+            do {
+                try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw IndexError.permissionDenied(path: path, operation: "create the index directory")
+            }
+        }
+        let env = try openEnvironment(path: path, readOnly: false)
+        let chunk = max(1, chunkBytes / (8 * BinaryCode.wordCount(bits: bits)))
+        do {
+            let handles = try env.write { txn -> [LMDBDatabase] in
+                let dbs = try ["meta", "codes", "ids", "records"].map { name -> LMDBDatabase in
+                    var dbi = MDB_dbi()
+                    try check(mdb_dbi_open(txn.handle, name, UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(\(name))")
+                    return LMDBDatabase(dbi: dbi, name: name)
+                }
+                let meta = dbs[0]
+                try txn.put(meta, key: Array("magic".utf8), bytes: magic)
+                try txn.put(meta, key: Array("format".utf8), bytes: le(formatVersion))
+                try txn.put(meta, key: Array("bits".utf8), bytes: le(UInt32(bits)))
+                try txn.put(meta, key: Array("chunk".utf8), bytes: le(UInt32(chunk)))
+                try txn.put(meta, key: Array("count".utf8), bytes: le(UInt64(0)))
+                try txn.put(meta, key: Array("model".utf8), bytes: Array(modelFingerprint.utf8))
+                return dbs
+            }
+            return CodeIndex(path: path, env: env, meta: handles[0], codes: handles[1], ids: handles[2],
+                             records: handles[3], bits: bits, codesPerChunk: chunk, model: modelFingerprint)
+        } catch let error as LMDBError {
+            throw translate(error, path: path, operation: "create the index")
+        }
+    }
+
+    /// Opens an existing index.
+    /// - Parameter readOnly: open without write access (searching, `info`); a second process
+    ///   may write meanwhile.
+    /// - Throws: `IndexError.noIndex`, `.notADirectory`, `.notAnIndex`, `.corrupt`,
+    ///   `.unsupportedFormat`, `.permissionDenied`.
+    public static func open(at path: String, readOnly: Bool = false) throws -> CodeIndex {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw IndexError.noIndex(path: path) }
+        guard isDir.boolValue else { throw IndexError.notADirectory(path: path) }
+        guard fm.fileExists(atPath: path + "/data.mdb") else {
+            throw IndexError.notAnIndex(path: path, reason: "it has no data.mdb")
+        }
+        let env = try openEnvironment(path: path, readOnly: readOnly)
+        do {
+            return try env.read { txn -> CodeIndex in
+                func db(_ name: String) throws -> LMDBDatabase {
+                    var dbi = MDB_dbi()
+                    let rc = mdb_dbi_open(txn.handle, name, 0, &dbi)
+                    if rc == MDB_NOTFOUND {
+                        throw IndexError.notAnIndex(path: path, reason: "an LMDB environment without TwentyQ's '\(name)' table")
+                    }
+                    try check(rc, "mdb_dbi_open(\(name))")
+                    return LMDBDatabase(dbi: dbi, name: name)
+                }
+                let meta = try db("meta")
+                guard let m = try txn.get(meta, key: Array("magic".utf8)), Array(m) == magic else {
+                    throw IndexError.notAnIndex(path: path, reason: "its metadata lacks TwentyQ's magic")
+                }
+                let format = try readU32(txn, meta, "format", path: path)
+                guard format <= formatVersion else {
+                    throw IndexError.unsupportedFormat(path: path, found: format, supported: formatVersion)
+                }
+                let bits = Int(try readU32(txn, meta, "bits", path: path))
+                let chunk = Int(try readU32(txn, meta, "chunk", path: path))
+                guard BinaryCode.supportedBits.contains(bits), chunk > 0 else {
+                    throw IndexError.corrupt(path: path, detail: "metadata gives width \(bits) and chunk \(chunk)")
+                }
+                let model = try txn.get(meta, key: Array("model".utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                return CodeIndex(path: path, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
+                                 records: try db("records"), bits: bits, codesPerChunk: chunk, model: model)
+            }
+        } catch let error as LMDBError {
+            throw translate(error, path: path, operation: "open the index")
+        }
+    }
+
+    /// Opens the index at `path` if there is one, else creates it with `bits`.
+    /// - Throws: `IndexError.widthMismatch` when an existing index has another width, and the
+    ///   errors of `open` and `create`.
+    public static func openOrCreate(at path: String, bits: Int, modelFingerprint: String = "") throws -> CodeIndex {
+        if FileManager.default.fileExists(atPath: path + "/data.mdb") {
+            let index = try open(at: path)
+            guard index.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: index.bits, codeBits: bits) }
+            guard index.modelFingerprint == modelFingerprint else {
+                throw IndexError.modelMismatch(path: path, index: index.modelFingerprint.isEmpty ? "(none)" : index.modelFingerprint,
+                                               given: modelFingerprint.isEmpty ? "(none)" : modelFingerprint)
+            }
+            return index
+        }
+        return try create(at: path, bits: bits, modelFingerprint: modelFingerprint)
+    }
+
+    static func openEnvironment(path: String, readOnly: Bool) throws -> LMDBEnvironment {
+        // Start the map at twice the data file (at least 256 MiB); it grows on demand.
+        do {
+            return try LMDBEnvironment(path: path, readOnly: readOnly, mapSize: max(256 << 20, dataFileSize(path) * 2))
+        } catch let error as LMDBError {
+            throw translate(error, path: path, operation: readOnly ? "open the index for reading" : "open the index for writing")
+        }
+    }
+
+    /// Bytes of `path/data.mdb` (0 when absent).
+    static func dataFileSize(_ path: String) -> Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
+        return (attributes?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// Maps an LMDB failure to the user-facing error.
+    static func translate(_ error: LMDBError, path: String, operation: String) -> IndexError {
+        switch error.code {
+        case EACCES, EPERM, EROFS: return .permissionDenied(path: path, operation: operation)
+        case ENOSPC: return .diskFull(path: path)
+        case MDB_INVALID: return .corrupt(path: path, detail: "data.mdb is not a valid LMDB file")
+        case MDB_CORRUPTED, MDB_PAGE_NOTFOUND: return .corrupt(path: path, detail: error.description)
+        case MDB_VERSION_MISMATCH: return .corrupt(path: path, detail: "written by an incompatible LMDB version")
+        default: return .storage(path: path, error)
+        }
+    }
+
+    /// Runs a storage operation, translating LMDB errors for the user.
+    func guarded<R>(_ operation: String, _ body: () throws -> R) throws -> R {
+        do { return try body() } catch let error as LMDBError {
+            throw Self.translate(error, path: path, operation: operation)
+        }
+    }
+}
+
+// MARK: - Little helpers for the schema's integers
+
+@inline(__always) func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value.littleEndian) { Array($0) }
+}
+
+@inline(__always) func be<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value.bigEndian) { Array($0) }
+}
+
+func loadLE<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, as: T.Type) -> T? {
+    guard bytes.count == MemoryLayout<T>.size else { return nil }
+    return T(littleEndian: bytes.loadUnaligned(as: T.self))
+}
+
+func readU32(_ txn: LMDBTransaction, _ meta: LMDBDatabase, _ key: String, path: String) throws -> UInt32 {
+    guard let raw = try txn.get(meta, key: Array(key.utf8)), let value = loadLE(raw, as: UInt32.self) else {
+        throw IndexError.corrupt(path: path, detail: "metadata '\(key)' is missing or malformed")
+    }
+    return value
+}

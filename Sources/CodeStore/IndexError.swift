@@ -1,0 +1,69 @@
+/// Errors of a TwentyQ index, each naming the problem and what to do about it.
+public enum IndexError: Error, CustomStringConvertible {
+    /// No directory at `path`.
+    case noIndex(path: String)
+    /// `path` exists but is a file, not a directory.
+    case notADirectory(path: String)
+    /// `path` is a directory but not a TwentyQ index.
+    case notAnIndex(path: String, reason: String)
+    /// `path` already holds an index (on create).
+    case alreadyExists(path: String)
+    /// The directory or its files cannot be written (or read) by this user.
+    case permissionDenied(path: String, operation: String)
+    /// The data file is damaged.
+    case corrupt(path: String, detail: String)
+    /// Written by a newer TwentyQ.
+    case unsupportedFormat(path: String, found: UInt32, supported: UInt32)
+    /// A code whose width differs from the index's.
+    case widthMismatch(path: String, indexBits: Int, codeBits: Int)
+    /// An id that is not in the index.
+    case unknownID(String)
+    /// The same id twice in one batch.
+    case duplicateID(String)
+    /// An id that is empty or longer than LMDB's key limit.
+    case invalidID(String, reason: String)
+    /// The index was opened read-only.
+    case readOnly(path: String)
+    /// The index was made with another model.
+    case modelMismatch(path: String, index: String, given: String)
+    /// Any other storage failure.
+    case storage(path: String, LMDBError)
+    /// The disk is full.
+    case diskFull(path: String)
+
+    public var description: String {
+        switch self {
+        case .noIndex(let path):
+            return "no index at \(path): the directory does not exist (create one with `twentyq bench index --db \(path) ...`)"
+        case .notADirectory(let path):
+            return "\(path) is a file, not an index directory: pass the directory that holds data.mdb"
+        case .notAnIndex(let path, let reason):
+            return "\(path) is not a TwentyQ index: \(reason)"
+        case .alreadyExists(let path):
+            return "\(path) already holds an index: open it instead, or choose another directory"
+        case .permissionDenied(let path, let operation):
+            return "permission denied at \(path) while trying to \(operation): check the directory's owner and write permission, or use a copy you can write"
+        case .corrupt(let path, let detail):
+            return "the index at \(path) is damaged (\(detail)); restore it from a backup or rebuild it"
+        case .unsupportedFormat(let path, let found, let supported):
+            return "the index at \(path) has format version \(found), this twentyq reads up to \(supported): upgrade twentyq"
+        case .widthMismatch(let path, let indexBits, let codeBits):
+            return "the index at \(path) holds \(indexBits)-bit codes; got a \(codeBits)-bit code"
+        case .unknownID(let id):
+            return "no document with id '\(id)' in the index"
+        case .duplicateID(let id):
+            return "id '\(id)' appears more than once in one batch: ids must be unique"
+        case .invalidID(let id, let reason):
+            let shown = id.count > 60 ? String(id.prefix(60)) + "..." : id
+            return "invalid id '\(shown)': \(reason)"
+        case .readOnly(let path):
+            return "the index at \(path) was opened read-only and cannot be changed"
+        case .modelMismatch(let path, let index, let given):
+            return "the index at \(path) was built with model \(index), not \(given): use that model or a new index"
+        case .storage(let path, let error):
+            return "storage error at \(path): \(error)"
+        case .diskFull(let path):
+            return "no space left on the device holding \(path): free some space and run again; committed data is intact"
+        }
+    }
+}
