@@ -42,3 +42,28 @@ public struct Neighbor: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     public var description: String { "(\(id), d=\(distance))" }
 }
+
+extension HammingReference {
+    /// Distance by XOR and a Swift popcount per word: still independent of the C kernels,
+    /// and fast enough to check a sample of a million-code search.
+    public static func distance(words a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, count: Int) -> Int {
+        var d = 0
+        for w in 0..<count { d += (a[w] ^ b[w]).nonzeroBitCount }
+        return d
+    }
+
+    /// The `k` nearest codes in `blocks` to `query`, by computing every distance and sorting.
+    public static func nearest(to query: BinaryCode, blocks: [CodeBlock], k: Int) -> [Neighbor] {
+        let words = query.words.count
+        var all: [Neighbor] = []
+        query.words.withUnsafeBufferPointer { q in
+            for block in blocks {
+                for i in 0..<block.count {
+                    all.append(Neighbor(id: block.firstID + i, distance: distance(words: q.baseAddress!, block.words! + i * words, count: words)))
+                }
+            }
+        }
+        all.sort()
+        return Array(all.prefix(max(0, k)))
+    }
+}

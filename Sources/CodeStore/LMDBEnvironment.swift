@@ -67,7 +67,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// Runs `body` in a read-only transaction (`mdb_txn_begin` with `MDB_RDONLY`), then
-    /// ends it. Readers see one consistent snapshot and never block the writer.
+    /// ends it (`mdb_txn_commit`, which keeps database handles opened inside). Readers see one consistent snapshot and never block the writer.
     /// - Lifetime: bytes borrowed from the transaction are valid only during the execution of
     ///   the closure.
     public func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
@@ -82,8 +82,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
             }
             defer { pthread_rwlock_unlock(&mapLock) }
             try check(rc, "mdb_txn_begin")
-            defer { mdb_txn_abort(txn) }
-            return try body(LMDBTransaction(handle: txn!, environment: self))
+            let result: R
+            do {
+                result = try body(LMDBTransaction(handle: txn!, environment: self))
+            } catch {
+                mdb_txn_abort(txn)
+                throw error
+            }
+            // Committing (not aborting) a read transaction keeps database handles it opened.
+            try check(mdb_txn_commit(txn), "mdb_txn_commit")
+            return result
         }
     }
 

@@ -1,0 +1,36 @@
+import Foundation
+
+/// A one-line progress display on standard error, drawn only when it is a terminal and
+/// redrawn at most ten times a second. Pipes and CI logs get nothing.
+struct Progress {
+    let total: Int
+    let label: String
+    private let enabled = isatty(STDERR_FILENO) != 0
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+
+    init(total: Int, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    mutating func update(_ done: Int) {
+        guard enabled else { return }
+        let now = Date()
+        guard done >= total || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let width = 30, filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let line = String(format: "\r%@ [%@] %d/%d  %.0f/s  ETA %.0fs ", label, bar, done, total, rate, eta)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}

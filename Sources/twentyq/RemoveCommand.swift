@@ -1,0 +1,22 @@
+import ArgumentParser
+import TwentyQ
+
+struct RemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove",
+        abstract: "Remove documents from an index by id.",
+        discussion: "All ids are removed in one transaction; if any id is unknown, none is removed."
+    )
+
+    @OptionGroup var index: IndexOptions
+    @Argument(help: "Ids of the documents to remove.") var ids: [String]
+
+    func validate() throws {
+        if ids.isEmpty { throw ValidationError("name at least one id to remove") }
+    }
+
+    func run() throws {
+        let removed = try CodeIndex.open(at: index.db).remove(ids: ids)
+        print("removed \(removed) document\(removed == 1 ? "" : "s")")
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import TwentyQ
+
+@main
+struct TwentyQCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "twentyq",
+        abstract: "Binary codes in LMDB, searched by Hamming distance.",
+        discussion: """
+        TwentyQ keeps binary codes (a few hundred yes/no bits per document) in an LMDB index \
+        and finds nearest neighbours by exact Hamming distance with popcount kernels on all cores.
+        """,
+        version: TwentyQVersion.string,
+        subcommands: [InfoCommand.self, RemoveCommand.self, BenchCommand.self]
+    )
+}
+
+/// Options every command that reads an index shares.
+struct IndexOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Index directory (holds data.mdb).", valueName: "dir"))
+    var db: String
+}
