@@ -11,10 +11,6 @@ struct RemoveCommand: ParsableCommand {
     @OptionGroup var index: IndexOptions
     @Argument(help: "Ids of the documents to remove.") var ids: [String]
 
-    func validate() throws {
-        if ids.isEmpty { throw ValidationError("name at least one id to remove") }
-    }
-
     func run() throws {
         let removed = try CodeIndex.open(at: index.db).remove(ids: ids)
         print("removed \(removed) document\(removed == 1 ? "" : "s")")

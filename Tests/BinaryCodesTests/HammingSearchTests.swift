@@ -1,0 +1,110 @@
+import BinaryCodes
+import TestSupport
+import Testing
+
+/// Every kernel build and search path against the bit-by-bit reference.
+@Suite struct HammingSearchTests {
+    static let kernels = KernelLevel.allCases.filter(\.isSupported)
+    static let widths = [1, 63, 64, 65, 128, 192, 256, 320, 384, 512, 768, 1024, 1088, 2048, 4096]
+
+    /// Options that force threads, tiny cache blocks (many pieces) and both split strategies.
+    static func stressed(_ kernel: KernelLevel) -> SearchOptions {
+        SearchOptions(threads: 2, kernel: kernel, minPairsForThreads: 0, blockBytes: 64)
+    }
+
+    @Test(arguments: widths, kernels)
+    func nearestMatchesReferenceOnRandomCodes(bits: Int, kernel: KernelLevel) throws {
+        let matrix = try randomMatrix(bits: bits, count: 61, seed: UInt64(bits))
+        let queries = try randomMatrix(bits: bits, count: 9, seed: UInt64(bits) + 1)
+        for k in [1, 4, 10, 61, 70] {
+            for options in [SearchOptions(threads: 1, kernel: kernel), Self.stressed(kernel)] {
+                let got = try HammingSearch.nearest(queries: queries, in: matrix, k: k, options: options)
+                #expect(got.count == queries.count)
+                for q in 0..<queries.count {
+                    #expect(got[q] == HammingReference.nearest(to: queries[q], in: matrix, k: k), "k=\(k) q=\(q)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [64, 65, 256, 512], kernels)
+    func tiesAreOrderedByAscendingID(bits: Int, kernel: KernelLevel) throws {
+        // 300 codes drawn from 5 distinct ones: every distance is shared by dozens of ids.
+        let matrix = try randomMatrix(bits: bits, count: 300, seed: 11, distinct: 5)
+        let queries = try randomMatrix(bits: bits, count: 6, seed: 12, distinct: 3)
+        for k in [1, 7, 64, 299, 300, 301] {
+            for options in [SearchOptions(threads: 1, kernel: kernel), Self.stressed(kernel)] {
+                let got = try HammingSearch.nearest(queries: queries, in: matrix, k: k, options: options)
+                for q in 0..<queries.count {
+                    #expect(got[q] == HammingReference.nearest(to: queries[q], in: matrix, k: k))
+                }
+            }
+        }
+    }
+
+    @Test(arguments: kernels)
+    func largeKTakesTheCountingPathAndStillMatches(kernel: KernelLevel) throws {
+        let matrix = try randomMatrix(bits: 96, count: 700, seed: 5, distinct: 40)
+        let queries = try randomMatrix(bits: 96, count: 3, seed: 6)
+        for k in [HammingSearch.maxListK + 1, 500, 700, 5000] {
+            let got = try HammingSearch.nearest(queries: queries, in: matrix, k: k, options: Self.stressed(kernel))
+            for q in 0..<queries.count {
+                #expect(got[q] == HammingReference.nearest(to: queries[q], in: matrix, k: k))
+            }
+        }
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 4, 5, 8, 13])
+    func everyCountFromEmptyUpwardsMatches(count: Int) throws {
+        let matrix = try randomMatrix(bits: 130, count: count, seed: UInt64(count))
+        let queries = try randomMatrix(bits: 130, count: 5, seed: 99)
+        for kernel in Self.kernels {
+            let got = try HammingSearch.nearest(queries: queries, in: matrix, k: 3, options: Self.stressed(kernel))
+            for q in 0..<queries.count {
+                #expect(got[q] == HammingReference.nearest(to: queries[q], in: matrix, k: 3))
+                #expect(got[q].count == min(3, count))
+            }
+        }
+    }
+
+    @Test func noQueriesGiveNoResults() throws {
+        let matrix = try randomMatrix(bits: 64, count: 10, seed: 1)
+        #expect(try HammingSearch.nearest(queries: try CodeMatrix(bits: 64), in: matrix, k: 3).isEmpty)
+    }
+
+    @Test(arguments: [1, 64, 65, 256, 1024], kernels)
+    func radiusMatchesReference(bits: Int, kernel: KernelLevel) throws {
+        let matrix = try randomMatrix(bits: bits, count: 150, seed: 21, distinct: 30)
+        let queries = try randomMatrix(bits: bits, count: 4, seed: 22)
+        for q in 0..<queries.count {
+            for radius in Set([0, 1, bits / 4, bits / 2, bits / 2 + 3, bits].map { min($0, bits) }) {
+                for options in [SearchOptions(threads: 1, kernel: kernel), Self.stressed(kernel)] {
+                    let got = try HammingSearch.within(radius: radius, of: queries[q], in: matrix, options: options)
+                    #expect(got == HammingReference.within(radius: radius, of: queries[q], in: matrix), "r=\(radius)")
+                }
+            }
+        }
+    }
+
+    @Test func badArgumentsAreRejected() throws {
+        let matrix = try randomMatrix(bits: 64, count: 10, seed: 1)
+        let queries = try randomMatrix(bits: 64, count: 1, seed: 2)
+        #expect(throws: CodeError.invalidK(0)) { try HammingSearch.nearest(queries: queries, in: matrix, k: 0) }
+        #expect(throws: CodeError.invalidK(-3)) { try HammingSearch.nearest(queries: queries, in: matrix, k: -3) }
+        let wide = try randomMatrix(bits: 128, count: 1, seed: 2)
+        #expect(throws: CodeError.widthMismatch(expected: 64, actual: 128)) {
+            try HammingSearch.nearest(queries: wide, in: matrix, k: 1)
+        }
+        #expect(throws: CodeError.invalidRadius(-1, bits: 64)) { try HammingSearch.within(radius: -1, of: queries[0], in: matrix) }
+        #expect(throws: CodeError.invalidRadius(65, bits: 64)) { try HammingSearch.within(radius: 65, of: queries[0], in: matrix) }
+    }
+
+    @Test func syntheticCodesDependOnlyOnSeedAndIndex() throws {
+        let a = try SyntheticCodes.code(index: 12345, bits: 256, seed: 9)
+        #expect(a == (try SyntheticCodes.code(index: 12345, bits: 256, seed: 9)))
+        #expect(a != (try SyntheticCodes.code(index: 12346, bits: 256, seed: 9)))
+        #expect(a != (try SyntheticCodes.code(index: 12345, bits: 256, seed: 10)))
+        var rng = SeededGenerator(seed: 1)
+        #expect(HammingReference.distance(a, SyntheticCodes.perturbed(a, flips: 25, using: &rng)) == 25)
+    }
+}

@@ -1,0 +1,88 @@
+import BinaryCodes
+import Foundation
+
+/// A fresh directory under the system temp dir, removed by `remove()`.
+public struct TemporaryDirectory {
+    public let path: String
+
+    public init(_ label: String = "twentyq") throws {
+        path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// `path/name`.
+    public func appending(_ name: String) -> String { path + "/" + name }
+
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// `count` random codes of `bits` bits from a seeded stream. With `distinct` > 0 the codes are
+/// drawn from a pool of that many, so duplicates (and distance ties) are common.
+public func randomMatrix(bits: Int, count: Int, seed: UInt64, distinct: Int = 0) throws -> CodeMatrix {
+    var rng = SeededGenerator(seed: seed)
+    let pool = try (0..<max(0, distinct)).map { _ in try BinaryCode.random(bits: bits, using: &rng) }
+    var matrix = try CodeMatrix(bits: bits)
+    for _ in 0..<count {
+        try matrix.append(pool.isEmpty ? try BinaryCode.random(bits: bits, using: &rng) : pool[Int(rng.next() % UInt64(pool.count))])
+    }
+    return matrix
+}
+
+/// The output of one run of the real `twentyq` binary.
+public struct CLIResult {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// Locates the `twentyq` executable SwiftPM built beside the test bundle
+/// (override with TWENTYQ_BIN).
+public func twentyqBinary() throws -> String {
+    if let path = ProcessInfo.processInfo.environment["TWENTYQ_BIN"] { return path }
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("twentyq").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "twentyq binary not found near \(exe)"])
+}
+
+/// Runs `twentyq args...` to completion.
+public func runTwentyQ(_ args: [String]) throws -> CLIResult {
+    let process = try startTwentyQ(args)
+    let out = process.stdoutPipe.fileHandleForReading.readDataToEndOfFile()
+    let err = process.stderrPipe.fileHandleForReading.readDataToEndOfFile()
+    process.process.waitUntilExit()
+    return CLIResult(status: process.process.terminationStatus,
+                     stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+}
+
+/// A running `twentyq` process with its output pipes.
+public struct RunningCLI {
+    public let process: Process
+    public let stdoutPipe: Pipe
+    public let stderrPipe: Pipe
+}
+
+/// Starts `twentyq args...` without waiting.
+public func startTwentyQ(_ args: [String]) throws -> RunningCLI {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try twentyqBinary())
+    process.arguments = args
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    return RunningCLI(process: process, stdoutPipe: out, stderrPipe: err)
+}
+
+/// Parses one JSON object printed by the CLI.
+public func parseJSONObject(_ text: String) throws -> [String: Any] {
+    let line = text.split(separator: "\n").last.map(String.init) ?? ""
+    guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+        throw CocoaError(.coderReadCorrupt, userInfo: [NSLocalizedDescriptionKey: "not a JSON object: \(text)"])
+    }
+    return object
+}
