@@ -15,7 +15,7 @@ import Testing
     @Test(arguments: widths, kernels)
     func nearestMatchesReferenceOnRandomCodes(bits: Int, kernel: KernelLevel) throws {
         let matrix = try randomMatrix(bits: bits, count: 61, seed: UInt64(bits))
-        let queries = try randomMatrix(bits: bits, count: 9, seed: UInt64(bits) + 1)
+        let queries = try randomMatrix(bits: bits, count: 13, seed: UInt64(bits) + 1) // 4-lane groups and a remainder of 1
         for k in [1, 4, 10, 61, 70] {
             for options in [SearchOptions(threads: 1, kernel: kernel), Self.stressed(kernel)] {
                 let got = try HammingSearch.nearest(queries: queries, in: matrix, k: k, options: options)
@@ -31,7 +31,7 @@ import Testing
     func tiesAreOrderedByAscendingID(bits: Int, kernel: KernelLevel) throws {
         // 300 codes drawn from 5 distinct ones: every distance is shared by dozens of ids.
         let matrix = try randomMatrix(bits: bits, count: 300, seed: 11, distinct: 5)
-        let queries = try randomMatrix(bits: bits, count: 6, seed: 12, distinct: 3)
+        let queries = try randomMatrix(bits: bits, count: 19, seed: 12, distinct: 3) // 4-lane groups and a remainder of 3
         for k in [1, 7, 64, 299, 300, 301] {
             for options in [SearchOptions(threads: 1, kernel: kernel), Self.stressed(kernel)] {
                 let got = try HammingSearch.nearest(queries: queries, in: matrix, k: k, options: options)
