@@ -27,6 +27,21 @@ import Testing
         }
     }
 
+    /// 64+ queries per call take the AVX2 nibble-split path at 1 to 8 words; other widths and
+    /// builds take the plain kernels. Both must match the reference, ties included.
+    @Test(arguments: [64, 128, 130, 192, 256, 384, 448, 512, 1024], kernels)
+    func largeBatchesMatchReference(bits: Int, kernel: KernelLevel) throws {
+        let matrix = try randomMatrix(bits: bits, count: 2500, seed: 31, distinct: 400) // > one 2048-code sub-block
+        let queries = try randomMatrix(bits: bits, count: 70, seed: 32)
+        for options in [SearchOptions(threads: 1, kernel: kernel), SearchOptions(threads: 2, kernel: kernel, minPairsForThreads: 0)] {
+            let got = try HammingSearch.nearest(queries: queries, in: matrix, k: 5, options: options)
+            for q in stride(from: 0, to: queries.count, by: 1) {
+                let expected = matrix.withBlock { HammingReference.nearest(to: queries[q], blocks: [$0], k: 5) }
+                #expect(got[q] == expected, "q=\(q)")
+            }
+        }
+    }
+
     @Test(arguments: [64, 65, 256, 512], kernels)
     func tiesAreOrderedByAscendingID(bits: Int, kernel: KernelLevel) throws {
         // 300 codes drawn from 5 distinct ones: every distance is shared by dozens of ids.
