@@ -25,19 +25,32 @@ let package = Package(
         .target(name: "BinaryCodes", dependencies: ["CHammingKernels"]),
         // The LMDB wrapper and TwentyQ's schema on top of it.
         .target(name: "CodeStore", dependencies: ["CLMDB", "BinaryCodes"]),
+        // Text to codes: featurizer, low-bit weight formats, packed inference, model files.
+        .target(name: "Encoder", dependencies: ["BinaryCodes"]),
+        // OpenBLAS from the system (Debian: libopenblas-dev), for the trainer's dense products.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Quantisation-aware training, objectives, evaluation. Apps need not build it.
+        .target(name: "Training", dependencies: ["Encoder", "BinaryCodes", "COpenBLAS"]),
         // The public facade apps import.
-        .target(name: "TwentyQ", dependencies: ["BinaryCodes", "CodeStore"]),
+        .target(name: "TwentyQ", dependencies: ["BinaryCodes", "CodeStore", "Encoder"]),
         // The command-line tool.
         .executableTarget(
             name: "twentyq",
             dependencies: [
                 "TwentyQ",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["BinaryCodes"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BinaryCodes", "Encoder"], path: "Tests/TestSupport"),
         .testTarget(name: "BinaryCodesTests", dependencies: ["BinaryCodes", "TestSupport"]),
         .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
+        .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Encoder", "TestSupport"]),
         .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "TestSupport", "twentyq"]),
     ]
 )

@@ -277,3 +277,20 @@ final class TopKLists {
         return (0..<Int(list.count)).map { Neighbor(id: Int(list.ids[$0]), distance: Int(list.distances[$0])) }
     }
 }
+
+extension HammingSearch {
+    /// The distance from `query` to every row of `matrix`, in row order.
+    public static func distances(from query: BinaryCode, to matrix: CodeMatrix,
+                                 options: SearchOptions = SearchOptions()) throws -> [UInt32] {
+        guard query.bits == matrix.bits else { throw CodeError.widthMismatch(expected: matrix.bits, actual: query.bits) }
+        if matrix.isEmpty { return [] }
+        return matrix.withBlock { block in
+            let plan = Plan(bits: matrix.bits, blocks: [block], total: matrix.count, options: options)
+            var out = [UInt32](repeating: 0, count: matrix.count)
+            query.words.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { plan.fillDistances(query: q.baseAddress!, into: $0.baseAddress!) }
+            }
+            return out
+        }
+    }
+}

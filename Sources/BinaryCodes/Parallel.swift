@@ -6,7 +6,7 @@ import Dispatch
 /// The search code hands the workers borrowed pointers (codes in a memory map, per-thread
 /// result lists). Each worker writes only its own slice, and every pointer outlives the call,
 /// which is what makes the unchecked `Sendable` wrapper below sound.
-func parallelFor(iterations: Int, _ body: (Int) -> Void) {
+public func parallelFor(iterations: Int, _ body: (Int) -> Void) {
     if iterations <= 1 {
         if iterations == 1 { body(0) }
         return

@@ -7,6 +7,7 @@
 // The trained text encoder arrives with the encoder work (see docs/ROADMAP.md).
 @_exported import BinaryCodes
 @_exported import CodeStore
+@_exported import Encoder
 
 /// Version of the TwentyQ library and CLI.
 public enum TwentyQVersion {

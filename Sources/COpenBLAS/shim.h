@@ -1,0 +1,7 @@
+// COpenBLAS: the system OpenBLAS (Debian's libopenblas-dev) for the trainer's dense products.
+// No Swift API of its own; Training wraps the few calls it makes. Inference never uses it.
+#ifndef TWENTYQ_COPENBLAS_SHIM_H
+#define TWENTYQ_COPENBLAS_SHIM_H
+#include <cblas.h>
+void openblas_set_num_threads(int num_threads);
+#endif

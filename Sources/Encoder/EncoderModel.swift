@@ -1,0 +1,122 @@
+import BinaryCodes
+import Dispatch
+import Foundation
+
+/// Shape and provenance of an encoder. Stored in the model file as JSON.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    /// Output code width (16 to 1024).
+    public var bits: Int
+    /// Hidden units.
+    public var hidden: Int
+    /// Weight format of both layers.
+    public var weights: WeightFormat
+    /// Text to terms.
+    public var featurizer: Featurizer
+    /// How the model was made (free text: corpus, objective, seed, steps); shown by `model info`.
+    public var provenance: [String: String]
+
+    public init(bits: Int, hidden: Int, weights: WeightFormat, featurizer: Featurizer = Featurizer(),
+                provenance: [String: String] = [:]) {
+        self.bits = bits
+        self.hidden = hidden
+        self.weights = weights
+        self.featurizer = featurizer
+        self.provenance = provenance
+    }
+
+    public static let supportedBits = 16...1024
+}
+
+/// A trained text encoder: terms -> TF-IDF -> low-bit layer (V x H) -> ReLU -> low-bit layer
+/// (H x B) -> B logits -> bits (bit b = 1 when logit b > 0).
+///
+/// Inference runs from the packed weights (`PackedMatrix`); it is deterministic and
+/// thread-safe (the model is immutable).
+public struct EncoderModel: Sendable {
+    public let config: ModelConfig
+    public let vocabulary: Vocabulary
+    /// Row t: the hidden-layer weights of vocabulary term t (V x H).
+    public let layer1: PackedMatrix
+    public let bias1: [Float]
+    /// Row b: the weights of output bit b over the hidden units (B x H).
+    public let layer2: PackedMatrix
+    public let bias2: [Float]
+
+    public init(config: ModelConfig, vocabulary: Vocabulary, layer1: PackedMatrix, bias1: [Float],
+                layer2: PackedMatrix, bias2: [Float]) {
+        precondition(layer1.rows == vocabulary.count && layer1.cols == config.hidden && bias1.count == config.hidden)
+        precondition(layer2.rows == config.bits && layer2.cols == config.hidden && bias2.count == config.bits)
+        self.config = config
+        self.vocabulary = vocabulary
+        self.layer1 = layer1
+        self.bias1 = bias1
+        self.layer2 = layer2
+        self.bias2 = bias2
+    }
+
+    public var bits: Int { config.bits }
+
+    /// TF-IDF features of `text`.
+    public func features(_ text: String) -> SparseVector {
+        vocabulary.tfidf(config.featurizer.terms(text))
+    }
+
+    /// The hidden activations (after ReLU) for `features`, into `hidden` (paddedCols Floats).
+    public func hiddenActivations(_ features: SparseVector, into hidden: UnsafeMutablePointer<Float>) {
+        let padded = layer1.paddedCols
+        hidden.update(repeating: 0, count: padded)
+        for (t, x) in zip(features.indices, features.values) {
+            layer1.addRow(Int(t), times: x, into: hidden)
+        }
+        for j in 0..<config.hidden { hidden[j] = max(0, hidden[j] + bias1[j]) }
+        for j in config.hidden..<padded { hidden[j] = 0 }
+    }
+
+    /// The B logits for `features`.
+    public func logits(_ features: SparseVector) -> [Float] {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: layer1.paddedCols) { hidden in
+            hiddenActivations(features, into: hidden.baseAddress!)
+            return (0..<config.bits).map { layer2.dot(row: $0, hidden.baseAddress!) + bias2[$0] }
+        }
+    }
+
+    /// The code for `features`.
+    public func encode(features: SparseVector) -> BinaryCode {
+        let l = logits(features)
+        var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: bits))
+        for (b, v) in l.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }
+        return try! BinaryCode(bits: bits, words: words)
+    }
+
+    /// The code for `text`. Empty text, or text with no known term, gives the code of the
+    /// all-zero feature vector (the biases alone).
+    public func encode(_ text: String) -> BinaryCode {
+        encode(features: features(text))
+    }
+
+    /// Codes for many texts, on `threads` threads (default: all cores), in input order.
+    public func encode(_ texts: [String], threads: Int = SearchOptions.onlineCores) -> [BinaryCode] {
+        var out = [BinaryCode?](repeating: nil, count: texts.count)
+        let workers = max(1, min(threads, texts.count / 64))
+        out.withUnsafeMutableBufferPointer { buffer in
+            let shared = UncheckedBox(buffer)
+            if workers == 1 {
+                for i in texts.indices { shared.value[i] = encode(texts[i]) }
+                return
+            }
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for i in stride(from: w, to: texts.count, by: workers) { shared.value[i] = encode(texts[i]) }
+            }
+        }
+        return out.map { $0! }
+    }
+
+    /// Size of the packed weights, scales and biases in bytes.
+    public var weightBytes: Int { layer1.byteCount + layer2.byteCount + 4 * (bias1.count + bias2.count) }
+}
+
+/// Shares a buffer with worker threads that write disjoint elements.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Text to tokens, deterministically:
+/// 1. Unicode NFKC normalisation and case folding (`String.folding([.caseInsensitive], ...)`:
+///    "Straße" and "STRASSE" meet);
+/// 2. tokens are maximal runs of letters and digits (Unicode categories L and N); everything
+///    else separates; tokens longer than `maxTokenLength` characters are dropped (base64 blobs,
+///    uuencoded lines), as are tokens of pure digits longer than 4 (numbers rarely generalise);
+/// 3. at most `maxTokens` tokens are read from a document (long documents are truncated there);
+/// 4. with `bigrams`, each pair of adjacent tokens also yields "a_b".
+///
+/// The featurizer has no state; the vocabulary and IDF come from training (`Vocabulary`).
+public struct Featurizer: Codable, Equatable, Sendable {
+    /// Longest token kept, in characters.
+    public var maxTokenLength = 24
+    /// Tokens read per document; the rest of a longer document is ignored.
+    public var maxTokens = 5_000
+    /// Adjacent-token bigrams as features.
+    public var bigrams = true
+
+    public init(maxTokenLength: Int = 24, maxTokens: Int = 5_000, bigrams: Bool = true) {
+        self.maxTokenLength = maxTokenLength
+        self.maxTokens = maxTokens
+        self.bigrams = bigrams
+    }
+
+    /// The unigram tokens of `text`, in order.
+    public func tokens(_ text: String) -> [String] {
+        let folded = text.precomposedStringWithCompatibilityMapping
+            .folding(options: [.caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        var tokens: [String] = []
+        var current = String.UnicodeScalarView()
+        var length = 0
+        var allDigits = true
+        func flush() {
+            if length > 0 && length <= maxTokenLength && !(allDigits && length > 4) {
+                tokens.append(String(current))
+            }
+            current = String.UnicodeScalarView()
+            length = 0
+            allDigits = true
+        }
+        for scalar in folded.unicodeScalars {
+            if tokens.count >= maxTokens { break }
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                 .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark:
+                if length < maxTokenLength + 1 { current.append(scalar) }
+                length += 1
+                if scalar.properties.numericType == nil { allDigits = false }
+            default:
+                flush()
+            }
+        }
+        if tokens.count < maxTokens { flush() }
+        return tokens
+    }
+
+    /// Unigrams and (when enabled) bigrams of `text`, with repetitions.
+    public func terms(_ text: String) -> [String] {
+        let unigrams = tokens(text)
+        guard bigrams, unigrams.count > 1 else { return unigrams }
+        var out = unigrams
+        out.reserveCapacity(unigrams.count * 2)
+        for i in 1..<unigrams.count { out.append(unigrams[i - 1] + "_" + unigrams[i]) }
+        return out
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+
+/// Errors reading a model file; each names the problem and what to do.
+public enum ModelFileError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case notAModel(path: String)
+    case futureVersion(path: String, found: UInt32, supported: UInt32)
+    case truncated(path: String, expected: Int, actual: Int)
+    case checksumMismatch(path: String)
+    case malformed(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "cannot read model file \(path): \(reason)"
+        case .notAModel(let path):
+            return "\(path) is not a TwentyQ model (wrong magic number); pass a file made by `twentyq train`"
+        case .futureVersion(let path, let found, let supported):
+            return "\(path) is a version \(found) model; this twentyq reads up to version \(supported): upgrade twentyq"
+        case .truncated(let path, let expected, let actual):
+            return "model file \(path) is truncated: \(actual) of \(expected) bytes; copy it again or retrain"
+        case .checksumMismatch(let path):
+            return "model file \(path) is corrupt (checksum mismatch); copy it again or retrain"
+        case .malformed(let path, let detail):
+            return "model file \(path) is malformed: \(detail)"
+        }
+    }
+}
+
+/// The model file format, version 1 (all integers and floats little-endian):
+///
+/// | bytes | content |
+/// |---|---|
+/// | 8 | magic "TWENTYQM" |
+/// | 4 | format version (UInt32) |
+/// | 8 | total file length (UInt64), so truncation is told apart from corruption |
+/// | 4 + n | header length, then JSON: `{"config": ModelConfig, "terms": [String]}` |
+/// | 4 V | IDF per term (Float32) |
+/// | per layer (1 then 2) | rows Float32 scales, rows x rowWords UInt64 packed weights, Float32 biases |
+/// | 4 | CRC-32 (IEEE) of every byte before it |
+public enum ModelFile {
+    public static let magic = Array("TWENTYQM".utf8)
+    public static let version: UInt32 = 1
+
+    struct Header: Codable {
+        var config: ModelConfig
+        var terms: [String]
+    }
+
+    /// The bytes of `model` in the file format.
+    public static func encode(_ model: EncoderModel) throws -> [UInt8] {
+        var body: [UInt8] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys] // same model, same bytes
+        let header = try encoder.encode(Header(config: model.config, terms: model.vocabulary.terms))
+        appendInteger(&body, UInt32(header.count))
+        body += header
+        appendFloats(&body, model.vocabulary.idf)
+        for (layer, bias) in [(model.layer1, model.bias1), (model.layer2, model.bias2)] {
+            appendFloats(&body, layer.scales)
+            for w in layer.words { appendInteger(&body, w) }
+            appendFloats(&body, bias)
+        }
+        var out = magic
+        appendInteger(&out, version)
+        appendInteger(&out, UInt64(magic.count + 4 + 8 + body.count + 4))
+        out += body
+        appendInteger(&out, CRC32.checksum(out))
+        return out
+    }
+
+    /// Writes `model` to `path` atomically (a temporary file renamed into place).
+    public static func write(_ model: EncoderModel, to path: String) throws {
+        try Data(try encode(model)).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Reads a model file.
+    /// - Throws: `ModelFileError` naming the problem.
+    public static func read(_ path: String) throws -> EncoderModel {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ModelFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return try decode([UInt8](data), path: path)
+    }
+
+    /// Parses the bytes of a model file; `path` only labels errors.
+    public static func decode(_ bytes: [UInt8], path: String = "(memory)") throws -> EncoderModel {
+        guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw ModelFileError.notAModel(path: path) }
+        var reader = Reader(bytes: bytes, offset: 8, path: path)
+        let found: UInt32 = try reader.integer()
+        guard found <= version else { throw ModelFileError.futureVersion(path: path, found: found, supported: version) }
+        let declared = Int(try reader.integer() as UInt64)
+        guard bytes.count >= declared else { throw ModelFileError.truncated(path: path, expected: declared, actual: bytes.count) }
+        guard bytes.count == declared else {
+            throw ModelFileError.malformed(path: path, detail: "\(bytes.count - declared) bytes after the declared end")
+        }
+        let stored = UInt32(bytes[declared - 4]) | UInt32(bytes[declared - 3]) << 8 | UInt32(bytes[declared - 2]) << 16 | UInt32(bytes[declared - 1]) << 24
+        guard CRC32.checksum(bytes[0 ..< declared - 4]) == stored else { throw ModelFileError.checksumMismatch(path: path) }
+
+        let headerLength = Int(try reader.integer() as UInt32)
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data(try reader.bytes(headerLength))) } catch let error as ModelFileError {
+            throw error
+        } catch {
+            throw ModelFileError.malformed(path: path, detail: "header: \(error)")
+        }
+        let config = header.config
+        guard ModelConfig.supportedBits.contains(config.bits), config.hidden > 0, !header.terms.isEmpty else {
+            throw ModelFileError.malformed(path: path, detail: "bits \(config.bits), hidden \(config.hidden), \(header.terms.count) terms")
+        }
+        let idf = try reader.floats(header.terms.count)
+        func layer(rows: Int) throws -> PackedMatrix {
+            let scales = try reader.floats(rows)
+            let count = rows * PackedMatrix.rowWords(format: config.weights, cols: config.hidden)
+            var words = [UInt64](); words.reserveCapacity(count)
+            for _ in 0..<count { words.append(try reader.integer()) }
+            return PackedMatrix(format: config.weights, rows: rows, cols: config.hidden, scales: scales, words: words)
+        }
+        let layer1 = try layer(rows: header.terms.count)
+        let bias1 = try reader.floats(config.hidden)
+        let layer2 = try layer(rows: config.bits)
+        let bias2 = try reader.floats(config.bits)
+        guard reader.offset == declared - 4 else {
+            throw ModelFileError.malformed(path: path, detail: "sections end at byte \(reader.offset), checksum at \(declared - 4)")
+        }
+        return EncoderModel(config: config, vocabulary: Vocabulary(terms: header.terms, idf: idf),
+                            layer1: layer1, bias1: bias1, layer2: layer2, bias2: bias2)
+    }
+
+    /// A short identifier of a model's bytes ("tqm-" + 16 hex digits of FNV-1a 64), stored in
+    /// every index built with the model.
+    public static func fingerprint(_ model: EncoderModel) throws -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in try encode(model) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return "tqm-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static func appendInteger<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { out += $0 }
+    }
+
+    static func appendFloats(_ out: inout [UInt8], _ values: [Float]) {
+        for v in values { appendInteger(&out, v.bitPattern) }
+    }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var offset: Int
+        let path: String
+
+        mutating func bytes(_ n: Int) throws -> ArraySlice<UInt8> {
+            guard n >= 0, offset + n <= bytes.count - 4 else {
+                throw ModelFileError.malformed(path: path, detail: "a section runs past the end of the file")
+            }
+            defer { offset += n }
+            return bytes[offset ..< offset + n]
+        }
+
+        mutating func integer<T: FixedWidthInteger>() throws -> T {
+            let raw = try bytes(MemoryLayout<T>.size)
+            var v: T = 0
+            for (i, b) in raw.enumerated() { v |= T(b) << (8 * i) }
+            return v
+        }
+
+        mutating func floats(_ n: Int) throws -> [Float] {
+            var out = [Float](); out.reserveCapacity(n)
+            for _ in 0..<n { out.append(Float(bitPattern: try integer())) }
+            return out
+        }
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zlib's `crc32`.
+public enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for b in bytes { crc = table[Int((crc ^ UInt32(b)) & 0xff)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A document as weighted vocabulary terms: ascending term indices and their weights.
+public struct SparseVector: Equatable, Sendable {
+    public var indices: [Int32]
+    public var values: [Float]
+
+    public init(indices: [Int32] = [], values: [Float] = []) {
+        precondition(indices.count == values.count)
+        self.indices = indices
+        self.values = values
+    }
+
+    public var isEmpty: Bool { indices.isEmpty }
+}
+
+/// The terms a model knows, with their inverse document frequencies, learned from a corpus.
+///
+/// Weighting (the "sublinear TF-IDF" of Manning et al., 6.4.1): term t with count c in a
+/// document gets `(1 + ln c) * idf(t)`, `idf(t) = ln((1 + N) / (1 + df(t))) + 1`; the vector
+/// is then scaled to unit length. Terms outside the vocabulary are ignored.
+public struct Vocabulary: Equatable, Sendable {
+    /// Terms, by index.
+    public let terms: [String]
+    /// IDF per term.
+    public let idf: [Float]
+    private let index: [String: Int32]
+
+    public init(terms: [String], idf: [Float]) {
+        precondition(terms.count == idf.count)
+        self.terms = terms
+        self.idf = idf
+        var index = [String: Int32](minimumCapacity: terms.count)
+        for (i, t) in terms.enumerated() { index[t] = Int32(i) }
+        self.index = index
+    }
+
+    public var count: Int { terms.count }
+
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool { a.terms == b.terms && a.idf == b.idf }
+
+    /// Index of `term`, or nil.
+    public func index(of term: String) -> Int32? { index[term] }
+
+    /// Raw counts of known terms in `terms`, as (index, count), ascending by index.
+    public func counts(_ terms: [String]) -> [(Int32, Float)] {
+        var counts: [Int32: Float] = [:]
+        for t in terms { if let i = index[t] { counts[i, default: 0] += 1 } }
+        return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The unit-length TF-IDF vector of `terms` (empty when no term is known).
+    public func tfidf(_ terms: [String]) -> SparseVector {
+        let counts = counts(terms)
+        var values = counts.map { (1 + log($0.1)) * idf[Int($0.0)] }
+        let norm = sqrt(values.reduce(0) { $0 + $1 * $1 })
+        if norm > 0 { values = values.map { $0 / norm } }
+        return SparseVector(indices: counts.map(\.0), values: values)
+    }
+
+    /// Builds a vocabulary from tokenised documents: terms with document frequency of at least
+    /// `minDocumentFrequency` and in at most `maxDocumentRatio` of the documents, the `size`
+    /// most frequent (ties broken by the term's text, so the result is deterministic).
+    public static func build(documents: [[String]], size: Int, minDocumentFrequency: Int = 3,
+                             maxDocumentRatio: Double = 0.5) -> Vocabulary {
+        var df: [String: Int] = [:]
+        for doc in documents {
+            for t in Set(doc) { df[t, default: 0] += 1 }
+        }
+        let n = documents.count
+        let maxDF = Int(Double(n) * maxDocumentRatio)
+        let kept = df.filter { $0.value >= minDocumentFrequency && $0.value <= maxDF }
+            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .prefix(size)
+        let terms = kept.map(\.key)
+        let idf = kept.map { Float(log(Double(1 + n) / Double(1 + $0.value)) + 1) }
+        return Vocabulary(terms: terms, idf: idf)
+    }
+}

@@ -1,0 +1,58 @@
+import BinaryCodes
+import Foundation
+import COpenBLAS
+
+/// The trainer's few dense products, through OpenBLAS (row-major). OpenBLAS is pinned to one
+/// thread: its results differ slightly between thread counts, and a seed must reproduce a model
+/// byte for byte.
+enum Dense {
+    static let pinned: Void = { openblas_set_num_threads(1) }()
+
+    /// C (m x n) = alpha * op(A) * op(B) + beta * C, row-major.
+    static func gemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = pinned
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+}
+
+/// A Float buffer owned by the trainer (zero-initialised).
+final class Buffer {
+    let count: Int
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(_ count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+
+    convenience init(_ values: [Float]) {
+        self.init(values.count)
+        for (i, v) in values.enumerated() { pointer[i] = v }
+    }
+
+    deinit { pointer.deallocate() }
+
+    func zero() { pointer.update(repeating: 0, count: count) }
+    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+    subscript(i: Int) -> Float {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+}
+
+extension SeededGenerator {
+    /// A standard normal draw (Box-Muller).
+    mutating func normal() -> Float {
+        let u1 = max(Double(next() >> 11) / Double(1 << 53), 1e-300)
+        let u2 = Double(next() >> 11) / Double(1 << 53)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+}

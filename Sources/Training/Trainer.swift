@@ -1,0 +1,195 @@
+import BinaryCodes
+import Encoder
+import Foundation
+
+/// What the trainer reports after each epoch.
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var step: Int
+    public var losses: Losses
+    /// Share of bits whose frequency over a sample of the corpus lies in [0.35, 0.65].
+    public var balancedBits: Double
+    /// Mean absolute pairwise correlation between bits over the sample.
+    public var meanAbsCorrelation: Double
+    public var seconds: Double
+}
+
+/// Quantisation-aware training of an `EncoderModel` from raw texts, unsupervised.
+///
+/// Same config, texts and machine give the same model, byte for byte: every random draw comes
+/// from `config.seed`, element-wise work is split by rows (each computed identically whatever
+/// the split), and OpenBLAS runs on one thread.
+public struct Trainer {
+    public let config: TrainingConfig
+
+    public init(config: TrainingConfig) { self.config = config }
+
+    public var featurizer: Featurizer {
+        Featurizer(maxTokens: config.maxTokens, bigrams: config.bigrams)
+    }
+
+    /// Learns the vocabulary and turns texts into training documents (those with no known term
+    /// are left out).
+    public func prepare(_ texts: [String]) -> (Vocabulary, [TrainingDocument]) {
+        let featurizer = self.featurizer
+        var terms = [[String]](repeating: [], count: texts.count)
+        terms.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedBuffer(out)
+            let workers = max(1, min(config.threads, texts.count / 256))
+            parallelFor(iterations: workers) { w in
+                for i in stride(from: w, to: texts.count, by: workers) { out.value[i] = featurizer.terms(texts[i]) }
+            }
+        }
+        let vocabulary = Vocabulary.build(documents: terms, size: config.vocabularySize,
+                                          minDocumentFrequency: config.minDocumentFrequency,
+                                          maxDocumentRatio: config.maxDocumentRatio)
+        let docs = terms.compactMap { t -> TrainingDocument? in
+            let features = vocabulary.tfidf(t)
+            guard !features.isEmpty else { return nil }
+            let counts = vocabulary.counts(t)
+            let total = counts.reduce(Float(0)) { $0 + $1.1 }
+            return TrainingDocument(features: features,
+                                    target: SparseVector(indices: counts.map(\.0), values: counts.map { $0.1 / total }))
+        }
+        return (vocabulary, docs)
+    }
+
+    /// Trains on `texts` and returns the model. `progress` is called after every epoch.
+    /// - Throws: `TrainingError` when the corpus yields no usable document.
+    public func train(texts: [String], progress: (TrainingProgress) -> Void = { _ in }) throws -> EncoderModel {
+        guard ModelConfig.supportedBits.contains(config.bits) else { throw TrainingError.badConfig("bits must be 16...1024 (got \(config.bits))") }
+        guard config.hidden >= 1, config.batchSize >= 1, config.epochs >= 1 else {
+            throw TrainingError.badConfig("hidden, batch size and epochs must be at least 1")
+        }
+        let (vocabulary, docs) = prepare(texts)
+        guard docs.count >= 2, vocabulary.count >= 2 else {
+            throw TrainingError.emptyCorpus(documents: texts.count, usable: docs.count, terms: vocabulary.count)
+        }
+        let network = train(vocabulary: vocabulary, docs: docs, progress: progress)
+        return export(network, vocabulary: vocabulary, documents: docs.count)
+    }
+
+    func train(vocabulary: Vocabulary, docs: [TrainingDocument], progress: (TrainingProgress) -> Void) -> TrainingNetwork {
+        var rng = SeededGenerator(seed: config.seed)
+        var unigram = [Float](repeating: 0, count: vocabulary.count)
+        for d in docs { for (t, w) in zip(d.target.indices, d.target.values) { unigram[Int(t)] += w } }
+        let total = unigram.reduce(0, +)
+        unigram = unigram.map { $0 / max(total, 1e-9) }
+        let network = TrainingNetwork(config: config, vocabularySize: vocabulary.count, unigram: unigram, rng: &rng)
+
+        let stepsPerEpoch = (docs.count + config.batchSize - 1) / config.batchSize
+        let totalSteps = stepsPerEpoch * config.epochs
+        var order = Array(docs.indices)
+        var step = 0
+        let start = Date()
+        for epoch in 1...config.epochs {
+            order.shuffle(using: &rng)
+            var sums = Losses()
+            for batchStart in stride(from: 0, to: order.count, by: config.batchSize) {
+                let batch = order[batchStart ..< min(order.count, batchStart + config.batchSize)].map { docs[$0] }
+                let losses = network.lossAndGradients(batch[...], mode: config.stochasticBits ? .sample : .threshold, rng: &rng)
+                step += 1
+                let lr = learningRate(step: step, total: totalSteps)
+                for param in network.parameters { param.step(lr: lr, t: step, config: config) }
+                sums.reconstruction += losses.reconstruction
+                sums.balance += losses.balance
+                sums.decorrelation += losses.decorrelation
+            }
+            let k = Float(stepsPerEpoch)
+            let stats = bitStatistics(network, docs: docs)
+            progress(TrainingProgress(
+                epoch: epoch, epochs: config.epochs, step: step,
+                losses: Losses(reconstruction: sums.reconstruction / k, balance: sums.balance / k, decorrelation: sums.decorrelation / k),
+                balancedBits: stats.balanced, meanAbsCorrelation: stats.correlation,
+                seconds: Date().timeIntervalSince(start)))
+        }
+        return network
+    }
+
+    /// Linear warm-up, then cosine decay to `minLearningRateRatio` of the peak.
+    func learningRate(step: Int, total: Int) -> Float {
+        let peak = config.learningRate
+        if step <= config.warmupSteps { return peak * Float(step) / Float(max(1, config.warmupSteps)) }
+        let progress = Float(step - config.warmupSteps) / Float(max(1, total - config.warmupSteps))
+        let floor = config.minLearningRateRatio
+        return peak * (floor + (1 - floor) * 0.5 * (1 + cos(Float.pi * min(1, progress))))
+    }
+
+    /// Bit frequencies and correlations of the thresholded codes over up to 2,000 documents
+    /// (every k-th, deterministic).
+    func bitStatistics(_ network: TrainingNetwork, docs: [TrainingDocument]) -> (balanced: Double, correlation: Double) {
+        let stride = max(1, docs.count / 2000)
+        let sample = Swift.stride(from: 0, to: docs.count, by: stride).map { docs[$0] }
+        var codes: [[Bool]] = []
+        for chunk in Swift.stride(from: 0, to: sample.count, by: 256) {
+            codes += network.logits(sample[chunk ..< min(sample.count, chunk + 256)]).map { $0.map { $0 > 0 } }
+        }
+        return BitStatistics(codes: codes).summary
+    }
+
+    func export(_ network: TrainingNetwork, vocabulary: Vocabulary, documents: Int) -> EncoderModel {
+        let c = config
+        let modelConfig = ModelConfig(bits: c.bits, hidden: c.hidden, weights: c.weights, featurizer: featurizer, provenance: [
+            "objective": "unsupervised: reconstruction + balance \(c.balanceWeight) + decorrelation \(c.decorrelationWeight)",
+            "documents": String(documents), "epochs": String(c.epochs), "batch": String(c.batchSize),
+            "learning_rate": String(c.learningRate), "seed": String(c.seed), "vocabulary": String(vocabulary.count),
+        ])
+        return EncoderModel(
+            config: modelConfig, vocabulary: vocabulary,
+            layer1: PackedMatrix(quantizing: network.w1.latent.array, rows: vocabulary.count, cols: c.hidden, format: c.weights),
+            bias1: network.b1.latent.array,
+            layer2: PackedMatrix(quantizing: network.w2.latent.array, rows: c.bits, cols: c.hidden, format: c.weights),
+            bias2: network.b2.latent.array)
+    }
+}
+
+/// Why training could not start.
+public enum TrainingError: Error, CustomStringConvertible {
+    case emptyCorpus(documents: Int, usable: Int, terms: Int)
+    case badConfig(String)
+
+    public var description: String {
+        switch self {
+        case .emptyCorpus(let documents, let usable, let terms):
+            return "the corpus is too small to train on: \(documents) documents, \(usable) with known terms, vocabulary of \(terms) (terms need a document frequency of at least --min-df); give more text"
+        case .badConfig(let why):
+            return "invalid training settings: \(why)"
+        }
+    }
+}
+
+/// The "20 Questions" properties of a set of codes: balance and independence of the bits.
+public struct BitStatistics: Sendable {
+    /// Frequency of 1 per bit.
+    public let frequencies: [Double]
+    /// Mean absolute Pearson correlation over all pairs of distinct bits (0 for constant bits).
+    public let meanAbsCorrelation: Double
+
+    public init(codes: [[Bool]]) {
+        let n = Double(max(1, codes.count)), b = codes.first?.count ?? 0
+        var freq = [Double](repeating: 0, count: b)
+        for c in codes { for j in 0..<b where c[j] { freq[j] += 1 } }
+        freq = freq.map { $0 / n }
+        var both = [Double](repeating: 0, count: b * b)
+        for c in codes {
+            let ones = (0..<b).filter { c[$0] }
+            for x in ones { for y in ones { both[x * b + y] += 1 } }
+        }
+        var sum = 0.0, pairs = 0
+        for x in 0..<b { for y in (x + 1)..<max(x + 1, b) {
+            let cov = both[x * b + y] / n - freq[x] * freq[y]
+            let den = (freq[x] * (1 - freq[x]) * freq[y] * (1 - freq[y])).squareRoot()
+            sum += den > 0 ? abs(cov / den) : 0
+            pairs += 1
+        } }
+        frequencies = freq
+        meanAbsCorrelation = pairs > 0 ? sum / Double(pairs) : 0
+    }
+
+    /// Share of bits with frequency in [0.35, 0.65], and the mean absolute correlation.
+    public var summary: (balanced: Double, correlation: Double) {
+        let ok = frequencies.filter { $0 >= 0.35 && $0 <= 0.65 }.count
+        return (Double(ok) / Double(max(1, frequencies.count)), meanAbsCorrelation)
+    }
+}

@@ -1,0 +1,30 @@
+import Encoder
+
+/// Every training setting, with its default. The defaults train the shipped model; `twentyq
+/// train` exposes the common ones as flags.
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    public var bits = 64                          // output code width (16...1024)
+    public var hidden = 256                       // hidden units between the two low-bit layers
+    public var weights: WeightFormat = .ternary   // weight format of both encoder layers
+    public var vocabularySize = 10_000            // terms kept, most document-frequent first
+    public var minDocumentFrequency = 3           // a term must occur in this many documents
+    public var maxDocumentRatio = 0.5             // ... and in at most this share of them
+    public var bigrams = true                     // adjacent-token bigrams as terms
+    public var maxTokens = 5_000                  // tokens read per document (truncation)
+    public var epochs = 30                        // passes over the corpus
+    public var batchSize = 128                    // documents per step
+    public var learningRate: Float = 3e-3         // AdamW peak learning rate
+    public var warmupSteps = 100                  // linear warm-up from 0 to the peak
+    public var minLearningRateRatio: Float = 0.1  // cosine decay ends at this share of the peak
+    public var beta1: Float = 0.9                 // AdamW first-moment decay
+    public var beta2: Float = 0.999               // AdamW second-moment decay
+    public var weightDecay: Float = 0.01          // AdamW decoupled weight decay (weights, not biases)
+    public var balanceWeight: Float = 1.0         // bit balance: (mean P(bit) - 0.5)^2 per bit
+    public var decorrelationWeight: Float = 1.0   // bit independence: off-diagonal covariance^2
+    public var stochasticBits = true              // sample bits ~ Bernoulli(sigmoid(logit)) in training
+    public var latentClip: Float = 0              // clip latent weights to +-clip x row scale (0 = off)
+    public var seed: UInt64 = 42                  // initialisation, shuffling, bit sampling
+    public var threads = 2                        // threads for element-wise work (results do not depend on it)
+
+    public init() {}
+}

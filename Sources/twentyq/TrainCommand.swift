@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Training
+import TwentyQ
+
+/// Training flags shared by `train` and `eval`.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Weight format: float, ternary, binary, fp4-e3m0, fp4-e2m1.") var weights: String = "ternary"
+    @Option(help: "Hidden units.") var hidden: Int = TrainingConfig().hidden
+    @Option(help: "Vocabulary size (most document-frequent terms).") var vocabulary: Int = TrainingConfig().vocabularySize
+    @Option(help: "Passes over the corpus.") var epochs: Int = TrainingConfig().epochs
+    @Option(name: .customLong("batch-size"), help: "Documents per step.") var batchSize: Int = TrainingConfig().batchSize
+    @Option(name: .customLong("lr"), help: "Peak learning rate (AdamW).") var learningRate: Float = TrainingConfig().learningRate
+    @Option(help: "Weight of the bit-balance penalty.") var balance: Float = TrainingConfig().balanceWeight
+    @Option(help: "Weight of the bit-decorrelation penalty.") var decorrelation: Float = TrainingConfig().decorrelationWeight
+    @Option(help: "Seed for initialisation, shuffling and bit sampling.") var seed: UInt64 = TrainingConfig().seed
+    @Option(help: "Threads for element-wise work (the model does not depend on it).") var threads: Int = SearchOptions.onlineCores
+
+    func validate() throws {
+        guard WeightFormat(rawValue: weights) != nil else {
+            throw ValidationError("--weights must be one of \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", ")) (got \(weights))")
+        }
+        guard hidden >= 1, vocabulary >= 2, epochs >= 1, batchSize >= 1, threads >= 1 else {
+            throw ValidationError("--hidden, --epochs, --batch-size and --threads must be at least 1, --vocabulary at least 2")
+        }
+        guard learningRate > 0 else { throw ValidationError("--lr must be positive (got \(learningRate))") }
+    }
+
+    func config(bits: Int) -> TrainingConfig {
+        var c = TrainingConfig()
+        c.bits = bits
+        c.weights = WeightFormat(rawValue: weights)!
+        c.hidden = hidden
+        c.vocabularySize = vocabulary
+        c.epochs = epochs
+        c.batchSize = batchSize
+        c.learningRate = learningRate
+        c.balanceWeight = balance
+        c.decorrelationWeight = decorrelation
+        c.seed = seed
+        c.threads = threads
+        return c
+    }
+}
+
+/// Prints one line per epoch on standard error.
+func reportProgress(_ p: TrainingProgress) {
+    let line = String(format: "epoch %d/%d  loss %.4f (rec %.4f bal %.5f dec %.5f)  balanced bits %.0f%%  |corr| %.3f  %.0fs\n",
+                      p.epoch, p.epochs, p.losses.total, p.losses.reconstruction, p.losses.balance, p.losses.decorrelation,
+                      p.balancedBits * 100, p.meanAbsCorrelation, p.seconds)
+    FileHandle.standardError.write(Data(line.utf8))
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a low-bit text encoder on a JSONL corpus (unsupervised).",
+        discussion: """
+        Quantisation-aware training: float latent weights, the chosen low-bit format in every \
+        forward pass, straight-through gradients, re-quantisation after every AdamW step. The \
+        objective needs no labels: reconstruct each document's words from its bits, keep every bit \
+        near 50% ones, keep bits uncorrelated. The same --seed gives the same model file.
+        """
+    )
+
+    @Option(help: ArgumentHelp("JSONL corpus (one {\"id\", \"text\"} per line; .gz allowed).", valueName: "file")) var corpus: String
+    @Option(name: .customLong("text-field"), help: "Field holding the text.") var textField: String = "text"
+    @Option(help: "Code width in bits (16 to 1024).") var bits: Int = 256
+    @Option(help: ArgumentHelp("Where to write the model.", valueName: "file")) var out: String
+    @OptionGroup var training: TrainingOptions
+    @Flag(help: "Print a JSON summary.") var json = false
+
+    func validate() throws {
+        guard ModelConfig.supportedBits.contains(bits) else { throw ValidationError("--bits must be between 16 and 1024 (got \(bits))") }
+    }
+
+    func run() throws {
+        let docs = try Corpus.readJSONL(corpus, textField: textField)
+        let config = training.config(bits: bits)
+        let start = Date()
+        var last: TrainingProgress?
+        let model = try Trainer(config: config).train(texts: docs.map(\.text)) { p in
+            reportProgress(p)
+            last = p
+        }
+        try ModelFile.write(model, to: out)
+        let summary: [String: Any] = [
+            "model": out, "fingerprint": try ModelFile.fingerprint(model), "bits": bits, "weights": config.weights.rawValue,
+            "documents": docs.count, "vocabulary": model.vocabulary.count, "seconds": Date().timeIntervalSince(start),
+            "weight_bytes": model.weightBytes, "balanced_bits": last?.balancedBits ?? 0,
+            "mean_abs_correlation": last?.meanAbsCorrelation ?? 0,
+        ]
+        print(json ? try jsonLine(summary) : "wrote \(out) (\(bits) bits, \(config.weights.rawValue), \(model.vocabulary.count) terms) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+}

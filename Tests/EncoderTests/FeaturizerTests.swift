@@ -1,0 +1,56 @@
+import Foundation
+import Encoder
+import Testing
+
+@Suite struct FeaturizerTests {
+    let plain = Featurizer(bigrams: false)
+
+    @Test func foldsCaseAndCompatibilityForms() {
+        #expect(plain.tokens("Hello WORLD") == ["hello", "world"])
+        #expect(plain.tokens("ﬁle Ｆｕｌｌ") == ["file", "full"]) // NFKC: ligature and full-width forms
+        #expect(plain.tokens("Café café CAFÉ") == ["café", "café", "café"])
+    }
+
+    @Test func splitsOnEverythingButLettersAndDigits() {
+        #expect(plain.tokens("e-mail: foo@bar.com, (x86_64)!") == ["e", "mail", "foo", "bar", "com", "x86", "64"])
+        #expect(plain.tokens("日本語 テキスト") == ["日本語", "テキスト"])
+    }
+
+    @Test func dropsOverlongTokensAndLongNumbers() {
+        #expect(plain.tokens("a " + String(repeating: "x", count: 25) + " b") == ["a", "b"])
+        #expect(plain.tokens("year 1993 phone 5551234 x1234567") == ["year", "1993", "phone", "x1234567"])
+    }
+
+    @Test func truncatesLongDocumentsAndHandlesEmptyText() {
+        let f = Featurizer(maxTokens: 3, bigrams: false)
+        #expect(f.tokens("one two three four five") == ["one", "two", "three"])
+        #expect(plain.tokens("") == [])
+        #expect(plain.tokens("  ,.;  ") == [])
+    }
+
+    @Test func addsBigramsOfAdjacentTokens() {
+        #expect(Featurizer().terms("New York city") == ["new", "york", "city", "new_york", "york_city"])
+        #expect(Featurizer().terms("alone") == ["alone"])
+    }
+}
+
+@Suite struct VocabularyTests {
+    @Test func keepsTermsByDocumentFrequencyDeterministically() {
+        let docs = [["a", "b", "c"], ["a", "b"], ["a", "d"], ["b", "e"], ["a"]]
+        let v = Vocabulary.build(documents: docs, size: 2, minDocumentFrequency: 2, maxDocumentRatio: 1)
+        #expect(v.terms == ["a", "b"])  // df 4 and 3
+        let capped = Vocabulary.build(documents: docs, size: 10, minDocumentFrequency: 1, maxDocumentRatio: 0.7)
+        #expect(!capped.terms.contains("a"))  // in 80% of documents
+        #expect(capped.terms == ["b", "c", "d", "e"])  // df 3, then ties by text
+    }
+
+    @Test func tfidfIsUnitLengthSublinearAndIgnoresUnknownTerms() {
+        let v = Vocabulary(terms: ["x", "y"], idf: [1, 2])
+        let f = v.tfidf(["x", "x", "x", "y", "zzz"])
+        #expect(f.indices == [0, 1])
+        let raw: [Float] = [1 + log(3), 2]
+        let norm = (raw[0] * raw[0] + raw[1] * raw[1]).squareRoot()
+        #expect(abs(f.values[0] - raw[0] / norm) < 1e-6 && abs(f.values[1] - raw[1] / norm) < 1e-6)
+        #expect(v.tfidf(["zzz"]).isEmpty)
+    }
+}

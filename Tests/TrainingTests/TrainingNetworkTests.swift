@@ -1,0 +1,153 @@
+import BinaryCodes
+import Encoder
+import Foundation
+import TestSupport
+import Testing
+@testable import Training
+
+@Suite struct TrainingNetworkTests {
+    static let texts = [
+        "nasa space shuttle launch orbit", "space orbit moon rocket launch", "orbit of the moon and space",
+        "god bible church faith", "faith in god and the church", "bible study church god",
+        "hockey game team season", "the team won the hockey game", "game season playoffs team",
+        "car engine oil speed", "engine of the car", "speed car road engine",
+    ]
+
+    func tinyConfig(bits: Int = 6, format: WeightFormat = .float) -> TrainingConfig {
+        var c = TrainingConfig()
+        c.bits = bits
+        c.hidden = 5
+        c.weights = format
+        c.minDocumentFrequency = 1
+        c.maxDocumentRatio = 1
+        c.bigrams = false
+        c.batchSize = 4
+        c.epochs = 1
+        c.threads = 1
+        return c
+    }
+
+    /// Every analytic gradient against central finite differences, in the relaxed mode (bits are
+    /// 2p - 1, so the whole network is differentiable) with float weights.
+    @Test(arguments: [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (3.0, 2.0)])
+    func backwardPassesMatchFiniteDifferences(balance: Double, decorrelation: Double) throws {
+        var config = tinyConfig()
+        config.balanceWeight = Float(balance)
+        config.decorrelationWeight = Float(decorrelation)
+        let trainer = Trainer(config: config)
+        let (vocabulary, docs) = trainer.prepare(Self.texts)
+        var rng = SeededGenerator(seed: 3)
+        let unigram = [Float](repeating: 1 / Float(vocabulary.count), count: vocabulary.count)
+        let net = TrainingNetwork(config: config, vocabularySize: vocabulary.count, unigram: unigram, rng: &rng)
+        // Move the decoder and biases away from their special initial values.
+        for param in net.parameters { for i in 0..<param.latent.count { param.latent[i] += 0.3 * rng.normal() } }
+        let batch = docs[0..<5]
+        _ = net.lossAndGradients(batch, mode: .relaxed, rng: &rng)
+        for param in net.parameters {
+            let analytic = param.grad.array
+            for i in Set((0..<6).map { $0 * param.latent.count / 6 }) {
+                let saved = param.latent[i]
+                let eps: Float = 2e-3
+                param.latent[i] = saved + eps
+                param.requantize(threads: 1)
+                let plus = net.lossAndGradients(batch, mode: .relaxed, rng: &rng).total
+                param.latent[i] = saved - eps
+                param.requantize(threads: 1)
+                let minus = net.lossAndGradients(batch, mode: .relaxed, rng: &rng).total
+                param.latent[i] = saved
+                param.requantize(threads: 1)
+                let numeric = (plus - minus) / (2 * eps)
+                #expect(abs(numeric - analytic[i]) <= 2e-3 + 0.03 * abs(numeric),
+                        "\(param.name)[\(i)]: numeric \(numeric), analytic \(analytic[i])")
+            }
+        }
+    }
+
+    @Test(arguments: [WeightFormat.ternary, .float, .fp4e3m0])
+    func aTinyOverfitRunLowersTheLoss(format: WeightFormat) throws {
+        var config = tinyConfig(bits: 16, format: format)
+        config.hidden = 16
+        config.epochs = 60
+        config.warmupSteps = 5
+        config.learningRate = 0.02
+        var losses: [Float] = []
+        _ = try Trainer(config: config).train(texts: Self.texts) { losses.append($0.losses.reconstruction) }
+        #expect(losses.count == 60)
+        #expect(losses.last! < 0.8 * losses.first!, "\(losses.first!) -> \(losses.last!)")
+    }
+
+    @Test func theSameSeedGivesTheSameModelFileByteForByte() throws {
+        var config = tinyConfig(bits: 16, format: .ternary)
+        config.epochs = 3
+        config.threads = 2
+        let a = try ModelFile.encode(try Trainer(config: config).train(texts: Self.texts))
+        config.threads = 1 // the thread count must not matter
+        let b = try ModelFile.encode(try Trainer(config: config).train(texts: Self.texts))
+        config.seed = 43
+        let c = try ModelFile.encode(try Trainer(config: config).train(texts: Self.texts))
+        #expect(a == b)
+        #expect(a != c)
+    }
+
+    /// The trainer's forward pass (fake-quantised floats, BLAS) and inference (packed weights)
+    /// give the same logits and so the same codes.
+    @Test(arguments: WeightFormat.allCases)
+    func trainingForwardAndPackedInferenceAgree(format: WeightFormat) throws {
+        var config = tinyConfig(bits: 16, format: format)
+        config.hidden = 20
+        config.epochs = 2
+        let trainer = Trainer(config: config)
+        let (vocabulary, docs) = trainer.prepare(Self.texts)
+        let network = trainer.train(vocabulary: vocabulary, docs: docs) { _ in }
+        let model = trainer.export(network, vocabulary: vocabulary, documents: docs.count)
+        let trainingLogits = network.logits(docs[...])
+        for (doc, expected) in zip(docs, trainingLogits) {
+            let got = model.logits(doc.features)
+            for (a, b) in zip(got, expected) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b))) }
+        }
+    }
+
+    @Test func tooLittleTextIsRefusedWithAReason() {
+        #expect { try Trainer(config: tinyConfig(bits: 16)).train(texts: ["", "   "]) } throws: { "\($0)".contains("too small to train on") }
+    }
+
+    @Test func theScheduleWarmsUpThenDecays() {
+        var config = TrainingConfig()
+        config.warmupSteps = 10
+        config.learningRate = 1
+        let t = Trainer(config: config)
+        #expect(t.learningRate(step: 5, total: 110) == 0.5)
+        #expect(t.learningRate(step: 10, total: 110) == 1)
+        #expect(abs(t.learningRate(step: 110, total: 110) - config.minLearningRateRatio) < 1e-6)
+        #expect(t.learningRate(step: 60, total: 110) < 1 && t.learningRate(step: 60, total: 110) > config.minLearningRateRatio)
+    }
+}
+
+@Suite struct EvaluationTests {
+    @Test func precisionAveragesOverTieOrders() throws {
+        // Database: 4 codes at distance 0 from the query (2 relevant), 2 at distance 64.
+        let zero = try BinaryCode(zeroBits: 64), far = try BinaryCode(bits: 64, words: [~0])
+        let db = try CodeMatrix(bits: 64, words: [zero, zero, zero, zero, far, far].flatMap(\.words))
+        let queries = try CodeMatrix(bits: 64, words: zero.words)
+        let labels: [UInt64] = [1, 2, 1, 2, 1, 1]
+        // k = 2: both places go to the 4-way tie at distance 0, half of which is relevant.
+        #expect(RetrievalEvaluation.hammingPrecision(database: db, dbLabels: labels, queries: queries, queryLabels: [1], k: 2) == 0.5)
+        // k = 5: the 4 tied (2 relevant) + 1 of the 2 far ones (both relevant): 3/5.
+        #expect(abs(RetrievalEvaluation.hammingPrecision(database: db, dbLabels: labels, queries: queries, queryLabels: [1], k: 5) - 0.6) < 1e-12)
+    }
+
+    @Test func cosinePrecisionRanksByScore() {
+        let db = [SparseVector(indices: [0], values: [1]), SparseVector(indices: [1], values: [1]), SparseVector(indices: [0, 1], values: [0.8, 0.6])]
+        let q = [SparseVector(indices: [0], values: [1])]
+        #expect(RetrievalEvaluation.cosinePrecision(database: db, dbLabels: [1, 2, 2], queries: q, queryLabels: [1], dimension: 2, k: 1) == 1)
+        #expect(RetrievalEvaluation.cosinePrecision(database: db, dbLabels: [1, 2, 2], queries: q, queryLabels: [1], dimension: 2, k: 2) == 0.5)
+    }
+
+    @Test func bitStatisticsMeasureBalanceAndCorrelation() {
+        let codes: [[Bool]] = [[true, true, false], [false, false, false], [true, true, true], [false, false, true]]
+        let stats = BitStatistics(codes: codes)
+        #expect(stats.frequencies == [0.5, 0.5, 0.5])
+        // bits 0 and 1 identical (corr 1), bit 2 independent of both (corr 0): mean |corr| = 1/3.
+        #expect(abs(stats.meanAbsCorrelation - 1.0 / 3) < 1e-12)
+    }
+}
