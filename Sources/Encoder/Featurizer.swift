@@ -26,6 +26,49 @@ public struct Featurizer: Codable, Equatable, Sendable {
 
     /// The unigram tokens of `text`, in order.
     public func tokens(_ text: String) -> [String] {
+        var text = text
+        let isASCII = text.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
+        return isASCII ? asciiTokens(text) : unicodeTokens(text)
+    }
+
+    /// The same rules on pure ASCII, byte by byte: NFKC changes nothing there and case folding
+    /// is lower-casing, so the result equals `unicodeTokens` (a test checks this).
+    func asciiTokens(_ text: String) -> [String] {
+        var text = text
+        return text.withUTF8 { bytes in
+            var tokens: [String] = []
+            var start = -1
+            var allDigits = true
+            var buffer = [UInt8](repeating: 0, count: maxTokenLength)
+            func flush(_ end: Int) {
+                defer { start = -1; allDigits = true }
+                guard start >= 0 else { return }
+                let length = end - start
+                guard length <= maxTokenLength, !(allDigits && length > 4) else { return }
+                for i in 0..<length {
+                    let b = bytes[start + i]
+                    buffer[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+                }
+                tokens.append(String(decoding: buffer[0..<length], as: UTF8.self))
+            }
+            for i in 0..<bytes.count {
+                if tokens.count >= maxTokens { return tokens }
+                let b = bytes[i]
+                let digit = b >= 0x30 && b <= 0x39
+                if digit || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
+                    if start < 0 { start = i }
+                    if !digit { allDigits = false }
+                } else {
+                    flush(i)
+                }
+            }
+            if tokens.count < maxTokens { flush(bytes.count) }
+            return tokens
+        }
+    }
+
+    /// The general path: NFKC, case folding, Unicode letter and number categories.
+    func unicodeTokens(_ text: String) -> [String] {
         let folded = text.precomposedStringWithCompatibilityMapping
             .folding(options: [.caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
         var tokens: [String] = []

@@ -70,8 +70,15 @@ public struct Trainer {
         return export(network, vocabulary: vocabulary, documents: docs.count)
     }
 
-    func train(vocabulary: Vocabulary, docs: [TrainingDocument], progress: (TrainingProgress) -> Void) -> TrainingNetwork {
+    func train(vocabulary: Vocabulary, docs original: [TrainingDocument], progress: (TrainingProgress) -> Void) -> TrainingNetwork {
         var rng = SeededGenerator(seed: config.seed)
+        var docs = original
+        if config.objective != .reconstruction {
+            let targets = SpectralTargets.make(docs.map(\.features), vocabularySize: vocabulary.count, bits: config.bits,
+                                               neighbors: config.neighbors, iterations: config.eigenIterations,
+                                               seed: config.seed, threads: config.threads)
+            for i in docs.indices { docs[i].targetBits = Array(targets[(i * config.bits) ..< ((i + 1) * config.bits)]) }
+        }
         var unigram = [Float](repeating: 0, count: vocabulary.count)
         for d in docs { for (t, w) in zip(d.target.indices, d.target.values) { unigram[Int(t)] += w } }
         let total = unigram.reduce(0, +)
@@ -93,6 +100,7 @@ public struct Trainer {
                 let lr = learningRate(step: step, total: totalSteps)
                 for param in network.parameters { param.step(lr: lr, t: step, config: config) }
                 sums.reconstruction += losses.reconstruction
+                sums.targetBits += losses.targetBits
                 sums.balance += losses.balance
                 sums.decorrelation += losses.decorrelation
             }
@@ -100,7 +108,8 @@ public struct Trainer {
             let stats = bitStatistics(network, docs: docs)
             progress(TrainingProgress(
                 epoch: epoch, epochs: config.epochs, step: step,
-                losses: Losses(reconstruction: sums.reconstruction / k, balance: sums.balance / k, decorrelation: sums.decorrelation / k),
+                losses: Losses(reconstruction: sums.reconstruction / k, targetBits: sums.targetBits / k,
+                               balance: sums.balance / k, decorrelation: sums.decorrelation / k),
                 balancedBits: stats.balanced, meanAbsCorrelation: stats.correlation,
                 seconds: Date().timeIntervalSince(start)))
         }
@@ -131,7 +140,8 @@ public struct Trainer {
     func export(_ network: TrainingNetwork, vocabulary: Vocabulary, documents: Int) -> EncoderModel {
         let c = config
         let modelConfig = ModelConfig(bits: c.bits, hidden: c.hidden, weights: c.weights, featurizer: featurizer, provenance: [
-            "objective": "unsupervised: reconstruction + balance \(c.balanceWeight) + decorrelation \(c.decorrelationWeight)",
+            "objective": "unsupervised \(c.objective.rawValue) + balance \(c.balanceWeight) + decorrelation \(c.decorrelationWeight)",
+            "neighbors": String(c.neighbors),
             "documents": String(documents), "epochs": String(c.epochs), "batch": String(c.batchSize),
             "learning_rate": String(c.learningRate), "seed": String(c.seed), "vocabulary": String(vocabulary.count),
         ])

@@ -19,6 +19,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var beta1: Float = 0.9                 // AdamW first-moment decay
     public var beta2: Float = 0.999               // AdamW second-moment decay
     public var weightDecay: Float = 0.01          // AdamW decoupled weight decay (weights, not biases)
+    public var objective: Objective = .spectral   // what the bits are trained to do (see Objective)
+    public var neighbors = 10                     // spectral: neighbours per document in the kNN graph
+    public var eigenIterations = 200              // spectral: subspace iterations
     public var balanceWeight: Float = 1.0         // bit balance: (mean P(bit) - 0.5)^2 per bit
     public var decorrelationWeight: Float = 1.0   // bit independence: off-diagonal covariance^2
     public var stochasticBits = true              // sample bits ~ Bernoulli(sigmoid(logit)) in training
@@ -27,4 +30,16 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var threads = 2                        // threads for element-wise work (results do not depend on it)
 
     public init() {}
+}
+
+/// The unsupervised training objective. Neither needs labels.
+public enum Objective: String, Codable, CaseIterable, Sendable {
+    /// Predict self-taught target bits: the median-thresholded leading eigenvectors of the
+    /// corpus's TF-IDF kNN graph (binary cross-entropy).
+    case spectral
+    /// Reconstruct the document's words from its bits through a softmax decoder (NASH-style
+    /// generative semantic hashing).
+    case reconstruction
+    /// Both losses, summed.
+    case both
 }

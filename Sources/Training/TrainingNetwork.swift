@@ -8,6 +8,8 @@ public struct TrainingDocument: Sendable {
     public var features: SparseVector
     /// Term counts scaled to sum to 1 (what the decoder must reconstruct).
     public var target: SparseVector
+    /// Self-taught target bits (0 or 1), when the objective uses them.
+    public var targetBits: [Float] = []
 }
 
 /// How the forward pass turns bit probabilities p = sigmoid(u) into the code s in {-1, +1}.
@@ -25,11 +27,13 @@ enum BitMode {
 public struct Losses: Sendable {
     /// Mean negative log-likelihood of the document's words given its code.
     public var reconstruction: Float = 0
+    /// Mean binary cross-entropy against the self-taught target bits.
+    public var targetBits: Float = 0
     /// Weighted bit-balance penalty.
     public var balance: Float = 0
     /// Weighted decorrelation penalty.
     public var decorrelation: Float = 0
-    public var total: Float { reconstruction + balance + decorrelation }
+    public var total: Float { reconstruction + targetBits + balance + decorrelation }
 }
 
 /// The encoder being trained and its reconstruction decoder.
@@ -113,7 +117,7 @@ final class TrainingNetwork {
     /// Forward and backward over one batch: returns the losses and leaves the gradients
     /// (averaged over the batch) in each parameter's `grad`.
     func lossAndGradients(_ docs: ArraySlice<TrainingDocument>, mode: BitMode, rng: inout SeededGenerator) -> Losses {
-        let n = docs.count, h = hidden, b = bits, v = vocabularySize
+        let n = docs.count, h = hidden, b = bits
         encode(docs)
         for param in parameters { param.grad.zero() }
         var losses = Losses()
@@ -127,38 +131,12 @@ final class TrainingNetwork {
             }
         }
 
-        // Decoder: R = S E^T + c, log-softmax, reconstruction loss and dR.
-        for i in 0..<n { (r.pointer + i * v).update(from: decoderBias.forward, count: v) }
-        Dense.gemm(false, true, m: n, n: v, k: b, s.pointer, lda: b, decoder.forward, ldb: b, beta: 1, r.pointer, ldc: v)
-        var rowLosses = [Float](repeating: 0, count: n)
-        rowLosses.withUnsafeMutableBufferPointer { rowLoss in
-            let rowLoss = UncheckedBuffer(rowLoss)
-            parallelFor(iterations: max(1, min(config.threads, n / 16))) { t in
-                let chunks = max(1, min(self.config.threads, n / 16))
-                for i in (n * t / chunks) ..< (n * (t + 1) / chunks) {
-                    let row = self.r.pointer + i * v, grad = self.dR.pointer + i * v
-                    var mx = -Float.infinity
-                    for k in 0..<v { mx = max(mx, row[k]) }
-                    var sum: Float = 0
-                    for k in 0..<v { let e = exp(row[k] - mx); grad[k] = e; sum += e }
-                    let logSum = log(sum) + mx
-                    for k in 0..<v { grad[k] /= (sum * Float(n)) }
-                    var loss: Float = 0
-                    let doc = docs[docs.startIndex + i]
-                    for (t, w) in zip(doc.target.indices, doc.target.values) {
-                        loss -= w * (row[Int(t)] - logSum)
-                        grad[Int(t)] -= w / Float(n)
-                    }
-                    rowLoss.value[i] = loss
-                }
-            }
+        let reconstructs = config.objective != .spectral
+        if reconstructs {
+            losses.reconstruction = reconstruct(docs, n: n)
+        } else {
+            dS.zero()
         }
-        losses.reconstruction = rowLosses.reduce(0, +) / Float(n)
-        // dE = dR^T S, dc = sum_i dR_i, dS = dR E
-        Dense.gemm(true, false, m: v, n: b, k: n, dR.pointer, lda: v, s.pointer, ldb: b, decoder.grad.pointer, ldc: b)
-        for i in 0..<n { for k in 0..<v { decoderBias.grad.pointer[k] += dR.pointer[i * v + k] } }
-        Dense.gemm(false, false, m: n, n: b, k: v, dR.pointer, lda: v, decoder.forward, ldb: b, dS.pointer, ldc: b)
-
         // dP = 2 dS (through s = 2p - 1) + balance + decorrelation terms.
         for i in 0..<(n * b) { dU.pointer[i] = 2 * dS.pointer[i] }
         if config.balanceWeight > 0 {
@@ -195,6 +173,18 @@ final class TrainingNetwork {
         }
         // dU = dP * p (1 - p)
         for i in 0..<(n * b) { dU.pointer[i] *= p.pointer[i] * (1 - p.pointer[i]) }
+        // Self-taught bits: BCE(p, y) averaged over the batch and bits; d/dU = (p - y) / (n B).
+        if config.objective != .reconstruction {
+            var bce: Float = 0
+            for (i, doc) in docs.enumerated() {
+                for c in 0..<b {
+                    let y = doc.targetBits[c], pr = min(max(p.pointer[i * b + c], 1e-7), 1 - 1e-7)
+                    bce -= y * log(pr) + (1 - y) * log(1 - pr)
+                    dU.pointer[i * b + c] += (p.pointer[i * b + c] - y) / Float(n * b)
+                }
+            }
+            losses.targetBits = bce / Float(n * b)
+        }
 
         // Layer 2: dW2 = dU^T H1, db2 = sum dU, dH1 = dU W2q.
         Dense.gemm(true, false, m: b, n: h, k: n, dU.pointer, lda: b, h1.pointer, ldb: h, w2.grad.pointer, ldc: h)
@@ -213,6 +203,44 @@ final class TrainingNetwork {
             }
         }
         return losses
+    }
+    /// Decoder forward and backward: R = S E^T + c, log-softmax, the reconstruction loss;
+    /// leaves dS and the decoder's gradients. Returns the loss.
+    private func reconstruct(_ docs: ArraySlice<TrainingDocument>, n: Int) -> Float {
+        let b = bits, v = vocabularySize
+        var losses = Losses()
+        for i in 0..<n { (r.pointer + i * v).update(from: decoderBias.forward, count: v) }
+        Dense.gemm(false, true, m: n, n: v, k: b, s.pointer, lda: b, decoder.forward, ldb: b, beta: 1, r.pointer, ldc: v)
+        var rowLosses = [Float](repeating: 0, count: n)
+        rowLosses.withUnsafeMutableBufferPointer { rowLoss in
+            let rowLoss = UncheckedBuffer(rowLoss)
+            parallelFor(iterations: max(1, min(config.threads, n / 16))) { t in
+                let chunks = max(1, min(self.config.threads, n / 16))
+                for i in (n * t / chunks) ..< (n * (t + 1) / chunks) {
+                    let row = self.r.pointer + i * v, grad = self.dR.pointer + i * v
+                    var mx = -Float.infinity
+                    for k in 0..<v { mx = max(mx, row[k]) }
+                    var sum: Float = 0
+                    for k in 0..<v { let e = exp(row[k] - mx); grad[k] = e; sum += e }
+                    let logSum = log(sum) + mx
+                    for k in 0..<v { grad[k] /= (sum * Float(n)) }
+                    var loss: Float = 0
+                    let doc = docs[docs.startIndex + i]
+                    for (t, w) in zip(doc.target.indices, doc.target.values) {
+                        loss -= w * (row[Int(t)] - logSum)
+                        grad[Int(t)] -= w / Float(n)
+                    }
+                    rowLoss.value[i] = loss
+                }
+            }
+        }
+        losses.reconstruction = rowLosses.reduce(0, +) / Float(n)
+        // dE = dR^T S, dc = sum_i dR_i, dS = dR E
+        Dense.gemm(true, false, m: v, n: b, k: n, dR.pointer, lda: v, s.pointer, ldb: b, decoder.grad.pointer, ldc: b)
+        for i in 0..<n { for k in 0..<v { decoderBias.grad.pointer[k] += dR.pointer[i * v + k] } }
+        Dense.gemm(false, false, m: n, n: b, k: v, dR.pointer, lda: v, decoder.forward, ldb: b, dS.pointer, ldc: b)
+
+        return losses.reconstruction
     }
 }
 

@@ -68,7 +68,7 @@ struct EvalCommand: ParsableCommand {
                 try ModelFile.write(trained, to: "\(dir)/\(dataset)-\(b)-\(config.weights.rawValue).tqm")
             }
             try evaluate(trained, split: split, dbLabels: dbLabels, queryLabels: queryLabels, extra: base.merging([
-                "method": "twentyq-unsupervised", "train_seconds": seconds, "epochs": config.epochs, "hidden": config.hidden,
+                "method": "twentyq-unsupervised", "objective": config.objective.rawValue, "train_seconds": seconds, "epochs": config.epochs, "hidden": config.hidden,
                 "seed": Int(config.seed),
             ]) { a, _ in a })
         }

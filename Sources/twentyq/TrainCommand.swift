@@ -11,6 +11,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Passes over the corpus.") var epochs: Int = TrainingConfig().epochs
     @Option(name: .customLong("batch-size"), help: "Documents per step.") var batchSize: Int = TrainingConfig().batchSize
     @Option(name: .customLong("lr"), help: "Peak learning rate (AdamW).") var learningRate: Float = TrainingConfig().learningRate
+    @Option(help: "Objective: spectral (self-taught bits from the kNN graph), reconstruction (NASH-style), both.") var objective: String = TrainingConfig().objective.rawValue
+    @Option(help: "Spectral objective: neighbours per document in the kNN graph.") var neighbors: Int = TrainingConfig().neighbors
     @Option(help: "Weight of the bit-balance penalty.") var balance: Float = TrainingConfig().balanceWeight
     @Option(help: "Weight of the bit-decorrelation penalty.") var decorrelation: Float = TrainingConfig().decorrelationWeight
     @Option(help: "Seed for initialisation, shuffling and bit sampling.") var seed: UInt64 = TrainingConfig().seed
@@ -23,6 +25,10 @@ struct TrainingOptions: ParsableArguments {
         guard hidden >= 1, vocabulary >= 2, epochs >= 1, batchSize >= 1, threads >= 1 else {
             throw ValidationError("--hidden, --epochs, --batch-size and --threads must be at least 1, --vocabulary at least 2")
         }
+        guard Objective(rawValue: objective) != nil else {
+            throw ValidationError("--objective must be one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")) (got \(objective))")
+        }
+        guard neighbors >= 1 else { throw ValidationError("--neighbors must be at least 1") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive (got \(learningRate))") }
     }
 
@@ -38,6 +44,8 @@ struct TrainingOptions: ParsableArguments {
         c.balanceWeight = balance
         c.decorrelationWeight = decorrelation
         c.seed = seed
+        c.objective = Objective(rawValue: objective)!
+        c.neighbors = neighbors
         c.threads = threads
         return c
     }
@@ -45,8 +53,8 @@ struct TrainingOptions: ParsableArguments {
 
 /// Prints one line per epoch on standard error.
 func reportProgress(_ p: TrainingProgress) {
-    let line = String(format: "epoch %d/%d  loss %.4f (rec %.4f bal %.5f dec %.5f)  balanced bits %.0f%%  |corr| %.3f  %.0fs\n",
-                      p.epoch, p.epochs, p.losses.total, p.losses.reconstruction, p.losses.balance, p.losses.decorrelation,
+    let line = String(format: "epoch %d/%d  loss %.4f (rec %.4f bits %.4f bal %.5f dec %.5f)  balanced bits %.0f%%  |corr| %.3f  %.0fs\n",
+                      p.epoch, p.epochs, p.losses.total, p.losses.reconstruction, p.losses.targetBits, p.losses.balance, p.losses.decorrelation,
                       p.balancedBits * 100, p.meanAbsCorrelation, p.seconds)
     FileHandle.standardError.write(Data(line.utf8))
 }

@@ -1,5 +1,6 @@
 import Foundation
-import Encoder
+import BinaryCodes
+@testable import Encoder
 import Testing
 
 @Suite struct FeaturizerTests {
@@ -26,6 +27,19 @@ import Testing
         #expect(f.tokens("one two three four five") == ["one", "two", "three"])
         #expect(plain.tokens("") == [])
         #expect(plain.tokens("  ,.;  ") == [])
+    }
+
+    @Test func theASCIIFastPathEqualsTheUnicodePath() {
+        var rng = SeededGenerator(seed: 8)
+        let alphabet = Array("abcXYZ019 _-.,;:!?@#\t\n'\"()[]{}<>/\\|+=*&^%$~`")
+        for length in [0, 1, 5, 30, 200, 2000] {
+            for _ in 0..<20 {
+                let text = String((0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+                #expect(plain.asciiTokens(text) == plain.unicodeTokens(text), "\(text)")
+                let short = Featurizer(maxTokenLength: 3, maxTokens: 4, bigrams: false)
+                #expect(short.asciiTokens(text) == short.unicodeTokens(text), "\(text)")
+            }
+        }
     }
 
     @Test func addsBigramsOfAdjacentTokens() {

@@ -1,0 +1,33 @@
+import Foundation
+
+/// The model shipped in `Data/default.tqm`, used whenever no model is given.
+///
+/// Located, in order: `$TWENTYQ_DEFAULT_MODEL`; `Data/default.tqm` beside the running
+/// executable's package checkout (walking up from the executable: `.build/<config>/twentyq` sits
+/// three levels below the package root); `share/twentyq/default.tqm` next to an installed binary.
+public enum DefaultModel {
+    public static func path() -> String? {
+        let fm = FileManager.default
+        if let env = ProcessInfo.processInfo.environment["TWENTYQ_DEFAULT_MODEL"], fm.fileExists(atPath: env) { return env }
+        let exe = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        for _ in 0..<6 {
+            for candidate in ["Data/default.tqm", "share/twentyq/default.tqm"] {
+                let path = dir.appendingPathComponent(candidate).path
+                if fm.fileExists(atPath: path) { return path }
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    /// Loads the default model.
+    /// - Throws: `ModelFileError.unreadable` naming where it looked, or the file's own error.
+    public static func load() throws -> EncoderModel {
+        guard let path = path() else {
+            throw ModelFileError.unreadable(path: "Data/default.tqm",
+                                            reason: "the default model was not found; set TWENTYQ_DEFAULT_MODEL or pass --model FILE")
+        }
+        return try ModelFile.read(path)
+    }
+}

@@ -1,0 +1,119 @@
+import BinaryCodes
+import Encoder
+import Foundation
+
+/// Target bits for self-taught hashing (Zhang, Wang, Cai and Lu, "Self-Taught Hashing for Fast
+/// Similarity Search", SIGIR 2010), made without labels:
+/// 1. a k-nearest-neighbour graph of the corpus under TF-IDF cosine, symmetrised;
+/// 2. the leading eigenvectors of its normalised adjacency D^-1/2 W D^-1/2 (a Laplacian
+///    eigenmap), the trivial first one skipped, by subspace iteration;
+/// 3. each eigenvector thresholded at its median, so every target bit splits the corpus in half.
+/// The encoder then learns to predict these bits from a document's words.
+enum SpectralTargets {
+    /// `bits` target bits per document (row-major, 0 or 1), deterministic for a seed.
+    static func make(_ features: [SparseVector], vocabularySize: Int, bits: Int, neighbors: Int,
+                     iterations: Int, seed: UInt64, threads: Int) -> [Float] {
+        let graph = knnGraph(features, dimension: vocabularySize, k: neighbors, threads: threads)
+        let vectors = leadingEigenvectors(graph, count: bits + 1, iterations: iterations, seed: seed)
+        let n = features.count
+        var targets = [Float](repeating: 0, count: n * bits)
+        for b in 0..<bits {
+            let column = Array(vectors[((b + 1) * n) ..< ((b + 2) * n)])
+            let median = column.sorted()[n / 2]
+            for i in 0..<n where column[i] > median { targets[i * bits + b] = 1 }
+        }
+        return targets
+    }
+
+    /// Symmetric weighted kNN graph in compressed rows: for each document its neighbours and
+    /// cosine weights (an edge kept when either end has the other among its k nearest).
+    static func knnGraph(_ docs: [SparseVector], dimension: Int, k: Int, threads: Int) -> [[(Int32, Float)]] {
+        var postings = [[(Int32, Float)]](repeating: [], count: dimension)
+        for (i, v) in docs.enumerated() { for (t, x) in zip(v.indices, v.values) { postings[Int(t)].append((Int32(i), x)) } }
+        let n = docs.count
+        var nearest = [[(Int32, Float)]](repeating: [], count: n)
+        nearest.withUnsafeMutableBufferPointer { out in
+            let out = UncheckedBuffer(out)
+            let workers = max(1, min(threads, n / 256))
+            parallelFor(iterations: workers) { w in
+                var scores = [Float](repeating: 0, count: n)
+                var touched: [Int32] = []
+                for i in stride(from: w, to: n, by: workers) {
+                    for (t, x) in zip(docs[i].indices, docs[i].values) {
+                        for (j, y) in postings[Int(t)] {
+                            if scores[Int(j)] == 0 { touched.append(j) }
+                            scores[Int(j)] += x * y
+                        }
+                    }
+                    var best = touched.filter { Int($0) != i }.map { ($0, scores[Int($0)]) }
+                    best.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+                    out.value[i] = Array(best.prefix(k))
+                    for j in touched { scores[Int(j)] = 0 }
+                    touched.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        var edges = [[Int32: Float]](repeating: [:], count: n)
+        for i in 0..<n {
+            for (j, s) in nearest[i] where s > 0 {
+                edges[i][j] = max(edges[i][j] ?? 0, s)
+                edges[Int(j)][Int32(i)] = max(edges[Int(j)][Int32(i)] ?? 0, s)
+            }
+        }
+        return edges.map { $0.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
+
+    /// The `count` leading eigenvectors (column-major: column c at `c * n`, by descending
+    /// eigenvalue) of (I + D^-1/2 W D^-1/2) / 2, whose spectrum lies in [0, 1], by subspace
+    /// iteration with Gram-Schmidt re-orthonormalisation after every step.
+    static func leadingEigenvectors(_ graph: [[(Int32, Float)]], count: Int, iterations: Int, seed: UInt64) -> [Float] {
+        let n = graph.count, m = count
+        let degree = graph.map { max(1e-9, $0.reduce(Float(0)) { $0 + $1.1 }) }
+        let invSqrt = degree.map { 1 / $0.squareRoot() }
+        // Normalised half-weights of every edge, so one step is q' = q / 2 + A q.
+        let weights = graph.enumerated().map { i, row in row.map { (Int($0.0), 0.5 * $0.1 * invSqrt[i] * invSqrt[Int($0.0)]) } }
+        var rng = SeededGenerator(seed: seed)
+        var q = (0..<(n * m)).map { _ in rng.normal() }
+        orthonormalize(&q, n: n, m: m)
+        var next = [Float](repeating: 0, count: n * m)
+        func step(_ from: [Float], _ to: inout [Float]) {
+            for c in 0..<m {
+                let base = c * n
+                for i in 0..<n {
+                    var v = 0.5 * from[base + i]
+                    for (j, a) in weights[i] { v += a * from[base + j] }
+                    to[base + i] = v
+                }
+            }
+        }
+        for _ in 0..<iterations {
+            step(q, &next)
+            swap(&q, &next)
+            orthonormalize(&q, n: n, m: m)
+        }
+        // Order the columns by their Rayleigh quotient, largest first.
+        step(q, &next)
+        let quotient = (0..<m).map { c in (0..<n).reduce(Float(0)) { $0 + q[c * n + $1] * next[c * n + $1] } }
+        let order = (0..<m).sorted { quotient[$0] > quotient[$1] }
+        return order.flatMap { q[($0 * n) ..< ($0 * n + n)] }
+    }
+
+    /// Modified Gram-Schmidt on the m contiguous columns of a column-major n x m matrix.
+    static func orthonormalize(_ q: inout [Float], n: Int, m: Int) {
+        q.withUnsafeMutableBufferPointer { a in
+            for c in 0..<m {
+                let col = a.baseAddress! + c * n
+                for p in 0..<c {
+                    let prev = a.baseAddress! + p * n
+                    var dot: Float = 0
+                    for i in 0..<n { dot += col[i] * prev[i] }
+                    for i in 0..<n { col[i] -= dot * prev[i] }
+                }
+                var norm: Float = 0
+                for i in 0..<n { norm += col[i] * col[i] }
+                let inv = 1 / max(norm.squareRoot(), 1e-12)
+                for i in 0..<n { col[i] *= inv }
+            }
+        }
+    }
+}
