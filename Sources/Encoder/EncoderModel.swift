@@ -58,7 +58,8 @@ public struct EncoderModel: Sendable {
 
     /// TF-IDF features of `text`.
     public func features(_ text: String) -> SparseVector {
-        vocabulary.tfidf(config.featurizer.terms(text))
+        let tokens = config.featurizer.tokens(text)
+        return vocabulary.tfidf(indices: vocabulary.termIndices(tokens: tokens, bigrams: config.featurizer.bigrams))
     }
 
     /// The hidden activations (after ReLU) for `features`, into `hidden` (paddedCols Floats).

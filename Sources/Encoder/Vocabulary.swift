@@ -25,14 +25,37 @@ public struct Vocabulary: Equatable, Sendable {
     /// IDF per term.
     public let idf: [Float]
     private let index: [String: Int32]
+    /// Bigram terms "a_b" as first token -> slot in `bigramSeconds`, and there second token ->
+    /// index, so documents are looked up without building a string per token pair.
+    /// (Tokens never contain "_".)
+    private let bigramFirsts: [String: Int32]
+    private let bigramSeconds: [[String: Int32]]
 
     public init(terms: [String], idf: [Float]) {
         precondition(terms.count == idf.count)
         self.terms = terms
         self.idf = idf
         var index = [String: Int32](minimumCapacity: terms.count)
-        for (i, t) in terms.enumerated() { index[t] = Int32(i) }
+        var firsts: [String: Int32] = [:]
+        var seconds: [[String: Int32]] = []
+        for (i, t) in terms.enumerated() {
+            index[t] = Int32(i)
+            if let cut = t.firstIndex(of: "_") {
+                let first = String(t[..<cut]), second = String(t[t.index(after: cut)...])
+                let slot: Int32
+                if let existing = firsts[first] {
+                    slot = existing
+                } else {
+                    slot = Int32(seconds.count)
+                    firsts[first] = slot
+                    seconds.append([:])
+                }
+                seconds[Int(slot)][second] = Int32(i)
+            }
+        }
         self.index = index
+        self.bigramFirsts = firsts
+        self.bigramSeconds = seconds
     }
 
     public var count: Int { terms.count }
@@ -47,6 +70,43 @@ public struct Vocabulary: Equatable, Sendable {
         var counts: [Int32: Float] = [:]
         for t in terms { if let i = index[t] { counts[i, default: 0] += 1 } }
         return counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Indices of the known unigrams of `tokens` and, with `bigrams`, of their known adjacent
+    /// pairs, with repetitions, in no particular order. Equals looking up `Featurizer.terms`.
+    public func termIndices(tokens: [String], bigrams: Bool) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(tokens.count * (bigrams ? 2 : 1))
+        var previous: Int32 = -1 // slot of the previous token in bigramSeconds, or -1
+        for token in tokens {
+            if let i = index[token] { out.append(i) }
+            if bigrams {
+                if previous >= 0, let i = bigramSeconds[Int(previous)][token] { out.append(i) }
+                previous = bigramFirsts[token] ?? -1
+            }
+        }
+        return out
+    }
+
+    /// The unit-length TF-IDF vector of the given term indices (with repetitions).
+    public func tfidf(indices: [Int32]) -> SparseVector {
+        guard !indices.isEmpty else { return SparseVector() }
+        let sorted = indices.sorted()
+        var idx: [Int32] = [], values: [Float] = []
+        idx.reserveCapacity(sorted.count)
+        values.reserveCapacity(sorted.count)
+        var run = 0
+        for k in 0..<sorted.count {
+            run += 1
+            if k == sorted.count - 1 || sorted[k + 1] != sorted[k] {
+                idx.append(sorted[k])
+                values.append((1 + log(Float(run))) * idf[Int(sorted[k])])
+                run = 0
+            }
+        }
+        let norm = sqrt(values.reduce(0) { $0 + $1 * $1 })
+        if norm > 0 { for i in values.indices { values[i] /= norm } }
+        return SparseVector(indices: idx, values: values)
     }
 
     /// The unit-length TF-IDF vector of `terms` (empty when no term is known).

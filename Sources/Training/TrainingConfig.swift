@@ -20,10 +20,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var beta2: Float = 0.999               // AdamW second-moment decay
     public var weightDecay: Float = 0.01          // AdamW decoupled weight decay (weights, not biases)
     public var objective: Objective = .spectral   // what the bits are trained to do (see Objective)
-    public var neighbors = 10                     // spectral: neighbours per document in the kNN graph
+    public var neighbors = 20                     // spectral: neighbours per document in the kNN graph
     public var eigenIterations = 200              // spectral: subspace iterations
     public var balanceWeight: Float = 1.0         // bit balance: (mean P(bit) - 0.5)^2 per bit
-    public var decorrelationWeight: Float = 1.0   // bit independence: off-diagonal covariance^2
+    public var decorrelationWeight: Float = 3.0   // bit independence: off-diagonal covariance^2
     public var stochasticBits = true              // sample bits ~ Bernoulli(sigmoid(logit)) in training
     public var latentClip: Float = 0              // clip latent weights to +-clip x row scale (0 = off)
     public var seed: UInt64 = 42                  // initialisation, shuffling, bit sampling

@@ -58,6 +58,17 @@ import Testing
         #expect(capped.terms == ["b", "c", "d", "e"])  // df 3, then ties by text
     }
 
+    @Test func indexLookupEqualsLookingUpTheTermStrings() {
+        let f = Featurizer()
+        let v = Vocabulary(terms: ["new", "york", "new_york", "york_city", "the_game", "game", "city_new"], idf: [1, 2, 3, 4, 5, 6, 7])
+        for text in ["New York city, new York CITY new", "the game", "game the game", "", "york_city new_york"] {
+            let viaStrings = v.tfidf(f.terms(text))
+            let viaIndices = v.tfidf(indices: v.termIndices(tokens: f.tokens(text), bigrams: true))
+            #expect(viaStrings.indices == viaIndices.indices)
+            for (a, b) in zip(viaStrings.values, viaIndices.values) { #expect(abs(a - b) < 1e-6) }
+        }
+    }
+
     @Test func tfidfIsUnitLengthSublinearAndIgnoresUnknownTerms() {
         let v = Vocabulary(terms: ["x", "y"], idf: [1, 2])
         let f = v.tfidf(["x", "x", "x", "y", "zzz"])
