@@ -18,6 +18,14 @@ enum Dense {
     }
 }
 
+extension Dense {
+    /// B (m x n, row-major) <- R^-T B for an upper-triangular R (m x m, row-major): `cblas_strsm`.
+    static func solveUpperTransposed(m: Int, n: Int, _ r: UnsafePointer<Float>, _ b: UnsafeMutablePointer<Float>) {
+        _ = pinned
+        cblas_strsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, blasint(m), blasint(n), 1, r, blasint(m), b, blasint(n))
+    }
+}
+
 /// A Float buffer owned by the trainer (zero-initialised).
 final class Buffer {
     let count: Int

@@ -98,21 +98,36 @@ enum SpectralTargets {
         return order.flatMap { q[($0 * n) ..< ($0 * n + n)] }
     }
 
-    /// Modified Gram-Schmidt on the m contiguous columns of a column-major n x m matrix.
+    /// Orthonormalises the m contiguous columns of a column-major n x m matrix by Cholesky QR,
+    /// twice (CholeskyQR2: the second pass restores the orthogonality Float32 loses in the
+    /// first). G = Q^T Q (one sgemm), G = R^T R, Q = Q R^-1 (one strsm): O(n m^2) in BLAS.
     static func orthonormalize(_ q: inout [Float], n: Int, m: Int) {
-        q.withUnsafeMutableBufferPointer { a in
-            for c in 0..<m {
-                let col = a.baseAddress! + c * n
-                for p in 0..<c {
-                    let prev = a.baseAddress! + p * n
-                    var dot: Float = 0
-                    for i in 0..<n { dot += col[i] * prev[i] }
-                    for i in 0..<n { col[i] -= dot * prev[i] }
+        for _ in 0..<2 {
+            var gram = [Float](repeating: 0, count: m * m)
+            q.withUnsafeBufferPointer { a in
+                gram.withUnsafeMutableBufferPointer { g in
+                    // Column-major n x m is row-major m x n: G = A A^T in row-major terms.
+                    Dense.gemm(false, true, m: m, n: m, k: n, a.baseAddress!, lda: n, a.baseAddress!, ldb: n, g.baseAddress!, ldc: m)
                 }
-                var norm: Float = 0
-                for i in 0..<n { norm += col[i] * col[i] }
-                let inv = 1 / max(norm.squareRoot(), 1e-12)
-                for i in 0..<n { col[i] *= inv }
+            }
+            // Cholesky G = R^T R (R upper, row-major), with a tiny ridge for rank deficiency.
+            var r = [Float](repeating: 0, count: m * m)
+            for i in 0..<m {
+                for j in i..<m {
+                    var sum = gram[i * m + j]
+                    for k in 0..<i { sum -= r[k * m + i] * r[k * m + j] }
+                    if i == j {
+                        r[i * m + i] = max(sum, 1e-6 * max(gram[i * m + i], 1e-12)).squareRoot()
+                    } else {
+                        r[i * m + j] = sum / r[i * m + i]
+                    }
+                }
+            }
+            // Row-major A (m x n) <- R^-T A, i.e. column-major Q <- Q R^-1.
+            q.withUnsafeMutableBufferPointer { a in
+                r.withUnsafeBufferPointer { rr in
+                    Dense.solveUpperTransposed(m: m, n: n, rr.baseAddress!, a.baseAddress!)
+                }
             }
         }
     }

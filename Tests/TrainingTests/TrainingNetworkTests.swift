@@ -29,14 +29,17 @@ import Testing
 
     /// Every analytic gradient against central finite differences, in the relaxed mode (bits are
     /// 2p - 1, so the whole network is differentiable) with float weights.
-    @Test(arguments: [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (3.0, 2.0)])
-    func backwardPassesMatchFiniteDifferences(balance: Double, decorrelation: Double) throws {
+    @Test(arguments: [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (3.0, 2.0)], Objective.allCases)
+    func backwardPassesMatchFiniteDifferences(balance: (Double, Double), objective: Objective) throws {
+        let (balance, decorrelation) = balance
         var config = tinyConfig()
+        config.objective = objective
         config.balanceWeight = Float(balance)
         config.decorrelationWeight = Float(decorrelation)
         let trainer = Trainer(config: config)
-        let (vocabulary, docs) = trainer.prepare(Self.texts)
+        var (vocabulary, docs) = trainer.prepare(Self.texts)
         var rng = SeededGenerator(seed: 3)
+        for i in docs.indices { docs[i].targetBits = (0..<config.bits).map { _ in Float(rng.next() % 2) } }
         let unigram = [Float](repeating: 1 / Float(vocabulary.count), count: vocabulary.count)
         let net = TrainingNetwork(config: config, vocabularySize: vocabulary.count, unigram: unigram, rng: &rng)
         // Move the decoder and biases away from their special initial values.
@@ -63,16 +66,19 @@ import Testing
         }
     }
 
-    @Test(arguments: [WeightFormat.ternary, .float, .fp4e3m0])
-    func aTinyOverfitRunLowersTheLoss(format: WeightFormat) throws {
+    @Test(arguments: [WeightFormat.ternary, .float, .fp4e3m0], [Objective.spectral, .reconstruction])
+    func aTinyOverfitRunLowersTheLoss(format: WeightFormat, objective: Objective) throws {
         var config = tinyConfig(bits: 16, format: format)
+        config.objective = objective
+        config.neighbors = 3
         config.hidden = 16
         config.epochs = 60
         config.warmupSteps = 5
         config.learningRate = 0.02
         var losses: [Float] = []
-        _ = try Trainer(config: config).train(texts: Self.texts) { losses.append($0.losses.reconstruction) }
+        _ = try Trainer(config: config).train(texts: Self.texts) { losses.append($0.losses.reconstruction + $0.losses.targetBits) }
         #expect(losses.count == 60)
+        #expect(losses.first! > 0)
         #expect(losses.last! < 0.8 * losses.first!, "\(losses.first!) -> \(losses.last!)")
     }
 
@@ -149,5 +155,31 @@ import Testing
         #expect(stats.frequencies == [0.5, 0.5, 0.5])
         // bits 0 and 1 identical (corr 1), bit 2 independent of both (corr 0): mean |corr| = 1/3.
         #expect(abs(stats.meanAbsCorrelation - 1.0 / 3) < 1e-12)
+    }
+}
+
+@Suite struct SpectralTargetsTests {
+    @Test func orthonormalisationGivesOrthonormalColumns() {
+        var rng = SeededGenerator(seed: 2)
+        let n = 300, m = 17
+        var q = (0..<(n * m)).map { _ in rng.normal() }
+        SpectralTargets.orthonormalize(&q, n: n, m: m)
+        for a in 0..<m { for b in 0..<m {
+            let dot = (0..<n).reduce(Float(0)) { $0 + q[a * n + $1] * q[b * n + $1] }
+            #expect(abs(dot - (a == b ? 1 : 0)) < 1e-4, "columns \(a), \(b): \(dot)")
+        } }
+    }
+
+    /// Two cliques joined by one edge: the leading non-trivial eigenvector separates them, so the
+    /// first target bit is 1 on one clique and 0 on the other.
+    @Test func theFirstTargetBitSplitsTwoClusters() {
+        var graph = [[(Int32, Float)]](repeating: [], count: 20)
+        for i in 0..<20 { for j in 0..<20 where i != j && (i < 10) == (j < 10) { graph[i].append((Int32(j), 1)) } }
+        graph[0].append((10, 0.1)); graph[10].append((0, 0.1))
+        graph = graph.map { $0.sorted { $0.0 < $1.0 } }
+        let vectors = SpectralTargets.leadingEigenvectors(graph, count: 3, iterations: 300, seed: 1)
+        let second = Array(vectors[20..<40])
+        let signs = second.map { $0 > 0 }
+        #expect(Set(signs[0..<10]).count == 1 && Set(signs[10..<20]).count == 1 && signs[0] != signs[10])
     }
 }

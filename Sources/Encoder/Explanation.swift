@@ -1,0 +1,35 @@
+/// What each bit of a model asks: for every output bit, the vocabulary terms that push it most
+/// towards yes (1) and towards no (0).
+///
+/// Method: each term t is probed as a one-word document (its TF-IDF vector is the unit vector
+/// e_t), and its push on bit b is `logit_b(e_t) - logit_b(empty document)`. This runs the real
+/// network (ReLU, low-bit weights) rather than a linearisation.
+public struct BitExplanation: Sendable {
+    public struct Term: Sendable, Equatable {
+        public var term: String
+        public var push: Float
+    }
+
+    public var bit: Int
+    /// Terms with the largest positive push, strongest first.
+    public var yes: [Term]
+    /// Terms with the largest negative push, strongest first.
+    public var no: [Term]
+
+    /// Explanations of `bits` (default: all), `top` terms each way.
+    public static func explain(_ model: EncoderModel, bits: [Int]? = nil, top: Int = 10) -> [BitExplanation] {
+        let chosen = bits ?? Array(0..<model.bits)
+        let base = model.logits(SparseVector())
+        var pushes = [[Float]](repeating: [], count: model.bits)
+        for t in 0..<model.vocabulary.count {
+            let logits = model.logits(SparseVector(indices: [Int32(t)], values: [1]))
+            for b in chosen { pushes[b].append(logits[b] - base[b]) }
+        }
+        return chosen.map { b in
+            let order = pushes[b].indices.sorted { pushes[b][$0] != pushes[b][$1] ? pushes[b][$0] > pushes[b][$1] : $0 < $1 }
+            let term = { (i: Int) in Term(term: model.vocabulary.terms[i], push: pushes[b][i]) }
+            return BitExplanation(bit: b, yes: order.prefix(top).filter { pushes[b][$0] > 0 }.map(term),
+                                  no: order.reversed().prefix(top).filter { pushes[b][$0] < 0 }.map(term))
+        }
+    }
+}

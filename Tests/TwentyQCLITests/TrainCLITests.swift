@@ -1,0 +1,81 @@
+import Foundation
+import TestSupport
+import Testing
+import TwentyQ
+
+/// `train`, `model info`, `model explain` and `bench encode` through the real binary, on a
+/// committed fixture of 200 fortunes.
+@Suite struct TrainCLITests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/fortunes-200.jsonl").path
+
+    func train(_ out: String, seed: Int = 7, extra: [String] = []) throws -> CLIResult {
+        try runTwentyQ(["train", "--corpus", Self.fixture, "--bits", "32", "--weights", "ternary", "--epochs", "3",
+                        "--hidden", "32", "--vocabulary", "500", "--neighbors", "5", "--seed", "\(seed)", "--out", out, "--json"] + extra)
+    }
+
+    @Test func trainWritesAModelThatInfoExplainAndBenchRead() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm")
+        let result = try train(model)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("epoch 3/3"))
+        let summary = try parseJSONObject(result.stdout)
+        #expect(summary["bits"] as? Int == 32 && summary["documents"] as? Int == 200)
+
+        let info = try parseJSONObject(try runTwentyQ(["model", "info", model, "--json"]).stdout)
+        #expect(info["bits"] as? Int == 32 && info["weights"] as? String == "ternary" && info["hidden"] as? Int == 32)
+        #expect((info["layers"] as? [[String: Any]])?.first?["bits_per_weight"] as? Int == 2)
+
+        let explain = try runTwentyQ(["model", "explain", model, "--bit", "5", "--top", "4", "--json"])
+        #expect(explain.status == 0)
+        let bit = try parseJSONObject(explain.stdout)
+        #expect(bit["bit"] as? Int == 5)
+        #expect(((bit["yes"] as? [Any])?.count ?? 0) + ((bit["no"] as? [Any])?.count ?? 0) > 0)
+
+        let bench = try runTwentyQ(["bench", "encode", "--corpus", Self.fixture, "--model", model, "--runs", "1", "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        #expect((try parseJSONObject(bench.stdout)["docs_per_second"] as? Double ?? 0) > 0)
+    }
+
+    @Test func theSameSeedGivesTheSameFileAndAnotherSeedDoesNot() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        for (name, seed) in [("a", 7), ("b", 7), ("c", 8)] {
+            #expect(try train(dir.appending("\(name).tqm"), seed: seed).status == 0)
+        }
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir.appending("a.tqm")))
+        #expect(a == (try Data(contentsOf: URL(fileURLWithPath: dir.appending("b.tqm")))))
+        #expect(a != (try Data(contentsOf: URL(fileURLWithPath: dir.appending("c.tqm")))))
+    }
+
+    @Test func badCorporaAndModelsAreNamed() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var r = try runTwentyQ(["train", "--corpus", dir.appending("missing.jsonl"), "--out", dir.appending("m.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("cannot read"))
+
+        let bad = dir.appending("bad.jsonl")
+        try "{\"id\": 1, \"text\": \"fine\"}\n{not json}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        r = try runTwentyQ(["train", "--corpus", bad, "--out", dir.appending("m.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("bad.jsonl:2: not a JSON object"), "\(r.stderr)")
+
+        let noText = dir.appending("notext.jsonl")
+        try "{\"id\": 1, \"body\": \"fine\"}\n".write(toFile: noText, atomically: true, encoding: .utf8)
+        r = try runTwentyQ(["train", "--corpus", noText, "--out", dir.appending("m.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("no string field \"text\""))
+
+        r = try runTwentyQ(["train", "--corpus", Self.fixture, "--weights", "int3", "--out", dir.appending("m.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("--weights must be one of"))
+
+        let model = dir.appending("m.tqm")
+        #expect(try train(model).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: dir.appending("cut.tqm")))
+        r = try runTwentyQ(["model", "info", dir.appending("cut.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("is truncated"))
+        try Data("plain text".utf8).write(to: URL(fileURLWithPath: dir.appending("text.tqm")))
+        r = try runTwentyQ(["model", "info", dir.appending("text.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("is not a TwentyQ model"))
+        r = try runTwentyQ(["model", "explain", model, "--bit", "32"])
+        #expect(r.status != 0 && r.stderr.contains("out of range"))
+    }
+}
