@@ -7,13 +7,19 @@ import Foundation
 /// three levels below the package root); `share/twentyq/default.tqm` next to an installed binary.
 public enum DefaultModel {
     public static func path() -> String? {
+        if let env = ProcessInfo.processInfo.environment["TWENTYQ_DEFAULT_MODEL"], FileManager.default.fileExists(atPath: env) { return env }
+        return resource("default.tqm")
+    }
+
+    /// A file shipped in `Data/` (or `share/twentyq/` of an installation), found by walking up
+    /// from the running executable; nil when absent.
+    public static func resource(_ relative: String) -> String? {
         let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["TWENTYQ_DEFAULT_MODEL"], fm.fileExists(atPath: env) { return env }
         let exe = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
         for _ in 0..<6 {
-            for candidate in ["Data/default.tqm", "share/twentyq/default.tqm"] {
-                let path = dir.appendingPathComponent(candidate).path
+            for base in ["Data/", "share/twentyq/"] {
+                let path = dir.appendingPathComponent(base + relative).path
                 if fm.fileExists(atPath: path) { return path }
             }
             dir = dir.deletingLastPathComponent()
