@@ -98,7 +98,7 @@ public struct Trainer {
                 let losses = network.lossAndGradients(batch[...], mode: config.stochasticBits ? .sample : .threshold, rng: &rng)
                 step += 1
                 let lr = learningRate(step: step, total: totalSteps)
-                for param in network.parameters { param.step(lr: lr, t: step, config: config) }
+                for param in network.trained { param.step(lr: lr, t: step, config: config) }
                 sums.reconstruction += losses.reconstruction
                 sums.targetBits += losses.targetBits
                 sums.balance += losses.balance

@@ -51,6 +51,8 @@ final class TrainingNetwork {
     let bits: Int
     let w1: Parameter, b1: Parameter, w2: Parameter, b2: Parameter, decoder: Parameter, decoderBias: Parameter
     var parameters: [Parameter] { [w1, b1, w2, b2, decoder, decoderBias] }
+    /// The parameters the objective trains (the decoder only when reconstructing).
+    var trained: [Parameter] { config.objective == .spectral ? [w1, b1, w2, b2] : parameters }
 
     // Scratch, sized for `capacity` documents.
     private var capacity = 0
