@@ -11,18 +11,65 @@ import Foundation
 /// The encoder then learns to predict these bits from a document's words.
 enum SpectralTargets {
     /// `bits` target bits per document (row-major, 0 or 1), deterministic for a seed.
+    /// With `itq`, the embedding is first rotated by iterative quantisation.
     static func make(_ features: [SparseVector], vocabularySize: Int, bits: Int, neighbors: Int,
-                     iterations: Int, seed: UInt64, threads: Int) -> [Float] {
+                     iterations: Int, itq: Bool, seed: UInt64, threads: Int) -> [Float] {
         let graph = knnGraph(features, dimension: vocabularySize, k: neighbors, threads: threads)
         let vectors = leadingEigenvectors(graph, count: bits + 1, iterations: iterations, seed: seed)
         let n = features.count
+        var embedding = Array(vectors[n ..< ((bits + 1) * n)]) // column-major n x bits, trivial vector dropped
+        if itq { embedding = itqRotate(embedding, n: n, m: bits, iterations: 50, seed: seed) }
         var targets = [Float](repeating: 0, count: n * bits)
         for b in 0..<bits {
-            let column = Array(vectors[((b + 1) * n) ..< ((b + 2) * n)])
+            let column = Array(embedding[(b * n) ..< ((b + 1) * n)])
             let median = column.sorted()[n / 2]
             for i in 0..<n where column[i] > median { targets[i * bits + b] = 1 }
         }
         return targets
+    }
+
+    /// Iterative quantisation (Gong and Lazebnik, CVPR 2011): the rotation R minimising
+    /// ||sign(Y R) - Y R||, alternating B = sign(Y R) and R = polar(Y^T B). Returns Y R
+    /// (column-major n x m) with columns centred first.
+    static func itqRotate(_ y: [Float], n: Int, m: Int, iterations: Int, seed: UInt64) -> [Float] {
+        var y = y
+        for c in 0..<m {
+            let mean = y[(c * n) ..< ((c + 1) * n)].reduce(0, +) / Float(n)
+            for i in 0..<n { y[c * n + i] -= mean }
+        }
+        var rng = SeededGenerator(seed: seed ^ 0x1717)
+        var r = (0..<(m * m)).map { _ in rng.normal() } // column-major m x m
+        orthonormalize(&r, n: m, m: m)
+        var rotated = [Float](repeating: 0, count: n * m), signs = [Float](repeating: 0, count: n * m)
+        var cross = [Float](repeating: 0, count: m * m)
+        for _ in 0..<iterations {
+            // Read as row-major, the stored r is Q = R^T and y is Y^T (m x n); Q Y^T = (Y R)^T is
+            // the rotated embedding in column-major storage.
+            Dense.gemm(false, false, m: m, n: n, k: m, r, lda: m, y, ldb: n, rotated.withUnsafeMutableBufferPointer { $0.baseAddress! }, ldc: n)
+            for i in 0..<(n * m) { signs[i] = rotated[i] >= 0 ? 1 : -1 }
+            // cross = B^T Y (row-major m x m), and Q = R^T = polar(Y^T B)^T = polar(B^T Y).
+            Dense.gemm(false, true, m: m, n: m, k: n, signs, lda: n, y, ldb: n, cross.withUnsafeMutableBufferPointer { $0.baseAddress! }, ldc: m)
+            r = polarFactor(cross, m: m)
+        }
+        Dense.gemm(false, false, m: m, n: n, k: m, r, lda: m, y, ldb: n, rotated.withUnsafeMutableBufferPointer { $0.baseAddress! }, ldc: n)
+        return rotated
+    }
+
+    /// The orthogonal polar factor U V^T of a square matrix U S V^T, by Newton-Schulz
+    /// iteration X <- 1.5 X - 0.5 X X^T X after scaling to unit Frobenius norm. Layout-agnostic:
+    /// the polar factor of a transpose is the transpose of the polar factor.
+    static func polarFactor(_ a: [Float], m: Int) -> [Float] {
+        let norm = a.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        var x = a.map { $0 / max(norm, 1e-12) }
+        var xxt = [Float](repeating: 0, count: m * m), next = [Float](repeating: 0, count: m * m)
+        for _ in 0..<60 {
+            Dense.gemm(false, true, m: m, n: m, k: m, x, lda: m, x, ldb: m, xxt.withUnsafeMutableBufferPointer { $0.baseAddress! }, ldc: m)
+            for i in 0..<(m * m) { next[i] = 1.5 * x[i] }
+            Dense.gemm(false, false, m: m, n: m, k: m, alpha: -0.5, xxt, lda: m, x, ldb: m, beta: 1,
+                       next.withUnsafeMutableBufferPointer { $0.baseAddress! }, ldc: m)
+            swap(&x, &next)
+        }
+        return x
     }
 
     /// Symmetric weighted kNN graph in compressed rows: for each document its neighbours and

@@ -75,7 +75,7 @@ public struct Trainer {
         var docs = original
         if config.objective != .reconstruction {
             let targets = SpectralTargets.make(docs.map(\.features), vocabularySize: vocabulary.count, bits: config.bits,
-                                               neighbors: config.neighbors, iterations: config.eigenIterations,
+                                               neighbors: config.neighbors, iterations: config.eigenIterations, itq: config.itq,
                                                seed: config.seed, threads: config.threads)
             for i in docs.indices { docs[i].targetBits = Array(targets[(i * config.bits) ..< ((i + 1) * config.bits)]) }
         }

@@ -183,3 +183,62 @@ import Testing
         #expect(Set(signs[0..<10]).count == 1 && Set(signs[10..<20]).count == 1 && signs[0] != signs[10])
     }
 }
+
+@Suite struct ITQTests {
+    @Test func thePolarFactorIsOrthogonalAndOfARotationItself() {
+        var rng = SeededGenerator(seed: 4)
+        let m = 12
+        let a = (0..<(m * m)).map { _ in rng.normal() }
+        let p = SpectralTargets.polarFactor(a, m: m)
+        for i in 0..<m { for j in 0..<m {
+            let dot = (0..<m).reduce(Float(0)) { $0 + p[i * m + $1] * p[j * m + $1] }
+            #expect(abs(dot - (i == j ? 1 : 0)) < 1e-3)
+        } }
+        var q = (0..<(m * m)).map { _ in rng.normal() }
+        SpectralTargets.orthonormalize(&q, n: m, m: m)
+        let again = SpectralTargets.polarFactor(q, m: m)
+        for (x, y) in zip(again, q) { #expect(abs(x - y) < 1e-3) }
+    }
+
+    /// ITQ alternates two exact minimisations, so ||sign(YR) - YR||^2 never rises.
+    @Test func itqNeverRaisesItsObjective() {
+        var rng = SeededGenerator(seed: 12)
+        let n = 400, m = 8
+        var y = [Float](repeating: 0, count: n * m)
+        for i in 0..<n {  // two clusters, separated along some coordinates more than others
+            let cluster: Float = rng.next() % 2 == 0 ? 1 : -1
+            for c in 0..<m { y[c * n + i] = rng.normal() * 0.3 + cluster * (c % 3 == 0 ? 1 : 0.2) }
+        }
+        func objective(_ v: [Float]) -> Float { v.reduce(Float(0)) { $0 + pow(($1 >= 0 ? 1 : -1) - $1, 2) } }
+        var previous = Float.infinity
+        for iterations in [1, 2, 4, 8, 16, 32] {
+            let value = objective(SpectralTargets.itqRotate(y, n: n, m: m, iterations: iterations, seed: 3))
+            #expect(value <= previous * 1.0001, "\(iterations) iterations: \(value) after \(previous)")
+            previous = value
+        }
+    }
+
+    /// Two well-separated clusters in 2-D along a diagonal: no single axis splits them, ITQ
+    /// finds a rotation under which the signs do, and the quantisation error falls.
+    @Test func itqReducesQuantisationError() {
+        var rng = SeededGenerator(seed: 6)
+        let n = 200
+        var y = [Float](repeating: 0, count: 2 * n)
+        for i in 0..<n {
+            let side: Float = i < n / 2 ? 1 : -1
+            y[i] = side + 0.05 * rng.normal()
+            y[n + i] = side * 0.2 + 0.05 * rng.normal()
+        }
+        func error(_ v: [Float]) -> Float {
+            let scale = v.map(abs).reduce(0, +) / Float(v.count)
+            return v.reduce(Float(0)) { $0 + pow(($1 >= 0 ? scale : -scale) - $1, 2) }
+        }
+        let rotated = SpectralTargets.itqRotate(y, n: n, m: 2, iterations: 30, seed: 1)
+        #expect(error(rotated) < 0.5 * error(y))
+        // Both rotated coordinates now split the clusters by sign (the rotation is near 45 degrees).
+        for c in 0..<2 {
+            let signs = (0..<n).map { rotated[c * n + $0] >= 0 }
+            #expect(Set(signs[0..<(n / 2)]).count == 1 && Set(signs[(n / 2)...]).count == 1 && signs[0] != signs[n - 1])
+        }
+    }
+}
