@@ -68,6 +68,19 @@ extension CodeIndex {
         }
     }
 
+    /// The metadata of each id (nil for unknown ids), from one read transaction.
+    public func metadata(for ids: [String]) throws -> [[UInt8]?] {
+        try guarded("read the index") {
+            try env.read { txn in
+                try ids.map { id -> [UInt8]? in
+                    guard let raw = try txn.get(self.ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self),
+                          let record = try txn.get(records, key: be(slot)) else { return nil }
+                    return Array(record[(4 + Self.decodeRecordID(record).count)...])
+                }
+            }
+        }
+    }
+
     /// The external id at `slot`.
     public func id(atSlot slot: Int) throws -> String? {
         try guarded("read the index") { try env.read { try readID(txn: $0, slot: slot) } }
@@ -167,6 +180,41 @@ extension CodeIndex {
                                  codesPerChunk: codesPerChunk, chunks: try txn.entryCount(codes),
                                  modelFingerprint: modelFingerprint, codeBytes: n * wordsPerCode * 8,
                                  fileBytes: fileBytes, mapBytes: env.currentMapSize)
+            }
+        }
+    }
+}
+
+extension CodeIndex {
+    /// A named blob stored with the index (in `meta` under "blob:" + name), or nil.
+    public func blob(_ name: String) throws -> [UInt8]? {
+        try guarded("read the index") { try env.read { try $0.get(meta, key: Array(("blob:" + name).utf8)).map { Array($0) } } }
+    }
+
+    /// Stores a named blob with the index, replacing any previous one, in one transaction.
+    public func setBlob(_ name: String, _ bytes: [UInt8]) throws {
+        guard !isReadOnly else { throw IndexError.readOnly(path: path) }
+        try guarded("write the index") { try env.write { try $0.put(meta, key: Array(("blob:" + name).utf8), bytes: bytes) } }
+    }
+}
+
+extension CodeIndex {
+    /// Calls `body` with every document in slot order: id, metadata and code, from one
+    /// consistent snapshot. Stops early when `body` returns false.
+    public func forEachRecord(_ body: (_ id: String, _ metadata: [UInt8], _ code: BinaryCode) throws -> Bool) throws {
+        try withCodeBlocks { blocks, txn in
+            for block in blocks {
+                for i in 0..<block.count {
+                    let slot = block.firstID + i
+                    guard let record = try txn.get(records, key: be(UInt64(slot))) else {
+                        throw IndexError.corrupt(path: path, detail: "slot \(slot) has no record")
+                    }
+                    let idBytes = Self.decodeRecordID(record)
+                    let words = Array(UnsafeBufferPointer(start: block.words! + i * wordsPerCode, count: wordsPerCode))
+                    let goOn = try body(String(decoding: idBytes, as: UTF8.self), Array(record[(4 + idBytes.count)...]),
+                                        try BinaryCode(bits: bits, words: words))
+                    if !goOn { return }
+                }
             }
         }
     }

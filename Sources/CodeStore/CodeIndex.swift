@@ -69,7 +69,10 @@ public final class CodeIndex: @unchecked Sendable {
     /// Creates a new, empty index in `path` (created if missing; must be empty if present).
     /// - Throws: `IndexError.alreadyExists`, `.notAnIndex` (a non-empty directory),
     ///   `.permissionDenied`, `CodeError.unsupportedWidth`.
-    public static func create(at path: String, bits: Int, modelFingerprint: String = "") throws -> CodeIndex {
+    /// - Parameter blobs: named blobs (see `blob(_:)`) written in the same transaction that
+    ///   creates the index, so the index never exists without them.
+    public static func create(at path: String, bits: Int, modelFingerprint: String = "",
+                              blobs: [String: [UInt8]] = [:]) throws -> CodeIndex {
         guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -103,6 +106,7 @@ public final class CodeIndex: @unchecked Sendable {
                 try txn.put(meta, key: Array("chunk".utf8), bytes: le(UInt32(chunk)))
                 try txn.put(meta, key: Array("count".utf8), bytes: le(UInt64(0)))
                 try txn.put(meta, key: Array("model".utf8), bytes: Array(modelFingerprint.utf8))
+                for (name, bytes) in blobs { try txn.put(meta, key: Array(("blob:" + name).utf8), bytes: bytes) }
                 return dbs
             }
             return CodeIndex(path: path, env: env, meta: handles[0], codes: handles[1], ids: handles[2],

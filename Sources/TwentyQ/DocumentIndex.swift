@@ -1,0 +1,178 @@
+import Foundation
+
+/// A document to index: an external id, its text, and any extra fields to keep.
+public struct Document: Sendable {
+    public var id: String
+    public var text: String
+    /// Extra fields, kept as JSON with the document (strings, numbers, booleans, arrays, objects).
+    public var fields: [String: String]
+
+    public init(id: String, text: String, fields: [String: String] = [:]) {
+        self.id = id
+        self.text = text
+        self.fields = fields
+    }
+}
+
+/// What one `add` did.
+public struct IndexingReport: Equatable, Sendable {
+    /// New ids.
+    public var added = 0
+    /// Ids whose text changed.
+    public var replaced = 0
+    /// Ids whose text is unchanged (same content hash): not re-encoded, not rewritten.
+    public var unchanged = 0
+
+    public init(added: Int = 0, replaced: Int = 0, unchanged: Int = 0) {
+        self.added = added
+        self.replaced = replaced
+        self.unchanged = unchanged
+    }
+}
+
+/// One search result.
+public struct SearchHit: Sendable {
+    public var id: String
+    public var distance: Int
+    /// The stored fields: "hash" (content hash), "snippet" (the first 300 characters) and the
+    /// document's own fields.
+    public var fields: [String: String]
+}
+
+/// A searchable index of text documents: codes from a text model, in a `CodeIndex`.
+///
+/// The index keeps a copy of its model, so it is opened with its directory alone; opening it
+/// with a different model is refused. Documents are keyed by id; adding an id again replaces it
+/// when its text changed and skips it when not (a content hash is stored with each document).
+///
+/// Thread safety: any number of threads may search while one adds or removes; writes are
+/// serialised by LMDB.
+public final class DocumentIndex: @unchecked Sendable {
+    public let store: CodeIndex
+    public let model: EncoderModel
+    public let modelFingerprint: String
+    static let modelKey = "model_file"
+
+    private init(store: CodeIndex, model: EncoderModel, fingerprint: String) {
+        self.store = store
+        self.model = model
+        self.modelFingerprint = fingerprint
+    }
+
+    public var path: String { store.path }
+
+    /// Opens the index at `path`, creating it with `model` (default: the shipped model) when
+    /// there is none.
+    /// - Throws: `IndexError.modelMismatch` when `model` is given and differs from the index's;
+    ///   the errors of `CodeIndex` and `ModelFile`.
+    public static func open(at path: String, model: EncoderModel? = nil, readOnly: Bool = false) throws -> DocumentIndex {
+        if FileManager.default.fileExists(atPath: path + "/data.mdb") {
+            let store = try CodeIndex.open(at: path, readOnly: readOnly)
+            guard let bytes = try store.blob(modelKey) else {
+                throw IndexError.notAnIndex(path: path, reason: "it holds codes but no text model (made by `bench index`?); search it with `bench search`")
+            }
+            let stored = try ModelFile.decode(bytes, path: path + " (stored model)")
+            if let model {
+                let given = try ModelFile.fingerprint(model)
+                guard given == store.modelFingerprint else {
+                    throw IndexError.modelMismatch(path: path, index: store.modelFingerprint, given: given)
+                }
+            }
+            return DocumentIndex(store: store, model: stored, fingerprint: store.modelFingerprint)
+        }
+        guard !readOnly else { throw IndexError.noIndex(path: path) }
+        let model = try model ?? DefaultModel.load()
+        let fingerprint = try ModelFile.fingerprint(model)
+        let store = try CodeIndex.create(at: path, bits: model.bits, modelFingerprint: fingerprint,
+                                         blobs: [modelKey: try ModelFile.encode(model)])
+        return DocumentIndex(store: store, model: model, fingerprint: fingerprint)
+    }
+
+    /// Adds or replaces `documents` in one transaction, encoding the new and changed ones on all
+    /// cores. Unchanged documents are skipped.
+    /// - Throws: `IndexError.duplicateID` (nothing written), `.invalidID`, storage errors.
+    @discardableResult
+    public func add(_ documents: [Document], threads: Int = SearchOptions.onlineCores) throws -> IndexingReport {
+        var report = IndexingReport()
+        var seen = Set<String>()
+        for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
+        let hashes = documents.map { Self.contentHash($0.text) }
+        var changed: [Int] = []
+        let stored = try store.metadata(for: documents.map(\.id))
+        for (i, existing) in stored.enumerated() {
+            if let existing {
+                if Self.decodeFields(existing)["hash"] == hashes[i] { report.unchanged += 1 } else { changed.append(i); report.replaced += 1 }
+            } else {
+                changed.append(i)
+                report.added += 1
+            }
+        }
+        let codes = model.encode(changed.map { documents[$0].text }, threads: threads)
+        let entries = try zip(changed, codes).map { i, code -> IndexEntry in
+            var fields = documents[i].fields
+            fields["hash"] = hashes[i]
+            fields["snippet"] = Self.snippet(documents[i].text)
+            return IndexEntry(id: documents[i].id, code: code, metadata: try Self.encodeFields(fields))
+        }
+        try store.add(entries)
+        return report
+    }
+
+    /// Removes documents by id (all or none).
+    @discardableResult
+    public func remove(ids: [String]) throws -> Int { try store.remove(ids: ids) }
+
+    /// The k nearest documents to `text`.
+    public func search(_ text: String, k: Int = 10) throws -> [SearchHit] {
+        try search(codes: [model.encode(text)], k: k)[0]
+    }
+
+    /// The k nearest documents to each text, in one batch pass over the codes.
+    public func search(texts: [String], k: Int = 10, threads: Int = SearchOptions.onlineCores) throws -> [[SearchHit]] {
+        try search(codes: model.encode(texts, threads: threads), k: k)
+    }
+
+    /// "More like this": the k nearest documents to the stored document `id` (itself included).
+    /// - Throws: `IndexError.unknownID`.
+    public func search(like id: String, k: Int = 10) throws -> [SearchHit] {
+        guard let code = try store.code(for: id) else { throw IndexError.unknownID(id) }
+        return try search(codes: [code], k: k)[0]
+    }
+
+    /// The k nearest documents to each code.
+    public func search(codes: [BinaryCode], k: Int) throws -> [[SearchHit]] {
+        let queries = try CodeMatrix(bits: model.bits, words: codes.flatMap(\.words))
+        return try store.nearest(to: queries, k: k).map { try $0.map(hit) }
+    }
+
+    /// Every document within Hamming distance `radius` of `text`'s code.
+    public func search(_ text: String, radius: Int) throws -> [SearchHit] {
+        try store.within(radius: radius, of: model.encode(text)).map(hit)
+    }
+
+    private func hit(_ h: IndexHit) throws -> SearchHit {
+        SearchHit(id: h.id, distance: h.distance, fields: Self.decodeFields(try store.metadata(for: h.id) ?? []))
+    }
+
+    /// Content hash of a text: "fnv1a64:" + 16 hex digits.
+    public static func contentHash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    static func snippet(_ text: String) -> String {
+        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return flat.count > 300 ? String(flat.prefix(300)) : flat
+    }
+
+    static func encodeFields(_ fields: [String: String]) throws -> [UInt8] {
+        Array(try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]))
+    }
+
+    static func decodeFields(_ bytes: [UInt8]) -> [String: String] {
+        guard !bytes.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return [:] }
+        return object.mapValues { "\($0)" }
+    }
+}

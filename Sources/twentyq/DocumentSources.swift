@@ -1,0 +1,141 @@
+import Foundation
+import Training
+import TwentyQ
+
+/// Documents gathered from the paths given to `twentyq index`, with what was skipped and why.
+struct GatheredDocuments {
+    var documents: [Document] = []
+    /// Reason -> count.
+    var skipped: [String: Int] = [:]
+    /// Directory roots given (absolute), for --prune.
+    var roots: [String] = []
+}
+
+/// Turns `index` arguments into documents:
+/// - a directory: every regular file below it, recursively, hidden files and folders excepted;
+///   id = path relative to the directory; `.jsonl` files inside are read as JSONL;
+/// - a file: `.jsonl` as JSONL (one document per line), anything else as one document whose id
+///   is the path as given;
+/// - `-`: JSONL on standard input.
+/// Text files: .html/.htm reduced to text; a file with a NUL byte in its first 8 KiB is binary
+/// and skipped; a file that is not UTF-8 is skipped; an empty (or all-space) document is skipped.
+struct DocumentSources {
+    var textField = "text"
+    var idField = "id"
+    var skipBad = false
+
+    func gather(_ paths: [String]) throws -> GatheredDocuments {
+        var out = GatheredDocuments()
+        let fm = FileManager.default
+        for path in paths {
+            if path == "-" {
+                try readJSONL(FileHandle.standardInput.readDataToEndOfFile(), label: "stdin", into: &out)
+                continue
+            }
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw CorpusError.unreadable(path: path, reason: "no such file or directory")
+            }
+            if isDir.boolValue {
+                let root = URL(fileURLWithPath: path).standardizedFileURL
+                out.roots.append(root.path)
+                guard let walker = fm.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey],
+                                                 options: [.skipsHiddenFiles]) else {
+                    throw CorpusError.unreadable(path: path, reason: "cannot list the directory")
+                }
+                var files: [URL] = []
+                for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+                    files.append(url)
+                }
+                for url in files.sorted(by: { $0.path < $1.path }) {
+                    let id = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
+                    try readFile(url.path, id: id, root: root.path, into: &out)
+                }
+            } else {
+                try readFile(path, id: path, root: nil, into: &out)
+            }
+        }
+        return out
+    }
+
+    private func readFile(_ path: String, id: String, root: String?, into out: inout GatheredDocuments) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
+            throw CorpusError.unreadable(path: path, reason: "permission denied or not a regular file")
+        }
+        if path.hasSuffix(".jsonl") {
+            try readJSONL(data, label: path, into: &out)
+            return
+        }
+        if data.prefix(8192).contains(0) { out.skipped["binary", default: 0] += 1; return }
+        guard var text = String(data: data, encoding: .utf8) else {
+            if skipBad || root != nil { out.skipped["not UTF-8", default: 0] += 1; return }
+            throw CorpusError.unreadable(path: path, reason: "not valid UTF-8 (use --skip-bad to skip such files)")
+        }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".html") || lower.hasSuffix(".htm") { text = HTMLText.strip(text) }
+        if text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; return }
+        var fields = ["path": path]
+        if let root { fields["source"] = root }
+        out.documents.append(Document(id: id, text: text, fields: fields))
+    }
+
+    private func readJSONL(_ data: Data, label: String, into out: inout GatheredDocuments) throws {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CorpusError.unreadable(path: label, reason: "not valid UTF-8")
+        }
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.allSatisfy(\.isWhitespace) {
+            func bad(_ reason: String) throws {
+                if skipBad { out.skipped["bad JSONL line", default: 0] += 1; return }
+                throw CorpusError.badLine(path: label, line: number + 1, reason: reason + " (use --skip-bad to skip bad lines)")
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                try bad("not a JSON object"); continue
+            }
+            guard let body = object[textField] as? String else { try bad("no string field \"\(textField)\""); continue }
+            guard let rawID = object[idField] else { try bad("no field \"\(idField)\""); continue }
+            if body.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; continue }
+            var fields: [String: String] = [:]
+            for (key, value) in object where key != textField && key != idField {
+                if let s = value as? String { fields[key] = s } else if let d = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+                    fields[key] = String(decoding: d, as: UTF8.self)
+                }
+            }
+            out.documents.append(Document(id: "\(rawID)", text: body, fields: fields))
+        }
+    }
+}
+
+/// HTML to text: drops script and style blocks, comments and tags; decodes the common entities.
+enum HTMLText {
+    static func strip(_ html: String) -> String {
+        var out = ""
+        out.reserveCapacity(html.count)
+        var i = html.startIndex
+        // Case-insensitive searches on the original string: indices into a lower-cased copy
+        // would not be valid here (lower-casing can change lengths).
+        func skip(past marker: String, from index: String.Index) -> String.Index {
+            html.range(of: marker, options: .caseInsensitive, range: index..<html.endIndex)?.upperBound ?? html.endIndex
+        }
+        func startsWith(_ prefix: String, at index: String.Index) -> Bool {
+            html[index...].prefix(prefix.count).lowercased() == prefix
+        }
+        while i < html.endIndex {
+            if html[i] == "<" {
+                if startsWith("<script", at: i) { i = skip(past: "</script>", from: i); out.append(" "); continue }
+                if startsWith("<style", at: i) { i = skip(past: "</style>", from: i); out.append(" "); continue }
+                if startsWith("<!--", at: i) { i = skip(past: "-->", from: i); continue }
+                i = skip(past: ">", from: i)
+                out.append(" ")
+                continue
+            }
+            out.append(html[i])
+            i = html.index(after: i)
+        }
+        for (entity, value) in [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&apos;", "'"), ("&amp;", "&")] {
+            out = out.replacingOccurrences(of: entity, with: value)
+        }
+        return out
+    }
+}
