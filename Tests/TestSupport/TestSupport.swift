@@ -33,6 +33,12 @@ public struct CLIResult {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Locates the `twentyq` executable SwiftPM built beside the test bundle

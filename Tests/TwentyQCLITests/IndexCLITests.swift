@@ -1,0 +1,132 @@
+import Foundation
+import TestSupport
+import Testing
+import TwentyQ
+
+/// `index`, `search`, `export` through the real binary on real files.
+@Suite struct IndexCLITests {
+    /// A folder of mixed files and a JSONL file, and a model file.
+    struct Fixture {
+        let dir: TemporaryDirectory
+        var folder: String { dir.appending("docs") }
+        var jsonl: String { dir.appending("extra.jsonl") }
+        var model: String { dir.appending("m.tqm") }
+        var db: String { dir.appending("idx") }
+
+        init() throws {
+            dir = try TemporaryDirectory()
+            let fm = FileManager.default
+            try fm.createDirectory(atPath: dir.appending("docs/sub"), withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: dir.appending("docs/.hidden"), withIntermediateDirectories: true)
+            try "NASA launched the space shuttle into orbit.".write(toFile: dir.appending("docs/space.txt"), atomically: true, encoding: .utf8)
+            try "# Notes\nThe hockey team won the game.".write(toFile: dir.appending("docs/sub/hockey.md"), atomically: true, encoding: .utf8)
+            try "<html><script>x()</script><p>God &amp; the church</p></html>".write(toFile: dir.appending("docs/sub/faith.html"), atomically: true, encoding: .utf8)
+            try "secret".write(toFile: dir.appending("docs/.hidden/skip.txt"), atomically: true, encoding: .utf8)
+            try Data([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]).write(to: URL(fileURLWithPath: dir.appending("docs/program.bin")))
+            try Data([0x66, 0xff, 0xfe, 0x6f]).write(to: URL(fileURLWithPath: dir.appending("docs/latin1.txt")))
+            try "   \n".write(toFile: dir.appending("docs/blank.txt"), atomically: true, encoding: .utf8)
+            try """
+            {"id": "j1", "text": "car engine and oil", "year": 1993}
+            {"id": "j2", "text": "windows disk computer", "tags": ["pc"]}
+            """.write(toFile: jsonl, atomically: true, encoding: .utf8)
+            try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        }
+    }
+
+    @Test func indexesFoldersAndJSONLThenSkipsUnchangedAndReplacesChanged() throws {
+        let f = try Fixture(); defer { f.dir.remove() }
+        var r = try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        var s = try parseJSONObject(r.stdout)
+        #expect(s["added"] as? Int == 5 && s["unchanged"] as? Int == 0 && s["documents"] as? Int == 5)
+        #expect(s["skipped"] as? Int == 3)
+        #expect((s["skipped_reasons"] as? [String: Int]) == ["binary": 1, "empty": 1, "not UTF-8": 1])
+
+        r = try runTwentyQ(["index", "--db", f.db, f.folder, f.jsonl, "--json"]) // the index remembers its model
+        s = try parseJSONObject(r.stdout)
+        #expect(s["added"] as? Int == 0 && s["replaced"] as? Int == 0 && s["unchanged"] as? Int == 5)
+
+        try "NASA launched the space shuttle again.".write(toFile: f.folder + "/space.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: f.folder + "/sub/hockey.md")
+        r = try runTwentyQ(["index", "--db", f.db, f.folder, "--prune", "--json"])
+        s = try parseJSONObject(r.stdout)
+        #expect(s["replaced"] as? Int == 1 && s["unchanged"] as? Int == 1 && s["pruned"] as? Int == 1 && s["documents"] as? Int == 4)
+    }
+
+    @Test func searchFindsDocumentsByTextByIDAndInBatches() throws {
+        let f = try Fixture(); defer { f.dir.remove() }
+        #expect(try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl]).status == 0)
+        // A document's own text encodes to its own code: distance 0.
+        var r = try runTwentyQ(["search", "--db", f.db, "--json", "-k", "5", "car engine and oil"])
+        let first = (try parseJSONObject(r.stdout)["results"] as? [[String: Any]])?.first
+        #expect(first?["distance"] as? Int == 0)
+        #expect(try parseJSONObject(r.stdout)["results"].map { ($0 as? [Any])?.count } == 5)
+
+        r = try runTwentyQ(["search", "--db", f.db, "--like", "sub/faith.html", "-k", "1"])
+        #expect(r.stdout.hasPrefix("1. d=0  sub/faith.html  God & the church"), "\(r.stdout)")
+
+        let queries = f.dir.appending("q.jsonl")
+        try "{\"id\": \"q7\", \"text\": \"hockey team\"}\n{\"id\": 8, \"text\": \"windows disk computer\"}\n".write(toFile: queries, atomically: true, encoding: .utf8)
+        r = try runTwentyQ(["search", "--db", f.db, "--queries", queries, "-k", "2"])
+        let lines = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(lines.count == 2 && lines[0]["query_id"] as? String == "q7" && lines[1]["query_id"] as? String == "8")
+        let second = lines[1]["results"] as? [[String: Any]]
+        #expect(second?.count == 2 && second?.first?["id"] as? String == "j2" && second?.first?["distance"] as? Int == 0)
+
+        r = try runTwentyQ(["search", "--db", f.db, "--radius", "0", "windows disk computer", "--json"])
+        #expect((try parseJSONObject(r.stdout)["results"] as? [[String: Any]])?.map { $0["id"] as? String } == ["j2"])
+
+        r = try runTwentyQ(["export", "--db", f.db])
+        let exported = r.stdout.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(exported.count == 5 && exported.allSatisfy { ($0["code"] as? String)?.count == 16 })
+        #expect(exported.contains { ($0["metadata"] as? [String: Any])?["year"] as? String == "1993" })
+    }
+
+    @Test func stdinJSONLAndBadInputs() throws {
+        let f = try Fixture(); defer { f.dir.remove() }
+        var r = try runShell("'\(try twentyqBinary())' index --db '\(f.db)' --model '\(f.model)' - --json < '\(f.jsonl)'")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try parseJSONObject(r.stdout)["added"] as? Int == 2)
+
+        r = try runTwentyQ(["index", "--db", f.db, f.dir.appending("nope.txt")])
+        #expect(r.status != 0 && r.stderr.contains("nope.txt: no such file or directory"))
+
+        let bad = f.dir.appending("bad.jsonl")
+        try "{\"id\": \"a\", \"text\": \"ok\"}\n{\"id\": \"b\", \"text\": \n{\"id\": \"c\", \"text\": \"fine\"}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        r = try runTwentyQ(["index", "--db", f.db, bad])
+        #expect(r.status != 0 && r.stderr.contains("bad.jsonl:2: not a JSON object"), "\(r.stderr)")
+        #expect(try parseJSONObject(try runTwentyQ(["info", "--db", f.db, "--json"]).stdout)["documents"] as? Int == 2) // nothing lost or added
+        r = try runTwentyQ(["index", "--db", f.db, bad, "--skip-bad", "--json"])
+        #expect(r.status == 0)
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 2 && summary["skipped"] as? Int == 1)
+
+        let dup = f.dir.appending("dup.jsonl")
+        try "{\"id\": \"x\", \"text\": \"one\"}\n{\"id\": \"x\", \"text\": \"two\"}\n".write(toFile: dup, atomically: true, encoding: .utf8)
+        r = try runTwentyQ(["index", "--db", f.db, dup])
+        #expect(r.status != 0 && r.stderr.contains("id 'x' appears more than once"))
+
+        let other = f.dir.appending("other.tqm")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32, seed: 99), to: other)
+        r = try runTwentyQ(["index", "--db", f.db, "--model", other, f.jsonl])
+        #expect(r.status != 0 && r.stderr.contains("was built with model"), "\(r.stderr)")
+
+        r = try runTwentyQ(["search", "--db", f.db, "--like", "missing-id"])
+        #expect(r.status != 0 && r.stderr.contains("no document with id 'missing-id'"))
+        r = try runTwentyQ(["search", "--db", f.db])
+        #expect(r.status != 0 && r.stderr.contains("give exactly one of"))
+    }
+}
+
+func runShell(_ command: String) throws -> CLIResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
