@@ -1,0 +1,66 @@
+import Foundation
+import TestSupport
+import Testing
+import TwentyQ
+
+/// SIGKILL during `twentyq index`, 20 times at seeded random moments.
+@Suite struct IndexDurabilityTests {
+    @Test func killingTheIndexerLeavesWholeBatchesAndARerunFinishes() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let words = ["space", "orbit", "god", "church", "car", "engine", "hockey", "game", "disk", "windows", "law", "doctor"]
+        var rng = SeededGenerator(seed: 21)
+        let count = 20_000, batch = 250
+        var lines = ""
+        var texts: [String] = []
+        for i in 0..<count {
+            let text = (0..<6).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") + " \(i)"
+            texts.append(text)
+            lines += "{\"id\": \"d\(i)\", \"text\": \"\(text)\"}\n"
+        }
+        let corpus = dir.appending("corpus.jsonl"), db = dir.appending("idx"), modelPath = dir.appending("m.tqm")
+        try lines.write(toFile: corpus, atomically: true, encoding: .utf8)
+        let model = randomModel(bits: 64, hidden: 32)
+        try ModelFile.write(model, to: modelPath)
+
+        var midway = 0
+        var searched = 0
+        for round in 0..<20 {
+            let indexer = try startTwentyQ(["index", "--db", db, "--model", modelPath, "--batch", "\(batch)", corpus])
+            let wait = 0.15 + Double(rng.next() % 1000) / 1000 * 0.6
+            let deadline = Date().addingTimeInterval(wait)
+            while Date() < deadline && indexer.process.isRunning {
+                if round % 4 == 0, FileManager.default.fileExists(atPath: db + "/data.mdb") {
+                    let search = try runTwentyQ(["search", "--db", db, "-k", "3", "--json", "space orbit"])
+                    if search.status == 0 { searched += 1 } else {
+                        // Before the first commit the index may hold no model yet: nothing else is acceptable.
+                        #expect(search.stderr.contains("no text model") || search.stderr.contains("no data.mdb"), "\(search.stderr)")
+                    }
+                } else {
+                    Thread.sleep(forTimeInterval: 0.01)
+                }
+            }
+            let wasRunning = indexer.process.isRunning
+            kill(indexer.process.processIdentifier, SIGKILL)
+            indexer.process.waitUntilExit()
+            guard FileManager.default.fileExists(atPath: db + "/data.mdb") else { continue }
+            let index = try DocumentIndex.open(at: db, readOnly: true)
+            let stored = try index.store.count
+            #expect(stored % batch == 0, "round \(round): \(stored) documents is not whole batches")
+            if wasRunning && stored > 0 && stored < count { midway += 1 }
+            // Exactly the first `stored` documents, each with the code its text gives.
+            for i in Set([0, stored / 2, stored - 1, stored].filter { $0 >= 0 && $0 <= count - 1 }) {
+                let code = try index.store.code(for: "d\(i)")
+                if i < stored {
+                    #expect(code == model.encode(texts[i]), "round \(round): d\(i)")
+                } else {
+                    #expect(code == nil, "round \(round): d\(i) stored beyond the committed prefix")
+                }
+            }
+        }
+        #expect(midway >= 3, "too few kills landed while indexing was under way (\(midway))")
+        #expect(searched >= 1)
+        let rerun = try runTwentyQ(["index", "--db", db, "--batch", "\(batch)", corpus, "--json"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try parseJSONObject(rerun.stdout)["documents"] as? Int == count)
+    }
+}
