@@ -92,9 +92,19 @@ enum SpectralTargets {
                             scores[Int(j)] += x * y
                         }
                     }
-                    var best = touched.filter { Int($0) != i }.map { ($0, scores[Int($0)]) }
-                    best.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-                    out.value[i] = Array(best.prefix(k))
+                    // The k best by (score descending, index ascending), kept sorted: the same
+                    // result as sorting every candidate, without the sort.
+                    var best: [(Int32, Float)] = []
+                    best.reserveCapacity(k + 1)
+                    for j in touched where Int(j) != i {
+                        let s = scores[Int(j)]
+                        if best.count == k, let last = best.last, !(s > last.1 || (s == last.1 && j < last.0)) { continue }
+                        var pos = best.count
+                        while pos > 0 && (best[pos - 1].1 < s || (best[pos - 1].1 == s && best[pos - 1].0 > j)) { pos -= 1 }
+                        best.insert((j, s), at: pos)
+                        if best.count > k { best.removeLast() }
+                    }
+                    out.value[i] = best
                     for j in touched { scores[Int(j)] = 0 }
                     touched.removeAll(keepingCapacity: true)
                 }

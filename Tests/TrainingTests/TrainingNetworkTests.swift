@@ -159,6 +159,34 @@ import Testing
 }
 
 @Suite struct SpectralTargetsTests {
+    @Test func theKNNGraphHoldsEachDocumentsTrueNearestNeighbours() {
+        var rng = SeededGenerator(seed: 9)
+        let docs = (0..<60).map { _ -> SparseVector in
+            let terms = Set((0..<4).map { _ in Int32(rng.next() % 12) }).sorted()
+            var v = terms.map { _ in Float(rng.next() % 3 + 1) }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            v = v.map { $0 / norm }
+            return SparseVector(indices: terms, values: v)
+        }
+        func cosine(_ a: SparseVector, _ b: SparseVector) -> Float {
+            var s: Float = 0
+            for (t, x) in zip(a.indices, a.values) { if let j = b.indices.firstIndex(of: t) { s += x * b.values[j] } }
+            return s
+        }
+        let graph = SpectralTargets.knnGraph(docs, dimension: 12, k: 3, threads: 2)
+        for i in docs.indices {
+            var candidates: [(Int32, Float)] = []
+            for j in docs.indices where j != i {
+                let s = cosine(docs[i], docs[j])
+                if s > 0 { candidates.append((Int32(j), s)) }
+            }
+            candidates.sort { a, b in a.1 != b.1 ? a.1 > b.1 : a.0 < b.0 }
+            let brute = candidates.prefix(3)
+            let edges = Dictionary(uniqueKeysWithValues: graph[i].map { ($0.0, $0.1) })
+            for (j, s) in brute { #expect(abs((edges[j] ?? -1) - s) < 1e-5, "doc \(i) misses neighbour \(j)") }
+        }
+    }
+
     @Test func orthonormalisationGivesOrthonormalColumns() {
         var rng = SeededGenerator(seed: 2)
         let n = 300, m = 17
