@@ -113,8 +113,7 @@ public enum ModelFile {
         func layer(rows: Int) throws -> PackedMatrix {
             let scales = try reader.floats(rows)
             let count = rows * PackedMatrix.rowWords(format: config.weights, cols: config.hidden)
-            var words = [UInt64](); words.reserveCapacity(count)
-            for _ in 0..<count { words.append(try reader.integer()) }
+            let words = try reader.words(count)
             return PackedMatrix(format: config.weights, rows: rows, cols: config.hidden, scales: scales, words: words)
         }
         let layer1 = try layer(rows: header.terms.count)
@@ -166,9 +165,23 @@ public enum ModelFile {
         }
 
         mutating func floats(_ n: Int) throws -> [Float] {
-            var out = [Float](); out.reserveCapacity(n)
-            for _ in 0..<n { out.append(Float(bitPattern: try integer())) }
-            return out
+            try words32(n).map { Float(bitPattern: $0) }
+        }
+
+        /// `n` little-endian UInt64s in one copy.
+        mutating func words(_ n: Int) throws -> [UInt64] {
+            let raw = try bytes(n * 8)
+            var out = [UInt64](repeating: 0, count: n)
+            out.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
+            return out.map { UInt64(littleEndian: $0) }
+        }
+
+        /// `n` little-endian UInt32s in one copy.
+        mutating func words32(_ n: Int) throws -> [UInt32] {
+            let raw = try bytes(n * 4)
+            var out = [UInt32](repeating: 0, count: n)
+            out.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
+            return out.map { UInt32(littleEndian: $0) }
         }
     }
 }

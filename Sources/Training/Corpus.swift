@@ -24,6 +24,22 @@ public enum CorpusError: Error, CustomStringConvertible {
 public enum Corpus {
     /// The lines of a text file; `.gz` files are read through the system's `gzip -dc`.
     public static func lines(of path: String) throws -> [Substring] {
+        let data = try contents(of: path)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CorpusError.unreadable(path: path, reason: "not valid UTF-8")
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// The bytes of each line of `data` (split at "\n", byte-wise: no grapheme breaking over a
+    /// large file). The whole must be valid UTF-8, checked once.
+    public static func byteLines(_ data: Data, label: String) throws -> [Data] {
+        guard String(data: data, encoding: .utf8) != nil else { throw CorpusError.unreadable(path: label, reason: "not valid UTF-8") }
+        return data.split(separator: 0x0A, omittingEmptySubsequences: false)
+    }
+
+    /// The raw bytes of a file; `.gz` through `gzip -dc`.
+    public static func contents(of path: String) throws -> Data {
         let data: Data
         if path.hasSuffix(".gz") {
             let process = Process()
@@ -44,10 +60,7 @@ public enum Corpus {
                 throw CorpusError.unreadable(path: path, reason: (error as NSError).localizedDescription)
             }
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw CorpusError.unreadable(path: path, reason: "not valid UTF-8")
-        }
-        return text.split(separator: "\n", omittingEmptySubsequences: false)
+        return data
     }
 
     /// Reads JSONL: one object per line with a text field (`textField`) and optionally an id
@@ -56,8 +69,9 @@ public enum Corpus {
     /// is an error naming its line number.
     public static func readJSONL(_ path: String, textField: String = "text", idField: String = "id") throws -> [CorpusDocument] {
         var docs: [CorpusDocument] = []
-        for (number, line) in try lines(of: path).enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+        for (number, line) in try byteLines(try contents(of: path), label: path).enumerated()
+        where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
                 throw CorpusError.badLine(path: path, line: number + 1, reason: "not a JSON object")
             }
             guard let text = object[textField] as? String else {

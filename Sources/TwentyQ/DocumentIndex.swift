@@ -127,9 +127,10 @@ public final class DocumentIndex: @unchecked Sendable {
         try search(codes: [model.encode(text)], k: k)[0]
     }
 
-    /// The k nearest documents to each text, in one batch pass over the codes.
-    public func search(texts: [String], k: Int = 10, threads: Int = SearchOptions.onlineCores) throws -> [[SearchHit]] {
-        try search(codes: model.encode(texts, threads: threads), k: k)
+    /// The k nearest documents to each text, in one batch pass over the codes. With
+    /// `fields: false` the hits carry ids and distances only (no metadata reads).
+    public func search(texts: [String], k: Int = 10, fields: Bool = true, threads: Int = SearchOptions.onlineCores) throws -> [[SearchHit]] {
+        try search(codes: model.encode(texts, threads: threads), k: k, fields: fields)
     }
 
     /// "More like this": the k nearest documents to the stored document `id` (itself included).
@@ -140,18 +141,21 @@ public final class DocumentIndex: @unchecked Sendable {
     }
 
     /// The k nearest documents to each code.
-    public func search(codes: [BinaryCode], k: Int) throws -> [[SearchHit]] {
+    public func search(codes: [BinaryCode], k: Int, fields: Bool = true) throws -> [[SearchHit]] {
         let queries = try CodeMatrix(bits: model.bits, words: codes.flatMap(\.words))
-        return try store.nearest(to: queries, k: k).map { try $0.map(hit) }
+        return try store.nearest(to: queries, k: k).map { try hits($0, fields: fields) }
     }
 
     /// Every document within Hamming distance `radius` of `text`'s code.
     public func search(_ text: String, radius: Int) throws -> [SearchHit] {
-        try store.within(radius: radius, of: model.encode(text)).map(hit)
+        try hits(try store.within(radius: radius, of: model.encode(text)), fields: true)
     }
 
-    private func hit(_ h: IndexHit) throws -> SearchHit {
-        SearchHit(id: h.id, distance: h.distance, fields: Self.decodeFields(try store.metadata(for: h.id) ?? []))
+    /// Search hits with their stored fields, read in one transaction.
+    private func hits(_ found: [IndexHit], fields: Bool) throws -> [SearchHit] {
+        guard fields else { return found.map { SearchHit(id: $0.id, distance: $0.distance, fields: [:]) } }
+        let metadata = try store.metadata(for: found.map(\.id))
+        return zip(found, metadata).map { SearchHit(id: $0.id, distance: $0.distance, fields: Self.decodeFields($1 ?? [])) }
     }
 
     /// Content hash of a text: "fnv1a64:" + 16 hex digits.
@@ -163,7 +167,7 @@ public final class DocumentIndex: @unchecked Sendable {
     }
 
     static func snippet(_ text: String) -> String {
-        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let flat = text.prefix(2_000).split(whereSeparator: \.isWhitespace).joined(separator: " ")
         return flat.count > 300 ? String(flat.prefix(300)) : flat
     }
 

@@ -81,16 +81,13 @@ struct DocumentSources {
     }
 
     private func readJSONL(_ data: Data, label: String, into out: inout GatheredDocuments) throws {
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw CorpusError.unreadable(path: label, reason: "not valid UTF-8")
-        }
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.allSatisfy(\.isWhitespace) {
+        for (number, line) in try Corpus.byteLines(data, label: label).enumerated()
+        where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             func bad(_ reason: String) throws {
                 if skipBad { out.skipped["bad JSONL line", default: 0] += 1; return }
                 throw CorpusError.badLine(path: label, line: number + 1, reason: reason + " (use --skip-bad to skip bad lines)")
             }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
                 try bad("not a JSON object"); continue
             }
             guard let body = object[textField] as? String else { try bad("no string field \"\(textField)\""); continue }

@@ -112,10 +112,11 @@ struct SearchCommand: ParsableCommand {
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
         if let queries {
             let docs = try Corpus.readJSONL(queries, textField: textField)
-            let results = try target.search(texts: docs.map(\.text), k: k)
+            let results = try target.search(texts: docs.map(\.text), k: k, fields: false)
             var out = ""
             for (doc, hits) in zip(docs, results) {
-                out += try jsonLine(["query_id": doc.id, "results": hits.map { ["id": $0.id, "distance": $0.distance] }]) + "\n"
+                out += JSONText.queryResult(queryID: doc.id, hits: hits.map { ($0.id, $0.distance) }) + "\n"
+                if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
             }
             FileHandle.standardOutput.write(Data(out.utf8))
             return

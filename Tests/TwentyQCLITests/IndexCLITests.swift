@@ -130,3 +130,27 @@ func runShell(_ command: String) throws -> CLIResult {
     process.waitUntilExit()
     return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
+
+@Suite struct QueryOutputTests {
+    /// Query ids with quotes, backslashes, control characters and non-ASCII text come back intact
+    /// in `search --queries` output (the CLI writes those lines with its own JSON escaper).
+    @Test func queryIDsRoundTripThroughTheBatchOutput() throws {
+        let f = try IndexCLITests.Fixture(); defer { f.dir.remove() }
+        #expect(try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.jsonl]).status == 0)
+        let ids = ["plain", "quote \" and \\ backslash", "tab\tnew\nline\r", "\u{01}\u{1f} control", "ünïcødé ✓ 日本"]
+        var lines = ""
+        for id in ids {
+            let data = try JSONSerialization.data(withJSONObject: ["id": id, "text": "car engine"])
+            lines += String(decoding: data, as: UTF8.self) + "\n"
+        }
+        let queries = f.dir.appending("q.jsonl")
+        try lines.write(toFile: queries, atomically: true, encoding: .utf8)
+        let r = try runTwentyQ(["search", "--db", f.db, "--queries", queries, "-k", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let got = try r.stdout.split(separator: "\n").map { line -> String in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["query_id"] as? String ?? "?"
+        }
+        #expect(got == ids)
+    }
+}

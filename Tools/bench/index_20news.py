@@ -1,0 +1,60 @@
+"""End-to-end CLI timings on 20 Newsgroups (issue #4), printed as one JSON object:
+  - `twentyq index` of all 18,846 message bodies (header block dropped) into a fresh index,
+    documents per second from the command's own summary (process start excluded) and wall time;
+  - a single text query, wall-clock including process start (median of 20 runs);
+  - `twentyq search --queries` with the 7,532 test messages at k = 100, wall-clock;
+  - re-running the same `index` command: every document must come back unchanged.
+Usage: python3 Tools/bench/index_20news.py TWENTYQ_BINARY DATA_DIR [--model FILE]
+"""
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def main():
+    binary, data = sys.argv[1], sys.argv[2]
+    model = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else None
+    work = tempfile.mkdtemp(prefix="twentyq-20news-")
+    corpus, queries, db = f"{work}/corpus.jsonl", f"{work}/queries.jsonl", f"{work}/idx"
+    with gzip.open(f"{data}/20news/20news-bydate.jsonl.gz", "rt", encoding="utf-8") as f, \
+            open(corpus, "w") as c, open(queries, "w") as q:
+        for line in f:
+            d = json.loads(line)
+            parts = d["text"].split("\n\n", 1)
+            body = parts[1] if len(parts) > 1 else parts[0]
+            c.write(json.dumps({"id": d["id"], "text": body, "label": d["label"]}) + "\n")
+            if d["split"] == "test":
+                q.write(json.dumps({"id": d["id"], "text": body}) + "\n")
+    index_cmd = [binary, "index", "--db", db, corpus, "--json", "--skip-bad"] + (["--model", model] if model else [])
+    start = time.perf_counter()
+    first = json.loads(subprocess.run(index_cmd, check=True, capture_output=True, text=True).stdout)
+    index_wall = time.perf_counter() - start
+    again = json.loads(subprocess.run(index_cmd, check=True, capture_output=True, text=True).stdout)
+    single = []
+    for _ in range(20):
+        start = time.perf_counter()
+        subprocess.run([binary, "search", "--db", db, "-k", "10", "--json", "space shuttle launch"], check=True, capture_output=True)
+        single.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    out = subprocess.run([binary, "search", "--db", db, "--queries", queries, "-k", "100"], check=True, capture_output=True, text=True).stdout
+    batch_wall = time.perf_counter() - start
+    answered = sum(1 for line in out.splitlines() if len(json.loads(line)["results"]) == 100)
+    print(json.dumps({
+        "documents": first["documents"], "skipped": first["skipped"],
+        "index_docs_per_second": first["docs_per_second"], "index_seconds_in_command": first["seconds"],
+        "index_wall_seconds": index_wall,
+        "rerun_unchanged": again["unchanged"], "rerun_added": again["added"], "rerun_replaced": again["replaced"],
+        "single_query_wall_ms_median": statistics.median(single) * 1000,
+        "single_query_wall_ms_max": max(single) * 1000,
+        "batch_queries": answered, "batch_k": 100, "batch_wall_seconds": batch_wall,
+        "index_bytes": os.path.getsize(f"{db}/data.mdb"),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
