@@ -194,11 +194,20 @@ public final class CodeIndex: @unchecked Sendable {
         return (attributes?[.size] as? NSNumber)?.intValue ?? 0
     }
 
+    /// Bytes free for unprivileged writers on the filesystem holding `path` (nil if unknown).
+    static func freeBytes(_ path: String) -> Int? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return Int(info.f_bavail) * Int(info.f_frsize)
+    }
+
     /// Maps an LMDB failure to the user-facing error.
     static func translate(_ error: LMDBError, path: String, operation: String) -> IndexError {
         switch error.code {
         case EACCES, EPERM, EROFS: return .permissionDenied(path: path, operation: operation)
+        // A full disk reaches LMDB's commit as ENOSPC, or as EIO from its page writes.
         case ENOSPC: return .diskFull(path: path)
+        case EIO where (freeBytes(path) ?? .max) < 1 << 20: return .diskFull(path: path)
         case MDB_INVALID: return .corrupt(path: path, detail: "data.mdb is not a valid LMDB file")
         case MDB_CORRUPTED, MDB_PAGE_NOTFOUND: return .corrupt(path: path, detail: error.description)
         case MDB_VERSION_MISMATCH: return .corrupt(path: path, detail: "written by an incompatible LMDB version")

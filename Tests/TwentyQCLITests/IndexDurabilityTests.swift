@@ -64,3 +64,26 @@ import TwentyQ
         #expect(try parseJSONObject(rerun.stdout)["documents"] as? Int == count)
     }
 }
+
+@Suite struct FullDiskTests {
+    /// A 2 MiB tmpfs (mounting needs root, which CI has): indexing more than fits stops with a
+    /// disk-full message, and the index still opens with every committed batch.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aFullDiskStopsIndexingCleanly() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let mountPoint = dir.appending("tiny")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        try #require(runShell("mount -t tmpfs -o size=2m tmpfs '\(mountPoint)'").status == 0)
+        defer { _ = try? runShell("umount '\(mountPoint)'") }
+        var lines = ""
+        for i in 0..<12_000 { lines += "{\"id\": \"d\(i)\", \"text\": \"document \(i) about space orbit and hockey games number \(i * 7)\"}\n" }
+        let corpus = dir.appending("c.jsonl"), model = dir.appending("m.tqm")
+        try lines.write(toFile: corpus, atomically: true, encoding: .utf8)
+        try ModelFile.write(randomModel(bits: 256, hidden: 32), to: model)
+        let r = try runTwentyQ(["index", "--db", mountPoint + "/idx", "--model", model, "--batch", "500", corpus])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no space left on the device"), "\(r.stderr)")
+        let stored = try CodeIndex.open(at: mountPoint + "/idx", readOnly: true).count
+        #expect(stored > 0 && stored < 12_000 && stored % 500 == 0, "\(stored)")
+    }
+}
