@@ -97,6 +97,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Search with a stored document's code (more like this).", valueName: "id")) var like: String?
     @Option(help: ArgumentHelp("JSONL queries ({\"id\", \"text\"} per line).", valueName: "file")) var queries: String?
     @Option(name: .customLong("text-field"), help: "Query JSONL field holding the text.") var textField: String = "text"
+    @Flag(help: "For each hit, show the bits (questions) on which it and the query differ.") var explain = false
     @Flag(help: "Print JSON.") var json = false
     @Argument(help: "Query text.") var text: [String] = []
 
@@ -106,6 +107,7 @@ struct SearchCommand: ParsableCommand {
         let modes = [!text.isEmpty, like != nil, queries != nil].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of: a query text, --like ID, --queries FILE") }
         if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text only") }
+        if explain && queries != nil { throw ValidationError("--explain goes with a single query (text or --like)") }
     }
 
     func run() throws {
@@ -136,9 +138,20 @@ struct SearchCommand: ParsableCommand {
             return
         }
         if hits.isEmpty { print("no results") }
+        let queryCode = try like.map { id in try target.store.code(for: id) } ?? target.model.encode(query)
+        let questions = explain ? BitExplanation.explain(target.model, top: 3) : []
         for (rank, hit) in hits.enumerated() {
             let snippet = (hit.fields["snippet"] ?? "").prefix(100)
             print("\(rank + 1). d=\(hit.distance)  \(hit.id)  \(snippet)")
+            guard explain, let queryCode, let code = try target.store.code(for: hit.id) else { continue }
+            let differing = (0..<code.bits).filter { code[bit: $0] != queryCode[bit: $0] }
+            print("   agree on \(code.bits - differing.count) of \(code.bits) questions; differ on \(differing.count)"
+                  + (differing.isEmpty ? "" : ", first ones:"))
+            for b in differing.prefix(5) {
+                let q = questions[b]
+                let yes = q.yes.map(\.term).joined(separator: ", "), no = q.no.map(\.term).joined(separator: ", ")
+                print("     bit \(b) (yes: \(yes) | no: \(no)): query \(queryCode[bit: b] ? "yes" : "no"), hit \(code[bit: b] ? "yes" : "no")")
+            }
         }
     }
 }

@@ -131,6 +131,25 @@ func runShell(_ command: String) throws -> CLIResult {
     return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
 
+@Suite struct ExplainTests {
+    /// Every hit's explanation counts as many differing questions as its Hamming distance.
+    @Test func explanationsCountTheDifferingBits() throws {
+        let f = try IndexCLITests.Fixture(); defer { f.dir.remove() }
+        #expect(try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl]).status == 0)
+        let r = try runTwentyQ(["search", "--db", f.db, "-k", "5", "--explain", "space hockey church"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        var checked = 0
+        for (i, line) in lines.enumerated() where line.range(of: #"^\d+\. d=\d+"#, options: .regularExpression) != nil {
+            let distance = Int(line.split(separator: " ")[1].dropFirst(2))!
+            let explanation = lines[i + 1]
+            #expect(explanation.contains("agree on \(64 - distance) of 64 questions; differ on \(distance)"), "\(explanation)")
+            checked += 1
+        }
+        #expect(checked == 5)
+    }
+}
+
 @Suite struct QueryOutputTests {
     /// Query ids with quotes, backslashes, control characters and non-ASCII text come back intact
     /// in `search --queries` output (the CLI writes those lines with its own JSON escaper).
