@@ -87,3 +87,28 @@ import TwentyQ
         #expect(stored > 0 && stored < 12_000 && stored % 500 == 0, "\(stored)")
     }
 }
+
+@Suite struct LargeDocumentTests {
+    /// A 100 MB document is indexed (the featurizer reads its first 5,000 tokens) and found by
+    /// its beginning.
+    @Test func aHundredMegabyteDocumentIsIndexed() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.appending("docs"), withIntermediateDirectories: false)
+        let head = "NASA launched the space shuttle into orbit. "
+        var body = Data(head.utf8)
+        let filler = Data(String(repeating: "hockey game team season playoffs ", count: 32_768).utf8) // 1 MiB
+        while body.count < 100_000_000 { body.append(filler) }
+        try body.write(to: URL(fileURLWithPath: dir.appending("docs/big.txt")))
+        try "NASA launched the space shuttle into orbit.".write(toFile: dir.appending("docs/small.txt"), atomically: true, encoding: .utf8)
+        let model = dir.appending("m.tqm")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        let started = Date()
+        let r = try runTwentyQ(["index", "--db", dir.appending("idx"), "--model", model, dir.appending("docs"), "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try parseJSONObject(r.stdout)["added"] as? Int == 2)
+        #expect(Date().timeIntervalSince(started) < 60)
+        let search = try runTwentyQ(["search", "--db", dir.appending("idx"), "--like", "big.txt", "-k", "2", "--json"])
+        let ids = (try parseJSONObject(search.stdout)["results"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(ids?.first == "big.txt")
+    }
+}
