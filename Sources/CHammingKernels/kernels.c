@@ -159,6 +159,21 @@ TQ_FOR_EACH_WIDTH_DIST(TQ_SCALAR_DIST, popcnt, TQ_ATTR_POPCNT)
 #if TQ_X86
 #define TQ_ATTR_AVX2 __attribute__((target("avx2,popcnt")))
 
+// Rare path of both AVX2 kernels: the lanes set in `mask` beat their query's k-th distance;
+// insert them and return the updated thresholds.
+TQ_ATTR_AVX2 __attribute__((noinline)) static __m256i
+tq_insert_lanes(int mask, __m256i d, tq_topk_t *lists, int64_t id, int64_t thr[4]) {
+    int64_t dl[4];
+    _mm256_storeu_si256((__m256i *)dl, d);
+    for (int l = 0; l < 4; l++) {
+        if (mask & (1 << l)) {
+            topk_insert(&lists[l], (uint32_t)dl[l], id);
+            thr[l] = topk_threshold(&lists[l]);
+        }
+    }
+    return _mm256_loadu_si256((const __m256i *)thr);
+}
+
 TQ_ATTR_AVX2 static inline __attribute__((always_inline)) __m256i
 tq_popcount_bytes(__m256i x, __m256i table, __m256i low_nibbles) {
     __m256i lo = _mm256_and_si256(x, low_nibbles);
@@ -210,17 +225,7 @@ tq_popcount_bytes(__m256i x, __m256i table, __m256i low_nibbles) {
                     }                                                                          \
                 }                                                                              \
                 const int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(vthr, d))); \
-                if (TQ_UNLIKELY(mask != 0)) {                                                  \
-                    int64_t dl[4];                                                             \
-                    _mm256_storeu_si256((__m256i *)dl, d);                                     \
-                    for (int l = 0; l < 4; l++) {                                              \
-                        if (mask & (1 << l)) {                                                 \
-                            topk_insert(&lists[q + l], (uint32_t)dl[l], first_id + i);         \
-                            thr[l] = topk_threshold(&lists[q + l]);                            \
-                        }                                                                      \
-                    }                                                                          \
-                    vthr = _mm256_loadu_si256((const __m256i *)thr);                            \
-                }                                                                              \
+                if (TQ_UNLIKELY(mask != 0)) vthr = tq_insert_lanes(mask, d, lists + q, first_id + i, thr); \
             }                                                                                  \
         }                                                                                      \
     }
@@ -268,17 +273,7 @@ TQ_FOR_EACH_WIDTH(TQ_AVX2_KNN, avx2, TQ_ATTR_AVX2)
                     d = _mm256_add_epi64(d, _mm256_sad_epu8(acc, zero));                       \
                 }                                                                              \
                 const int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(vthr, d))); \
-                if (TQ_UNLIKELY(mask != 0)) {                                                  \
-                    int64_t dl[4];                                                             \
-                    _mm256_storeu_si256((__m256i *)dl, d);                                     \
-                    for (int l = 0; l < 4; l++) {                                              \
-                        if (mask & (1 << l)) {                                                 \
-                            topk_insert(&lists[q + l], (uint32_t)dl[l], first_id + i);         \
-                            thr[l] = topk_threshold(&lists[q + l]);                            \
-                        }                                                                      \
-                    }                                                                          \
-                    vthr = _mm256_loadu_si256((const __m256i *)thr);                            \
-                }                                                                              \
+                if (TQ_UNLIKELY(mask != 0)) vthr = tq_insert_lanes(mask, d, lists + q, first_id + i, thr); \
             }                                                                                  \
         }                                                                                      \
     }

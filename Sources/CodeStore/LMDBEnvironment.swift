@@ -82,16 +82,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
             }
             defer { pthread_rwlock_unlock(&mapLock) }
             try check(rc, "mdb_txn_begin")
-            let result: R
-            do {
-                result = try body(LMDBTransaction(handle: txn!, environment: self))
-            } catch {
-                mdb_txn_abort(txn)
-                throw error
-            }
             // Committing (not aborting) a read transaction keeps database handles it opened.
-            try check(mdb_txn_commit(txn), "mdb_txn_commit")
-            return result
+            return try finish(txn!, body)
         }
     }
 
@@ -119,14 +111,20 @@ public final class LMDBEnvironment: @unchecked Sendable {
         defer { pthread_rwlock_unlock(&mapLock) }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn), "mdb_txn_begin")
+        return try finish(txn!, body)
+    }
+
+    /// Runs `body` in the open transaction `txn`, then commits it (`mdb_txn_commit` frees the
+    /// transaction even when it fails), or aborts it when `body` throws.
+    private func finish<R>(_ txn: OpaquePointer, _ body: (LMDBTransaction) throws -> R) throws -> R {
         let result: R
         do {
-            result = try body(LMDBTransaction(handle: txn!, environment: self))
+            result = try body(LMDBTransaction(handle: txn, environment: self))
         } catch {
             mdb_txn_abort(txn)
             throw error
         }
-        try check(mdb_txn_commit(txn), "mdb_txn_commit") // frees the txn on failure too
+        try check(mdb_txn_commit(txn), "mdb_txn_commit")
         return result
     }
 
