@@ -173,3 +173,24 @@ func runShell(_ command: String) throws -> CLIResult {
         #expect(got == ids)
     }
 }
+
+@Suite struct UnreadableFileTests {
+    /// A file the user may not read: named directly it stops the run with a clear message;
+    /// inside a folder it is skipped and counted. Root reads everything, so as root the CLI runs
+    /// as `nobody` (setpriv) on files only root may read.
+    @Test func unreadableFilesAreNamedOrSkipped() throws {
+        let f = try IndexCLITests.Fixture(); defer { f.dir.remove() }
+        let secret = f.folder + "/secret.txt"
+        try "top secret words".write(toFile: secret, atomically: true, encoding: .utf8)
+        _ = try runShell("chmod 000 '\(secret)' && chmod -R a+rwX '\(f.dir.path)' && chmod 000 '\(secret)' && chmod a+x '\(NSTemporaryDirectory())'")
+        let binary = try twentyqBinary()
+        let prefix = getuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : ""
+        var r = try runShell("\(prefix)'\(binary)' index --db '\(f.db)' --model '\(f.model)' '\(secret)'")
+        #expect(r.status != 0, "\(r.stdout)")
+        #expect(r.stderr.contains("secret.txt") && r.stderr.contains("permission denied"), "\(r.stderr)")
+        r = try runShell("\(prefix)'\(binary)' index --db '\(f.db)' --model '\(f.model)' '\(f.folder)' --json")
+        #expect(r.status == 0, "\(r.stderr)")
+        let reasons = try parseJSONObject(r.stdout)["skipped_reasons"] as? [String: Int]
+        #expect(reasons?["unreadable"] == 1, "\(r.stdout)")
+    }
+}
