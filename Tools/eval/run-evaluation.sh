@@ -5,7 +5,8 @@
 #  2. the low-bit ablation at 64 bits: float, ternary, binary, fp4-e3m0, fp4-e2m1 weights,
 #     same architecture and training budget, with model size and encode throughput.
 # Writes JSON lines to docs/eval/DATE-*.jsonl and the models to $OUT (default /tmp/twentyq-eval).
-# Usage: Tools/eval/run-evaluation.sh [DATA_DIR]      (about 40 minutes on 2 cores)
+# Usage: Tools/eval/run-evaluation.sh [DATA_DIR] [DATASETS]   (about 40 minutes on 2 cores)
+#        DATASETS defaults to "20news reuters"; "encode" alone re-runs only the throughput part.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 data=${1:-$root/../shared/data}
@@ -15,7 +16,9 @@ mkdir -p "$out" "$root/docs/eval"
 "$root/Tools/setup.sh"
 (cd "$root" && swift build -c release --product twentyq >&2)
 bin="$root/.build/release/twentyq"
-for dataset in 20news reuters; do
+datasets=${2:-20news reuters}
+for dataset in $datasets; do
+    [ "$dataset" = encode ] && continue
     "$bin" eval --dataset "$dataset" --data "$data" --bits 16,32,64,128 --baselines --save-models "$out" \
         > "$root/docs/eval/$date-$dataset-bits.jsonl" 2> "$out/$dataset-bits.log"
     for w in float binary fp4-e3m0 fp4-e2m1; do
