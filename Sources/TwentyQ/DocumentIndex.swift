@@ -166,13 +166,27 @@ public final class DocumentIndex: @unchecked Sendable {
         return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// The first 300 characters of `text` with runs of white space folded to one space, in one
+    /// pass that stops there.
     static func snippet(_ text: String) -> String {
-        let flat = text.prefix(2_000).split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return flat.count > 300 ? String(flat.prefix(300)) : flat
+        var out = String.UnicodeScalarView()
+        var count = 0
+        var pendingSpace = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                pendingSpace = count > 0
+                continue
+            }
+            if pendingSpace { out.append(" "); count += 1; pendingSpace = false }
+            if count >= 300 { break }
+            out.append(scalar)
+            count += 1
+        }
+        return String(out)
     }
 
     static func encodeFields(_ fields: [String: String]) throws -> [UInt8] {
-        Array(try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]))
+        Array(JSONText.object(fields).utf8)
     }
 
     static func decodeFields(_ bytes: [UInt8]) -> [String: String] {

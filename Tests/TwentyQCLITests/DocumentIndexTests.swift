@@ -55,3 +55,23 @@ final class Failures: @unchecked Sendable {
     func add(_ m: String) { lock.lock(); messages.append(m); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return messages }
 }
+
+@Suite struct StoredFieldsTests {
+    @Test func fieldsRoundTripThroughTheirJSON() throws {
+        let fields = ["snippet": "quote \" backslash \\ tab\t newline\n \u{01} ünï 日本", "path": "/a/b c.txt", "empty": ""]
+        let text = JSONText.object(fields)
+        let back = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+        #expect(back == fields)
+        #expect(text.hasPrefix("{\"empty\":\"\",\"path\""))  // keys sorted
+    }
+
+    @Test func snippetsFoldWhiteSpaceAndStopAt300Characters() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try DocumentIndex.open(at: dir.appending("idx"), model: randomModel())
+        let long = "  first\n\n second\tthird   " + String(repeating: "é", count: 1_000)
+        try index.add([Document(id: "a", text: long)])
+        let snippet = try #require(try index.search(like: "a", k: 1).first?.fields["snippet"])
+        #expect(snippet.hasPrefix("first second third ééé"))
+        #expect(snippet.count == 300)
+    }
+}

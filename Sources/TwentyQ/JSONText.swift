@@ -1,7 +1,8 @@
-/// Minimal JSON text for the CLI's high-volume outputs (one line per query), where
-/// JSONSerialization's cost per object dominated: strings escaped per RFC 8259.
-enum JSONText {
-    static func string(_ s: String) -> String {
+/// Minimal JSON text for high-volume paths (a document's stored fields, one output line per
+/// query), where JSONSerialization's cost per object dominated: strings escaped per RFC 8259.
+public enum JSONText {
+    /// `s` as a JSON string literal.
+    public static func string(_ s: String) -> String {
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {
@@ -23,8 +24,13 @@ enum JSONText {
         return out + "\""
     }
 
+    /// A flat object of strings, keys sorted.
+    public static func object(_ fields: [String: String]) -> String {
+        "{" + fields.keys.sorted().map { string($0) + ":" + string(fields[$0]!) }.joined(separator: ",") + "}"
+    }
+
     /// `{"query_id": ..., "results": [{"id": ..., "distance": ...}, ...]}`
-    static func queryResult(queryID: String, hits: [(id: String, distance: Int)]) -> String {
+    public static func queryResult(queryID: String, hits: [(id: String, distance: Int)]) -> String {
         var out = "{\"query_id\":" + string(queryID) + ",\"results\":["
         for (i, hit) in hits.enumerated() {
             if i > 0 { out += "," }
