@@ -5,6 +5,9 @@ import TwentyQ
 
 /// The real `twentyq` binary against real LMDB directories.
 @Suite struct CLITests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/fortunes-200.jsonl").path
+
     @Test func helpNamesEverySubcommand() throws {
         let result = try runTwentyQ(["--help"])
         #expect(result.status == 0)
@@ -117,6 +120,9 @@ import TwentyQ
         #expect(write.stderr.contains("permission denied") || write.stderr.contains("read-only"), "\(write.stderr)")
         let removal = try runTwentyQ(["remove", "--db", readOnly, "1"])
         #expect(removal.status != 0)
+        let indexing = try runTwentyQ(["index", "--db", readOnly, CLITests.fixture])
+        #expect(indexing.status != 0)
+        #expect(indexing.stderr.contains("permission denied") || indexing.stderr.contains("read-only"), "\(indexing.stderr)")
         let info = try runTwentyQ(["info", "--db", readOnly, "--json"])
         #expect(info.status == 0, "\(info.stderr)")
         #expect(try parseJSONObject(info.stdout)["documents"] as? Int == 100)

@@ -111,6 +111,9 @@ import TwentyQ
         r = try runTwentyQ(["index", "--db", f.db, "--model", other, f.jsonl])
         #expect(r.status != 0 && r.stderr.contains("was built with model"), "\(r.stderr)")
 
+        r = try runTwentyQ(["index", "--db", f.db, f.folder + "/latin1.txt"])
+        #expect(r.status != 0 && r.stderr.contains("latin1.txt: not valid UTF-8"), "\(r.stderr)")
+
         r = try runTwentyQ(["search", "--db", f.db, "--like", "missing-id"])
         #expect(r.status != 0 && r.stderr.contains("no document with id 'missing-id'"))
         r = try runTwentyQ(["search", "--db", f.db])
