@@ -1,5 +1,4 @@
 import BinaryCodes
-import Dispatch
 import Foundation
 
 /// Shape and provenance of an encoder. Stored in the model file as JSON.
@@ -100,13 +99,8 @@ public struct EncoderModel: Sendable {
         var out = [BinaryCode?](repeating: nil, count: texts.count)
         let workers = max(1, min(threads, texts.count / 64))
         out.withUnsafeMutableBufferPointer { buffer in
-            let shared = UncheckedBox(buffer)
-            if workers == 1 {
-                for i in texts.indices { shared.value[i] = encode(texts[i]) }
-                return
-            }
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in stride(from: w, to: texts.count, by: workers) { shared.value[i] = encode(texts[i]) }
+            parallelFor(iterations: workers) { w in
+                for i in stride(from: w, to: texts.count, by: workers) { buffer[i] = encode(texts[i]) }
             }
         }
         return out.map { $0! }
@@ -114,10 +108,4 @@ public struct EncoderModel: Sendable {
 
     /// Size of the packed weights, scales and biases in bytes.
     public var weightBytes: Int { layer1.byteCount + layer2.byteCount + 4 * (bias1.count + bias2.count) }
-}
-
-/// Shares a buffer with worker threads that write disjoint elements.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -22,7 +22,6 @@ public enum RetrievalEvaluation {
         let kk = min(k, n)
         var sums = [Double](repeating: 0, count: queries.count)
         sums.withUnsafeMutableBufferPointer { out in
-            let out = UncheckedBuffer(out)
             let workers = max(1, min(threads, queries.count / 64))
             parallelFor(iterations: workers) { w in
                 var total = [Int](repeating: 0, count: bits + 1), relevant = [Int](repeating: 0, count: bits + 1)
@@ -43,7 +42,7 @@ public enum RetrievalEvaluation {
                         }
                         dist += 1
                     }
-                    out.value[q] = hits / Double(kk)
+                    out[q] = hits / Double(kk)
                 }
             }
         }
@@ -61,7 +60,6 @@ public enum RetrievalEvaluation {
         let kk = min(k, database.count)
         var sums = [Double](repeating: 0, count: queries.count)
         sums.withUnsafeMutableBufferPointer { out in
-            let out = UncheckedBuffer(out)
             let workers = max(1, min(threads, queries.count / 64))
             parallelFor(iterations: workers) { w in
                 var scores = [Float](repeating: 0, count: database.count)
@@ -71,7 +69,7 @@ public enum RetrievalEvaluation {
                         for (doc, y) in postings[Int(t)] { scores[Int(doc)] += x * y }
                     }
                     let top = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(kk)
-                    out.value[q] = Double(top.filter { dbLabels[$0] & queryLabels[q] != 0 }.count) / Double(kk)
+                    out[q] = Double(top.filter { dbLabels[$0] & queryLabels[q] != 0 }.count) / Double(kk)
                 }
             }
         }

@@ -80,7 +80,6 @@ enum SpectralTargets {
         let n = docs.count
         var nearest = [[(Int32, Float)]](repeating: [], count: n)
         nearest.withUnsafeMutableBufferPointer { out in
-            let out = UncheckedBuffer(out)
             let workers = max(1, min(threads, n / 256))
             parallelFor(iterations: workers) { w in
                 var scores = [Float](repeating: 0, count: n)
@@ -104,7 +103,7 @@ enum SpectralTargets {
                         best.insert((j, s), at: pos)
                         if best.count > k { best.removeLast() }
                     }
-                    out.value[i] = best
+                    out[i] = best
                     for j in touched { scores[Int(j)] = 0 }
                     touched.removeAll(keepingCapacity: true)
                 }

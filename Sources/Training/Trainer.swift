@@ -35,10 +35,9 @@ public struct Trainer {
         let featurizer = self.featurizer
         var terms = [[String]](repeating: [], count: texts.count)
         terms.withUnsafeMutableBufferPointer { out in
-            let out = UncheckedBuffer(out)
             let workers = max(1, min(config.threads, texts.count / 256))
             parallelFor(iterations: workers) { w in
-                for i in stride(from: w, to: texts.count, by: workers) { out.value[i] = featurizer.terms(texts[i]) }
+                for i in stride(from: w, to: texts.count, by: workers) { out[i] = featurizer.terms(texts[i]) }
             }
         }
         let vocabulary = Vocabulary.build(documents: terms, size: config.vocabularySize,

@@ -215,7 +215,6 @@ final class TrainingNetwork {
         Dense.gemm(false, true, m: n, n: v, k: b, s.pointer, lda: b, decoder.forward, ldb: b, beta: 1, r.pointer, ldc: v)
         var rowLosses = [Float](repeating: 0, count: n)
         rowLosses.withUnsafeMutableBufferPointer { rowLoss in
-            let rowLoss = UncheckedBuffer(rowLoss)
             parallelFor(iterations: max(1, min(config.threads, n / 16))) { t in
                 let chunks = max(1, min(self.config.threads, n / 16))
                 for i in (n * t / chunks) ..< (n * (t + 1) / chunks) {
@@ -232,7 +231,7 @@ final class TrainingNetwork {
                         loss -= w * (row[Int(t)] - logSum)
                         grad[Int(t)] -= w / Float(n)
                     }
-                    rowLoss.value[i] = loss
+                    rowLoss[i] = loss
                 }
             }
         }
@@ -244,10 +243,4 @@ final class TrainingNetwork {
 
         return losses.reconstruction
     }
-}
-
-/// A mutable buffer shared with workers that write disjoint elements.
-struct UncheckedBuffer<Element>: @unchecked Sendable {
-    let value: UnsafeMutableBufferPointer<Element>
-    init(_ value: UnsafeMutableBufferPointer<Element>) { self.value = value }
 }
