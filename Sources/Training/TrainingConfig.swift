@@ -22,7 +22,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var objective: Objective = .spectral   // what the bits are trained to do (see Objective)
     public var neighbors = 20                     // spectral: neighbours per document in the kNN graph
     public var eigenIterations = 200              // spectral: subspace iterations
-    public var itq = false                        // spectral: rotate the embedding by ITQ before thresholding
+    public var itq = true                         // spectral: rotate the embedding by ITQ before thresholding
     public var balanceWeight: Float = 1.0         // bit balance: (mean P(bit) - 0.5)^2 per bit
     public var decorrelationWeight: Float = 3.0   // bit independence: off-diagonal covariance^2
     public var stochasticBits = true              // sample bits ~ Bernoulli(sigmoid(logit)) in training

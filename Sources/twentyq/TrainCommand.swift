@@ -13,7 +13,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("lr"), help: "Peak learning rate (AdamW).") var learningRate: Float = TrainingConfig().learningRate
     @Option(help: "Objective: spectral (self-taught bits from the kNN graph), reconstruction (NASH-style), both.") var objective: String = TrainingConfig().objective.rawValue
     @Option(help: "Spectral objective: neighbours per document in the kNN graph.") var neighbors: Int = TrainingConfig().neighbors
-    @Flag(help: "Spectral objective: rotate the embedding by ITQ before thresholding.") var itq = false
+    @Flag(inversion: .prefixedNo, help: "Spectral objective: rotate the embedding by ITQ before thresholding.") var itq = TrainingConfig().itq
     @Option(help: "Weight of the bit-balance penalty.") var balance: Float = TrainingConfig().balanceWeight
     @Option(help: "Weight of the bit-decorrelation penalty.") var decorrelation: Float = TrainingConfig().decorrelationWeight
     @Option(help: "Seed for initialisation, shuffling and bit sampling.") var seed: UInt64 = TrainingConfig().seed
