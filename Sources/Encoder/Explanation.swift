@@ -3,7 +3,10 @@
 ///
 /// Method: each term t is probed as a one-word document (its TF-IDF vector is the unit vector
 /// e_t), and its push on bit b is `logit_b(e_t) - logit_b(empty document)`. This runs the real
-/// network (ReLU, low-bit weights) rather than a linearisation.
+/// network (ReLU, low-bit weights) rather than a linearisation. Only the more common terms are
+/// candidates (by default the half of the vocabulary with the lowest IDF): a one-word document
+/// weighs a rare term as much as a common one, so rare terms and bigrams otherwise crowd the
+/// extremes with pushes no real document shows.
 public struct BitExplanation: Sendable {
     public struct Term: Sendable, Equatable {
         public var term: String
@@ -17,17 +20,20 @@ public struct BitExplanation: Sendable {
     public var no: [Term]
 
     /// Explanations of `bits` (default: all), `top` terms each way.
-    public static func explain(_ model: EncoderModel, bits: [Int]? = nil, top: Int = 10) -> [BitExplanation] {
+    public static func explain(_ model: EncoderModel, bits: [Int]? = nil, top: Int = 10,
+                               commonShare: Double = 0.5) -> [BitExplanation] {
         let chosen = bits ?? Array(0..<model.bits)
         let base = model.logits(SparseVector())
+        let byIDF = model.vocabulary.idf.indices.sorted { model.vocabulary.idf[$0] != model.vocabulary.idf[$1] ? model.vocabulary.idf[$0] < model.vocabulary.idf[$1] : $0 < $1 }
+        let candidates = byIDF.prefix(max(1, Int(Double(byIDF.count) * min(1, max(0, commonShare))))).sorted()
         var pushes = [[Float]](repeating: [], count: model.bits)
-        for t in 0..<model.vocabulary.count {
+        for t in candidates {
             let logits = model.logits(SparseVector(indices: [Int32(t)], values: [1]))
             for b in chosen { pushes[b].append(logits[b] - base[b]) }
         }
         return chosen.map { b in
             let order = pushes[b].indices.sorted { pushes[b][$0] != pushes[b][$1] ? pushes[b][$0] > pushes[b][$1] : $0 < $1 }
-            let term = { (i: Int) in Term(term: model.vocabulary.terms[i], push: pushes[b][i]) }
+            let term = { (i: Int) in Term(term: model.vocabulary.terms[candidates[i]], push: pushes[b][i]) }
             return BitExplanation(bit: b, yes: order.prefix(top).filter { pushes[b][$0] > 0 }.map(term),
                                   no: order.reversed().prefix(top).filter { pushes[b][$0] < 0 }.map(term))
         }
