@@ -58,14 +58,7 @@ extension CodeIndex {
 
     /// The metadata stored for `id`, or nil when the id is unknown.
     public func metadata(for id: String) throws -> [UInt8]? {
-        try guarded("read the index") {
-            try env.read { txn -> [UInt8]? in
-                guard let raw = try txn.get(ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self),
-                      let record = try txn.get(records, key: be(slot)) else { return nil }
-                let idLength = Self.decodeRecordID(record).count
-                return Array(record[(4 + idLength)...])
-            }
-        }
+        try metadata(for: [id])[0]
     }
 
     /// The metadata of each id (nil for unknown ids), from one read transaction.

@@ -6,6 +6,8 @@ public struct CorpusDocument: Sendable {
     public var text: String
     public var labels: [String]
     public var split: String?
+    /// Every field but the text and the id: strings as they are, other JSON values as JSON text.
+    public var fields: [String: String] = [:]
 }
 
 /// Errors reading a corpus, with the line at fault.
@@ -22,15 +24,6 @@ public enum CorpusError: Error, CustomStringConvertible {
 }
 
 public enum Corpus {
-    /// The lines of a text file; `.gz` files are read through the system's `gzip -dc`.
-    public static func lines(of path: String) throws -> [Substring] {
-        let data = try contents(of: path)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw CorpusError.unreadable(path: path, reason: "not valid UTF-8")
-        }
-        return text.split(separator: "\n", omittingEmptySubsequences: false)
-    }
-
     /// The bytes of each line of `data` (split at "\n", byte-wise: no grapheme breaking over a
     /// large file). The whole must be valid UTF-8, checked once.
     public static func byteLines(_ data: Data, label: String) throws -> [Data] {
@@ -68,21 +61,44 @@ public enum Corpus {
     /// Blank lines are skipped. A line that is not a JSON object, or lacks a string text field,
     /// is an error naming its line number.
     public static func readJSONL(_ path: String, textField: String = "text", idField: String = "id") throws -> [CorpusDocument] {
+        try parseJSONL(try contents(of: path), label: path, textField: textField, idField: idField).documents
+    }
+
+    /// Parses JSONL bytes (see `readJSONL`); `label` names the source in errors.
+    /// - Parameters:
+    ///   - requireID: a line without `idField` is bad (otherwise its id is its line number).
+    ///   - skipBad: count bad lines instead of throwing.
+    ///   - hint: appended to the reason of a bad-line error (e.g. how to skip such lines).
+    /// - Returns: the documents and how many bad lines were skipped.
+    public static func parseJSONL(_ data: Data, label: String, textField: String = "text", idField: String = "id",
+                                  requireID: Bool = false, skipBad: Bool = false,
+                                  hint: String = "") throws -> (documents: [CorpusDocument], badLines: Int) {
         var docs: [CorpusDocument] = []
-        for (number, line) in try byteLines(try contents(of: path), label: path).enumerated()
+        var badLines = 0
+        for (number, line) in try byteLines(data, label: label).enumerated()
         where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+            func bad(_ reason: String) throws {
+                guard skipBad else { throw CorpusError.badLine(path: label, line: number + 1, reason: reason + hint) }
+                badLines += 1
+            }
             guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                throw CorpusError.badLine(path: path, line: number + 1, reason: "not a JSON object")
+                try bad("not a JSON object"); continue
             }
-            guard let text = object[textField] as? String else {
-                throw CorpusError.badLine(path: path, line: number + 1, reason: "no string field \"\(textField)\"")
+            guard let text = object[textField] as? String else { try bad("no string field \"\(textField)\""); continue }
+            if requireID && object[idField] == nil { try bad("no field \"\(idField)\""); continue }
+            var doc = CorpusDocument(id: object[idField].map { "\($0)" } ?? String(number + 1), text: text,
+                                     labels: [], split: object["split"] as? String)
+            if let l = object["label"] as? String { doc.labels = [l] }
+            if let l = object["labels"] as? [Any] { doc.labels = l.map { "\($0)" } }
+            for (key, value) in object where key != textField && key != idField {
+                if let string = value as? String {
+                    doc.fields[key] = string
+                } else if let json = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+                    doc.fields[key] = String(decoding: json, as: UTF8.self)
+                }
             }
-            let id = object[idField].map { "\($0)" } ?? String(number + 1)
-            var labels: [String] = []
-            if let l = object["label"] as? String { labels = [l] }
-            if let l = object["labels"] as? [Any] { labels = l.map { "\($0)" } }
-            docs.append(CorpusDocument(id: id, text: text, labels: labels, split: object["split"] as? String))
+            docs.append(doc)
         }
-        return docs
+        return (docs, badLines)
     }
 }

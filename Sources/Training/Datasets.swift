@@ -32,24 +32,12 @@ public enum Datasets {
             d.labels = doc.labels.filter { reutersTopics.contains($0) }
             return d.labels.isEmpty ? nil : d
         }
-        // The title is a separate field in this file; read it again to prepend it.
-        let titles = try titlesByID(dataDirectory + "/reuters/reuters21578-aptemod90.jsonl.gz")
         let titled = docs.map { doc -> CorpusDocument in
             var d = doc
-            if let t = titles[doc.id], !t.isEmpty { d.text = t + "\n" + d.text }
+            if let t = doc.fields["title"], !t.isEmpty { d.text = t + "\n" + d.text }
             return d
         }
         return LabeledSplit(train: titled.filter { $0.split == "train" }, test: titled.filter { $0.split == "test" })
-    }
-
-    static func titlesByID(_ path: String) throws -> [String: String] {
-        var out: [String: String] = [:]
-        for line in try Corpus.lines(of: path) where !line.isEmpty {
-            if let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = o["id"] {
-                out["\(id)"] = o["title"] as? String ?? ""
-            }
-        }
-        return out
     }
 
     /// Loads `name` ("20news" or "reuters").

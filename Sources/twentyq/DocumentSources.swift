@@ -81,25 +81,12 @@ struct DocumentSources {
     }
 
     private func readJSONL(_ data: Data, label: String, into out: inout GatheredDocuments) throws {
-        for (number, line) in try Corpus.byteLines(data, label: label).enumerated()
-        where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-            func bad(_ reason: String) throws {
-                if skipBad { out.skipped["bad JSONL line", default: 0] += 1; return }
-                throw CorpusError.badLine(path: label, line: number + 1, reason: reason + " (use --skip-bad to skip bad lines)")
-            }
-            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                try bad("not a JSON object"); continue
-            }
-            guard let body = object[textField] as? String else { try bad("no string field \"\(textField)\""); continue }
-            guard let rawID = object[idField] else { try bad("no field \"\(idField)\""); continue }
-            if body.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; continue }
-            var fields: [String: String] = [:]
-            for (key, value) in object where key != textField && key != idField {
-                if let s = value as? String { fields[key] = s } else if let d = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
-                    fields[key] = String(decoding: d, as: UTF8.self)
-                }
-            }
-            out.documents.append(Document(id: "\(rawID)", text: body, fields: fields))
+        let (docs, bad) = try Corpus.parseJSONL(data, label: label, textField: textField, idField: idField, requireID: true,
+                                                skipBad: skipBad, hint: " (use --skip-bad to skip bad lines)")
+        if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
+        for doc in docs {
+            if doc.text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; continue }
+            out.documents.append(Document(id: doc.id, text: doc.text, fields: doc.fields))
         }
     }
 }
