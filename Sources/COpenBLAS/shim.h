@@ -4,4 +4,7 @@
 #define TWENTYQ_COPENBLAS_SHIM_H
 #include <cblas.h>
 void openblas_set_num_threads(int num_threads);
+// LAPACK's symmetric eigensolver (divide and conquer), bundled in Debian's OpenBLAS; used for PCA.
+void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const int *lda, float *w,
+             float *work, const int *lwork, int *iwork, const int *liwork, int *info);
 #endif

@@ -146,6 +146,25 @@ extension CodeIndex {
         }
     }
 
+    /// The `k` nearest documents to each query with each hit's metadata, read in the same
+    /// transaction as the codes (for rescoring with data kept in the metadata).
+    public func nearestWithMetadata(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions()) throws -> [[(hit: IndexHit, metadata: [UInt8])]] {
+        guard k >= 1 else { throw CodeError.invalidK(k) }
+        guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
+        return try withCodeBlocks { blocks, txn in
+            let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
+            return try results.map { list in
+                try list.map { n in
+                    guard let record = try txn.get(records, key: be(UInt64(n.id))) else {
+                        throw IndexError.corrupt(path: path, detail: "slot \(n.id) has no record")
+                    }
+                    let id = Self.decodeRecordID(record)
+                    return (IndexHit(id: String(decoding: id, as: UTF8.self), slot: n.id, distance: n.distance), Array(record[(4 + id.count)...]))
+                }
+            }
+        }
+    }
+
     /// Every document within Hamming distance `radius` of `query`, ascending by (distance, slot).
     public func within(radius: Int, of query: BinaryCode, options: SearchOptions = SearchOptions()) throws -> [IndexHit] {
         guard query.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.bits) }

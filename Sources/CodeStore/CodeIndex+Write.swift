@@ -21,6 +21,11 @@ public struct AddSummary: Equatable, Sendable {
     public var added = 0
     /// Ids that existed and got the new code and metadata.
     public var replaced = 0
+
+    public init(added: Int = 0, replaced: Int = 0) {
+        self.added = added
+        self.replaced = replaced
+    }
 }
 
 extension CodeIndex {

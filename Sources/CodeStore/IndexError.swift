@@ -30,6 +30,8 @@ public enum IndexError: Error, CustomStringConvertible {
     case storage(path: String, LMDBError)
     /// The disk is full.
     case diskFull(path: String)
+    /// The index holds another kind of data than asked for (text documents or vectors).
+    case kindMismatch(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -62,6 +64,8 @@ public enum IndexError: Error, CustomStringConvertible {
             return "the index at \(path) was built with model \(index), not \(given): use that model or a new index"
         case .storage(let path, let error):
             return "storage error at \(path): \(error)"
+        case .kindMismatch(let path, let detail):
+            return "the index at \(path) \(detail)"
         case .diskFull(let path):
             return "no space left on the device holding \(path): free some space and run again; committed data is intact"
         }

@@ -8,6 +8,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
     case truncated(path: String, expected: Int, actual: Int)
     case checksumMismatch(path: String)
     case malformed(path: String, detail: String)
+    case wrongKind(path: String, found: String, expected: String)
 
     public var description: String {
         switch self {
@@ -23,6 +24,10 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
             return "model file \(path) is corrupt (checksum mismatch); copy it again or retrain"
         case .malformed(let path, let detail):
             return "model file \(path) is malformed: \(detail)"
+        case .wrongKind(let path, let found, let expected):
+            return found == "vectors"
+                ? "\(path) is a vector model (float vectors to codes), not a \(expected) model; use it with --vectors"
+                : "\(path) is a \(found) model, not a \(expected) model; train one with `twentyq train --vectors`"
         }
     }
 }
@@ -38,9 +43,22 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
 /// | 4 V | IDF per term (Float32) |
 /// | per layer (1 then 2) | rows Float32 scales, rows x rowWords UInt64 packed weights, Float32 biases |
 /// | 4 | CRC-32 (IEEE) of every byte before it |
+///
+/// Version 2 is a vector model (`VectorEncoderModel`); text models are still written as
+/// version 1, so older readers keep reading them:
+///
+/// | bytes | content |
+/// |---|---|
+/// | 8 + 4 + 8 | magic, version 2, total length |
+/// | 4 + n | header length, then JSON: `{"kind": "vectors", "vectorConfig": VectorModelConfig}` |
+/// | | bits Float32 row scales, bits x rowWords UInt64 packed projection, bits Float32 biases |
+/// | 4 | CRC-32 |
 public enum ModelFile {
     public static let magic = Array("TWENTYQM".utf8)
-    public static let version: UInt32 = 1
+    /// The newest version this build reads (1 = text model, 2 = vector model).
+    public static let version: UInt32 = 2
+    static let textVersion: UInt32 = 1
+    static let vectorVersion: UInt32 = 2
 
     struct Header: Codable {
         var config: ModelConfig
@@ -61,6 +79,11 @@ public enum ModelFile {
             for w in layer.words { appendInteger(&body, w) }
             appendFloats(&body, bias)
         }
+        return frame(body, version: textVersion)
+    }
+
+    /// Magic, version, length, `body`, checksum.
+    static func frame(_ body: [UInt8], version: UInt32) -> [UInt8] {
         var out = magic
         appendInteger(&out, version)
         appendInteger(&out, UInt64(magic.count + 4 + 8 + body.count + 4))
@@ -77,15 +100,21 @@ public enum ModelFile {
     /// Reads a model file.
     /// - Throws: `ModelFileError` naming the problem.
     public static func read(_ path: String) throws -> EncoderModel {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        guard case .text(let model) = try readAny(path) else {
+            throw ModelFileError.wrongKind(path: path, found: "vectors", expected: "text")
         }
-        return try decode([UInt8](data), path: path)
+        return model
     }
 
-    /// Parses the bytes of a model file; `path` only labels errors.
+    /// Parses the bytes of a text model file; `path` only labels errors.
     public static func decode(_ bytes: [UInt8], path: String = "(memory)") throws -> EncoderModel {
+        var (reader, found) = try open(bytes, path: path)
+        guard found == textVersion else { throw ModelFileError.wrongKind(path: path, found: "vectors", expected: "text") }
+        return try decodeText(&reader, path: path)
+    }
+
+    /// Checks magic, version, length and checksum; returns a reader at the header and the version.
+    static func open(_ bytes: [UInt8], path: String) throws -> (Reader, UInt32) {
         guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw ModelFileError.notAModel(path: path) }
         var reader = Reader(bytes: bytes, offset: 8, path: path)
         let found: UInt32 = try reader.integer()
@@ -97,14 +126,22 @@ public enum ModelFile {
         }
         let stored = UInt32(bytes[declared - 4]) | UInt32(bytes[declared - 3]) << 8 | UInt32(bytes[declared - 2]) << 16 | UInt32(bytes[declared - 1]) << 24
         guard CRC32.checksum(bytes[0 ..< declared - 4]) == stored else { throw ModelFileError.checksumMismatch(path: path) }
+        return (reader, found)
+    }
 
+    /// The JSON header at the reader's position.
+    static func header<H: Decodable>(_ type: H.Type, _ reader: inout Reader, path: String) throws -> H {
         let headerLength = Int(try reader.integer() as UInt32)
-        let header: Header
-        do { header = try JSONDecoder().decode(Header.self, from: Data(try reader.bytes(headerLength))) } catch let error as ModelFileError {
+        do { return try JSONDecoder().decode(H.self, from: Data(try reader.bytes(headerLength))) } catch let error as ModelFileError {
             throw error
         } catch {
             throw ModelFileError.malformed(path: path, detail: "header: \(error)")
         }
+    }
+
+    static func decodeText(_ reader: inout Reader, path: String) throws -> EncoderModel {
+        let declared = reader.bytes.count
+        let header = try header(Header.self, &reader, path: path)
         let config = header.config
         guard ModelConfig.supportedBits.contains(config.bits), config.hidden > 0, !header.terms.isEmpty else {
             throw ModelFileError.malformed(path: path, detail: "bits \(config.bits), hidden \(config.hidden), \(header.terms.count) terms")
@@ -130,8 +167,13 @@ public enum ModelFile {
     /// A short identifier of a model's bytes ("tqm-" + 16 hex digits of FNV-1a 64), stored in
     /// every index built with the model.
     public static func fingerprint(_ model: EncoderModel) throws -> String {
+        fingerprint(bytes: try encode(model))
+    }
+
+    /// The fingerprint of a model file's bytes.
+    public static func fingerprint(bytes: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in try encode(model) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let hex = String(hash, radix: 16)
         return "tqm-" + String(repeating: "0", count: 16 - hex.count) + hex
     }

@@ -68,6 +68,9 @@ public final class DocumentIndex: @unchecked Sendable {
     public static func open(at path: String, model: EncoderModel? = nil, readOnly: Bool = false) throws -> DocumentIndex {
         if FileManager.default.fileExists(atPath: path + "/data.mdb") {
             let store = try CodeIndex.open(at: path, readOnly: readOnly)
+            if try store.blob(VectorIndex.settingsKey) != nil {
+                throw IndexError.kindMismatch(path: path, detail: "holds vectors, not text documents; search it with --vector or --queries-vectors, add to it with --vectors")
+            }
             guard let bytes = try store.blob(modelKey) else {
                 throw IndexError.notAnIndex(path: path, reason: "it holds codes but no text model (made by `bench index`?); search it with `bench search`")
             }

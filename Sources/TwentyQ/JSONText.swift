@@ -38,4 +38,17 @@ public enum JSONText {
         }
         return out + "]}"
     }
+
+    /// `{"query_id": row, "results": [{"id": ..., "distance": ..., "score": ...}, ...]}`, the
+    /// score only for rescored hits.
+    public static func vectorQueryResult(queryRow: Int, hits: [VectorHit]) -> String {
+        var out = "{\"query_id\":\(queryRow),\"results\":["
+        for (i, hit) in hits.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"distance\":\(hit.distance),\"id\":" + string(hit.id)
+            if let score = hit.score { out += ",\"score\":\(score)" }
+            out += "}"
+        }
+        return out + "]}"
+    }
 }

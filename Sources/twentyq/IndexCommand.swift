@@ -32,13 +32,27 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "Remove documents of the given folders whose files are gone.") var prune = false
     @Flag(help: "Skip malformed JSONL lines and unreadable files instead of stopping.") var skipBad = false
     @Flag(help: "Print a JSON summary.") var json = false
-    @Argument(help: ArgumentHelp("Files, folders, or - for JSONL on standard input.", valueName: "path")) var paths: [String]
+    @Option(help: ArgumentHelp("Index float vectors (npy, fvecs, or JSONL with \"id\" and \"vector\") instead of documents; a new index needs a vector --model.", valueName: "file")) var vectors: String?
+    @Option(help: ArgumentHelp("With --vectors: one id per line, one line per vector (default: the JSONL ids, else 0-based row numbers).", valueName: "file")) var ids: String?
+    @Option(help: ArgumentHelp("With --vectors, for a new index: keep the vectors for rescoring as int8, float16 or float32.", valueName: "format")) var storeVectors: String?
+    @Argument(help: ArgumentHelp("Files, folders, or - for JSONL on standard input.", valueName: "path")) var paths: [String] = []
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        if vectors != nil {
+            guard paths.isEmpty else { throw ValidationError("give either --vectors FILE or document paths, not both") }
+            guard !prune else { throw ValidationError("--prune applies to folders of documents, not to --vectors") }
+        } else {
+            guard !paths.isEmpty else { throw ValidationError("give files or folders to index (or --vectors FILE)") }
+            guard ids == nil, storeVectors == nil else { throw ValidationError("--ids and --store-vectors go with --vectors") }
+        }
+        if let storeVectors, VectorStorage(rawValue: storeVectors) == nil {
+            throw ValidationError("--store-vectors must be int8, float16 or float32 (got \(storeVectors))")
+        }
     }
 
     func run() throws {
+        if let vectors { return try indexVectors(vectors) }
         let start = Date()
         let gathered = try DocumentSources(textField: textField, idField: idField, skipBad: skipBad).gather(paths)
         var seen = Set<String>()
@@ -81,6 +95,45 @@ struct IndexCommand: ParsableCommand {
     }
 }
 
+extension IndexCommand {
+    func indexVectors(_ file: String) throws {
+        let start = Date()
+        let vectorModel = try model.map { try ModelFile.readVectors($0) }
+        let target = try VectorIndex.open(at: index.db, model: vectorModel, storage: storeVectors.flatMap(VectorStorage.init(rawValue:)))
+        let set = try VectorFile.read(file, dimensions: target.dimensions)
+        let givenIDs = try ids.map { try VectorFile.readIDs($0, count: set.count) }
+        if let givenIDs {
+            var seen = Set<String>()
+            for id in givenIDs { guard seen.insert(id).inserted else { throw IndexError.duplicateID(id) } }
+        }
+        var summary = AddSummary()
+        var progress = Progress(total: set.count, label: "indexing")
+        let d = set.dimensions
+        for first in stride(from: 0, to: set.count, by: batch) {
+            let last = min(set.count, first + batch)
+            let part = VectorSet(dimensions: d, values: Array(set.values[first * d ..< last * d]),
+                                 ids: set.ids.map { Array($0[first ..< last]) }, metadata: set.metadata.map { Array($0[first ..< last]) })
+            let r = try target.add(part, ids: givenIDs.map { Array($0[first ..< last]) }, firstRow: first)
+            summary.added += r.added
+            summary.replaced += r.replaced
+            progress.update(last)
+        }
+        progress.finish()
+        let seconds = Date().timeIntervalSince(start)
+        let total = try target.store.count
+        if json {
+            print(try jsonLine([
+                "added": summary.added, "replaced": summary.replaced, "vectors": total, "seconds": seconds,
+                "vectors_per_second": Double(set.count) / max(seconds, 1e-9), "db": index.db,
+                "stored_vectors": target.settings.storage?.rawValue ?? "none",
+            ]))
+        } else {
+            print("added \(summary.added), replaced \(summary.replaced)" + String(format: " in %.2f s; %d vectors in %@", seconds, total, index.db)
+                  + (target.settings.storage.map { " (vectors stored as \($0.rawValue))" } ?? ""))
+        }
+    }
+}
+
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
@@ -99,18 +152,27 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .customLong("text-field"), help: "Query JSONL field holding the text.") var textField: String = "text"
     @Flag(help: "For each hit, show the bits (questions) on which it and the query differ.") var explain = false
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: ArgumentHelp("A query vector for a vector index: numbers separated by commas or spaces, or a JSON array (write --vector=-0.1,... when the first is negative).", valueName: "numbers")) var vector: String?
+    @Option(help: ArgumentHelp("Query vectors (npy, fvecs or JSONL) for a vector index: one JSON line per row, query_id = 0-based row.", valueName: "file")) var queriesVectors: String?
+    @Flag(inversion: .prefixedNo, help: "Vector search: re-rank the k x oversample Hamming-nearest by exact similarity with the stored vectors (default: when the index stores vectors).") var rescore: Bool?
+    @Option(help: "Vector search: candidates per result to rescore.") var oversample: Int = 4
     @Argument(help: "Query text.") var text: [String] = []
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k))") }
         if let radius, radius < 0 { throw ValidationError("--radius must be >= 0 (got \(radius))") }
-        let modes = [!text.isEmpty, like != nil, queries != nil].filter { $0 }.count
-        guard modes == 1 else { throw ValidationError("give exactly one of: a query text, --like ID, --queries FILE") }
+        guard oversample >= 1 else { throw ValidationError("--oversample must be at least 1 (got \(oversample))") }
+        let modes = [!text.isEmpty, like != nil, queries != nil, vector != nil, queriesVectors != nil].filter { $0 }.count
+        guard modes == 1 else { throw ValidationError("give exactly one of: a query text, --like ID, --queries FILE, --vector NUMBERS, --queries-vectors FILE") }
+        if (vector != nil || queriesVectors != nil) && (radius != nil || explain) {
+            throw ValidationError("--radius and --explain go with text queries, not vectors")
+        }
         if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text only") }
         if explain && queries != nil { throw ValidationError("--explain goes with a single query (text or --like)") }
     }
 
     func run() throws {
+        if vector != nil || queriesVectors != nil { return try searchVectors() }
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
         if let queries {
             let docs = try Corpus.readJSONL(queries, textField: textField)
@@ -152,6 +214,50 @@ struct SearchCommand: ParsableCommand {
                 let yes = q.yes.map(\.term).joined(separator: ", "), no = q.no.map(\.term).joined(separator: ", ")
                 print("     bit \(b) (yes: \(yes) | no: \(no)): query \(queryCode[bit: b] ? "yes" : "no"), hit \(code[bit: b] ? "yes" : "no")")
             }
+        }
+    }
+}
+
+extension SearchCommand {
+    /// Parses "0.1, 0.2 0.3" or "[0.1, 0.2, 0.3]".
+    static func parseVector(_ text: String) throws -> [Float] {
+        let items = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "[" || $0 == "]" || $0 == "\n" || $0 == "\t" })
+        var out: [Float] = []
+        for (i, item) in items.enumerated() {
+            guard let v = Float(item), v.isFinite else {
+                throw ValidationError("--vector: value \(i) (\"\(item)\") is not a finite number")
+            }
+            out.append(v)
+        }
+        guard !out.isEmpty else { throw ValidationError("--vector is empty; give the query's numbers") }
+        return out
+    }
+
+    func searchVectors() throws {
+        let target = try VectorIndex.open(at: index.db, readOnly: true)
+        if let queriesVectors {
+            let set = try VectorFile.read(queriesVectors, dimensions: target.dimensions)
+            let results = try target.search(set, k: k, rescore: rescore, oversample: oversample)
+            var out = ""
+            for (row, hits) in results.enumerated() {
+                out += JSONText.vectorQueryResult(queryRow: row, hits: hits) + "\n"
+                if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return
+        }
+        let query = try Self.parseVector(vector!)
+        guard query.count == target.dimensions else {
+            throw ValidationError("--vector has \(query.count) numbers; the index holds \(target.dimensions)-dimensional vectors")
+        }
+        let hits = try target.search(query, k: k, rescore: rescore, oversample: oversample)
+        if json {
+            print(JSONText.vectorQueryResult(queryRow: 0, hits: hits))
+            return
+        }
+        if hits.isEmpty { print("no results") }
+        for (rank, hit) in hits.enumerated() {
+            print("\(rank + 1). d=\(hit.distance)" + (hit.score.map { String(format: "  score=%.4f", $0) } ?? "") + "  \(hit.id)")
         }
     }
 }

@@ -17,6 +17,7 @@ struct ModelInfoCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
+        if let file, case .vectors(let vectorModel) = try ModelFile.readAny(file) { return try describe(vectorModel, path: file) }
         let model = try loadModel(file)
         let path = file ?? DefaultModel.path() ?? "default"
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
@@ -48,6 +49,32 @@ struct ModelInfoCommand: ParsableCommand {
         for layer in layers {
             print("  \(layer["name"]!): \(layer["rows"]!) x \(layer["cols"]!) \(layer["format"]!), \(formatBytes(layer["bytes"] as! Int))")
         }
+        for (key, value) in c.provenance.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
+    }
+}
+
+extension ModelInfoCommand {
+    func describe(_ model: VectorEncoderModel, path: String) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        let c = model.config
+        if json {
+            print(try jsonLine([
+                "path": path, "kind": "vectors", "fingerprint": try ModelFile.fingerprint(model), "bits": c.bits, "dimensions": c.dimensions,
+                "weights": c.weights.rawValue, "method": c.method.rawValue, "metric": c.metric.rawValue, "file_bytes": size,
+                "weight_bytes": model.weightBytes, "provenance": c.provenance,
+            ]))
+            return
+        }
+        print("""
+        model        \(path)
+        kind         vectors (float vectors to codes)
+        fingerprint  \(try ModelFile.fingerprint(model))
+        code         \(c.bits) bits
+        network      \(c.dimensions) dimensions\(c.metric == .cosine ? " (L2-normalised)" : "") -> \(c.bits) bits, one linear layer
+        method       \(c.method.rawValue), similarity \(c.metric.rawValue)
+        weights      \(c.weights.rawValue) (\(c.weights.bitsPerWeight) bits per weight)
+        size         \(formatBytes(size)) on disk, \(formatBytes(model.weightBytes)) of weights
+        """)
         for (key, value) in c.provenance.sorted(by: { $0.key < $1.key }) { print("  \(key): \(value)") }
     }
 }

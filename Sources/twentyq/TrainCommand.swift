@@ -73,7 +73,10 @@ struct TrainCommand: ParsableCommand {
         """
     )
 
-    @Option(help: ArgumentHelp("JSONL corpus (one {\"id\", \"text\"} per line; .gz allowed).", valueName: "file")) var corpus: String
+    @Option(help: ArgumentHelp("JSONL corpus (one {\"id\", \"text\"} per line; .gz allowed).", valueName: "file")) var corpus: String?
+    @Option(help: ArgumentHelp("Train a vector encoder on these float vectors (npy, fvecs or JSONL) instead of a text encoder.", valueName: "file")) var vectors: String?
+    @Option(help: "With --vectors: trained (default), or a baseline: sign, rotation, itq.") var method: String = VectorMethod.trained.rawValue
+    @OptionGroup var vectorTraining: VectorTrainingOptions
     @Option(name: .customLong("text-field"), help: "Field holding the text.") var textField: String = "text"
     @Option(help: "Code width in bits (16 to 1024).") var bits: Int = 256
     @Option(help: ArgumentHelp("Where to write the model.", valueName: "file")) var out: String
@@ -81,11 +84,20 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print a JSON summary.") var json = false
 
     func validate() throws {
-        guard ModelConfig.supportedBits.contains(bits) else { throw ValidationError("--bits must be between 16 and 1024 (got \(bits))") }
+        guard (corpus == nil) != (vectors == nil) else { throw ValidationError("give exactly one of --corpus FILE.jsonl and --vectors FILE") }
+        if vectors != nil {
+            guard VectorModelConfig.supportedBits.contains(bits) else { throw ValidationError("--bits must be between 8 and 4096 (got \(bits))") }
+            guard VectorMethod(rawValue: method) != nil else {
+                throw ValidationError("--method must be one of \(VectorMethod.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method))")
+            }
+        } else {
+            guard ModelConfig.supportedBits.contains(bits) else { throw ValidationError("--bits must be between 16 and 1024 (got \(bits))") }
+        }
     }
 
     func run() throws {
-        let docs = try Corpus.readJSONL(corpus, textField: textField)
+        if let vectors { return try trainVectors(vectors) }
+        let docs = try Corpus.readJSONL(corpus!, textField: textField)
         let config = training.config(bits: bits)
         let start = Date()
         var last: TrainingProgress?
@@ -101,5 +113,25 @@ struct TrainCommand: ParsableCommand {
             "mean_abs_correlation": last?.meanAbsCorrelation ?? 0,
         ]
         print(json ? try jsonLine(summary) : "wrote \(out) (\(bits) bits, \(config.weights.rawValue), \(model.vocabulary.count) terms) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+}
+
+extension TrainCommand {
+    func trainVectors(_ file: String) throws {
+        let set = try VectorFile.read(file)
+        guard set.count >= 2 else { throw ValidationError("\(file) holds \(set.count) vector; training needs at least 2") }
+        let start = Date()
+        let methodValue = VectorMethod(rawValue: method)!
+        let weights = WeightFormat(rawValue: training.weights)!
+        let model = try makeVectorModel(method: methodValue, weights: weights, bits: bits, set: set, options: vectorTraining,
+                                        learningRate: training.learningRate == TrainingConfig().learningRate ? nil : training.learningRate,
+                                        seed: training.seed, threads: training.threads, progress: reportVectorProgress)
+        try ModelFile.write(model, to: out)
+        let seconds = Date().timeIntervalSince(start)
+        let summary: [String: Any] = [
+            "model": out, "fingerprint": try ModelFile.fingerprint(model), "bits": model.bits, "weights": model.config.weights.rawValue,
+            "method": methodValue.rawValue, "vectors": set.count, "dimensions": set.dimensions, "seconds": seconds, "weight_bytes": model.weightBytes,
+        ]
+        print(json ? try jsonLine(summary) : "wrote \(out) (\(model.bits) bits from \(set.dimensions) dimensions, \(methodValue.rawValue), \(model.config.weights.rawValue)) in \(String(format: "%.1f", seconds)) s")
     }
 }

@@ -1,0 +1,153 @@
+import BinaryCodes
+import Foundation
+
+/// How a vector encoder's projection was made.
+public enum VectorMethod: String, Codable, CaseIterable, Sendable {
+    /// Bit j = sign of dimension j (needs bits = dimensions); sentence-transformers' "ubinary".
+    case sign
+    /// Signs of a seeded random rotation (orthonormal rows when bits <= dimensions, Gaussian
+    /// rows beyond).
+    case rotation
+    /// Iterative quantisation (Gong and Lazebnik): PCA to `bits` directions, then the rotation
+    /// that best aligns them with the corners of the hypercube (needs bits <= dimensions).
+    case itq
+    /// Trained by quantisation-aware training so that Hamming ranking follows the float
+    /// ranking (see Training's `VectorTrainer`).
+    case trained
+}
+
+/// The similarity the codes stand in for.
+public enum VectorMetric: String, Codable, CaseIterable, Sendable {
+    /// Cosine: inputs are L2-normalised before encoding and rescoring.
+    case cosine
+    /// Inner product: inputs are used as given.
+    case dot
+}
+
+/// Shape and provenance of a vector encoder, stored in its model file as JSON.
+public struct VectorModelConfig: Codable, Equatable, Sendable {
+    public var dimensions: Int
+    public var bits: Int
+    public var weights: WeightFormat
+    public var method: VectorMethod
+    public var metric: VectorMetric
+    public var provenance: [String: String]
+
+    public init(dimensions: Int, bits: Int, weights: WeightFormat, method: VectorMethod,
+                metric: VectorMetric = .cosine, provenance: [String: String] = [:]) {
+        self.dimensions = dimensions
+        self.bits = bits
+        self.weights = weights
+        self.method = method
+        self.metric = metric
+        self.provenance = provenance
+    }
+
+    public static let supportedBits = 8...4096
+    public static let supportedDimensions = 1...65_536
+}
+
+/// A float vector to binary code encoder: (normalise for cosine) -> one low-bit linear layer
+/// (bits x dimensions, packed) plus a bias -> bit j = 1 when logit j > 0.
+///
+/// The baselines (sign, random rotation, ITQ) are encoders of the same form with `float`
+/// weights, so every method goes through the same code path, file format and index.
+/// Immutable and thread-safe.
+public struct VectorEncoderModel: Sendable {
+    public let config: VectorModelConfig
+    /// Row j: the weights of bit j over the input dimensions.
+    public let projection: PackedMatrix
+    public let bias: [Float]
+
+    public init(config: VectorModelConfig, projection: PackedMatrix, bias: [Float]) {
+        precondition(projection.rows == config.bits && projection.cols == config.dimensions && bias.count == config.bits)
+        self.config = config
+        self.projection = projection
+        self.bias = bias
+    }
+
+    public var bits: Int { config.bits }
+    public var dimensions: Int { config.dimensions }
+
+    /// Writes the encoder's input for `vector` (normalised for cosine, zero-padded to
+    /// `projection.paddedCols`) into `out`.
+    @inline(__always)
+    func prepare(_ vector: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let d = config.dimensions
+        var scale: Float = 1
+        if config.metric == .cosine {
+            var norm: Float = 0
+            for v in vector { norm += v * v }
+            scale = norm > 0 ? 1 / norm.squareRoot() : 1
+        }
+        for i in 0..<d { out[i] = vector[i] * scale }
+        for i in d..<projection.paddedCols { out[i] = 0 }
+    }
+
+    /// The logits for one vector of `dimensions` Floats.
+    public func logits(_ vector: [Float]) -> [Float] {
+        precondition(vector.count == dimensions, "vector has \(vector.count) dimensions, the model \(dimensions)")
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: projection.paddedCols) { x in
+            vector.withUnsafeBufferPointer { prepare($0, into: x.baseAddress!) }
+            return (0..<bits).map { projection.dot(row: $0, x.baseAddress!) + bias[$0] }
+        }
+    }
+
+    /// Encodes `vector` (a buffer of `dimensions` Floats) into `words`.
+    func encode(_ vector: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>, into words: UnsafeMutablePointer<UInt64>) {
+        prepare(vector, into: scratch)
+        let wordCount = BinaryCode.wordCount(bits: bits)
+        words.update(repeating: 0, count: wordCount)
+        for j in 0..<bits where projection.dot(row: j, scratch) + bias[j] > 0 {
+            words[j / 64] |= 1 << UInt64(j % 64)
+        }
+    }
+
+    /// The code of one vector.
+    /// - Precondition: `vector.count == dimensions` (check input with `VectorFile` or
+    ///   `checkVector` first).
+    public func encode(_ vector: [Float]) -> BinaryCode {
+        precondition(vector.count == dimensions, "vector has \(vector.count) dimensions, the model \(dimensions)")
+        var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: bits))
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: projection.paddedCols) { x in
+            vector.withUnsafeBufferPointer { v in words.withUnsafeMutableBufferPointer { encode(v, scratch: x.baseAddress!, into: $0.baseAddress!) } }
+        }
+        return try! BinaryCode(bits: bits, words: words)
+    }
+
+    /// The codes of every row of `set`, as a matrix, on `threads` threads, in row order.
+    public func encode(_ set: VectorSet, threads: Int = SearchOptions.onlineCores) -> CodeMatrix {
+        precondition(set.dimensions == dimensions, "vectors have \(set.dimensions) dimensions, the model \(dimensions)")
+        let n = set.count, wordCount = BinaryCode.wordCount(bits: bits)
+        var words = [UInt64](repeating: 0, count: n * wordCount)
+        let workers = max(1, min(threads, n / 256))
+        set.values.withUnsafeBufferPointer { values in
+            words.withUnsafeMutableBufferPointer { out in
+                let outBase = out.baseAddress!
+                parallelFor(iterations: workers) { w in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: projection.paddedCols) { x in
+                        for i in (n * w / workers) ..< (n * (w + 1) / workers) {
+                            encode(UnsafeBufferPointer(rebasing: values[i * dimensions ..< (i + 1) * dimensions]),
+                                   scratch: x.baseAddress!, into: outBase + i * wordCount)
+                        }
+                    }
+                }
+            }
+        }
+        return try! CodeMatrix(bits: bits, words: words)
+    }
+
+    /// Checks a query or database vector: right length, every value finite.
+    /// - Throws: `VectorFileError.wrongDimensions` or `.notFinite`, labelled with `label` and `row`.
+    public func checkVector(_ vector: [Float], label: String = "vector", row: Int = 0) throws {
+        guard vector.count == dimensions else {
+            throw VectorFileError.wrongDimensions(path: label, row: row, expected: dimensions, found: vector.count)
+        }
+        if let bad = vector.firstIndex(where: { !$0.isFinite }) {
+            throw VectorFileError.notFinite(path: label, row: row, column: bad)
+        }
+    }
+
+    /// Bytes of the packed projection, its scales and the bias.
+    public var weightBytes: Int { projection.byteCount + 4 * bias.count }
+}

@@ -1,0 +1,205 @@
+import Foundation
+
+/// One result of a vector search.
+public struct VectorHit: Sendable {
+    public var id: String
+    /// Hamming distance between the query's code and the hit's.
+    public var distance: Int
+    /// The exact similarity (cosine or dot product) with the stored vector, when rescored.
+    public var score: Float?
+    /// The metadata stored with the vector (JSON bytes; empty when none).
+    public var metadata: [UInt8]
+}
+
+/// Settings of a vector index, kept in the index as JSON (blob `vector_index`).
+public struct VectorIndexSettings: Codable, Equatable, Sendable {
+    /// How vectors are stored beside their codes for rescoring; nil: codes only.
+    public var storage: VectorStorage?
+
+    public init(storage: VectorStorage? = nil) {
+        self.storage = storage
+    }
+}
+
+/// A searchable index of float vectors: their codes from a vector encoder, in a `CodeIndex`,
+/// optionally with the vectors themselves (int8, float16 or float32) for rescoring.
+///
+/// Like `DocumentIndex`, the index keeps a copy of its encoder and refuses another one. Each
+/// record's metadata holds `UInt32 LE n`, `n` bytes of the stored vector (n = 0 without
+/// storage), then the caller's metadata bytes; the vector therefore moves with its code and id
+/// in the same transactions.
+///
+/// Rescoring: the `k x oversample` Hamming-nearest codes are re-ranked by exact similarity
+/// between the float query and their stored vectors (ties: Hamming distance, then slot).
+///
+/// Thread safety: any number of threads may search while one adds or removes.
+public final class VectorIndex: @unchecked Sendable {
+    public let store: CodeIndex
+    public let model: VectorEncoderModel
+    public let settings: VectorIndexSettings
+    static let settingsKey = "vector_index"
+
+    private init(store: CodeIndex, model: VectorEncoderModel, settings: VectorIndexSettings) {
+        self.store = store
+        self.model = model
+        self.settings = settings
+    }
+
+    public var path: String { store.path }
+    public var dimensions: Int { model.dimensions }
+
+    /// Opens the vector index at `path`, or creates it with `model` and `storage` when there is
+    /// none.
+    /// - Throws: `IndexError.kindMismatch` for a text index, `.modelMismatch` when `model`
+    ///   differs from the index's, `.notAnIndex` when creating without a model, and when
+    ///   `storage` is given for an existing index with other storage.
+    public static func open(at path: String, model: VectorEncoderModel? = nil, storage: VectorStorage? = nil,
+                            readOnly: Bool = false) throws -> VectorIndex {
+        if FileManager.default.fileExists(atPath: path + "/data.mdb") {
+            let store = try CodeIndex.open(at: path, readOnly: readOnly)
+            guard let settingsBytes = try store.blob(settingsKey) else {
+                throw IndexError.kindMismatch(path: path, detail: "holds text documents, not vectors; search it with a query text or --queries")
+            }
+            guard let settings = try? JSONDecoder().decode(VectorIndexSettings.self, from: Data(settingsBytes)),
+                  let modelBytes = try store.blob(DocumentIndex.modelKey) else {
+                throw IndexError.corrupt(path: path, detail: "its vector settings or model are missing or unreadable")
+            }
+            guard case .vectors(let stored) = try ModelFile.decodeAny(modelBytes, path: path + " (stored model)") else {
+                throw IndexError.corrupt(path: path, detail: "a vector index whose stored model is a text model")
+            }
+            if let model {
+                let given = try ModelFile.fingerprint(model)
+                guard given == store.modelFingerprint else {
+                    throw IndexError.modelMismatch(path: path, index: store.modelFingerprint, given: given)
+                }
+            }
+            if let storage, storage != settings.storage {
+                throw IndexError.kindMismatch(path: path, detail: "stores vectors as \(settings.storage?.rawValue ?? "nothing (codes only)"), not \(storage.rawValue); use a new index to change it")
+            }
+            return VectorIndex(store: store, model: stored, settings: settings)
+        }
+        guard !readOnly else { throw IndexError.noIndex(path: path) }
+        guard let model else {
+            throw IndexError.notAnIndex(path: path, reason: "there is no index yet, and a new vector index needs a vector model (train one with `twentyq train --vectors`)")
+        }
+        let settings = VectorIndexSettings(storage: storage)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let store = try CodeIndex.create(at: path, bits: model.bits, modelFingerprint: try ModelFile.fingerprint(model),
+                                         blobs: [DocumentIndex.modelKey: try ModelFile.encode(model),
+                                                 settingsKey: Array(try encoder.encode(settings))])
+        return VectorIndex(store: store, model: model, settings: settings)
+    }
+
+    /// Adds or replaces the rows of `set` in one transaction: ids from `ids`, else the set's
+    /// own ids, else row numbers offset by `firstRow`; metadata from the set (JSONL fields).
+    /// - Throws: `VectorFileError.wrongDimensions` / `.notFinite` (nothing written),
+    ///   `IndexError.duplicateID`, `.invalidID`, storage errors.
+    @discardableResult
+    public func add(_ set: VectorSet, ids: [String]? = nil, firstRow: Int = 0, threads: Int = SearchOptions.onlineCores) throws -> AddSummary {
+        guard set.dimensions == dimensions else {
+            throw VectorFileError.wrongDimensions(path: "input", row: firstRow, expected: dimensions, found: set.dimensions)
+        }
+        precondition(ids == nil || ids!.count == set.count)
+        if let bad = set.values.firstIndex(where: { !$0.isFinite }) {
+            throw VectorFileError.notFinite(path: "input", row: firstRow + bad / dimensions, column: bad % dimensions)
+        }
+        let codes = model.encode(set, threads: threads)
+        var entries: [IndexEntry] = []
+        entries.reserveCapacity(set.count)
+        set.values.withUnsafeBufferPointer { values in
+            for i in 0..<set.count {
+                let row = UnsafeBufferPointer(rebasing: values[i * dimensions ..< (i + 1) * dimensions])
+                let vectorBytes = settings.storage?.encode(row) ?? []
+                var record: [UInt8] = []
+                withUnsafeBytes(of: UInt32(vectorBytes.count).littleEndian) { record += $0 }
+                record += vectorBytes
+                record += set.metadata?[i] ?? []
+                entries.append(IndexEntry(id: ids?[i] ?? set.ids?[i] ?? String(firstRow + i), code: codes[i], metadata: record))
+            }
+        }
+        return try store.add(entries)
+    }
+
+    /// Adds or replaces vectors given as arrays (see `add(_:ids:)`).
+    @discardableResult
+    public func add(ids: [String], vectors: [[Float]], metadata: [[UInt8]]? = nil) throws -> AddSummary {
+        precondition(ids.count == vectors.count && (metadata == nil || metadata!.count == ids.count))
+        for (i, v) in vectors.enumerated() { try model.checkVector(v, label: "input", row: i) }
+        if vectors.isEmpty { return AddSummary() }
+        return try add(VectorSet(dimensions: dimensions, values: vectors.flatMap { $0 }, ids: ids, metadata: metadata))
+    }
+
+    /// Removes vectors by id (all or none).
+    @discardableResult
+    public func remove(ids: [String]) throws -> Int { try store.remove(ids: ids) }
+
+    /// The k nearest stored vectors to `vector`.
+    /// - Parameters:
+    ///   - rescore: re-rank the `k * oversample` Hamming-nearest by exact similarity (needs
+    ///     stored vectors); default: when the index stores vectors.
+    public func search(_ vector: [Float], k: Int = 10, rescore: Bool? = nil, oversample: Int = 4) throws -> [VectorHit] {
+        try model.checkVector(vector, label: "query")
+        return try search(VectorSet(dimensions: dimensions, values: vector), k: k, rescore: rescore, oversample: oversample)[0]
+    }
+
+    /// The k nearest stored vectors to each row of `queries`, in one batch pass over the codes.
+    public func search(_ queries: VectorSet, k: Int = 10, rescore: Bool? = nil, oversample: Int = 4,
+                       threads: Int = SearchOptions.onlineCores) throws -> [[VectorHit]] {
+        guard k >= 1 else { throw CodeError.invalidK(k) }
+        guard oversample >= 1 else { throw IndexError.kindMismatch(path: path, detail: "cannot rescore with oversample \(oversample); use 1 or more") }
+        guard queries.dimensions == dimensions else {
+            throw VectorFileError.wrongDimensions(path: "query", row: 0, expected: dimensions, found: queries.dimensions)
+        }
+        if let bad = queries.values.firstIndex(where: { !$0.isFinite }) {
+            throw VectorFileError.notFinite(path: "query", row: bad / dimensions, column: bad % dimensions)
+        }
+        let rescoring = rescore ?? (settings.storage != nil)
+        let codes = model.encode(queries, threads: threads)
+        guard rescoring else {
+            return try store.nearestWithMetadata(to: codes, k: k).map { list in list.map { Self.hit($0.hit, $0.metadata, score: nil) } }
+        }
+        guard let storage = settings.storage else {
+            throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search without --rescore, or index again with --store-vectors int8|float16|float32")
+        }
+        let candidates = try store.nearestWithMetadata(to: codes, k: k * oversample)
+        let vectorBytes = storage.byteCount(dimensions: dimensions)
+        return try (0..<queries.count).map { q in
+            let query = model.config.metric.prepare(queries.row(q))
+            let scored = try query.withUnsafeBufferPointer { qp in
+                try candidates[q].map { candidate -> (VectorHit, Float) in
+                    let meta = candidate.metadata
+                    guard meta.count >= 4 + vectorBytes,
+                          Int(UInt32(meta[0]) | UInt32(meta[1]) << 8 | UInt32(meta[2]) << 16 | UInt32(meta[3]) << 24) == vectorBytes else {
+                        throw IndexError.corrupt(path: path, detail: "the record of '\(candidate.hit.id)' lacks its stored vector")
+                    }
+                    let score = meta.withUnsafeBytes { storage.similarity(qp, UnsafeRawBufferPointer(rebasing: $0[4 ..< 4 + vectorBytes]), metric: model.config.metric) }
+                    return (Self.hit(candidate.hit, meta, score: score), score)
+                }
+            }
+            return scored.enumerated().sorted { a, b in
+                a.element.1 > b.element.1 || (a.element.1 == b.element.1 && a.offset < b.offset)
+            }.prefix(k).map(\.element.0)
+        }
+    }
+
+    /// The stored vector of `id` (as stored: int8 and float16 are approximations), or nil when
+    /// the id is unknown or the index stores no vectors.
+    public func vector(for id: String) throws -> [Float]? {
+        guard let storage = settings.storage, let meta = try store.metadata(for: id) else { return nil }
+        let n = storage.byteCount(dimensions: dimensions)
+        guard meta.count >= 4 + n else { return nil }
+        return meta.withUnsafeBytes { storage.decode(UnsafeRawBufferPointer(rebasing: $0[4 ..< 4 + n]), dimensions: dimensions) }
+    }
+
+    /// The caller's metadata inside a record (after the stored vector).
+    static func userMetadata(_ record: [UInt8]) -> [UInt8] {
+        guard record.count >= 4 else { return [] }
+        let n = Int(UInt32(record[0]) | UInt32(record[1]) << 8 | UInt32(record[2]) << 16 | UInt32(record[3]) << 24)
+        return 4 + n <= record.count ? Array(record[(4 + n)...]) : []
+    }
+
+    static func hit(_ hit: IndexHit, _ record: [UInt8], score: Float?) -> VectorHit {
+        VectorHit(id: hit.id, distance: hit.distance, score: score, metadata: userMetadata(record))
+    }
+}
