@@ -1,0 +1,152 @@
+import BinaryCodes
+import Encoder
+import Foundation
+import TestSupport
+import Testing
+@testable import Training
+
+@Suite struct VectorTrainerTests {
+    static let data = clusteredVectors(count: 600, dimensions: 32, seed: 11)
+    static let queries = clusteredVectors(count: 60, dimensions: 32, seed: 12)
+
+    func tinyConfig(bits: Int = 16, format: WeightFormat = .ternary, steps: Int = 60, threads: Int = 1) -> VectorTrainingConfig {
+        var c = VectorTrainingConfig()
+        c.bits = bits
+        c.weights = format
+        c.steps = steps
+        c.anchors = 32
+        c.randomPool = 64
+        c.neighborPool = 10
+        c.warmupSteps = 10
+        c.learningRate = 3e-3
+        c.threads = threads
+        return c
+    }
+
+    /// Tie-aware recall@10 of `model` on the test data, by the evaluation code.
+    func recall(_ model: VectorEncoderModel) throws -> Double {
+        let truth = VectorEvaluation.exactNeighbors(database: Self.data, queries: Self.queries, metric: .cosine, k: 10)
+        return try VectorEvaluation.recall(database: model.encode(Self.data), queries: model.encode(Self.queries), truth: truth)
+    }
+
+    @Test func signBaselineIsTheSignOfEachDimension() {
+        let model = VectorBaselines.sign(dimensions: 32)
+        for r in 0..<20 {
+            let v = Self.data.row(r)
+            let code = model.encode(v)
+            for j in 0..<32 { #expect(code[bit: j] == (v[j] > 0)) }
+        }
+    }
+
+    @Test(arguments: [8, 32, 48])
+    func rotationRowsAreUnitAndOrthogonalWhenTheyCanBe(bits: Int) {
+        let d = 32
+        let w = VectorBaselines.randomRotation(dimensions: d, bits: bits, seed: 3)
+        for a in 0..<bits {
+            let norm = (0..<d).reduce(Float(0)) { $0 + w[a * d + $1] * w[a * d + $1] }
+            #expect(abs(norm - 1) < 1e-3)
+            if bits <= d {
+                for b in 0..<a {
+                    let dot = (0..<d).reduce(Float(0)) { $0 + w[a * d + $1] * w[b * d + $1] }
+                    #expect(abs(dot) < 1e-3)
+                }
+            }
+        }
+    }
+
+    @Test func itqProjectionIsOrthonormalAndCentred() {
+        let d = 32, bits = 16
+        let fit = VectorBaselines.itqProjection(Self.data, bits: bits, iterations: 20, seed: 1, metric: .cosine, maxRows: 10_000)
+        for a in 0..<bits {
+            for b in 0...a {
+                let dot = (0..<d).reduce(Float(0)) { $0 + fit.weights[a * d + $1] * fit.weights[b * d + $1] }
+                #expect(abs(dot - (a == b ? 1 : 0)) < 2e-3)
+            }
+        }
+        // Centred: every bit is near 50% ones over the training data.
+        let model = VectorBaselines.itq(Self.data, bits: bits, iterations: 20, seed: 1)
+        let codes = model.encode(Self.data)
+        for j in 0..<bits {
+            let ones = (0..<codes.count).filter { codes[$0][bit: j] }.count
+            #expect(ones > 150 && ones < 450, "bit \(j): \(ones) of 600")
+        }
+    }
+
+    @Test func itqBeatsARandomRotationOnStructuredData() throws {
+        let itq = try recall(VectorBaselines.itq(Self.data, bits: 16, seed: 1))
+        let rotation = try recall(VectorBaselines.rotation(dimensions: 32, bits: 16, seed: 1))
+        #expect(itq > rotation, "ITQ \(itq), rotation \(rotation)")
+    }
+
+    @Test func trainingIsReproducibleAcrossRunsAndThreadCounts() throws {
+        let a = VectorTrainer(config: tinyConfig(steps: 20, threads: 1)).train(Self.data)
+        let b = VectorTrainer(config: tinyConfig(steps: 20, threads: 1)).train(Self.data)
+        let c = VectorTrainer(config: tinyConfig(steps: 20, threads: 2)).train(Self.data)
+        #expect(try ModelFile.encode(a) == ModelFile.encode(b))
+        #expect(try ModelFile.encode(a) == ModelFile.encode(c))
+        var other = tinyConfig(steps: 20)
+        other.seed = 43
+        #expect(try ModelFile.encode(VectorTrainer(config: other).train(Self.data)) != ModelFile.encode(a))
+    }
+
+    @Test(arguments: [WeightFormat.ternary, .float, .binary])
+    func trainingLowersTheLossAndKeepsTheFormat(format: WeightFormat) throws {
+        var losses: [Float] = []
+        var config = tinyConfig(format: format, steps: 200)
+        config.anchors = 64
+        let model = VectorTrainer(config: config).train(Self.data) { losses.append($0.loss) }
+        #expect(losses.count == 2)
+        #expect(losses.last! < losses.first!, "losses \(losses)")
+        #expect(model.projection.format == format && model.config.method == .trained)
+        if format == .ternary {
+            let values = Set(model.projection.dequantized().enumerated().map { $0.element / model.projection.scales[$0.offset / 32] })
+            #expect(values.isSubset(of: [-1, 0, 1]))
+        }
+    }
+
+    @Test func packedInferenceMatchesTheDequantisedProjection() {
+        for format in WeightFormat.allCases {
+            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5)).train(Self.data)
+            let w = model.projection.dequantized()
+            for r in 0..<10 {
+                let x = VectorMetric.cosine.prepare(Self.queries.row(r))
+                let logits = model.logits(Self.queries.row(r))
+                for j in 0..<16 {
+                    let reference = (0..<32).reduce(Float(0)) { $0 + w[j * 32 + $1] * x[$1] } + model.bias[j]
+                    #expect(abs(logits[j] - reference) <= 1e-4 * max(1, abs(reference)), "\(format) bit \(j)")
+                }
+                let code = model.encode(Self.queries.row(r))
+                for j in 0..<16 { #expect(code[bit: j] == (logits[j] > 0)) }
+            }
+        }
+    }
+
+    @Test func vectorModelFilesRoundTripAndAreToldApartFromTextModels() throws {
+        for format in WeightFormat.allCases {
+            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5)).train(Self.data)
+            let bytes = try ModelFile.encode(model)
+            guard case .vectors(let back) = try ModelFile.decodeAny(bytes) else { Issue.record("not read as a vector model"); continue }
+            #expect(back.config == model.config && back.projection == model.projection && back.bias == model.bias)
+            #expect(throws: ModelFileError.wrongKind(path: "m", found: "vectors", expected: "text")) { try ModelFile.decode(bytes, path: "m") }
+            var damaged = bytes
+            damaged[bytes.count / 2] ^= 0x10
+            #expect(throws: ModelFileError.checksumMismatch(path: "m")) { try ModelFile.decodeAny(damaged, path: "m") }
+        }
+        let text = try ModelFile.encode(randomModel())
+        guard case .text = try ModelFile.decodeAny(text) else { Issue.record("a text model read as another kind"); return }
+    }
+
+    /// The tie-aware recall against a direct count on a tiny case with ties.
+    @Test func recallCountsTiesWithTheTenthAsFound() throws {
+        // Database codes with distances 0, 1, 1, 1, 2, 2, ... from the zero query.
+        var db = try CodeMatrix(bits: 8)
+        let distances = [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 3, 3, 8]
+        for dist in distances { try db.append(BinaryCode(bits: 8, words: [UInt64((1 << dist) - 1)])) }
+        let queries = try CodeMatrix(bits: 8, words: [0])
+        // 10th smallest distance is 2: rows with distance <= 2 (0...10) count.
+        let truth: [[Int32]] = [[0, 1, 2, 3, 4, 11, 12, 13, 5, 6]]
+        #expect(try VectorEvaluation.recall(database: db, queries: queries, truth: truth) == 0.7)
+        // Excluding row 0 (as a query's own row): the 10th smallest is still 2 (rows 1...10), row 0 is not found.
+        #expect(try VectorEvaluation.recall(database: db, queries: queries, truth: truth, exclude: [0]) == 0.6)
+    }
+}
