@@ -1,0 +1,103 @@
+import Foundation
+import TestSupport
+import Testing
+import TwentyQ
+
+/// `train --vectors`, `index --vectors`, `search --vector/--queries-vectors` through the real
+/// binary, on seeded clustered vectors written as .npy and .fvecs files.
+@Suite struct VectorCLITests {
+    static let data = clusteredVectors(count: 300, dimensions: 24, seed: 31)
+
+    func write(_ set: VectorSet, _ path: String, fvecs: Bool = false) throws {
+        try Data(fvecs ? VectorFile.fvecsBytes(set) : VectorFile.npyBytes(set)).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test func trainIndexAndSearchVectors() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let data = dir.appending("data.npy"), model = dir.appending("m.tqm"), db = dir.appending("idx")
+        try write(Self.data, data)
+        let trained = try runTwentyQ(["train", "--vectors", data, "--bits", "32", "--steps", "40", "--anchors", "32", "--out", model, "--json"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stderr.contains("step 40/40"))
+        let summary = try parseJSONObject(trained.stdout)
+        #expect(summary["method"] as? String == "trained" && summary["weights"] as? String == "ternary" && summary["dimensions"] as? Int == 24)
+        let info = try parseJSONObject(try runTwentyQ(["model", "info", model, "--json"]).stdout)
+        #expect(info["kind"] as? String == "vectors" && info["bits"] as? Int == 32)
+
+        let indexed = try runTwentyQ(["index", "--db", db, "--vectors", data, "--model", model, "--store-vectors", "int8", "--batch", "128", "--json"])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        let report = try parseJSONObject(indexed.stdout)
+        #expect(report["added"] as? Int == 300 && report["stored_vectors"] as? String == "int8")
+
+        // Batch queries: rows 0..<5 of the data as an fvecs file; each finds itself first.
+        let queries = dir.appending("q.fvecs")
+        try write(VectorSet(dimensions: 24, values: Array(Self.data.values[0 ..< 5 * 24])), queries, fvecs: true)
+        let batch = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "-k", "4"])
+        #expect(batch.status == 0, "\(batch.stderr)")
+        let lines = batch.stdout.split(separator: "\n").map { try! parseJSONObject(String($0)) }
+        #expect(lines.count == 5)
+        for (row, line) in lines.enumerated() {
+            #expect(line["query_id"] as? Int == row)
+            let results = line["results"] as! [[String: Any]]
+            #expect(results.count == 4 && results[0]["id"] as? String == String(row))
+            #expect(results.allSatisfy { $0["distance"] is Int && $0["score"] is Double })
+        }
+        let plain = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "-k", "4", "--no-rescore"])
+        #expect(plain.stdout.split(separator: "\n").allSatisfy { !$0.contains("score") })
+
+        // One query given inline (first value negative: --vector=...).
+        var q = Self.data.row(7)
+        q[0] = -abs(q[0])
+        let one = try runTwentyQ(["search", "--db", db, "--vector=" + q.map { "\($0)" }.joined(separator: ","), "-k", "3"])
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(one.stdout.contains("score="))
+
+        // Text commands refuse a vector index, and vector search refuses a short vector.
+        let text = try runTwentyQ(["search", "--db", db, "hello"])
+        #expect(text.status != 0 && text.stderr.contains("holds vectors"))
+        let short = try runTwentyQ(["search", "--db", db, "--vector", "1,2,3"])
+        #expect(short.status != 0 && short.stderr.contains("24-dimensional"))
+    }
+
+    @Test func badVectorFilesAreNamedAndWriteNothing() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let db = dir.appending("idx"), model = dir.appending("m.tqm")
+        let data = dir.appending("data.fvecs")
+        try write(Self.data, data, fvecs: true)
+        #expect(try runTwentyQ(["train", "--vectors", data, "--method", "itq", "--bits", "16", "--out", model]).status == 0)
+        #expect(try runTwentyQ(["index", "--db", db, "--vectors", data, "--model", model]).status == 0)
+
+        var nan = Self.data
+        nan.values[2 * 24 + 5] = .nan
+        try write(nan, dir.appending("nan.fvecs"), fvecs: true)
+        var r = try runTwentyQ(["index", "--db", db, "--vectors", dir.appending("nan.fvecs")])
+        #expect(r.status != 0 && r.stderr.contains("row 2: value 5 is NaN or infinite"), "\(r.stderr)")
+
+        try write(VectorSet(dimensions: 12, values: Array(Self.data.values[0 ..< 120])), dir.appending("short.npy"))
+        r = try runTwentyQ(["index", "--db", db, "--vectors", dir.appending("short.npy")])
+        #expect(r.status != 0 && r.stderr.contains("12 dimensions, expected 24"), "\(r.stderr)")
+
+        let bytes = VectorFile.fvecsBytes(Self.data)
+        try Data(bytes.dropLast(10)).write(to: URL(fileURLWithPath: dir.appending("cut.fvecs")))
+        r = try runTwentyQ(["index", "--db", db, "--vectors", dir.appending("cut.fvecs")])
+        #expect(r.status != 0 && r.stderr.contains("truncated in row 299"), "\(r.stderr)")
+
+        try "a\nb\n".write(toFile: dir.appending("ids.txt"), atomically: true, encoding: .utf8)
+        r = try runTwentyQ(["index", "--db", db, "--vectors", data, "--ids", dir.appending("ids.txt")])
+        #expect(r.status != 0 && r.stderr.contains("2 ids for 300 vectors"), "\(r.stderr)")
+
+        try Data().write(to: URL(fileURLWithPath: dir.appending("empty.npy")))
+        r = try runTwentyQ(["index", "--db", db, "--vectors", dir.appending("empty.npy")])
+        #expect(r.status != 0 && r.stderr.contains("holds no vectors"), "\(r.stderr)")
+
+        r = try runTwentyQ(["train", "--vectors", data, "--method", "sign", "--bits", "16", "--out", model])
+        #expect(r.status != 0 && r.stderr.contains("--bits must be 24"), "\(r.stderr)")
+
+        r = try runTwentyQ(["index", "--db", dir.appending("other"), "--vectors", data])
+        #expect(r.status != 0 && r.stderr.contains("needs a vector model"), "\(r.stderr)")
+
+        // Nothing of the refused files reached the index.
+        let info = try parseJSONObject(try runTwentyQ(["info", "--db", db, "--json"]).stdout)
+        #expect(info["count"] as? Int == 300)
+    }
+}
