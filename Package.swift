@@ -51,6 +51,6 @@ let package = Package(
         .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Encoder", "TestSupport"]),
-        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "TestSupport", "twentyq"]),
+        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "Training", "TestSupport", "twentyq"]),
     ]
 )

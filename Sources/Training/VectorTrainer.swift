@@ -13,12 +13,14 @@ public struct VectorTrainingConfig: Codable, Equatable, Sendable {
     public var neighborPool = 50                   // nearest training vectors kept per anchor
     public var randomPool = 512                    // random training vectors added to every step's pool
     public var teacherTemperature: Float = 0.05    // softmax temperature of the float similarities
-    public var learningRate: Float = 1e-3          // AdamW peak learning rate
+    public var learningRate: Float = 3e-3          // AdamW peak learning rate
     public var warmupSteps = 100                   // linear warm-up
     public var minLearningRateRatio: Float = 0.1   // cosine decay ends at this share of the peak
     public var weightDecay: Float = 0                // AdamW decoupled weight decay
     public var balanceWeight: Float = 1.0          // bit balance: mean(tanh(logit))^2 per bit
+    public var anchorNoise: Float = 0              // norm of Gaussian noise added to each anchor (then renormalised for cosine)
     public var itqIterations = 50                  // ITQ rounds of the initial projection
+    public var initialization: VectorMethod = .itq // start: .itq, or .sign (identity rows, exact in every low-bit format)
     public var maxTrainingVectors = 20_000         // evenly spaced sample of the training set
     public var seed: UInt64 = 42
     public var threads = 2                         // threads for the products (results do not depend on it)
@@ -70,11 +72,18 @@ public struct VectorTrainer {
         let start = Date()
         let d = set.dimensions, bits = c.bits
         let (x, n) = VectorBaselines.sample(set, maxRows: c.maxTrainingVectors, metric: c.metric)
-        // Initial projection: ITQ, scaled to unit logit deviation.
+        // Initial projection: ITQ (or the identity), scaled to unit logit deviation.
         let itqBits = min(bits, d)
-        let fit = VectorBaselines.itqProjection(VectorSet(dimensions: d, values: x), bits: itqBits, iterations: c.itqIterations,
-                                                seed: c.seed, metric: .dot, maxRows: n)
-        var w0 = fit.weights, b0 = fit.bias
+        var w0: [Float], b0: [Float]
+        if c.initialization == .sign {
+            w0 = [Float](repeating: 0, count: itqBits * d)
+            for j in 0..<itqBits { w0[j * d + j] = 1 }
+            b0 = [Float](repeating: 0, count: itqBits)
+        } else {
+            let fit = VectorBaselines.itqProjection(VectorSet(dimensions: d, values: x), bits: itqBits, iterations: c.itqIterations,
+                                                    seed: c.seed, metric: .dot, maxRows: n)
+            (w0, b0) = (fit.weights, fit.bias)
+        }
         if bits > d {
             var extra = VectorBaselines.randomRotation(dimensions: d, bits: bits - d, seed: c.seed &+ 1)
             let rowNorm = (0..<d).reduce(Float(0)) { $0 + w0[$1] * w0[$1] }.squareRoot()
@@ -114,7 +123,11 @@ public struct VectorTrainer {
                 }
             }
             for _ in 0..<c.randomPool { pool.append(Int(rng.next() % UInt64(n))) }
-            let loss = Self.step(x: x, d: d, bits: bits, anchors: anchors, pool: pool, weight: weight, bias: bias,
+            var noise: [Float] = []
+            if c.anchorNoise > 0 {
+                noise = (0 ..< na * d).map { _ in rng.normal() * c.anchorNoise / Float(d).squareRoot() }
+            }
+            let loss = Self.step(x: x, d: d, bits: bits, anchors: anchors, pool: pool, noise: noise, metric: c.metric, weight: weight, bias: bias,
                                  logBeta: logBeta, temperature: c.teacherTemperature, balance: c.balanceWeight, threads: c.threads)
             let lr = learningRate(step: step)
             // Adam on log beta (a scalar), then AdamW on the weights.
@@ -153,10 +166,19 @@ public struct VectorTrainer {
     }
 
     /// Forward and backward pass of one step; accumulates the weight and bias gradients.
-    static func step(x: [Float], d: Int, bits: Int, anchors: [Int], pool: [Int], weight: Parameter, bias: Parameter,
-                     logBeta: Float, temperature: Float, balance: Float, threads: Int) -> StepResult {
+    static func step(x: [Float], d: Int, bits: Int, anchors: [Int], pool: [Int], noise: [Float] = [], metric: VectorMetric = .cosine,
+                     weight: Parameter, bias: Parameter, logBeta: Float, temperature: Float, balance: Float, threads: Int) -> StepResult {
         let na = anchors.count, np = pool.count
-        let xa = gather(x, rows: anchors, d: d), xp = gather(x, rows: pool, d: d)
+        var xa = gather(x, rows: anchors, d: d)
+        let xp = gather(x, rows: pool, d: d)
+        if !noise.isEmpty {
+            // Perturbed anchors stand in for queries the training set does not contain.
+            for r in 0..<na {
+                var norm: Float = 0
+                for k in 0..<d { xa[r * d + k] += noise[r * d + k]; norm += xa[r * d + k] * xa[r * d + k] }
+                if metric == .cosine, norm > 0 { for k in 0..<d { xa[r * d + k] /= norm.squareRoot() } }
+            }
+        }
         // Logits, codes (+-1) and tanh slopes.
         func forward(_ xs: [Float], _ count: Int) -> (codes: [Float], slope: [Float], tanhs: [Float]) {
             var z = [Float](repeating: 0, count: count * bits)

@@ -193,7 +193,7 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     /// The caller's metadata inside a record (after the stored vector).
-    static func userMetadata(_ record: [UInt8]) -> [UInt8] {
+    public static func userMetadata(_ record: [UInt8]) -> [UInt8] {
         guard record.count >= 4 else { return [] }
         let n = Int(UInt32(record[0]) | UInt32(record[1]) << 8 | UInt32(record[2]) << 16 | UInt32(record[3]) << 24)
         return 4 + n <= record.count ? Array(record[(4 + n)...]) : []

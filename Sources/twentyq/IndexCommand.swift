@@ -265,11 +265,12 @@ extension SearchCommand {
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write every document as JSONL: id, code (hex), stored fields."
+        abstract: "Write every document as JSONL: id, code (hex, bit 0 last), stored fields (and, with --vectors, stored vectors)."
     )
 
     @OptionGroup var index: DocumentIndexOptions
     @Option(help: "Output format (jsonl).") var format: String = "jsonl"
+    @Flag(name: .customLong("vectors"), help: "For a vector index that stores vectors: include each vector (as stored).") var includeVectors = false
 
     func validate() throws {
         guard format == "jsonl" else { throw ValidationError("--format must be jsonl (got \(format))") }
@@ -277,10 +278,21 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = try CodeIndex.open(at: index.db, readOnly: true)
+        // A vector index keeps its stored vector before the metadata (see VectorIndex).
+        let vectorIndex = try store.blob("vector_index") != nil ? try VectorIndex.open(at: index.db, readOnly: true) : nil
+        if includeVectors && vectorIndex?.settings.storage == nil {
+            throw ValidationError("--vectors: the index at \(index.db) stores no vectors")
+        }
         var buffer = ""
         try store.forEachRecord { id, metadata, code in
-            let fields = (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]) ?? [:]
-            buffer += try jsonLine(["id": id, "code": code.hex, "metadata": fields]) + "\n"
+            var object: [String: Any] = ["id": id, "code": code.hex]
+            var user = metadata
+            if let vectorIndex {
+                user = VectorIndex.userMetadata(metadata)
+                if includeVectors, let vector = try vectorIndex.vector(for: id) { object["vector"] = vector.map(Double.init) }
+            }
+            object["metadata"] = (try? JSONSerialization.jsonObject(with: Data(user)) as? [String: Any]) ?? [:]
+            buffer += try jsonLine(object) + "\n"
             if buffer.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(buffer.utf8)); buffer = "" }
             return true
         }

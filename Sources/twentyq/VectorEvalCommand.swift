@@ -11,6 +11,8 @@ struct VectorTrainingOptions: ParsableArguments {
     @Option(help: "Vector training: training vectors used at most (an evenly spaced sample).") var maxTrainingVectors: Int = VectorTrainingConfig().maxTrainingVectors
     @Option(help: "Vector training: float-nearest neighbours drawn into the pool per anchor.") var neighborsPerAnchor: Int = VectorTrainingConfig().neighborsPerAnchor
     @Option(help: "Vector training: random vectors in each step's pool.") var randomPool: Int = VectorTrainingConfig().randomPool
+    @Option(help: "Vector training: norm of the Gaussian noise added to each anchor.") var anchorNoise: Float = VectorTrainingConfig().anchorNoise
+    @Option(help: "Vector training: the starting projection, itq or sign (identity; bits <= dimensions).") var initialization: String = VectorTrainingConfig().initialization.rawValue
     @Option(help: "Similarity the codes imitate: cosine or dot.") var metric: String = VectorMetric.cosine.rawValue
 
     func validate() throws {
@@ -21,6 +23,7 @@ struct VectorTrainingOptions: ParsableArguments {
             throw ValidationError("--neighbors-per-anchor and --random-pool must be >= 0, and not both 0")
         }
         guard temperature > 0 else { throw ValidationError("--temperature must be positive (got \(temperature))") }
+        guard ["itq", "sign"].contains(initialization) else { throw ValidationError("--initialization must be itq or sign (got \(initialization))") }
         guard VectorMetric(rawValue: metric) != nil else { throw ValidationError("--metric must be cosine or dot (got \(metric))") }
     }
 
@@ -34,6 +37,8 @@ struct VectorTrainingOptions: ParsableArguments {
         c.maxTrainingVectors = maxTrainingVectors
         c.neighborsPerAnchor = neighborsPerAnchor
         c.randomPool = randomPool
+        c.anchorNoise = anchorNoise
+        c.initialization = VectorMethod(rawValue: initialization)!
         c.metric = VectorMetric(rawValue: metric)!
         if let learningRate { c.learningRate = learningRate }
         c.seed = seed

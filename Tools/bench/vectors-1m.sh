@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Rescored vector search over 1M stored 384-d vectors: `twentyq bench vectors` against
+# faiss.IndexBinaryFlat + numpy int8 rescoring on the same codes and queries, same run.
+# The 1M vectors are synthesised from the all-MiniLM-L6-v2 vectors in ../shared/data (see
+# vectors_1m.py). Usage: Tools/bench/vectors-1m.sh [--work DIR] [--count N] [--bits B]
+#        [--queries Q] [--oversample O] [--data DIR]        (prints one JSON object)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+"$root/Tools/setup.sh"
+if [ ! -x "$here/.venv/bin/python" ]; then
+    python3 -m venv "$here/.venv"
+    "$here/.venv/bin/pip" install -q faiss-cpu numpy >&2
+fi
+scratch=${TWENTYQ_SCRATCH:-$root/.build}
+(cd "$root" && swift build -c release --product twentyq --scratch-path "$scratch" >&2)
+exec "$here/.venv/bin/python" "$here/vectors_1m.py" --twentyq "$scratch/release/twentyq" --data "$root/../shared/data" "$@"
