@@ -374,6 +374,18 @@ void tq_knn_scan(tq_level_t level, const uint64_t *codes, int64_t n, int64_t fir
             return;
         }
     }
+    // The AVX2 kernel answers four queries per pass; fewer lanes cost as much as four. So it
+    // takes whole groups of four, and the rest (a single query, most often) goes to the POPCNT
+    // kernel, which every AVX2 CPU also has: 1.3 ms instead of 6.8 ms for one query over 1M
+    // 256-bit codes here.
+    if (level == TQ_LEVEL_AVX2 && tq_level_supported(TQ_LEVEL_AVX2)) {
+        const int64_t grouped = nq - nq % 4;
+        if (grouped > 0) pick_knn(TQ_LEVEL_AVX2, words)(codes, n, first_id, words, queries, grouped, lists);
+        if (grouped < nq) {
+            pick_knn(TQ_LEVEL_POPCNT, words)(codes, n, first_id, words, queries + grouped * words, nq - grouped, lists + grouped);
+        }
+        return;
+    }
 #endif
     pick_knn(level, words)(codes, n, first_id, words, queries, nq, lists);
 }
