@@ -24,6 +24,8 @@ struct BenchSearchCommand: ParsableCommand {
     @Option(help: "Kernel build: best, avx2, popcnt or portable.") var kernel: String = "best"
     @Option(help: "Queries to check against the naive reference.") var verify: Int = 3
     @Option(help: "Timed runs of the whole batch; the median is reported.") var runs: Int = 1
+    @Option(help: "scan (the batch scan), or mih / auto: single queries through multi-index hashing (mih always, auto falling back to the scan when cheaper), timed against single-query scans in the same run.") var method: String = "scan"
+    @Option(help: "mih/auto: substrings per code (default: bits / log2(count)).") var substrings: Int?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -41,6 +43,8 @@ struct BenchSearchCommand: ParsableCommand {
         guard queries >= 1 else { throw ValidationError("--queries must be at least 1 (got \(queries))") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (got \(runs))") }
+        guard ["scan", "mih", "auto"].contains(method) else { throw ValidationError("--method must be scan, mih or auto (got \(method))") }
+        if let substrings, substrings < 1 { throw ValidationError("--substrings must be at least 1 (got \(substrings))") }
         guard verify >= 0 else { throw ValidationError("--verify must be >= 0 (got \(verify))") }
         guard kernelLevel != nil else {
             throw ValidationError("--kernel must be one of best, \(KernelLevel.allCases.map(\.rawValue).joined(separator: ", ")) (got \(kernel))")
@@ -102,6 +106,7 @@ struct BenchSearchCommand: ParsableCommand {
 
     private func measure(blocks: [CodeBlock], bits: Int, count: Int, options: SearchOptions, source: String,
                          extra: [String: Any]) throws {
+        if method != "scan" { return try measureMultiIndex(blocks: blocks, bits: bits, count: count, source: source, extra: extra) }
         let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
         var times: [Double] = []
         var results: [[Neighbor]] = []
@@ -138,5 +143,62 @@ struct BenchSearchCommand: ParsableCommand {
         if !verified {
             throw ValidationError("search results differ from the naive reference for queries \(mismatches)")
         }
+    }
+
+    /// Single queries through multi-index hashing against single-query scans, same queries,
+    /// alternating; every result compared with the scan's.
+    private func measureMultiIndex(blocks: [CodeBlock], bits: Int, count: Int, source: String, extra: [String: Any]) throws {
+        var words: [UInt64] = []
+        let wordCount = BinaryCode.wordCount(bits: bits)
+        words.reserveCapacity(count * wordCount)
+        for b in blocks where b.count > 0 { words += UnsafeBufferPointer(start: b.words!, count: b.count * wordCount) }
+        let matrix = try CodeMatrix(bits: bits, words: words)
+        let buildStart = DispatchTime.now().uptimeNanoseconds
+        let index = MultiIndex(matrix, substrings: substrings)
+        let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e9
+        let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
+        var options = SearchOptions(threads: 1, kernel: kernelLevel!)
+        options.minPairsForThreads = .max
+        let budget = method == "mih" ? Double.infinity : 0.25
+        var mihTimes: [Double] = [], scanTimes: [Double] = []
+        var plans: [MultiIndexPlan] = []
+        var mismatches = 0
+        for _ in 0..<runs {
+            var mihTotal = 0.0, scanTotal = 0.0
+            plans = []
+            for q in 0..<queryCodes.count {
+                let single = try CodeMatrix(bits: bits, words: queryCodes[q].words)
+                var t = DispatchTime.now().uptimeNanoseconds
+                let scanned = try HammingSearch.nearest(queries: single, blocks: blocks, bits: bits, k: k, options: options)[0]
+                scanTotal += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+                t = DispatchTime.now().uptimeNanoseconds
+                let (found, plan) = try index.nearest(to: queryCodes[q], k: k, budget: budget)
+                mihTotal += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+                plans.append(plan)
+                if found != scanned { mismatches += 1 }
+            }
+            mihTimes.append(mihTotal)
+            scanTimes.append(scanTotal)
+        }
+        let mih = mihTimes.sorted()[runs / 2], scan = scanTimes.sorted()[runs / 2]
+        let viaTables = plans.filter { $0.method == .multiIndex }
+        var object: [String: Any] = [
+            "count": count, "bits": bits, "queries": queries, "k": k, "method": method, "source": source,
+            "substrings": index.substrings.count, "substring_bits": index.substrings.map(\.length),
+            "build_seconds": buildSeconds, "table_bytes": index.tableBytes,
+            "mih_qps": Double(queries) / mih, "scan_qps": Double(queries) / scan, "speedup": scan / mih,
+            "answered_by_tables": viaTables.count, "answered_by_scan": plans.count - viaTables.count,
+            "mean_candidates_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.candidates }) / Double(viaTables.count),
+            "identical_to_scan": mismatches == 0,
+        ]
+        object.merge(extra) { a, _ in a }
+        if json {
+            print(try jsonLine(object))
+        } else {
+            print(String(format: "%d x %d-bit codes, %d single queries, k=%d, m=%d: %@ %.0f queries/s, scan %.0f queries/s (%.2fx); %d answered by the tables, %d by the scan; identical %@",
+                         count, bits, queries, k, index.substrings.count, method, Double(queries) / mih, Double(queries) / scan, scan / mih,
+                         viaTables.count, plans.count - viaTables.count, mismatches == 0 ? "yes" : "NO"))
+        }
+        if mismatches > 0 { throw ValidationError("\(mismatches) multi-index results differ from the scan's") }
     }
 }

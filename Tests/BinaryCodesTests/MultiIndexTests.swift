@@ -1,0 +1,85 @@
+import BinaryCodes
+import TestSupport
+import Testing
+
+@Suite struct MultiIndexTests {
+    /// Codes near a few centres (flips of about `noise` of the bits), so neighbours are close
+    /// and the tables answer; plus exact duplicates, so distance ties are common.
+    func clustered(bits: Int, count: Int, seed: UInt64, noise: Int) throws -> CodeMatrix {
+        var rng = SeededGenerator(seed: seed)
+        let centres = try (0..<8).map { _ in try BinaryCode.random(bits: bits, using: &rng) }
+        var matrix = try CodeMatrix(bits: bits)
+        for i in 0..<count {
+            var words = centres[i % 8].words
+            for _ in 0 ..< Int(rng.next() % UInt64(noise + 1)) {
+                let b = Int(rng.next() % UInt64(bits))
+                words[b / 64] ^= 1 << UInt64(b % 64)
+            }
+            try matrix.append(i % 10 == 9 ? matrix[i - 1] : BinaryCode(bits: bits, words: words))
+        }
+        return matrix
+    }
+
+    @Test(arguments: [16, 30, 64, 100, 128, 256])
+    func nearestIsExactlyTheScanTiesIncluded(bits: Int) throws {
+        for (seed, noise) in [(1 as UInt64, bits / 16), (2, bits / 4), (3, bits)] {
+            let matrix = try clustered(bits: bits, count: 300, seed: seed, noise: noise)
+            let queries = try clustered(bits: bits, count: 6, seed: seed + 100, noise: noise)
+            for m in [nil, 2, 5] as [Int?] {
+                let index = MultiIndex(matrix, substrings: m)
+                #expect(index.substrings.allSatisfy { $0.length >= 1 && $0.length <= MultiIndex.maxSubstringBits(count: 300) })
+                #expect(index.substrings.reduce(0) { $0 + $1.length } == bits)
+                let expected = try (0..<queries.count).map { q in try HammingSearch.nearest(queries: CodeMatrix(bits: bits, words: queries[q].words), in: matrix, k: 301)[0] }
+                for q in 0..<queries.count {
+                    for k in [1, 10, 300, 301] {
+                        for budget in [0.5, 1e9] {
+                            let (got, plan) = try index.nearest(to: queries[q], k: k, budget: budget)
+                            #expect(got == Array(expected[q].prefix(k)),
+                                    "bits \(bits) m \(String(describing: m)) k \(k) q \(q) plan \(plan)")
+                            if budget > 1e6 { #expect(plan.method == .multiIndex) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [32, 64, 128])
+    func radiusSearchIsExactlyTheScan(bits: Int) throws {
+        let matrix = try clustered(bits: bits, count: 500, seed: 9, noise: bits / 8)
+        let queries = try clustered(bits: bits, count: 10, seed: 10, noise: bits / 8)
+        for m in [2, 4] {
+            let index = MultiIndex(matrix, substrings: m)
+            for q in 0..<queries.count {
+                for radius in [0, 1, bits / 16, bits / 4, bits] {
+                    let (got, _) = try index.within(radius: radius, of: queries[q], budget: 1e9)
+                    #expect(got == HammingReference.within(radius: radius, of: queries[q], in: matrix), "radius \(radius)")
+                }
+            }
+        }
+    }
+
+    @Test func nearCodesAreAnsweredByTheTablesAndFarOnesByTheScan() throws {
+        let matrix = try clustered(bits: 64, count: 4000, seed: 4, noise: 3)
+        let index = MultiIndex(matrix)
+        let (_, near) = try index.nearest(to: matrix[17], k: 10)
+        #expect(near.method == .multiIndex && near.candidates < 4000)
+        var rng = SeededGenerator(seed: 77)
+        let far = try BinaryCode.random(bits: 64, using: &rng)
+        let (got, plan) = try index.nearest(to: far, k: 10, budget: 0.01)
+        #expect(plan.method == .scan)
+        #expect(got == HammingReference.nearest(to: far, in: matrix, k: 10))
+    }
+
+    @Test func emptyAndBadInput() throws {
+        let empty = MultiIndex(try CodeMatrix(bits: 64))
+        var rng = SeededGenerator(seed: 1)
+        let query = try BinaryCode.random(bits: 64, using: &rng)
+        #expect(try empty.nearest(to: query, k: 3).neighbors.isEmpty)
+        #expect(try empty.within(radius: 5, of: query).neighbors.isEmpty)
+        #expect(throws: CodeError.invalidK(0)) { try empty.nearest(to: query, k: 0) }
+        #expect(throws: CodeError.self) { try empty.nearest(to: try BinaryCode.random(bits: 32, using: &rng), k: 1) }
+        #expect(MultiIndex.defaultSubstrings(bits: 64, count: 1 << 20) == 3)
+        #expect(MultiIndex.defaultSubstrings(bits: 256, count: 1 << 20) == 13)
+    }
+}
