@@ -193,8 +193,9 @@ public final class MultiIndex: @unchecked Sendable {
             self.query = query
             seen = [UInt64](repeating: 0, count: (index.count + 63) / 64)
             // Work in units of one code word of the streaming scan (about 0.5 ns here). A table
-            // visit is a random access: a probe costs about 16 units and a candidate about 24
-            // plus its words (measured on 1M 64-bit codes, 2026-11-29).
+            // visit is a random access, mostly a cache miss once the tables outgrow the cache: a
+            // probe counts 128 units and a candidate 64 plus its words (fitted to 1M 64-bit and
+            // 256-bit codes on this machine, 2026-11-29).
             limit = budget * Double(index.count * index.words)
         }
 
@@ -228,7 +229,7 @@ public final class MultiIndex: @unchecked Sendable {
                                 for w in 0..<words { d += (code[w] ^ q[w]).nonzeroBitCount }
                                 visit(id, d)
                             }
-                            if Double(candidates * (24 + words) + 16 * probes) > limit { return false }
+                            if Double(candidates * (64 + words) + 128 * probes) > limit { return false }
                             if radius == 0 { break }
                             let c = mask & (~mask &+ 1)
                             let r = mask &+ c

@@ -60,14 +60,20 @@ import Testing
     }
 
     @Test func nearCodesAreAnsweredByTheTablesAndFarOnesByTheScan() throws {
-        let matrix = try clustered(bits: 64, count: 4000, seed: 4, noise: 3)
+        let matrix = try randomMatrix(bits: 64, count: 100_000, seed: 4)
         let index = MultiIndex(matrix)
-        let (_, near) = try index.nearest(to: matrix[17], k: 10)
-        #expect(near.method == .multiIndex && near.candidates < 4000)
+        // A stored code with one bit flipped: found at distance 1 from a few buckets.
+        var words = matrix[17].words
+        words[0] ^= 1 << 9
+        let near = try BinaryCode(bits: 64, words: words)
+        let (found, plan) = try index.nearest(to: near, k: 1)
+        #expect(plan.method == .multiIndex && plan.candidates < 1000, "\(plan)")
+        #expect(found == [Neighbor(id: 17, distance: 1)])
+        // The ten nearest of a random query lie far away in random codes: the scan answers.
         var rng = SeededGenerator(seed: 77)
         let far = try BinaryCode.random(bits: 64, using: &rng)
-        let (got, plan) = try index.nearest(to: far, k: 10, budget: 0.01)
-        #expect(plan.method == .scan)
+        let (got, farPlan) = try index.nearest(to: far, k: 10)
+        #expect(farPlan.method == .scan)
         #expect(got == HammingReference.nearest(to: far, in: matrix, k: 10))
     }
 

@@ -5,13 +5,5 @@
 # vectors_1m.py). Usage: Tools/bench/vectors-1m.sh [--work DIR] [--count N] [--bits B]
 #        [--queries Q] [--oversample O] [--data DIR]        (prints one JSON object)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-"$root/Tools/setup.sh"
-if [ ! -x "$here/.venv/bin/python" ]; then
-    python3 -m venv "$here/.venv"
-    "$here/.venv/bin/pip" install -q faiss-cpu numpy >&2
-fi
-scratch=${TWENTYQ_SCRATCH:-$root/.build}
-(cd "$root" && swift build -c release --product twentyq --scratch-path "$scratch" >&2)
-exec "$here/.venv/bin/python" "$here/vectors_1m.py" --twentyq "$scratch/release/twentyq" --data "$root/../shared/data" "$@"
+source "$(dirname "$0")/prepare.sh"
+exec "$here/.venv/bin/python" "$here/vectors_1m.py" --twentyq "$twentyq" --data "$root/../shared/data" "$@"
