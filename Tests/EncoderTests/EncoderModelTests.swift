@@ -64,7 +64,8 @@ import Testing
         #expect(throws: ModelFileError.checksumMismatch(path: "m")) { try ModelFile.decode(flipped, path: "m") }
         var future = bytes
         future[8] = 9
-        #expect(throws: ModelFileError.futureVersion(path: "m", found: 9, supported: 1)) { try ModelFile.decode(future, path: "m") }
+        #expect(throws: ModelFileError.futureVersion(path: "m", found: 9, supported: ModelFile.version)) { try ModelFile.decode(future, path: "m") }
+        #expect(ModelFile.version == 2) // 1: text models, 2: vector models
         #expect(throws: ModelFileError.notAModel(path: "m")) { try ModelFile.decode(Array("hello world, not a model".utf8), path: "m") }
         #expect(throws: ModelFileError.notAModel(path: "m")) { try ModelFile.decode([], path: "m") }
     }
