@@ -99,13 +99,23 @@ extension IndexCommand {
     func indexVectors(_ file: String) throws {
         let start = Date()
         let vectorModel = try model.map { try ModelFile.readVectors($0) }
-        let target = try VectorIndex.open(at: index.db, model: vectorModel, storage: storeVectors.flatMap(VectorStorage.init(rawValue:)))
-        let set = try VectorFile.read(file, dimensions: target.dimensions)
+        // Read and check the whole input before the index is created or changed, so a bad
+        // file leaves no trace (not even a new, empty index).
+        let dimensions: Int
+        if FileManager.default.fileExists(atPath: index.db + "/data.mdb") {
+            dimensions = try VectorIndex.open(at: index.db, model: vectorModel, readOnly: true).dimensions
+        } else if let vectorModel {
+            dimensions = vectorModel.dimensions
+        } else {
+            throw IndexError.notAnIndex(path: index.db, reason: "there is no index yet, and a new vector index needs a vector model: pass --model (train one with `twentyq train --vectors`)")
+        }
+        let set = try VectorFile.read(file, dimensions: dimensions)
         let givenIDs = try ids.map { try VectorFile.readIDs($0, count: set.count) }
         if let givenIDs {
             var seen = Set<String>()
             for id in givenIDs { guard seen.insert(id).inserted else { throw IndexError.duplicateID(id) } }
         }
+        let target = try VectorIndex.open(at: index.db, model: vectorModel, storage: storeVectors.flatMap(VectorStorage.init(rawValue:)))
         var summary = AddSummary()
         var progress = Progress(total: set.count, label: "indexing")
         let d = set.dimensions

@@ -95,6 +95,10 @@ import TwentyQ
 
         r = try runTwentyQ(["index", "--db", dir.appending("other"), "--vectors", data])
         #expect(r.status != 0 && r.stderr.contains("needs a vector model"), "\(r.stderr)")
+        // A bad file given for a new index creates nothing.
+        r = try runTwentyQ(["index", "--db", dir.appending("new"), "--vectors", dir.appending("short.npy"), "--model", model])
+        #expect(r.status != 0 && r.stderr.contains("12 dimensions, expected 24"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appending("new")))
 
         // Nothing of the refused files reached the index.
         let info = try parseJSONObject(try runTwentyQ(["info", "--db", db, "--json"]).stdout)
