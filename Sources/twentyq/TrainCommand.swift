@@ -124,7 +124,7 @@ extension TrainCommand {
         let methodValue = VectorMethod(rawValue: method)!
         let weights = WeightFormat(rawValue: training.weights)!
         let model = try makeVectorModel(method: methodValue, weights: weights, bits: bits, set: set, options: vectorTraining,
-                                        learningRate: training.learningRate == TrainingConfig().learningRate ? nil : training.learningRate,
+                                        learningRate: training.learningRate,
                                         seed: training.seed, threads: training.threads, progress: reportVectorProgress)
         try ModelFile.write(model, to: out)
         let seconds = Date().timeIntervalSince(start)
