@@ -232,6 +232,64 @@ tq_popcount_bytes(__m256i x, __m256i table, __m256i low_nibbles) {
 
 TQ_FOR_EACH_WIDTH(TQ_AVX2_KNN, avx2, TQ_ATTR_AVX2)
 
+// One query, codes of a multiple of four words: a code's words fill whole registers, so each
+// code is XORed with the query, counted per byte and reduced by vpsadbw to four partial sums;
+// four codes' partial sums are folded (unpack, add, permute) into their four distances and
+// compared with the threshold at once. Lanes that beat it are inserted in id order, each
+// checked again against the threshold the previous one left. Leftover codes (n % 4) go
+// through the scalar loop. 1.06 ms against 1.36 ms for the popcnt kernel over 1M 256-bit codes.
+#define TQ_AVX2_KNN1(NAME, W)                                                                 \
+    TQ_ATTR_AVX2 static void NAME(const uint64_t *codes, int64_t n, int64_t first_id,            \
+                                  const uint64_t *query, tq_topk_t *list) {                    \
+        const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,  \
+                                               0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4); \
+        const __m256i low_nibbles = _mm256_set1_epi8(0x0f);                                    \
+        const __m256i zero = _mm256_setzero_si256();                                           \
+        __m256i qv[(W) / 4];                                                                   \
+        for (int v = 0; v < (W) / 4; v++) qv[v] = _mm256_loadu_si256((const __m256i *)(query + 4 * v)); \
+        uint32_t t = topk_threshold(list);                                                     \
+        __m256i vthr = _mm256_set1_epi64x((long long)t);                                       \
+        int64_t i = 0;                                                                         \
+        for (; i + 4 <= n; i += 4) {                                                           \
+            __m256i s[4];                                                                      \
+            for (int j = 0; j < 4; j++) {                                                      \
+                const uint64_t *c = codes + (i + j) * (W);                                     \
+                __m256i acc = zero;                                                            \
+                for (int v = 0; v < (W) / 4; v++)                                              \
+                    acc = _mm256_add_epi8(acc, tq_popcount_bytes(                              \
+                        _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(c + 4 * v)), qv[v]), table, low_nibbles)); \
+                s[j] = _mm256_sad_epu8(acc, zero);                                             \
+            }                                                                                  \
+            const __m256i a = _mm256_add_epi64(_mm256_unpacklo_epi64(s[0], s[1]), _mm256_unpackhi_epi64(s[0], s[1])); \
+            const __m256i b = _mm256_add_epi64(_mm256_unpacklo_epi64(s[2], s[3]), _mm256_unpackhi_epi64(s[2], s[3])); \
+            const __m256i d = _mm256_add_epi64(_mm256_permute2x128_si256(a, b, 0x20),          \
+                                               _mm256_permute2x128_si256(a, b, 0x31));         \
+            const int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(vthr, d))); \
+            if (TQ_UNLIKELY(mask != 0)) {                                                      \
+                int64_t dl[4];                                                                 \
+                _mm256_storeu_si256((__m256i *)dl, d);                                         \
+                for (int l = 0; l < 4; l++) {                                                  \
+                    if ((mask & (1 << l)) && (uint32_t)dl[l] < t) {                            \
+                        topk_insert(list, (uint32_t)dl[l], first_id + i + l);                  \
+                        t = topk_threshold(list);                                              \
+                    }                                                                          \
+                }                                                                              \
+                vthr = _mm256_set1_epi64x((long long)t);                                       \
+            }                                                                                  \
+        }                                                                                      \
+        for (; i < n; i++) {                                                                   \
+            const uint64_t *c = codes + i * (W);                                               \
+            uint32_t d = 0;                                                                    \
+            for (int w = 0; w < (W); w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]); \
+            if (d < t) { topk_insert(list, d, first_id + i); t = topk_threshold(list); }       \
+        }                                                                                      \
+    }
+
+TQ_AVX2_KNN1(knn1_avx2_w4, 4)
+TQ_AVX2_KNN1(knn1_avx2_w8, 8)
+TQ_AVX2_KNN1(knn1_avx2_w12, 12)
+TQ_AVX2_KNN1(knn1_avx2_w16, 16)
+
 // Nibble-split variant for batches. The codes of a sub-block are first rewritten once as
 // nibble words (code word w -> lo = w & 0x0f.., hi = (w >> 4) & 0x0f..; per code W lo words then
 // W hi words), and the queries likewise; then each (code word, 4 queries) costs
@@ -375,14 +433,21 @@ void tq_knn_scan(tq_level_t level, const uint64_t *codes, int64_t n, int64_t fir
         }
     }
     // The AVX2 kernel answers four queries per pass; fewer lanes cost as much as four. So it
-    // takes whole groups of four, and the rest (a single query, most often) goes to the POPCNT
-    // kernel, which every AVX2 CPU also has: 1.3 ms instead of 6.8 ms for one query over 1M
-    // 256-bit codes here.
+    // takes whole groups of four, and the rest (a single query, most often) goes one by one to
+    // the single-query AVX2 kernel when the width is a multiple of four words, else to the
+    // POPCNT kernel (every AVX2 CPU has it): 1.3 ms instead of 6.8 ms for one query over 1M
+    // 256-bit codes through POPCNT, 1.06 ms through the single-query kernel.
     if (level == TQ_LEVEL_AVX2 && tq_level_supported(TQ_LEVEL_AVX2)) {
         const int64_t grouped = nq - nq % 4;
         if (grouped > 0) pick_knn(TQ_LEVEL_AVX2, words)(codes, n, first_id, words, queries, grouped, lists);
         if (grouped < nq) {
-            pick_knn(TQ_LEVEL_POPCNT, words)(codes, n, first_id, words, queries + grouped * words, nq - grouped, lists + grouped);
+            void (*single)(const uint64_t *, int64_t, int64_t, const uint64_t *, tq_topk_t *) =
+                words == 4 ? knn1_avx2_w4 : words == 8 ? knn1_avx2_w8 : words == 12 ? knn1_avx2_w12 : words == 16 ? knn1_avx2_w16 : NULL;
+            if (single) {
+                for (int64_t q = grouped; q < nq; q++) single(codes, n, first_id, queries + q * words, &lists[q]);
+            } else {
+                pick_knn(TQ_LEVEL_POPCNT, words)(codes, n, first_id, words, queries + grouped * words, nq - grouped, lists + grouped);
+            }
         }
         return;
     }
