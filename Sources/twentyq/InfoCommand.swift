@@ -12,14 +12,21 @@ struct InfoCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let info = try CodeIndex.open(at: index.db, readOnly: true).info()
+        let store = try CodeIndex.open(at: index.db, readOnly: true)
+        let info = try store.info()
+        // A vector index also has its vectors' dimensions and storage.
+        let vectors = try store.blob("vector_index") != nil ? try VectorIndex.open(at: index.db, readOnly: true) : nil
         if json {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "path": info.path, "format": info.formatVersion, "bits": info.bits, "documents": info.count,
                 "count": info.count, "codes_per_chunk": info.codesPerChunk, "chunks": info.chunks,
                 "model": info.modelFingerprint, "code_bytes": info.codeBytes, "file_bytes": info.fileBytes,
-                "map_bytes": info.mapBytes,
+                "map_bytes": info.mapBytes, "kind": vectors == nil ? "documents" : "vectors",
             ]
+            if let vectors {
+                object["dimensions"] = vectors.dimensions
+                object["stored_vectors"] = vectors.settings.storage?.rawValue ?? "none"
+            }
             print(try jsonLine(object))
         } else {
             print("""
@@ -31,6 +38,9 @@ struct InfoCommand: ParsableCommand {
             on disk     \(formatBytes(info.fileBytes)) (data.mdb)
             format      \(info.formatVersion)
             """)
+            if let vectors {
+                print("vectors     \(vectors.dimensions) dimensions, stored as \(vectors.settings.storage?.rawValue ?? "nothing (codes only)")")
+            }
         }
     }
 }

@@ -28,6 +28,8 @@ import TwentyQ
         #expect(indexed.status == 0, "\(indexed.stderr)")
         let report = try parseJSONObject(indexed.stdout)
         #expect(report["added"] as? Int == 300 && report["stored_vectors"] as? String == "int8")
+        let indexInfo = try parseJSONObject(try runTwentyQ(["info", "--db", db, "--json"]).stdout)
+        #expect(indexInfo["kind"] as? String == "vectors" && indexInfo["dimensions"] as? Int == 24 && indexInfo["stored_vectors"] as? String == "int8")
 
         // Batch queries: rows 0..<5 of the data as an fvecs file; each finds itself first.
         let queries = dir.appending("q.fvecs")
