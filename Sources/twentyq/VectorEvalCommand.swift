@@ -94,6 +94,7 @@ struct VectorEvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Database rows to use as queries, one 0-based row per line.", valueName: "file")) var queryRows: String?
     @Option(help: ArgumentHelp("Ground truth (ivecs): the float-nearest database rows per query, best first.", valueName: "file")) var truth: String?
     @Option(help: "Evaluate the first N queries only.") var limitQueries: Int?
+    @Option(help: ArgumentHelp("Fit ITQ and train the trained methods on these vectors instead of the database (never include the queries).", valueName: "file")) var trainVectors: String?
     @Option(help: "Comma-separated code widths.") var bits: String = "64,128,256"
     @Option(help: "Comma-separated methods: sign, rotation, itq, trained.") var methods: String = "sign,rotation,itq,trained"
     @Option(help: "Comma-separated weight formats for the trained method.") var weights: String = "ternary"
@@ -166,13 +167,14 @@ struct VectorEvalCommand: ParsableCommand {
         let storages = Self.list(storage, VectorStorage.init(rawValue:))!
         let stored = storages.map { s in (0..<db.count).map { i in db.values[i * db.dimensions ..< (i + 1) * db.dimensions].withUnsafeBufferPointer { s.encode($0) } } }
         let queryVectors = (0..<querySet.count).map(querySet.row)
+        let trainSet = try trainVectors.map { try VectorFile.read($0, dimensions: db.dimensions) } ?? db
         for b in Self.list(bits, { Int($0) })! {
             for method in Self.list(methods, VectorMethod.init(rawValue:))! {
                 if method == .sign && b != db.dimensions { continue }
                 if method == .itq && b > db.dimensions { continue }
                 for format in method == .trained ? Self.list(weights, WeightFormat.init(rawValue:))! : [.float] {
                     let start = Date()
-                    let model = try makeVectorModel(method: method, weights: format, bits: b, set: db, options: training, learningRate: learningRate,
+                    let model = try makeVectorModel(method: method, weights: format, bits: b, set: trainSet, options: training, learningRate: learningRate,
                                                     seed: seed, threads: threads, progress: reportVectorProgress)
                     let trainSeconds = Date().timeIntervalSince(start)
                     if let dir = saveModels { try ModelFile.write(model, to: "\(dir)/\(label)-\(method.rawValue)-\(format.rawValue)-\(b).tqm") }
@@ -196,7 +198,7 @@ struct VectorEvalCommand: ParsableCommand {
                         "rescored": rescored, "database": db.count, "queries": querySet.count, "dimensions": db.dimensions,
                         "train_seconds": trainSeconds, "encode_vectors_per_second": Double(db.count) / max(encodeSeconds, 1e-9),
                         "balanced_bits": stats.summary.balanced, "mean_abs_correlation": stats.meanAbsCorrelation,
-                        "weight_bytes": model.weightBytes, "seed": Int(seed),
+                        "weight_bytes": model.weightBytes, "seed": Int(seed), "training_vectors": trainSet.count,
                     ]))
 
                 }

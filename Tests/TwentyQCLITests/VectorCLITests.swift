@@ -106,4 +106,27 @@ import TwentyQ
         let info = try parseJSONObject(try runTwentyQ(["info", "--db", db, "--json"]).stdout)
         #expect(info["count"] as? Int == 300)
     }
+
+    @Test func evalVectorsReportsRecallForEveryMethod() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let data = dir.appending("db.npy"), queries = dir.appending("q.npy")
+        try write(Self.data, data)
+        try write(clusteredVectors(count: 20, dimensions: 24, seed: 32), queries)
+        let r = try runTwentyQ(["eval-vectors", "--database", data, "--queries", queries, "--bits", "16,24",
+                                "--methods", "sign,rotation,itq,trained", "--oversample", "2", "--storage", "int8",
+                                "--steps", "20", "--anchors", "32", "--train-vectors", data])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map { try! parseJSONObject(String($0)) }
+        // 16 bits: rotation, itq, trained; 24 bits (= dimensions): sign too.
+        #expect(lines.count == 7)
+        for line in lines {
+            let recall = line["recall_at_10"] as! Double
+            #expect(recall >= 0 && recall <= 1 && line["queries"] as? Int == 20 && line["training_vectors"] as? Int == 300)
+            let rescored = line["rescored"] as! [[String: Any]]
+            #expect(rescored.count == 1 && rescored[0]["storage"] as? String == "int8")
+        }
+        #expect(lines.contains { $0["method"] as? String == "sign" && $0["bits"] as? Int == 24 })
+        let bad = try runTwentyQ(["eval-vectors", "--database", data, "--bits", "16"])
+        #expect(bad.status != 0 && bad.stderr.contains("--queries FILE and --query-rows FILE"))
+    }
 }
