@@ -163,17 +163,15 @@ public final class VectorIndex: @unchecked Sendable {
             throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search without --rescore, or index again with --store-vectors int8|float16|float32")
         }
         let candidates = try store.nearestWithMetadata(to: codes, k: k * oversample)
-        let vectorBytes = storage.byteCount(dimensions: dimensions)
         return try (0..<queries.count).map { q in
             let query = model.config.metric.prepare(queries.row(q))
             let scored = try query.withUnsafeBufferPointer { qp in
                 try candidates[q].map { candidate -> (VectorHit, Float) in
                     let meta = candidate.metadata
-                    guard meta.count >= 4 + vectorBytes,
-                          Int(UInt32(meta[0]) | UInt32(meta[1]) << 8 | UInt32(meta[2]) << 16 | UInt32(meta[3]) << 24) == vectorBytes else {
+                    guard let range = storedVectorRange(meta) else {
                         throw IndexError.corrupt(path: path, detail: "the record of '\(candidate.hit.id)' lacks its stored vector")
                     }
-                    let score = meta.withUnsafeBytes { storage.similarity(qp, UnsafeRawBufferPointer(rebasing: $0[4 ..< 4 + vectorBytes]), metric: model.config.metric) }
+                    let score = meta.withUnsafeBytes { storage.similarity(qp, UnsafeRawBufferPointer(rebasing: $0[range]), metric: model.config.metric) }
                     return (Self.hit(candidate.hit, meta, score: score), score)
                 }
             }
@@ -186,16 +184,34 @@ public final class VectorIndex: @unchecked Sendable {
     /// The stored vector of `id` (as stored: int8 and float16 are approximations), or nil when
     /// the id is unknown or the index stores no vectors.
     public func vector(for id: String) throws -> [Float]? {
-        guard let storage = settings.storage, let meta = try store.metadata(for: id) else { return nil }
+        try store.metadata(for: id).flatMap(storedVector(inRecord:))
+    }
+
+    /// The stored vector in a record's metadata (as `CodeIndex.forEachRecord` gives it), or nil.
+    public func storedVector(inRecord record: [UInt8]) -> [Float]? {
+        guard let storage = settings.storage, let range = storedVectorRange(record) else { return nil }
+        return record.withUnsafeBytes { storage.decode(UnsafeRawBufferPointer(rebasing: $0[range]), dimensions: dimensions) }
+    }
+
+    /// Where the stored vector lies in a record: after its UInt32 length, which must be this
+    /// index's vector size. Nil when the index stores no vectors or the record is malformed.
+    func storedVectorRange(_ record: [UInt8]) -> Range<Int>? {
+        guard let storage = settings.storage else { return nil }
         let n = storage.byteCount(dimensions: dimensions)
-        guard meta.count >= 4 + n else { return nil }
-        return meta.withUnsafeBytes { storage.decode(UnsafeRawBufferPointer(rebasing: $0[4 ..< 4 + n]), dimensions: dimensions) }
+        guard record.count >= 4 + n, Self.prefixLength(record) == n else { return nil }
+        return 4 ..< 4 + n
+    }
+
+    /// The UInt32 LE length that opens a record (0 for a record too short to have one).
+    static func prefixLength(_ record: [UInt8]) -> Int {
+        guard record.count >= 4 else { return 0 }
+        return Int(UInt32(record[0]) | UInt32(record[1]) << 8 | UInt32(record[2]) << 16 | UInt32(record[3]) << 24)
     }
 
     /// The caller's metadata inside a record (after the stored vector).
     public static func userMetadata(_ record: [UInt8]) -> [UInt8] {
         guard record.count >= 4 else { return [] }
-        let n = Int(UInt32(record[0]) | UInt32(record[1]) << 8 | UInt32(record[2]) << 16 | UInt32(record[3]) << 24)
+        let n = prefixLength(record)
         return 4 + n <= record.count ? Array(record[(4 + n)...]) : []
     }
 

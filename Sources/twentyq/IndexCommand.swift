@@ -299,7 +299,8 @@ struct ExportCommand: ParsableCommand {
             var user = metadata
             if let vectorIndex {
                 user = VectorIndex.userMetadata(metadata)
-                if includeVectors, let vector = try vectorIndex.vector(for: id) { object["vector"] = vector.map(Double.init) }
+                // From the record in hand: no second lookup by id.
+                if includeVectors, let vector = vectorIndex.storedVector(inRecord: metadata) { object["vector"] = vector.map(Double.init) }
             }
             object["metadata"] = (try? JSONSerialization.jsonObject(with: Data(user)) as? [String: Any]) ?? [:]
             buffer += try jsonLine(object) + "\n"

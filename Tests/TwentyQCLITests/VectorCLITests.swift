@@ -54,6 +54,17 @@ import TwentyQ
         #expect(one.status == 0, "\(one.stderr)")
         #expect(one.stdout.contains("score="))
 
+        // Export: every vector as stored (int8, so within half a step of its scale).
+        let exported = try runTwentyQ(["export", "--db", db, "--vectors"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let rows = exported.stdout.split(separator: "\n").map { try! parseJSONObject(String($0)) }
+        #expect(rows.count == 300)
+        let row3 = try #require(rows.first { $0["id"] as? String == "3" })
+        let vector = try #require(row3["vector"] as? [Double])
+        let original = Self.data.row(3), step = Double(original.map(abs).max()!) / 127
+        #expect(vector.count == 24 && zip(vector, original).allSatisfy { abs($0 - Double($1)) <= step / 2 + 1e-6 })
+        #expect(try runTwentyQ(["export", "--db", db]).stdout.contains("\"vector\"") == false)
+
         // Text commands refuse a vector index, and vector search refuses a short vector.
         let text = try runTwentyQ(["search", "--db", db, "hello"])
         #expect(text.status != 0 && text.stderr.contains("holds vectors"))
