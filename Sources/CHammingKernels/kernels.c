@@ -133,6 +133,25 @@ __attribute__((noinline)) static void topk_insert(tq_topk_t *t, uint32_t d, int6
         }                                                                                      \
     }
 
+// Filter: the codes within `limit` of the query, as (index, distance) pairs, branch-free:
+// every pair is written, and the output position advances only when it qualifies.
+#define TQ_SCALAR_FILTER(NAME, ATTR, W)                                                       \
+    ATTR static int64_t NAME(const uint64_t *codes, int64_t n, int64_t words_rt,              \
+                             const uint64_t *query, uint32_t limit, uint32_t *out_index,      \
+                             uint32_t *out_dist) {                                             \
+        const int64_t words = (W) ? (W) : words_rt;                                            \
+        int64_t found = 0;                                                                     \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            const uint64_t *c = codes + i * words;                                             \
+            uint32_t d = 0;                                                                    \
+            for (int64_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]); \
+            out_index[found] = (uint32_t)i;                                                    \
+            out_dist[found] = d;                                                               \
+            found += d <= limit;                                                               \
+        }                                                                                      \
+        return found;                                                                          \
+    }
+
 #define TQ_ATTR_PORTABLE
 #if TQ_X86
 #define TQ_ATTR_POPCNT __attribute__((target("popcnt")))
@@ -153,6 +172,13 @@ TQ_FOR_EACH_WIDTH(TQ_SCALAR_KNN, portable, TQ_ATTR_PORTABLE)
 TQ_FOR_EACH_WIDTH(TQ_SCALAR_KNN, popcnt, TQ_ATTR_POPCNT)
 TQ_FOR_EACH_WIDTH_DIST(TQ_SCALAR_DIST, portable, TQ_ATTR_PORTABLE)
 TQ_FOR_EACH_WIDTH_DIST(TQ_SCALAR_DIST, popcnt, TQ_ATTR_POPCNT)
+
+#define TQ_FOR_EACH_WIDTH_FILTER(X, LEVEL, ATTR) \
+    X(filter_##LEVEL##_w1, ATTR, 1) X(filter_##LEVEL##_w2, ATTR, 2) X(filter_##LEVEL##_w4, ATTR, 4) \
+    X(filter_##LEVEL##_wn, ATTR, 0)
+
+TQ_FOR_EACH_WIDTH_FILTER(TQ_SCALAR_FILTER, portable, TQ_ATTR_PORTABLE)
+TQ_FOR_EACH_WIDTH_FILTER(TQ_SCALAR_FILTER, popcnt, TQ_ATTR_POPCNT)
 
 // MARK: - AVX2 kernel
 
@@ -453,6 +479,29 @@ void tq_knn_scan(tq_level_t level, const uint64_t *codes, int64_t n, int64_t fir
     }
 #endif
     pick_knn(level, words)(codes, n, first_id, words, queries, nq, lists);
+}
+
+typedef int64_t (*tq_filter_fn)(const uint64_t *, int64_t, int64_t, const uint64_t *, uint32_t, uint32_t *, uint32_t *);
+
+#define TQ_PICK_FILTER(LEVEL, words)                                                          \
+    switch (words) {                                                                          \
+    case 1: return filter_##LEVEL##_w1;                                                       \
+    case 2: return filter_##LEVEL##_w2;                                                       \
+    case 4: return filter_##LEVEL##_w4;                                                       \
+    default: return filter_##LEVEL##_wn;                                                      \
+    }
+
+static tq_filter_fn pick_filter(tq_level_t level, int64_t words) {
+#if TQ_X86
+    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_FILTER(popcnt, words) }
+#endif
+    TQ_PICK_FILTER(portable, words)
+}
+
+int64_t tq_filter_within(tq_level_t level, const uint64_t *codes, int64_t n, int64_t words,
+                         const uint64_t *query, uint32_t limit, uint32_t *out_index, uint32_t *out_dist) {
+    if (n <= 0 || words <= 0 || words > TQ_MAX_WORDS) return 0;
+    return pick_filter(level, words)(codes, n, words, query, limit, out_index, out_dist);
 }
 
 void tq_distances(tq_level_t level, const uint64_t *codes, int64_t n, int64_t words,

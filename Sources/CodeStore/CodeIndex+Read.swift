@@ -100,39 +100,43 @@ extension CodeIndex {
     ///   page; those few are copied to aligned memory for the kernels.
     public func withCodeBlocks<R>(_ body: ([CodeBlock], LMDBTransaction) throws -> R) throws -> R {
         try guarded("read the index") {
-            try env.read { txn in
-                let total = try storedCount(txn)
-                var blocks: [CodeBlock] = []
-                var copies: [UnsafeMutableRawPointer] = []
-                defer { copies.forEach { $0.deallocate() } }
-                var seen = 0
-                var failure: Error?
-                try txn.forEach(codes) { key, value in
-                    guard key.count == 4 else { failure = IndexError.corrupt(path: path, detail: "bad chunk key"); return false }
-                    let c = Int(UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)))
-                    let n = value.count / (8 * wordsPerCode)
-                    guard c * codesPerChunk == seen, value.count % (8 * wordsPerCode) == 0, n > 0 else {
-                        failure = IndexError.corrupt(path: path, detail: "chunk \(c) does not follow slot \(seen)")
-                        return false
-                    }
-                    var base = value.baseAddress!
-                    if Int(bitPattern: base) % 8 != 0 {
-                        let copy = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 8)
-                        copy.copyMemory(from: base, byteCount: value.count)
-                        copies.append(copy)
-                        base = UnsafeRawPointer(copy)
-                    }
-                    blocks.append(CodeBlock(words: base.assumingMemoryBound(to: UInt64.self), count: n, firstID: seen))
-                    seen += n
-                    return true
-                }
-                if let failure { throw failure }
-                guard seen == total else {
-                    throw IndexError.corrupt(path: path, detail: "codes table holds \(seen) codes, metadata says \(total)")
-                }
-                return try body(blocks, txn)
-            }
+            try env.read { txn in try codeBlocks(txn) { try body($0, txn) } }
         }
+    }
+
+    /// Calls `body` with the codes as `txn` sees them, as blocks in slot order (block b holds
+    /// slots `b * codesPerChunk ..< (b + 1) * codesPerChunk`).
+    func codeBlocks<R>(_ txn: LMDBTransaction, _ body: ([CodeBlock]) throws -> R) throws -> R {
+        let total = try storedCount(txn)
+        var blocks: [CodeBlock] = []
+        var copies: [UnsafeMutableRawPointer] = []
+        defer { copies.forEach { $0.deallocate() } }
+        var seen = 0
+        var failure: Error?
+        try txn.forEach(codes) { key, value in
+            guard key.count == 4 else { failure = IndexError.corrupt(path: path, detail: "bad chunk key"); return false }
+            let c = Int(UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)))
+            let n = value.count / (8 * wordsPerCode)
+            guard c * codesPerChunk == seen, value.count % (8 * wordsPerCode) == 0, n > 0, n <= codesPerChunk else {
+                failure = IndexError.corrupt(path: path, detail: "chunk \(c) does not follow slot \(seen)")
+                return false
+            }
+            var base = value.baseAddress!
+            if Int(bitPattern: base) % 8 != 0 {
+                let copy = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 8)
+                copy.copyMemory(from: base, byteCount: value.count)
+                copies.append(copy)
+                base = UnsafeRawPointer(copy)
+            }
+            blocks.append(CodeBlock(words: base.assumingMemoryBound(to: UInt64.self), count: n, firstID: seen))
+            seen += n
+            return true
+        }
+        if let failure { throw failure }
+        guard seen == total else {
+            throw IndexError.corrupt(path: path, detail: "codes table holds \(seen) codes, metadata says \(total)")
+        }
+        return try body(blocks)
     }
 
     /// The `k` nearest documents to each query, ascending by (distance, slot).
@@ -141,7 +145,7 @@ extension CodeIndex {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
         return try withCodeBlocks { blocks, txn in
-            let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
+            let results = try nearestNeighbors(queries, k: k, options: options, blocks: blocks, txn: txn)
             return try results.map { try hits($0, txn) }
         }
     }
@@ -152,7 +156,7 @@ extension CodeIndex {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
         return try withCodeBlocks { blocks, txn in
-            let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
+            let results = try nearestNeighbors(queries, k: k, options: options, blocks: blocks, txn: txn)
             return try results.map { list in
                 try list.map { n in
                     guard let record = try txn.get(records, key: be(UInt64(n.id))) else {
@@ -169,7 +173,7 @@ extension CodeIndex {
     public func within(radius: Int, of query: BinaryCode, options: SearchOptions = SearchOptions()) throws -> [IndexHit] {
         guard query.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.bits) }
         return try withCodeBlocks { blocks, txn in
-            try hits(try HammingSearch.within(radius: radius, of: query, blocks: blocks, bits: bits, options: options), txn)
+            try hits(try neighborsWithin(radius: radius, of: query, options: options, blocks: blocks, txn: txn), txn)
         }
     }
 

@@ -69,6 +69,7 @@ extension CodeIndex {
                     }
                 }
                 try editor.flush()
+                try maintainMultiIndex(txn, changed: editor.changed, count: editor.count)
                 return summary
             }
         }
@@ -112,6 +113,7 @@ extension CodeIndex {
                     editor.removeLast()
                 }
                 try editor.flush()
+                try maintainMultiIndex(txn, changed: editor.changed, count: editor.count)
                 return unique.count
             }
         }
@@ -146,6 +148,8 @@ struct ChunkEditor {
     private(set) var count: Int
     private var chunks: [Int: [UInt64]] = [:]
     private var dirty = Set<Int>()
+    /// Slots given a code by this transaction (appended, replaced or moved into).
+    private(set) var changed = Set<Int>()
 
     init(index: CodeIndex, txn: LMDBTransaction) throws {
         self.index = index
@@ -189,6 +193,7 @@ struct ChunkEditor {
         }
         chunks[c]!.replaceSubrange(offset ..< offset + wordsPerCode, with: new)
         dirty.insert(c)
+        changed.insert(slot)
     }
 
     mutating func append(words new: [UInt64]) throws {
@@ -197,6 +202,7 @@ struct ChunkEditor {
         if chunks[c]!.count > offset { chunks[c]!.removeSubrange(offset...) } // stale tail, never expected
         chunks[c]!.append(contentsOf: new)
         dirty.insert(c)
+        changed.insert(count)
         count += 1
     }
 

@@ -16,6 +16,10 @@ import Foundation
 /// - `ids`: external id (UTF-8, 1...511 bytes) -> slot (UInt64 LE).
 /// - `records`: slot (UInt64 big-endian) -> UInt32 LE id length, id bytes, metadata bytes.
 ///
+/// Format version 2 adds `mih`, the multi-index hashing tables (see CodeIndex+MultiIndex.swift),
+/// which every write keeps in step with the codes; version 1 indexes are upgraded when first
+/// opened for writing (older builds, which would not maintain the tables, then refuse them).
+///
 /// Slots are dense (`0 ..< count`): removing a code moves the last code into its slot, so a
 /// scan never meets holes. Search results order ties by slot, which is insertion order until
 /// removals move codes.
@@ -26,7 +30,7 @@ import Foundation
 /// crash the index holds every committed batch and nothing of an uncommitted one.
 public final class CodeIndex: @unchecked Sendable {
     /// Format version this build writes and the newest it reads.
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     static let magic = Array("twentyq-index".utf8)
     /// Target bytes of codes per chunk.
     static let chunkBytes = 128 * 1024
@@ -49,15 +53,18 @@ public final class CodeIndex: @unchecked Sendable {
     let codes: LMDBDatabase
     let ids: LMDBDatabase
     let records: LMDBDatabase
+    /// The multi-index tables; nil for a version 1 index opened read-only.
+    let mih: LMDBDatabase?
 
     private init(path: String, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
-                 ids: LMDBDatabase, records: LMDBDatabase, bits: Int, codesPerChunk: Int, model: String) {
+                 ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {
         self.path = path
         self.env = env
         self.meta = meta
         self.codes = codes
         self.ids = ids
         self.records = records
+        self.mih = mih
         self.bits = bits
         self.wordsPerCode = BinaryCode.wordCount(bits: bits)
         self.codesPerChunk = codesPerChunk
@@ -94,7 +101,7 @@ public final class CodeIndex: @unchecked Sendable {
         let chunk = max(1, chunkBytes / (8 * BinaryCode.wordCount(bits: bits)))
         do {
             let handles = try env.write { txn -> [LMDBDatabase] in
-                let dbs = try ["meta", "codes", "ids", "records"].map { name -> LMDBDatabase in
+                let dbs = try ["meta", "codes", "ids", "records", "mih"].map { name -> LMDBDatabase in
                     var dbi = MDB_dbi()
                     try check(mdb_dbi_open(txn.handle, name, UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(\(name))")
                     return LMDBDatabase(dbi: dbi, name: name)
@@ -110,7 +117,7 @@ public final class CodeIndex: @unchecked Sendable {
                 return dbs
             }
             return CodeIndex(path: path, env: env, meta: handles[0], codes: handles[1], ids: handles[2],
-                             records: handles[3], bits: bits, codesPerChunk: chunk, model: modelFingerprint)
+                             records: handles[3], mih: handles[4], bits: bits, codesPerChunk: chunk, model: modelFingerprint)
         } catch let error as LMDBError {
             throw translate(error, path: path, operation: "create the index")
         }
@@ -131,7 +138,7 @@ public final class CodeIndex: @unchecked Sendable {
         }
         let env = try openEnvironment(path: path, readOnly: readOnly)
         do {
-            return try env.read { txn -> CodeIndex in
+            let index = try env.read { txn -> CodeIndex in
                 func db(_ name: String) throws -> LMDBDatabase {
                     var dbi = MDB_dbi()
                     let rc = mdb_dbi_open(txn.handle, name, 0, &dbi)
@@ -155,9 +162,21 @@ public final class CodeIndex: @unchecked Sendable {
                     throw IndexError.corrupt(path: path, detail: "metadata gives width \(bits) and chunk \(chunk)")
                 }
                 let model = try txn.get(meta, key: Array("model".utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                let mih = format >= 2 ? try db("mih") : nil
                 return CodeIndex(path: path, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
-                                 records: try db("records"), bits: bits, codesPerChunk: chunk, model: model)
+                                 records: try db("records"), mih: mih, bits: bits, codesPerChunk: chunk, model: model)
             }
+            if index.mih != nil || readOnly { return index }
+            // A version 1 index opened for writing: add the tables' database (built by the
+            // next write that finds the index large enough) and mark the index version 2.
+            let mih = try env.write { txn -> LMDBDatabase in
+                var dbi = MDB_dbi()
+                try check(mdb_dbi_open(txn.handle, "mih", UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(mih)")
+                try txn.put(index.meta, key: Array("format".utf8), bytes: le(formatVersion))
+                return LMDBDatabase(dbi: dbi, name: "mih")
+            }
+            return CodeIndex(path: path, env: env, meta: index.meta, codes: index.codes, ids: index.ids, records: index.records,
+                             mih: mih, bits: index.bits, codesPerChunk: index.codesPerChunk, model: index.modelFingerprint)
         } catch let error as LMDBError {
             throw translate(error, path: path, operation: "open the index")
         }

@@ -32,6 +32,8 @@ public enum IndexError: Error, CustomStringConvertible {
     case diskFull(path: String)
     /// The index holds another kind of data than asked for (text documents or vectors).
     case kindMismatch(path: String, detail: String)
+    /// A setting of the index outside its range.
+    case invalidSetting(String)
 
     public var description: String {
         switch self {
@@ -66,6 +68,8 @@ public enum IndexError: Error, CustomStringConvertible {
             return "storage error at \(path): \(error)"
         case .kindMismatch(let path, let detail):
             return "the index at \(path) \(detail)"
+        case .invalidSetting(let detail):
+            return "invalid index setting: \(detail)"
         case .diskFull(let path):
             return "no space left on the device holding \(path): free some space and run again; committed data is intact"
         }

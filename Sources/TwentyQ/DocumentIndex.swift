@@ -125,6 +125,10 @@ public final class DocumentIndex: @unchecked Sendable {
     @discardableResult
     public func remove(ids: [String]) throws -> Int { try store.remove(ids: ids) }
 
+    /// How searches run (threads, kernel, multi-index tables, a `SearchReport` to fill).
+    /// Results never depend on it. Set it before sharing the index between threads.
+    public var searchOptions = SearchOptions()
+
     /// The k nearest documents to `text`.
     public func search(_ text: String, k: Int = 10) throws -> [SearchHit] {
         try search(codes: [model.encode(text)], k: k)[0]
@@ -146,12 +150,12 @@ public final class DocumentIndex: @unchecked Sendable {
     /// The k nearest documents to each code.
     public func search(codes: [BinaryCode], k: Int, fields: Bool = true) throws -> [[SearchHit]] {
         let queries = try CodeMatrix(bits: model.bits, words: codes.flatMap(\.words))
-        return try store.nearest(to: queries, k: k).map { try hits($0, fields: fields) }
+        return try store.nearest(to: queries, k: k, options: searchOptions).map { try hits($0, fields: fields) }
     }
 
     /// Every document within Hamming distance `radius` of `text`'s code.
     public func search(_ text: String, radius: Int) throws -> [SearchHit] {
-        try hits(try store.within(radius: radius, of: model.encode(text)), fields: true)
+        try hits(try store.within(radius: radius, of: model.encode(text), options: searchOptions), fields: true)
     }
 
     /// Search hits with their stored fields, read in one transaction.

@@ -134,6 +134,10 @@ public final class VectorIndex: @unchecked Sendable {
     @discardableResult
     public func remove(ids: [String]) throws -> Int { try store.remove(ids: ids) }
 
+    /// How searches run (threads, kernel, multi-index tables, a `SearchReport` to fill).
+    /// Results never depend on it. Set it before sharing the index between threads.
+    public var searchOptions = SearchOptions()
+
     /// The k nearest stored vectors to `vector`.
     /// - Parameters:
     ///   - rescore: re-rank the `k * oversample` Hamming-nearest by exact similarity (needs
@@ -157,12 +161,12 @@ public final class VectorIndex: @unchecked Sendable {
         let rescoring = rescore ?? (settings.storage != nil)
         let codes = model.encode(queries, threads: threads)
         guard rescoring else {
-            return try store.nearestWithMetadata(to: codes, k: k).map { list in list.map { Self.hit($0.hit, $0.metadata, score: nil) } }
+            return try store.nearestWithMetadata(to: codes, k: k, options: searchOptions).map { list in list.map { Self.hit($0.hit, $0.metadata, score: nil) } }
         }
         guard let storage = settings.storage else {
             throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search without --rescore, or index again with --store-vectors int8|float16|float32")
         }
-        let candidates = try store.nearestWithMetadata(to: codes, k: k * oversample)
+        let candidates = try store.nearestWithMetadata(to: codes, k: k * oversample, options: searchOptions)
         return try (0..<queries.count).map { q in
             let query = model.config.metric.prepare(queries.row(q))
             let scored = try query.withUnsafeBufferPointer { qp in

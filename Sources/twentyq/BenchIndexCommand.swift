@@ -17,6 +17,7 @@ struct BenchIndexCommand: ParsableCommand {
     @Option(help: "Code width in bits (1 to 4096).") var bits: Int
     @Option(help: "Seed of the random codes.") var seed: UInt64 = 42
     @Option(help: "Codes per committed transaction.") var batch: Int = 10_000
+    @Option(help: ArgumentHelp("on or off: keep multi-index tables while writing (set before the first write; default: the index's setting, on).", valueName: "on|off")) var tables: String?
     @Flag(help: "Print a JSON summary.") var json = false
 
     func validate() throws {
@@ -25,11 +26,22 @@ struct BenchIndexCommand: ParsableCommand {
             throw ValidationError("--bits must be between 1 and 4096 (got \(bits))")
         }
         guard batch >= 1 else { throw ValidationError("--batch must be >= 1 (got \(batch))") }
+        if let tables, tables != "on" && tables != "off" { throw ValidationError("--tables must be on or off (got \(tables))") }
     }
 
     func run() throws {
         let index = try CodeIndex.openOrCreate(at: db, bits: bits)
         let existing = try index.count
+        var tablesSeconds = 0.0
+        if let tables {
+            var settings = try index.multiIndexStatus().settings
+            if settings.enabled != (tables == "on") {
+                settings.enabled = tables == "on"
+                let start = Date()
+                try index.configureMultiIndex(settings)
+                tablesSeconds = Date().timeIntervalSince(start)
+            }
+        }
         var progress = Progress(total: count, label: "indexing")
         let start = Date()
         var next = existing
@@ -49,6 +61,8 @@ struct BenchIndexCommand: ParsableCommand {
             print(try jsonLine([
                 "added": added, "count": try index.count, "bits": bits, "batch": batch, "seconds": seconds,
                 "codes_per_second": seconds > 0 ? Double(added) / seconds : 0,
+                "tables": TablesCommand.statusObject(try index.multiIndexStatus()), "tables_setup_seconds": tablesSeconds,
+                "file_bytes": try index.info().fileBytes,
             ]))
         } else {
             print("added \(added) codes (\(try index.count) in \(db)) in \(String(format: "%.2f", seconds)) s")

@@ -25,7 +25,8 @@ struct BenchSearchCommand: ParsableCommand {
     @Option(help: "Queries to check against the naive reference.") var verify: Int = 3
     @Option(help: "Timed runs of the whole batch; the median is reported.") var runs: Int = 1
     @Option(help: "scan (the batch scan), or mih / auto: single queries through multi-index hashing (mih always, auto falling back to the scan when cheaper), timed against single-query scans in the same run.") var method: String = "scan"
-    @Option(help: "mih/auto: substrings per code (default: bits / log2(count)).") var substrings: Int?
+    @Option(help: "mih/auto without --db: substrings per code (default: MultiIndexLayout.defaultSubstrings). With --db the index's own tables answer (see `twentyq tables`).") var substrings: Int?
+    @Option(help: ArgumentHelp("With --db: take the queries from this index's codes (its first --queries codes) instead of random and perturbed codes.", valueName: "dir")) var queryDb: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -44,6 +45,7 @@ struct BenchSearchCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (got \(runs))") }
         guard ["scan", "mih", "auto"].contains(method) else { throw ValidationError("--method must be scan, mih or auto (got \(method))") }
+        if queryDb != nil && db == nil { throw ValidationError("--query-db goes with --db") }
         if let substrings, substrings < 1 { throw ValidationError("--substrings must be at least 1 (got \(substrings))") }
         guard verify >= 0 else { throw ValidationError("--verify must be >= 0 (got \(verify))") }
         guard kernelLevel != nil else {
@@ -73,6 +75,7 @@ struct BenchSearchCommand: ParsableCommand {
     private func runOnIndex(_ path: String, options: SearchOptions) throws {
         let opened = Date()
         let index = try CodeIndex.open(at: path, readOnly: true)
+        if method != "scan" { return try measureStoredMultiIndex(index, path: path) }
         // First query straight after open: the codes come from the memory map, not a heap copy.
         let probe = try index.withCodeBlocks { blocks, _ in try makeQueries(blocks: blocks, bits: index.bits, count: 1) }
         _ = try index.nearest(to: probe, k: k, options: options)
@@ -145,6 +148,89 @@ struct BenchSearchCommand: ParsableCommand {
         }
     }
 
+    /// The queries: from --query-db, or half random, half perturbed codes of the index.
+    private func queryCodes(_ index: CodeIndex) throws -> CodeMatrix {
+        guard let queryDb else { return try index.withCodeBlocks { blocks, _ in try makeQueries(blocks: blocks, bits: index.bits, count: queries) } }
+        let source = try CodeIndex.open(at: queryDb, readOnly: true)
+        guard source.bits == index.bits else {
+            throw ValidationError("--query-db holds \(source.bits)-bit codes; the index holds \(index.bits)-bit codes")
+        }
+        return try source.withCodeBlocks { blocks, _ in
+            var matrix = try CodeMatrix(bits: index.bits)
+            for block in blocks where matrix.count < queries {
+                for i in 0 ..< min(block.count, queries - matrix.count) {
+                    try matrix.append(BinaryCode(bits: index.bits, words: Array(UnsafeBufferPointer(start: block.words! + i * index.wordsPerCode, count: index.wordsPerCode))))
+                }
+            }
+            return matrix
+        }
+    }
+
+    /// Single queries through the index's own tables (LMDB) against single-query scans of the
+    /// same index, same queries, alternating; every result compared with the scan's.
+    private func measureStoredMultiIndex(_ index: CodeIndex, path: String) throws {
+        let status = try index.multiIndexStatus()
+        guard status.built else {
+            throw ValidationError("the index at \(path) has no multi-index tables (\(try index.count) codes; tables appear from \(status.settings.minimumCount) codes when enabled): see `twentyq tables --db \(path)`")
+        }
+        let queryCodes = try queryCodes(index)
+        var scanOptions = SearchOptions(kernel: kernelLevel!)
+        scanOptions.multiIndex = .off
+        var mihOptions = scanOptions
+        mihOptions.multiIndex = method == "mih" ? .always : .auto
+        let report = SearchReport()
+        mihOptions.report = report
+        var mihTimes: [Double] = [], scanTimes: [Double] = []
+        var latencies: [Double] = []
+        var plans: [MultiIndexPlan] = []
+        var mismatches = 0
+        for _ in 0..<runs {
+            var mihTotal = 0.0, scanTotal = 0.0
+            plans = []
+            latencies = []
+            for q in 0..<queryCodes.count {
+                let single = try CodeMatrix(bits: index.bits, words: queryCodes[q].words)
+                var t = DispatchTime.now().uptimeNanoseconds
+                let scanned = try index.nearest(to: single, k: k, options: scanOptions)
+                scanTotal += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+                t = DispatchTime.now().uptimeNanoseconds
+                let found = try index.nearest(to: single, k: k, options: mihOptions)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+                mihTotal += seconds
+                latencies.append(seconds)
+                plans += report.plans
+                if found != scanned { mismatches += 1 }
+            }
+            mihTimes.append(mihTotal)
+            scanTimes.append(scanTotal)
+        }
+        let mih = mihTimes.sorted()[runs / 2], scan = scanTimes.sorted()[runs / 2]
+        let viaTables = plans.filter { $0.method == .multiIndex }
+        let sortedLatencies = latencies.sorted()
+        var object: [String: Any] = [
+            "count": try index.count, "bits": index.bits, "queries": queryCodes.count, "k": k, "method": method, "source": "db", "db": path,
+            "query_source": queryDb ?? "random and perturbed",
+            "substrings": status.substrings, "substring_bits": status.substringBits, "table_bytes": status.tableBytes,
+            "pending": status.pending, "file_bytes": try index.info().fileBytes,
+            "mih_qps": Double(queryCodes.count) / mih, "scan_qps": Double(queryCodes.count) / scan, "speedup": scan / mih,
+            "mih_latency_p50_ms": 1000 * sortedLatencies[sortedLatencies.count / 2],
+            "mih_latency_p99_ms": 1000 * sortedLatencies[min(sortedLatencies.count - 1, sortedLatencies.count * 99 / 100)],
+            "answered_by_tables": viaTables.count, "answered_by_scan": plans.count - viaTables.count,
+            "mean_candidates_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.candidates }) / Double(viaTables.count),
+            "mean_probes_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.probes }) / Double(viaTables.count),
+            "identical_to_scan": mismatches == 0, "runs": runs,
+        ]
+        if json {
+            print(try jsonLine(object))
+        } else {
+            object["db"] = nil
+            print(String(format: "%d x %d-bit codes, %d single queries, k=%d, m=%d: %@ %.0f queries/s, scan %.0f queries/s (%.2fx); %d answered by the tables, %d by the scan; identical %@",
+                         try index.count, index.bits, queryCodes.count, k, status.substrings, method, Double(queryCodes.count) / mih,
+                         Double(queryCodes.count) / scan, scan / mih, viaTables.count, plans.count - viaTables.count, mismatches == 0 ? "yes" : "NO"))
+        }
+        if mismatches > 0 { throw ValidationError("\(mismatches) queries got other results through the tables than from the scan") }
+    }
+
     /// Single queries through multi-index hashing against single-query scans, same queries,
     /// alternating; every result compared with the scan's.
     private func measureMultiIndex(blocks: [CodeBlock], bits: Int, count: Int, source: String, extra: [String: Any]) throws {
@@ -159,7 +245,7 @@ struct BenchSearchCommand: ParsableCommand {
         let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
         var options = SearchOptions(threads: 1, kernel: kernelLevel!)
         options.minPairsForThreads = .max
-        let budget = method == "mih" ? Double.infinity : 0.25
+        let budget = method == "mih" ? Double.infinity : 0.5
         var mihTimes: [Double] = [], scanTimes: [Double] = []
         var plans: [MultiIndexPlan] = []
         var mismatches = 0

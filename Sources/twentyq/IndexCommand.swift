@@ -35,11 +35,15 @@ struct IndexCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Index float vectors (npy, fvecs, or JSONL with \"id\" and \"vector\") instead of documents; a new index needs a vector --model.", valueName: "file")) var vectors: String?
     @Option(help: ArgumentHelp("With --vectors: one id per line, one line per vector (default: the JSONL ids, else 0-based row numbers).", valueName: "file")) var ids: String?
     @Option(help: ArgumentHelp("With --vectors, for a new index: keep the vectors for rescoring as int8, float16 or float32.", valueName: "format")) var storeVectors: String?
+    @Option(help: ArgumentHelp("Index ready-made binary codes: JSONL with \"id\" and \"code\" (hex, bit 0 last, as `export` writes; other fields kept as metadata) into a code-only index.", valueName: "file")) var codes: String?
     @Argument(help: ArgumentHelp("Files, folders, or - for JSONL on standard input.", valueName: "path")) var paths: [String] = []
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
-        if vectors != nil {
+        if codes != nil {
+            guard paths.isEmpty, vectors == nil else { throw ValidationError("give --codes FILE alone, without document paths or --vectors") }
+            guard model == nil, ids == nil, storeVectors == nil, !prune else { throw ValidationError("--model, --ids, --store-vectors and --prune do not apply to --codes") }
+        } else if vectors != nil {
             guard paths.isEmpty else { throw ValidationError("give either --vectors FILE or document paths, not both") }
             guard !prune else { throw ValidationError("--prune applies to folders of documents, not to --vectors") }
         } else {
@@ -52,6 +56,7 @@ struct IndexCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let codes { return try indexCodes(codes) }
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
         let gathered = try DocumentSources(textField: textField, idField: idField, skipBad: skipBad).gather(paths)
@@ -96,6 +101,60 @@ struct IndexCommand: ParsableCommand {
 }
 
 extension IndexCommand {
+    /// Reads the whole file (checking every line) before the index is created or changed.
+    func indexCodes(_ file: String) throws {
+        let start = Date()
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read \(file): check the path and permissions")
+        }
+        var entries: [IndexEntry] = []
+        var bits: Int?
+        var seen = Set<String>()
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
+            guard var object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                throw ValidationError("\(file):\(lineNumber): not a JSON object")
+            }
+            guard let id = object[idField] as? String ?? (object[idField] as? Int).map(String.init) else {
+                throw ValidationError("\(file):\(lineNumber): no \"\(idField)\" field (string or integer)")
+            }
+            guard let hex = object["code"] as? String, !hex.isEmpty else {
+                throw ValidationError("\(file):\(lineNumber): no \"code\" field (hex digits)")
+            }
+            let width = bits ?? 4 * hex.utf8.count
+            bits = width
+            let code: BinaryCode
+            do { code = try BinaryCode(hex: hex, bits: width) } catch {
+                throw ValidationError("\(file):\(lineNumber): \(error) (the first line set the width to \(width) bits)")
+            }
+            guard seen.insert(id).inserted else { throw ValidationError("\(file):\(lineNumber): id '\(id)' appears twice") }
+            object[idField] = nil
+            object["code"] = nil
+            let metadata = object.isEmpty ? [] : Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            entries.append(IndexEntry(id: id, code: code, metadata: metadata))
+        }
+        guard let bits else { throw ValidationError("\(file) holds no codes") }
+        let target = try CodeIndex.openOrCreate(at: index.db, bits: bits)
+        var summary = AddSummary()
+        var progress = Progress(total: entries.count, label: "indexing")
+        for first in stride(from: 0, to: entries.count, by: batch) {
+            let r = try target.add(Array(entries[first ..< min(entries.count, first + batch)]))
+            summary.added += r.added
+            summary.replaced += r.replaced
+            progress.update(min(entries.count, first + batch))
+        }
+        progress.finish()
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            print(try jsonLine(["added": summary.added, "replaced": summary.replaced, "codes": try target.count, "bits": bits,
+                                "seconds": seconds, "codes_per_second": Double(entries.count) / max(seconds, 1e-9), "db": index.db]))
+        } else {
+            print("added \(summary.added), replaced \(summary.replaced)" + String(format: " in %.2f s; %d %d-bit codes in %@", seconds, try target.count, bits, index.db))
+        }
+    }
+
     func indexVectors(_ file: String) throws {
         let start = Date()
         let vectorModel = try model.map { try ModelFile.readVectors($0) }
@@ -166,6 +225,8 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Query vectors (npy, fvecs or JSONL) for a vector index: one JSON line per row, query_id = 0-based row.", valueName: "file")) var queriesVectors: String?
     @Flag(inversion: .prefixedNo, help: "Vector search: re-rank the k x oversample Hamming-nearest by exact similarity with the stored vectors (default: when the index stores vectors).") var rescore: Bool?
     @Option(help: "Vector search: candidates per result to rescore.") var oversample: Int = 4
+    @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
+    @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: String = "auto"
     @Argument(help: "Query text.") var text: [String] = []
 
     func validate() throws {
@@ -179,14 +240,47 @@ struct SearchCommand: ParsableCommand {
         }
         if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text only") }
         if explain && queries != nil { throw ValidationError("--explain goes with a single query (text or --like)") }
+        guard multiIndexUse != nil else { throw ValidationError("--method must be auto, scan or tables (got \(method))") }
+    }
+
+    var multiIndexUse: MultiIndexUse? { ["auto": .auto, "scan": .off, "tables": .always][method] }
+
+    /// The search options of --method and --explain-plan.
+    func searchOptions(_ report: SearchReport) -> SearchOptions {
+        var options = SearchOptions()
+        options.multiIndex = multiIndexUse!
+        if explainPlan { options.report = report }
+        return options
+    }
+
+    /// With --explain-plan: one JSON line per query on standard error.
+    func printPlans(_ report: SearchReport, queryIDs: [String]? = nil) throws {
+        guard explainPlan else { return }
+        var out = ""
+        for (q, plan) in report.plans.enumerated() {
+            var object: [String: Any] = [
+                "query_id": queryIDs?[q] ?? String(q), "method": plan.method == .multiIndex ? "tables" : "scan",
+                "candidates": plan.candidates, "probes": plan.probes, "substring_radius": plan.substringRadius,
+                "tables": report.substrings, "pending": report.pending,
+            ]
+            if method == "scan" { object["why"] = "--method scan" }
+            else if report.substrings == 0 { object["why"] = "the index has no multi-index tables (see `twentyq tables`)" }
+            else if plan.method == .scan && plan.probes == 0 { object["why"] = "a batch whose first queries the tables did not pay for" }
+            else if plan.method == .scan { object["why"] = "the tables' work passed the budget" }
+            out += try jsonLine(object) + "\n"
+        }
+        FileHandle.standardError.write(Data(out.utf8))
     }
 
     func run() throws {
         if vector != nil || queriesVectors != nil { return try searchVectors() }
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
+        let report = SearchReport()
+        target.searchOptions = searchOptions(report)
         if let queries {
             let docs = try Corpus.readJSONL(queries, textField: textField)
             let results = try target.search(texts: docs.map(\.text), k: k, fields: false)
+            try printPlans(report, queryIDs: docs.map(\.id))
             var out = ""
             for (doc, hits) in zip(docs, results) {
                 out += JSONText.queryResult(queryID: doc.id, hits: hits.map { ($0.id, $0.distance) }) + "\n"
@@ -204,6 +298,7 @@ struct SearchCommand: ParsableCommand {
             }
             hits = try target.search(query, radius: radius)
         } else { hits = try target.search(query, k: k) }
+        try printPlans(report)
         if json {
             print(try jsonLine(["query": like.map { "like:" + $0 } ?? query,
                                 "results": hits.map { ["id": $0.id, "distance": $0.distance, "snippet": $0.fields["snippet"] ?? ""] }]))
@@ -245,9 +340,12 @@ extension SearchCommand {
 
     func searchVectors() throws {
         let target = try VectorIndex.open(at: index.db, readOnly: true)
+        let report = SearchReport()
+        target.searchOptions = searchOptions(report)
         if let queriesVectors {
             let set = try VectorFile.read(queriesVectors, dimensions: target.dimensions)
             let results = try target.search(set, k: k, rescore: rescore, oversample: oversample)
+            try printPlans(report)
             var out = ""
             for (row, hits) in results.enumerated() {
                 out += JSONText.vectorQueryResult(queryRow: row, hits: hits) + "\n"
@@ -261,6 +359,7 @@ extension SearchCommand {
             throw ValidationError("--vector has \(query.count) numbers; the index holds \(target.dimensions)-dimensional vectors")
         }
         let hits = try target.search(query, k: k, rescore: rescore, oversample: oversample)
+        try printPlans(report)
         if json {
             print(JSONText.vectorQueryResult(queryRow: 0, hits: hits))
             return

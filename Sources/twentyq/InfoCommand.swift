@@ -16,12 +16,14 @@ struct InfoCommand: ParsableCommand {
         let info = try store.info()
         // A vector index also has its vectors' dimensions and storage.
         let vectors = try store.blob("vector_index") != nil ? try VectorIndex.open(at: index.db, readOnly: true) : nil
+        let tables = try store.multiIndexStatus()
         if json {
             var object: [String: Any] = [
                 "path": info.path, "format": info.formatVersion, "bits": info.bits, "documents": info.count,
                 "count": info.count, "codes_per_chunk": info.codesPerChunk, "chunks": info.chunks,
                 "model": info.modelFingerprint, "code_bytes": info.codeBytes, "file_bytes": info.fileBytes,
                 "map_bytes": info.mapBytes, "kind": vectors == nil ? "documents" : "vectors",
+                "multi_index": TablesCommand.statusObject(tables),
             ]
             if let vectors {
                 object["dimensions"] = vectors.dimensions
@@ -38,6 +40,7 @@ struct InfoCommand: ParsableCommand {
             on disk     \(formatBytes(info.fileBytes)) (data.mdb)
             format      \(info.formatVersion)
             """)
+            print("tables      " + TablesCommand.describe(tables, count: info.count).replacingOccurrences(of: "multi-index tables: ", with: ""))
             if let vectors {
                 print("vectors     \(vectors.dimensions) dimensions, stored as \(vectors.settings.storage?.rawValue ?? "nothing (codes only)")")
             }

@@ -3,21 +3,8 @@ import TestSupport
 import Testing
 
 @Suite struct MultiIndexTests {
-    /// Codes near a few centres (flips of about `noise` of the bits), so neighbours are close
-    /// and the tables answer; plus exact duplicates, so distance ties are common.
     func clustered(bits: Int, count: Int, seed: UInt64, noise: Int) throws -> CodeMatrix {
-        var rng = SeededGenerator(seed: seed)
-        let centres = try (0..<8).map { _ in try BinaryCode.random(bits: bits, using: &rng) }
-        var matrix = try CodeMatrix(bits: bits)
-        for i in 0..<count {
-            var words = centres[i % 8].words
-            for _ in 0 ..< Int(rng.next() % UInt64(noise + 1)) {
-                let b = Int(rng.next() % UInt64(bits))
-                words[b / 64] ^= 1 << UInt64(b % 64)
-            }
-            try matrix.append(i % 10 == 9 ? matrix[i - 1] : BinaryCode(bits: bits, words: words))
-        }
-        return matrix
+        try clusteredCodes(bits: bits, count: count, seed: seed, noise: noise)
     }
 
     @Test(arguments: [16, 30, 64, 100, 128, 256])
@@ -85,7 +72,9 @@ import Testing
         #expect(try empty.within(radius: 5, of: query).neighbors.isEmpty)
         #expect(throws: CodeError.invalidK(0)) { try empty.nearest(to: query, k: 0) }
         #expect(throws: CodeError.self) { try empty.nearest(to: try BinaryCode.random(bits: 32, using: &rng), k: 1) }
-        #expect(MultiIndex.defaultSubstrings(bits: 64, count: 1 << 20) == 3)
-        #expect(MultiIndex.defaultSubstrings(bits: 256, count: 1 << 20) == 13)
+        // Substrings of 0.625 log2(count) bits: 13 bits for a million codes.
+        #expect(MultiIndex.defaultSubstrings(bits: 64, count: 1 << 20) == 5)
+        #expect(MultiIndex.defaultSubstrings(bits: 256, count: 1 << 20) == 20)
+        #expect(MultiIndex.defaultSubstrings(bits: 16, count: 100) == 2)
     }
 }

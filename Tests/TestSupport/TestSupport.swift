@@ -28,6 +28,24 @@ public func randomMatrix(bits: Int, count: Int, seed: UInt64, distinct: Int = 0)
     return matrix
 }
 
+/// Codes near a few centres (about `noise` of the bits flipped), so neighbours are close and
+/// multi-index tables answer; every tenth code repeats the one before, so distance ties are
+/// common.
+public func clusteredCodes(bits: Int, count: Int, seed: UInt64, noise: Int, centres: Int = 8) throws -> CodeMatrix {
+    var rng = SeededGenerator(seed: seed)
+    let middle = try (0..<centres).map { _ in try BinaryCode.random(bits: bits, using: &rng) }
+    var matrix = try CodeMatrix(bits: bits)
+    for i in 0..<count {
+        var words = middle[i % centres].words
+        for _ in 0 ..< Int(rng.next() % UInt64(noise + 1)) {
+            let b = Int(rng.next() % UInt64(bits))
+            words[b / 64] ^= 1 << UInt64(b % 64)
+        }
+        try matrix.append(i % 10 == 9 ? matrix[i - 1] : BinaryCode(bits: bits, words: words))
+    }
+    return matrix
+}
+
 /// The output of one run of the real `twentyq` binary.
 public struct CLIResult {
     public let status: Int32

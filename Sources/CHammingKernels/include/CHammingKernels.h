@@ -49,6 +49,13 @@ void tq_distances(tq_level_t level,
                   const uint64_t *codes, int64_t n, int64_t words,
                   const uint64_t *query, uint32_t *out);
 
+/// Finds the codes among `n` (of `words` words each) within Hamming distance `limit` of
+/// `query`: writes their indices (0-based, ascending) to `out_index` and their distances to
+/// `out_dist`, and returns how many. Both outputs need room for `n` entries.
+int64_t tq_filter_within(tq_level_t level,
+                         const uint64_t *codes, int64_t n, int64_t words,
+                         const uint64_t *query, uint32_t limit, uint32_t *out_index, uint32_t *out_dist);
+
 #ifdef __cplusplus
 }
 #endif
