@@ -9,7 +9,7 @@ obj=$(find .build/release/ -path '*CHammingKernels.build/kernels.c.o' | head -n 
 [ -n "$obj" ] || { echo "kernels.c.o not found under .build/release" >&2; exit 1; }
 status=0
 printf '%-22s %8s %8s %8s %8s\n' function popcnt vpshufb vpsadbw insns
-for fn in $(objdump -d "$obj" | sed -n 's/^[0-9a-f]* <\(\(knn[18]\?\|dist\)_[a-z0-9_]*\)>:$/\1/p'); do
+for fn in $(objdump -d "$obj" | sed -n 's/^[0-9a-f]* <\(\(knn[18]\?\|dist\|filter\)_[a-z0-9_]*\)>:$/\1/p'); do
     body=$(objdump -d "$obj" --disassemble="$fn" | grep -P '^\s+[0-9a-f]+:\t')
     n=$(wc -l <<<"$body")
     p=$(grep -cw popcnt <<<"$body" || true)

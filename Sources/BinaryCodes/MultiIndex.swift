@@ -528,3 +528,20 @@ public final class MultiIndex: @unchecked Sendable {
         }
     }
 }
+
+extension HammingSearch {
+    /// The rows of `matrix` within distance `limit` of `query`, ascending by row, through the
+    /// filter kernel the multi-index search runs on each bucket (`tq_filter_within`).
+    public static func filter(_ matrix: CodeMatrix, within limit: Int, of query: BinaryCode, kernel: KernelLevel = .best) throws -> [Neighbor] {
+        guard query.bits == matrix.bits else { throw CodeError.widthMismatch(expected: matrix.bits, actual: query.bits) }
+        guard matrix.count > 0 else { return [] }
+        var index = [UInt32](repeating: 0, count: matrix.count), dist = [UInt32](repeating: 0, count: matrix.count)
+        let found = matrix.storage.withUnsafeBufferPointer { codes in
+            query.words.withUnsafeBufferPointer { q in
+                Int(tq_filter_within(kernel.cLevel, codes.baseAddress!, Int64(matrix.count), Int64(matrix.wordsPerCode), q.baseAddress!,
+                                     UInt32(clamping: max(0, limit)), &index, &dist))
+            }
+        }
+        return (0..<found).map { Neighbor(id: Int(index[$0]), distance: Int(dist[$0])) }
+    }
+}

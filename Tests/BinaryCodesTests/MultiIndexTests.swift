@@ -64,6 +64,22 @@ import Testing
         #expect(got == HammingReference.nearest(to: far, in: matrix, k: 10))
     }
 
+    /// The bucket filter kernel, every build, against the reference: odd widths, an empty
+    /// input, limits below, at and above the distances present (ties at the limit included).
+    @Test(arguments: KernelLevel.allCases.filter(\.isSupported))
+    func filterKernelMatchesReference(kernel: KernelLevel) throws {
+        for bits in [1, 63, 64, 65, 128, 200, 256, 320, 1024] {
+            let matrix = try randomMatrix(bits: bits, count: 77, seed: UInt64(bits), distinct: 20)
+            let query = try randomMatrix(bits: bits, count: 1, seed: UInt64(bits) + 9)[0]
+            for limit in [0, bits / 4, bits / 2, bits / 2 + 3, bits] {
+                #expect(try HammingSearch.filter(matrix, within: limit, of: query, kernel: kernel)
+                        == HammingReference.within(radius: limit, of: query, in: matrix).sorted { $0.id < $1.id }, "bits \(bits) limit \(limit)")
+            }
+            #expect(try HammingSearch.filter(matrix, within: bits, of: matrix[3], kernel: kernel).count == 77)
+            #expect(try HammingSearch.filter(CodeMatrix(bits: bits), within: bits, of: query, kernel: kernel).isEmpty)
+        }
+    }
+
     @Test func emptyAndBadInput() throws {
         let empty = MultiIndex(try CodeMatrix(bits: 64))
         var rng = SeededGenerator(seed: 1)
