@@ -22,6 +22,9 @@ public struct MultiIndexPlan: Equatable, Sendable {
     /// The largest substring radius probed.
     public var substringRadius: Int
 
+    /// A query the scan answered without trying the tables.
+    public static let scanned = MultiIndexPlan(method: .scan, candidates: 0, probes: 0, substringRadius: 0)
+
     public init(method: Method, candidates: Int, probes: Int, substringRadius: Int) {
         self.method = method
         self.candidates = candidates
@@ -115,7 +118,13 @@ public struct MultiIndexLayout: Equatable, Sendable {
     /// and a copy of its code (`words` per entry), so a probe reads a bucket's codes in one
     /// sequential run.
     public func buildTables(_ codes: SlotCodes) -> [BuiltTable] {
-        substrings.map { range in
+        substrings.indices.map { buildTable($0, codes) }
+    }
+
+    /// Table `t` of `buildTables`, alone (so a caller can write each before building the next).
+    public func buildTable(_ t: Int, _ codes: SlotCodes) -> BuiltTable {
+        do {
+            let range = substrings[t]
             var offsets = [UInt32](repeating: 0, count: (1 << range.length) + 1)
             for i in 0..<codes.count { offsets[Int(Self.substring(codes.pointer(i), range)) + 1] += 1 }
             for v in 0..<(1 << range.length) { offsets[v + 1] += offsets[v] }
@@ -227,7 +236,6 @@ public enum MultiIndexSearch {
     static let pendingCost = 16.0
 
     struct Work {
-        let m: Int
         let words: Int
         let limit: Double
         var candidates = 0
@@ -238,8 +246,7 @@ public enum MultiIndexSearch {
                 + MultiIndexSearch.probeCost * Double(probes) + Double(pending) * (MultiIndexSearch.pendingCost + Double(words)) > limit
         }
 
-        init(m: Int, codes: SlotCodes, budget: Double) {
-            self.m = m
+        init(codes: SlotCodes, budget: Double) {
             words = codes.words
             limit = budget * Double(codes.count * codes.words)
         }
@@ -337,7 +344,7 @@ public enum MultiIndexSearch {
         precondition(k >= 1 && tables.count == layout.substrings.count)
         let scratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 1024)
         defer { scratch.deallocate() }
-        var work = Work(m: layout.substrings.count, codes: codes, budget: budget)
+        var work = Work(codes: codes, budget: budget)
         let kept = min(k, codes.count)
         if kept == 0 { return ([], work.plan(.multiIndex, radius: 0)) }
         var best: [Neighbor] = []
@@ -384,7 +391,7 @@ public enum MultiIndexSearch {
         precondition(radius >= 0 && tables.count == layout.substrings.count)
         let scratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 1024)
         defer { scratch.deallocate() }
-        var work = Work(m: layout.substrings.count, codes: codes, budget: budget)
+        var work = Work(codes: codes, budget: budget)
         var found: [Neighbor] = []
         let collect = { (slot: Int, d: Int) in if d <= radius { found.append(Neighbor(id: slot, distance: d)) } }
         visitPending(pending, query: query, codes: codes, work: &work, collect)

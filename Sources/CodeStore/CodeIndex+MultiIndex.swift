@@ -149,35 +149,28 @@ extension CodeIndex {
 
     // MARK: Reading
 
-    /// Calls `body` with the tables as `txn` sees them, or nil when there are none.
+    /// Calls `body` with the tables as `txn` sees them, or nil when there are none or `skip`
+    /// (then the tables are not read at all, so damaged ones cannot stop a scan).
     /// - Throws: `IndexError.corrupt` when the stored layout or a table's size is inconsistent.
-    func withMultiIndexView<R>(_ txn: LMDBTransaction, _ body: (MultiIndexView?) throws -> R) throws -> R {
-        guard let mih, let raw = try txn.get(mih, key: Self.layoutKey) else { return try body(nil) }
+    func withMultiIndexView<R>(_ txn: LMDBTransaction, unless skip: Bool = false, _ body: (MultiIndexView?) throws -> R) throws -> R {
+        guard !skip, let mih, let raw = try txn.get(mih, key: Self.layoutKey) else { return try body(nil) }
         func corrupt(_ detail: String) -> IndexError {
             .corrupt(path: path, detail: "multi-index tables: \(detail); the codes are intact: `twentyq tables --enable` rebuilds the tables from them, and `twentyq search --method scan` searches without them")
         }
-        let bytes = Array(raw)
-        func u32(_ at: Int) -> Int { Int(UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24) }
-        guard bytes.count >= 20, u32(0) == 1 else { throw corrupt("unknown layout record") }
-        let m = u32(8)
-        let builtCount = u32(12) | u32(16) << 32
-        guard u32(4) == bits, bytes.count == 20 + 4 * m, let layout = MultiIndexLayout(bits: bits, exactly: m),
-              layout.substrings.map(\.length) == (0..<m).map({ u32(20 + 4 * $0) }) else {
+        let field = { (at: Int) -> Int in Int(loadLE(UnsafeRawBufferPointer(rebasing: raw[at ..< at + 4]), as: UInt32.self)!) }
+        guard raw.count >= 20, field(0) == 1 else { throw corrupt("unknown layout record") }
+        let m = field(8)
+        let builtCount = Int(loadLE(UnsafeRawBufferPointer(rebasing: raw[12 ..< 20]), as: UInt64.self)!)
+        guard field(4) == bits, raw.count == 20 + 4 * m, let layout = MultiIndexLayout(bits: bits, exactly: m),
+              layout.substrings.map(\.length) == (0..<m).map({ field(20 + 4 * $0) }) else {
             throw corrupt("the layout does not fit \(bits)-bit codes")
         }
-        var copies: [UnsafeMutableRawPointer] = []
-        defer { copies.forEach { $0.deallocate() } }
+        var copies = AlignedCopies()
+        defer { copies.free() }
         /// The value as UInt32s, copied when LMDB left it unaligned.
         func words(_ value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt32> {
             guard value.count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
-            var base = value.baseAddress!
-            if Int(bitPattern: base) % 8 != 0 {
-                let copy = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 8)
-                copy.copyMemory(from: base, byteCount: value.count)
-                copies.append(copy)
-                base = UnsafeRawPointer(copy)
-            }
-            return UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt32.self), count: value.count / 4)
+            return UnsafeBufferPointer(start: copies.aligned(value).assumingMemoryBound(to: UInt32.self), count: value.count / 4)
         }
         var tables: [MultiIndexTable] = []
         for (t, range) in layout.substrings.enumerated() {
@@ -246,18 +239,20 @@ extension CodeIndex {
         let layout = MultiIndexLayout(bits: bits, count: count, substrings: settings.substrings)
         try codeBlocks(txn) { blocks in
             let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
-            for (t, table) in layout.buildTables(codes).enumerated() {
-                var value = [UInt8](repeating: 0, count: tableValueBytes(length: layout.substrings[t].length, count: count))
-                value.withUnsafeMutableBytes { out in
+            for t in layout.substrings.indices {
+                // One table at a time, written straight into the map: a table is tens of
+                // megabytes at a million codes.
+                let table = layout.buildTable(t, codes)
+                try txn.put(mih, key: Self.tableKey(t), reserving: tableValueBytes(length: layout.substrings[t].length, count: count)) { out in
                     var at = 0
                     for part in [table.offsets, table.ids] {
                         part.withUnsafeBytes { out.baseAddress!.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                         at += 4 * part.count
                     }
+                    if at % 8 != 0 { out.storeBytes(of: 0, toByteOffset: at, as: UInt32.self) }
                     at += at % 8
                     table.codes.withUnsafeBytes { if $0.count > 0 { out.baseAddress!.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
                 }
-                try value.withUnsafeBytes { try txn.put(mih, key: Self.tableKey(t), value: $0) }
             }
         }
         var record = le(UInt32(1)) + le(UInt32(bits)) + le(UInt32(layout.substrings.count)) + le(UInt64(count))
@@ -274,24 +269,18 @@ extension CodeIndex {
     /// batch scan. Records the plans in `options.report`.
     func nearestNeighbors(_ queries: CodeMatrix, k: Int, options: SearchOptions, blocks: [CodeBlock],
                           txn: LMDBTransaction) throws -> [[Neighbor]] {
-        guard options.multiIndex != .off else {
-            let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
-            options.report?.record(Array(repeating: MultiIndexPlan(method: .scan, candidates: 0, probes: 0, substringRadius: 0), count: queries.count),
-                                   substrings: 0, pending: 0)
-            return results
-        }
-        return try withMultiIndexView(txn) { view in
+        try withMultiIndexView(txn, unless: options.multiIndex == .off) { view in
             let n = queries.count
             guard let view, n > 0 else {
                 let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
-                options.report?.record(Array(repeating: MultiIndexPlan(method: .scan, candidates: 0, probes: 0, substringRadius: 0), count: n),
-                                       substrings: view?.layout.substrings.count ?? 0, pending: view?.pending.count ?? 0)
+                options.report?.record(Array(repeating: .scanned, count: n), substrings: view?.layout.substrings.count ?? 0,
+                                       pending: view?.pending.count ?? 0)
                 return results
             }
             let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
             let budget = options.multiIndex == .always ? Double.infinity : options.multiIndexBudget
             var results = [[Neighbor]?](repeating: nil, count: n)
-            var plans = [MultiIndexPlan](repeating: MultiIndexPlan(method: .scan, candidates: 0, probes: 0, substringRadius: 0), count: n)
+            var plans = [MultiIndexPlan](repeating: .scanned, count: n)
             func answer(_ q: Int) -> (neighbors: [Neighbor]?, plan: MultiIndexPlan) {
                 queries.withCode(q) { code in
                     MultiIndexSearch.nearest(to: code, k: k, layout: view.layout, tables: view.tables, codes: codes,
@@ -307,13 +296,10 @@ extension CodeIndex {
                 let threads = max(1, min(options.threads, (n - trial) / 8))
                 results.withUnsafeMutableBufferPointer { out in
                     plans.withUnsafeMutableBufferPointer { plansOut in
-                        let out = UncheckedPointer(out), plansOut = UncheckedPointer(plansOut)
                         parallelFor(iterations: threads) { worker in
                             var q = trial + worker
                             while q < n {
-                                let (found, plan) = answer(q)
-                                out.value[q] = found
-                                plansOut.value[q] = plan
+                                (out[q], plansOut[q]) = answer(q)
                                 q += threads
                             }
                         }
@@ -326,7 +312,7 @@ extension CodeIndex {
                 for q in rest { try batch.append(queries[q]) }
                 for (i, found) in try HammingSearch.nearest(queries: batch, blocks: blocks, bits: bits, k: k, options: options).enumerated() {
                     results[rest[i]] = found
-                    if plans[rest[i]].method == .multiIndex { plans[rest[i]] = MultiIndexPlan(method: .scan, candidates: 0, probes: 0, substringRadius: 0) }
+                    if plans[rest[i]].method == .multiIndex { plans[rest[i]] = .scanned }
                 }
             }
             options.report?.record(plans, substrings: view.layout.substrings.count, pending: view.pending.count)
@@ -337,11 +323,7 @@ extension CodeIndex {
     /// Every slot within `radius` of `query`, through the tables when they pay.
     func neighborsWithin(radius: Int, of query: BinaryCode, options: SearchOptions, blocks: [CodeBlock],
                          txn: LMDBTransaction) throws -> [Neighbor] {
-        guard options.multiIndex != .off else {
-            options.report?.record([MultiIndexPlan(method: .scan, candidates: 0, probes: 0, substringRadius: 0)], substrings: 0, pending: 0)
-            return try HammingSearch.within(radius: radius, of: query, blocks: blocks, bits: bits, options: options)
-        }
-        return try withMultiIndexView(txn) { view in
+        try withMultiIndexView(txn, unless: options.multiIndex == .off) { view in
             if let view, radius >= 0, radius <= bits {
                 let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
                 let budget = options.multiIndex == .always ? Double.infinity : options.multiIndexBudget
@@ -352,16 +334,9 @@ extension CodeIndex {
                 options.report?.record([plan], substrings: view.layout.substrings.count, pending: view.pending.count)
                 if let found { return found }
             } else {
-                options.report?.record([MultiIndexPlan(method: .scan, candidates: 0, probes: 0, substringRadius: 0)],
-                                       substrings: view?.layout.substrings.count ?? 0, pending: view?.pending.count ?? 0)
+                options.report?.record([.scanned], substrings: 0, pending: 0)
             }
             return try HammingSearch.within(radius: radius, of: query, blocks: blocks, bits: bits, options: options)
         }
     }
-}
-
-/// A buffer pointer handed to worker threads that write disjoint elements.
-struct UncheckedPointer<T>: @unchecked Sendable {
-    let value: UnsafeMutableBufferPointer<T>
-    init(_ value: UnsafeMutableBufferPointer<T>) { self.value = value }
 }

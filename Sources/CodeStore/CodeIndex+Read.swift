@@ -109,8 +109,8 @@ extension CodeIndex {
     func codeBlocks<R>(_ txn: LMDBTransaction, _ body: ([CodeBlock]) throws -> R) throws -> R {
         let total = try storedCount(txn)
         var blocks: [CodeBlock] = []
-        var copies: [UnsafeMutableRawPointer] = []
-        defer { copies.forEach { $0.deallocate() } }
+        var copies = AlignedCopies()
+        defer { copies.free() }
         var seen = 0
         var failure: Error?
         try txn.forEach(codes) { key, value in
@@ -121,14 +121,7 @@ extension CodeIndex {
                 failure = IndexError.corrupt(path: path, detail: "chunk \(c) does not follow slot \(seen)")
                 return false
             }
-            var base = value.baseAddress!
-            if Int(bitPattern: base) % 8 != 0 {
-                let copy = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 8)
-                copy.copyMemory(from: base, byteCount: value.count)
-                copies.append(copy)
-                base = UnsafeRawPointer(copy)
-            }
-            blocks.append(CodeBlock(words: base.assumingMemoryBound(to: UInt64.self), count: n, firstID: seen))
+            blocks.append(CodeBlock(words: copies.aligned(value).assumingMemoryBound(to: UInt64.self), count: n, firstID: seen))
             seen += n
             return true
         }
@@ -234,4 +227,22 @@ extension CodeIndex {
             }
         }
     }
+}
+
+/// Values LMDB left at addresses not aligned to 8 bytes (small ones, in a leaf page), copied to
+/// aligned memory for the kernels; freed together by `free()` when the transaction ends.
+struct AlignedCopies {
+    private var copies: [UnsafeMutableRawPointer] = []
+
+    /// `value`'s bytes at an 8-byte-aligned address: the value itself, or a copy.
+    mutating func aligned(_ value: UnsafeRawBufferPointer) -> UnsafeRawPointer {
+        let base = value.baseAddress!
+        if Int(bitPattern: base) % 8 == 0 { return base }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: value.count, alignment: 8)
+        copy.copyMemory(from: base, byteCount: value.count)
+        copies.append(copy)
+        return UnsafeRawPointer(copy)
+    }
+
+    func free() { copies.forEach { $0.deallocate() } }
 }

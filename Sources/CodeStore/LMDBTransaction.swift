@@ -29,6 +29,19 @@ public struct LMDBTransaction {
         }
     }
 
+    /// Stores a value of `count` bytes under `key` that `fill` writes in place in the map
+    /// (`mdb_put` with `MDB_RESERVE`): no copy of a large value outside the map. `fill` must
+    /// write every byte.
+    public func put(_ db: LMDBDatabase, key: some Collection<UInt8>, reserving count: Int,
+                    _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        try Array(key).withUnsafeBytes { k in
+            var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            var dataVal = MDB_val(mv_size: count, mv_data: nil)
+            try check(mdb_put(handle, db.dbi, &keyVal, &dataVal, UInt32(MDB_RESERVE)), "mdb_put(\(db.name))")
+            try fill(UnsafeMutableRawBufferPointer(start: dataVal.mv_data, count: count))
+        }
+    }
+
     /// Stores the bytes of `value` under `key`.
     public func put(_ db: LMDBDatabase, key: some Collection<UInt8>, bytes value: some Collection<UInt8>) throws {
         try Array(value).withUnsafeBytes { try put(db, key: key, value: $0) }

@@ -111,9 +111,9 @@ extension IndexCommand {
         var bits: Int?
         var seen = Set<String>()
         var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for line in try Corpus.byteLines(data, label: file) {
             lineNumber += 1
-            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             guard var object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
                 throw ValidationError("\(file):\(lineNumber): not a JSON object")
             }
