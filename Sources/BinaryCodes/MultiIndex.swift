@@ -112,44 +112,48 @@ public struct MultiIndexLayout: Equatable, Sendable {
         return UInt32(truncatingIfNeeded: v & ((1 << UInt64(range.length)) - 1))
     }
 
-    /// Builds one direct-address table per substring over slots `0 ..< codes.count` by
-    /// counting sort: `offsets` has 2^length + 1 entries, and the entries whose substring has
-    /// value v are `offsets[v] ..< offsets[v + 1]`, each a slot (ascending within a bucket)
-    /// and a copy of its code (`words` per entry), so a probe reads a bucket's codes in one
-    /// sequential run.
-    public func buildTables(_ codes: SlotCodes) -> [BuiltTable] {
-        substrings.indices.map { buildTable($0, codes) }
+    /// Bytes of table `t` over `entries` codes of `words` words, in the layout `writeTable`
+    /// fills and `MultiIndexTable.init(layout:table:entries:words:bytes:)` reads: UInt32
+    /// offsets (2^length + 1), UInt32 slots (one per entry), zero padding to a multiple of 8
+    /// bytes, then each entry's code (`words` UInt64s), all in memory order.
+    public func tableByteCount(_ t: Int, entries: Int, words: Int) -> Int {
+        let header = (1 << substrings[t].length) + 1 + entries
+        return 4 * (header + header % 2) + 8 * words * entries
     }
 
-    /// Table `t` of `buildTables`, alone (so a caller can write each before building the next).
-    public func buildTable(_ t: Int, _ codes: SlotCodes) -> BuiltTable {
-        do {
-            let range = substrings[t]
-            var offsets = [UInt32](repeating: 0, count: (1 << range.length) + 1)
-            for i in 0..<codes.count { offsets[Int(Self.substring(codes.pointer(i), range)) + 1] += 1 }
-            for v in 0..<(1 << range.length) { offsets[v + 1] += offsets[v] }
-            var next = offsets
-            var ids = [UInt32](repeating: 0, count: codes.count)
-            var copies = [UInt64](repeating: 0, count: codes.count * codes.words)
-            for i in 0..<codes.count {
-                let code = codes.pointer(i)
+    /// Writes table `t` over the codes of `slots` into `out` (`tableByteCount` bytes, 8-byte
+    /// aligned) by counting sort: the entries whose substring t has value v are
+    /// `offsets[v] ..< offsets[v + 1]`, each a slot (ascending within a bucket) and a copy of
+    /// its code, so a probe reads a bucket's codes in one sequential run.
+    public func writeTable(_ t: Int, codes: SlotCodes, slots: Range<Int>, into out: UnsafeMutableRawPointer) {
+        precondition(slots.lowerBound >= 0 && slots.upperBound <= codes.count && slots.upperBound <= Int(UInt32.max))
+        precondition(Int(bitPattern: out) % 8 == 0, "a table must be 8-byte aligned")
+        let range = substrings[t], words = codes.words, n = slots.count
+        let buckets = 1 << range.length
+        let header = buckets + 1 + n
+        let offsets = out.bindMemory(to: UInt32.self, capacity: header + header % 2)
+        let ids = offsets + buckets + 1
+        if header % 2 == 1 { ids[n] = 0 }
+        let copies = (out + 4 * (header + header % 2)).bindMemory(to: UInt64.self, capacity: n * words)
+        offsets.initialize(repeating: 0, count: buckets + 1)
+        codes.forEachRun(slots) { _, run, count in
+            for i in 0..<count { offsets[Int(Self.substring(run + i * words, range)) + 1] &+= 1 }
+        }
+        for v in 0..<buckets { offsets[v + 1] &+= offsets[v] }
+        let next = UnsafeMutablePointer<UInt32>.allocate(capacity: buckets)
+        defer { next.deallocate() }
+        next.initialize(from: offsets, count: buckets)
+        codes.forEachRun(slots) { first, run, count in
+            for i in 0..<count {
+                let code = run + i * words
                 let v = Int(Self.substring(code, range))
                 let entry = Int(next[v])
-                ids[entry] = UInt32(i)
-                for w in 0..<codes.words { copies[entry * codes.words + w] = code[w] }
-                next[v] += 1
+                next[v] = UInt32(truncatingIfNeeded: entry + 1)
+                ids[entry] = UInt32(truncatingIfNeeded: first + i)
+                (copies + entry * words).update(from: code, count: words)
             }
-            return BuiltTable(offsets: offsets, ids: ids, codes: copies)
         }
     }
-}
-
-/// One table as `MultiIndexLayout.buildTables` makes it, in heap arrays.
-public struct BuiltTable: Sendable {
-    public var offsets: [UInt32]
-    public var ids: [UInt32]
-    /// The code of each entry, in entry order.
-    public var codes: [UInt64]
 }
 
 /// Codes addressed by slot over blocks of equal size (the last may be shorter), as an
@@ -179,10 +183,24 @@ public struct SlotCodes: @unchecked Sendable {
     public func pointer(_ slot: Int) -> UnsafePointer<UInt64> {
         blocks[slot / codesPerBlock].words! + (slot % codesPerBlock) * words
     }
+
+    /// Calls `body(firstSlot, codes, count)` for each run of consecutive codes of `slots`
+    /// that lies in one block, in slot order.
+    @inline(__always)
+    public func forEachRun(_ slots: Range<Int>, _ body: (Int, UnsafePointer<UInt64>, Int) throws -> Void) rethrows {
+        precondition(slots.lowerBound >= 0 && slots.upperBound <= count)
+        var slot = slots.lowerBound
+        while slot < slots.upperBound {
+            let block = slot / codesPerBlock, offset = slot % codesPerBlock
+            let n = min(codesPerBlock - offset, slots.upperBound - slot)
+            try body(slot, blocks[block].words! + offset * words, n)
+            slot += n
+        }
+    }
 }
 
-/// One direct-address table, as `MultiIndexLayout.buildTables` makes it, wherever it lies
-/// (heap arrays or the memory map).
+/// One direct-address table, as `MultiIndexLayout.writeTable` lays it out, wherever it lies
+/// (heap memory or the memory map).
 public struct MultiIndexTable: @unchecked Sendable {
     /// 2^length + 1 entries.
     public let offsets: UnsafePointer<UInt32>
@@ -192,11 +210,33 @@ public struct MultiIndexTable: @unchecked Sendable {
     public let codes: UnsafePointer<UInt64>
     public let idCount: Int
 
-    public init(offsets: UnsafePointer<UInt32>, ids: UnsafePointer<UInt32>, codes: UnsafePointer<UInt64>, idCount: Int) {
-        self.offsets = offsets
-        self.ids = ids
-        self.codes = codes
-        self.idCount = idCount
+    /// A view of table `t` of `layout` over `entries` codes in `bytes`
+    /// (`layout.tableByteCount(t, entries:words:)` bytes, 8-byte aligned).
+    public init(layout: MultiIndexLayout, table t: Int, entries: Int, words: Int, bytes: UnsafeRawPointer) {
+        precondition(Int(bitPattern: bytes) % 8 == 0, "a table must be 8-byte aligned")
+        let buckets = 1 << layout.substrings[t].length
+        let header = buckets + 1 + entries
+        offsets = bytes.bindMemory(to: UInt32.self, capacity: header)
+        ids = offsets + buckets + 1
+        codes = (bytes + 4 * (header + header % 2)).bindMemory(to: UInt64.self, capacity: entries * words)
+        idCount = entries
+    }
+}
+
+/// The tables over one run of slots. An index keeps its tables in levels over consecutive
+/// runs of slots (the oldest and largest first) so that appending codes rebuilds only the
+/// small newest levels; each level has its own layout, chosen for its size.
+public struct MultiIndexLevel: @unchecked Sendable {
+    public let layout: MultiIndexLayout
+    /// Entries are the codes of these slots as they were when the level was built.
+    public let slots: Range<Int>
+    public let tables: [MultiIndexTable]
+
+    public init(layout: MultiIndexLayout, slots: Range<Int>, tables: [MultiIndexTable]) {
+        precondition(tables.count == layout.substrings.count && tables.allSatisfy { $0.idCount == slots.count })
+        self.layout = layout
+        self.slots = slots
+        self.tables = tables
     }
 }
 
@@ -213,12 +253,17 @@ public struct MultiIndexTable: @unchecked Sendable {
 /// Each table entry carries a copy of its code, so a probe computes the distances of a
 /// bucket from one sequential run of memory instead of one random read per candidate.
 ///
-/// The tables may be older than the codes: `pending` (ascending) lists every slot whose code
-/// is not in the tables as it is now (appended or changed since they were built). Those are
-/// compared directly first, from the current codes; a table entry counts only when its slot
-/// is below `codes.count` and not pending (checked only for entries that would enter the
-/// answer). So the answer is exact as long as every slot outside `pending` still has the
-/// code the tables were built from.
+/// The tables come in levels over consecutive runs of slots from slot 0 (`MultiIndexLevel`),
+/// each searched in turn with its own stopping rule; the k-th distance found so far carries
+/// over, so the later (smaller) levels stop early. Codes past the last level (appended since)
+/// are compared directly, in one sequential pass, before any level.
+///
+/// The tables may be older than the codes: `pending` (ascending) lists every slot inside the
+/// levels whose code is not in the tables as it is now (replaced, or moved by a removal, since
+/// its level was built). Those are compared directly first, from the current codes; a table
+/// entry counts only when its slot is below `codes.count` and not pending (checked only for
+/// entries that would enter the answer). So the answer is exact as long as every slot outside
+/// `pending` still has the code its level was built from.
 ///
 /// There is no "seen" set: a slot can be met in at most m tables (once per table, at the
 /// radius equal to its substring distance there), and recomputing a distance costs less than
@@ -256,14 +301,56 @@ public enum MultiIndexSearch {
         }
     }
 
-    /// Visits every slot of `pending` (below `codes.count`) with its current code.
-    static func visitPending(_ pending: UnsafeBufferPointer<UInt32>, query: UnsafePointer<UInt64>, codes: SlotCodes,
-                             work: inout Work, _ visit: (Int, Int) -> Void) {
+    /// Scratch for the filter kernel: entry indexes in the first half, distances in the second.
+    struct Scratch {
+        let index: UnsafeMutablePointer<UInt32>
+        let distance: UnsafeMutablePointer<UInt32>
+        let capacity = 512
+
+        init() {
+            index = .allocate(capacity: 2 * capacity)
+            distance = index + capacity
+        }
+
+        func free() { index.deallocate() }
+    }
+
+    /// Calls `visit(i, distance)` for each of the `n` codes at `run` within `limit` of `query`
+    /// (i counts from 0), by the popcount kernel (Swift's own popcount is a bit-twiddling
+    /// sequence on the baseline x86-64 target). `visit` returns the new limit; the limit only
+    /// tightens, so `visit` sees a superset and checks again.
+    @inline(__always)
+    static func filter(_ run: UnsafePointer<UInt64>, count n: Int, words: Int, query: UnsafePointer<UInt64>, level: tq_level_t,
+                       scratch: Scratch, limit: inout Int, _ visit: (Int, Int) -> Int) {
+        var start = 0
+        while start < n {
+            let part = min(scratch.capacity, n - start)
+            let found = Int(tq_filter_within(level, run + start * words, Int64(part), Int64(words), query,
+                                             UInt32(clamping: limit), scratch.index, scratch.distance))
+            for i in 0..<found where Int(scratch.distance[i]) <= limit {
+                limit = visit(start + Int(scratch.index[i]), Int(scratch.distance[i]))
+            }
+            start += part
+        }
+    }
+
+    /// Visits every slot of `pending` (below `codes.count`) with its current code, then every
+    /// slot from `unindexed` on (in one sequential pass, within the limit).
+    static func visitDirect(_ pending: UnsafeBufferPointer<UInt32>, unindexed: Int, query: UnsafePointer<UInt64>, codes: SlotCodes,
+                            level: tq_level_t, scratch: Scratch, limit: inout Int, work: inout Work, _ visit: (Int, Int) -> Int) {
         for raw in pending {
             let slot = Int(raw)
             guard slot < codes.count else { continue }
             work.pending += 1
-            visit(slot, distance(codes.pointer(slot), query, codes.words))
+            let d = distance(codes.pointer(slot), query, codes.words)
+            if d <= limit { limit = visit(slot, d) }
+        }
+        guard unindexed < codes.count else { return }
+        work.candidates += codes.count - unindexed
+        codes.forEachRun(unindexed ..< codes.count) { first, run, n in
+            filter(run, count: n, words: codes.words, query: query, level: level, scratch: scratch, limit: &limit) { i, d in
+                visit(first + i, d)
+            }
         }
     }
 
@@ -287,139 +374,153 @@ public enum MultiIndexSearch {
         return low == pending.count || Int(pending[low]) != slot
     }
 
-    /// Probes every bucket of table `t` at substring distance exactly `radius` and calls
-    /// `visit(distance, slot)` for each entry at distance <= `limit`; `visit` checks
+    /// Probes every bucket of table `t` of `level` at substring distance exactly `radius` and
+    /// calls `visit(distance, slot)` for each entry at distance <= `limit`; `visit` checks
     /// `isCurrent` before it keeps one, and returns the new limit. Returns false when the
     /// budget ran out (the caller then scans).
     @inline(__always)
-    static func probe(radius: Int, table t: Int, query: UnsafePointer<UInt64>, layout: MultiIndexLayout, tables: [MultiIndexTable],
-                      words: Int, level: tq_level_t, scratch: UnsafeMutableBufferPointer<UInt32>,
-                      limit: inout Int, work: inout Work, _ visit: (Int, Int) -> Int) -> Bool {
-        do {
-            let range = layout.substrings[t]
-            let own = MultiIndexLayout.substring(query, range)
-            let table = tables[t]
-            // Every mask of `radius` set bits among `length`, in increasing order (Gosper's hack).
-            var mask: UInt64 = radius == 0 ? 0 : (1 << UInt64(radius)) - 1
-            let end: UInt64 = 1 << UInt64(range.length)
-            while mask < end {
-                let v = Int(own ^ UInt32(truncatingIfNeeded: mask))
-                work.probes += 1
-                let first = Int(table.offsets[v]), last = min(Int(table.offsets[v + 1]), table.idCount)
-                if first < last {
-                    work.candidates += last - first
-                    // The bucket's entries within the limit, by the popcount kernel (Swift's own
-                    // popcount is a bit-twiddling sequence on the baseline x86-64 target); the
-                    // limit only tightens, so `visit` sees a superset and checks again.
-                    var start = first
-                    while start < last {
-                        let n = min(scratch.count / 2, last - start)
-                        let index = scratch.baseAddress!, dist = scratch.baseAddress! + scratch.count / 2
-                        let found = Int(tq_filter_within(level, table.codes + start * words, Int64(n), Int64(words), query,
-                                                         UInt32(clamping: limit), index, dist))
-                        for i in 0..<found where Int(dist[i]) <= limit {
-                            limit = visit(Int(dist[i]), Int(table.ids[start + Int(index[i])]))
-                        }
-                        start += n
-                    }
+    static func probe(radius: Int, table t: Int, of level: MultiIndexLevel, query: UnsafePointer<UInt64>, words: Int,
+                      kernel: tq_level_t, scratch: Scratch, limit: inout Int, work: inout Work, _ visit: (Int, Int) -> Int) -> Bool {
+        let range = level.layout.substrings[t]
+        let own = MultiIndexLayout.substring(query, range)
+        let table = level.tables[t]
+        // Every mask of `radius` set bits among `length`, in increasing order (Gosper's hack).
+        var mask: UInt64 = radius == 0 ? 0 : (1 << UInt64(radius)) - 1
+        let end: UInt64 = 1 << UInt64(range.length)
+        while mask < end {
+            let v = Int(own ^ UInt32(truncatingIfNeeded: mask))
+            work.probes += 1
+            let first = Int(table.offsets[v]), last = min(Int(table.offsets[v + 1]), table.idCount)
+            if first < last {
+                work.candidates += last - first
+                filter(table.codes + first * words, count: last - first, words: words, query: query, level: kernel,
+                       scratch: scratch, limit: &limit) { i, d in
+                    visit(d, Int(table.ids[first + i]))
                 }
-                if work.exhausted { return false }
-                if radius == 0 { break }
-                let c = mask & (~mask &+ 1)
-                let r = mask &+ c
-                mask = (((r ^ mask) >> 2) / c) | r
             }
+            if work.exhausted { return false }
+            if radius == 0 { break }
+            let c = mask & (~mask &+ 1)
+            let r = mask &+ c
+            mask = (((r ^ mask) >> 2) / c) | r
         }
         return true
+    }
+
+    /// Checks that `levels` cover consecutive slots from 0.
+    static func checkLevels(_ levels: [MultiIndexLevel]) -> Int {
+        var end = 0
+        for level in levels {
+            precondition(level.slots.lowerBound == end, "levels must cover consecutive slots from 0")
+            end = level.slots.upperBound
+        }
+        return end
     }
 
     /// The k nearest slots to `query`, ascending by (distance, slot), or nil (with the plan of
     /// the work done) when the budget ran out first and the caller should scan.
     /// - Parameters:
     ///   - k: at least 1.
+    ///   - levels: over consecutive slots from 0; slots past the last are compared directly.
     ///   - budget: the share of a single-threaded scan's cost after which the search gives up.
-    public static func nearest(to query: UnsafePointer<UInt64>, k: Int, layout: MultiIndexLayout, tables: [MultiIndexTable],
+    public static func nearest(to query: UnsafePointer<UInt64>, k: Int, levels: [MultiIndexLevel],
                                codes: SlotCodes, pending: UnsafeBufferPointer<UInt32>, budget: Double,
                                kernel: KernelLevel = .best) -> (neighbors: [Neighbor]?, plan: MultiIndexPlan) {
-        precondition(k >= 1 && tables.count == layout.substrings.count)
-        let scratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 1024)
-        defer { scratch.deallocate() }
+        precondition(k >= 1)
+        let unindexed = checkLevels(levels)
+        let scratch = Scratch()
+        defer { scratch.free() }
         var work = Work(codes: codes, budget: budget)
         let kept = min(k, codes.count)
         if kept == 0 { return ([], work.plan(.multiIndex, radius: 0)) }
         var best: [Neighbor] = []
         best.reserveCapacity(kept + 1)
-        func offer(_ slot: Int, _ d: Int) {
-            if best.count == kept, let last = best.last, !(d < last.distance || (d == last.distance && slot < last.id)) { return }
+        /// The distance a slot must not exceed to enter the answer.
+        func bound() -> Int { best.count == kept ? best[kept - 1].distance : Int.max }
+        func offer(_ slot: Int, _ d: Int) -> Int {
+            if best.count == kept, let last = best.last, !(d < last.distance || (d == last.distance && slot < last.id)) { return bound() }
             var pos = best.count
             while pos > 0 && (best[pos - 1].distance > d || (best[pos - 1].distance == d && best[pos - 1].id >= slot)) {
-                if best[pos - 1].id == slot { return } // met before, in another table
+                if best[pos - 1].id == slot { return bound() } // met before, in another table
                 pos -= 1
             }
             best.insert(Neighbor(id: slot, distance: d), at: pos)
             if best.count > kept { best.removeLast() }
+            return bound()
         }
-        visitPending(pending, query: query, codes: codes, work: &work, offer)
+        var limit = Int.max
+        visitDirect(pending, unindexed: unindexed, query: query, codes: codes, level: kernel.cLevel, scratch: scratch,
+                    limit: &limit, work: &work, offer)
         let live = codes.count
-        var limit = best.count == kept ? best[kept - 1].distance : Int.max
         let fromTables = { (d: Int, slot: Int) -> Int in
-            if isCurrent(slot, live: live, pending: pending) { offer(slot, d) }
-            return best.count == kept ? best[kept - 1].distance : Int.max
+            isCurrent(slot, live: live, pending: pending) ? offer(slot, d) : bound()
         }
-        let m = layout.substrings.count
-        let maxLength = layout.substrings.map(\.length).max()!
-        for r in 0...maxLength {
-            for t in 0..<m where r <= layout.substrings[t].length {
-                guard probe(radius: r, table: t, query: query, layout: layout, tables: tables, words: codes.words, level: kernel.cLevel,
-                            scratch: scratch, limit: &limit, work: &work, fromTables) else {
-                    return (nil, work.plan(.scan, radius: r))
+        var radius = 0
+        for level in levels where level.slots.lowerBound < live {
+            let m = level.layout.substrings.count
+            let maxLength = level.layout.substrings.map(\.length).max()!
+            search: for r in 0...maxLength {
+                for t in 0..<m where r <= level.layout.substrings[t].length {
+                    // Tables 0..<t are done at radius r, the others at r - 1: a code at distance
+                    // d < m r + t has some substring within those radii (pigeonhole), so it
+                    // has been met.
+                    if best.count == kept, best[kept - 1].distance < m * r + t { break search }
+                    guard probe(radius: r, table: t, of: level, query: query, words: codes.words, kernel: kernel.cLevel,
+                                scratch: scratch, limit: &limit, work: &work, fromTables) else {
+                        return (nil, work.plan(.scan, radius: max(radius, r)))
+                    }
+                    radius = max(radius, r)
                 }
-                // Tables 0...t are done at radius r, the others at r - 1: a code at distance
-                // d < m r + t + 1 has some substring within those radii (pigeonhole), so it
-                // has been met.
-                if best.count == kept, best[kept - 1].distance < m * r + t + 1 { return (best, work.plan(.multiIndex, radius: r)) }
             }
         }
-        return (best, work.plan(.multiIndex, radius: maxLength))
+        return (best, work.plan(.multiIndex, radius: radius))
     }
 
     /// Every slot within `radius` of `query`, ascending by (distance, slot), or nil when the
     /// budget ran out first.
-    public static func within(radius: Int, of query: UnsafePointer<UInt64>, layout: MultiIndexLayout, tables: [MultiIndexTable],
+    public static func within(radius: Int, of query: UnsafePointer<UInt64>, levels: [MultiIndexLevel],
                               codes: SlotCodes, pending: UnsafeBufferPointer<UInt32>, budget: Double,
                               kernel: KernelLevel = .best) -> (neighbors: [Neighbor]?, plan: MultiIndexPlan) {
-        precondition(radius >= 0 && tables.count == layout.substrings.count)
-        let scratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 1024)
-        defer { scratch.deallocate() }
+        precondition(radius >= 0)
+        let unindexed = checkLevels(levels)
+        let scratch = Scratch()
+        defer { scratch.free() }
         var work = Work(codes: codes, budget: budget)
         var found: [Neighbor] = []
-        let collect = { (slot: Int, d: Int) in if d <= radius { found.append(Neighbor(id: slot, distance: d)) } }
-        visitPending(pending, query: query, codes: codes, work: &work, collect)
-        let live = codes.count
         var limit = radius
+        visitDirect(pending, unindexed: unindexed, query: query, codes: codes, level: kernel.cLevel, scratch: scratch,
+                    limit: &limit, work: &work) { slot, d in
+            found.append(Neighbor(id: slot, distance: d))
+            return radius
+        }
+        let live = codes.count
         let fromTables = { (d: Int, slot: Int) -> Int in
             if isCurrent(slot, live: live, pending: pending) { found.append(Neighbor(id: slot, distance: d)) }
             return radius
         }
-        // A code within `radius` has some substring within radius / m of the query's; more
-        // finely, once tables 0...t are done at r and the rest at r - 1, every code within
-        // m r + t of the query has been met.
-        let m = layout.substrings.count
-        let top = min(radius / m, layout.substrings.map(\.length).max()!)
-        search: for r in 0...top {
-            for t in 0..<m where r <= layout.substrings[t].length {
-                guard probe(radius: r, table: t, query: query, layout: layout, tables: tables, words: codes.words, level: kernel.cLevel,
-                            scratch: scratch, limit: &limit, work: &work, fromTables) else {
-                    return (nil, work.plan(.scan, radius: r))
+        var deepest = 0
+        for level in levels where level.slots.lowerBound < live {
+            // A code within `radius` has some substring within radius / m of the query's; more
+            // finely, once tables 0..<t are done at r and the rest at r - 1, every code within
+            // m r + t - 1 of the query has been met.
+            let m = level.layout.substrings.count
+            let top = min(radius / m, level.layout.substrings.map(\.length).max()!)
+            search: for r in 0...top {
+                for t in 0..<m where r <= level.layout.substrings[t].length {
+                    if radius < m * r + t { break search }
+                    guard probe(radius: r, table: t, of: level, query: query, words: codes.words, kernel: kernel.cLevel,
+                                scratch: scratch, limit: &limit, work: &work, fromTables) else {
+                        return (nil, work.plan(.scan, radius: max(deepest, r)))
+                    }
+                    deepest = max(deepest, r)
                 }
-                if radius < m * r + t + 1 { break search }
             }
         }
         found.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
         var unique: [Neighbor] = []
         unique.reserveCapacity(found.count)
         for n in found where unique.last != n { unique.append(n) }
-        return (unique, work.plan(.multiIndex, radius: top))
+        return (unique, work.plan(.multiIndex, radius: deepest))
     }
 }
 
@@ -437,9 +538,9 @@ public final class MultiIndex: @unchecked Sendable {
     public var substrings: [BitRange] { layout.substrings }
     let words: Int
     let codes: [UInt64]
-    /// Each table's offsets and ids, allocated here so that views of them stay valid for the
-    /// life of the object.
-    private let storage: [(offsets: UnsafeMutableBufferPointer<UInt32>, ids: UnsafeMutableBufferPointer<UInt32>, codes: UnsafeMutableBufferPointer<UInt64>)]
+    /// Each table's bytes (`MultiIndexLayout.writeTable`), allocated here so that views of
+    /// them stay valid for the life of the object.
+    private let storage: [UnsafeMutableRawBufferPointer]
 
     public static var maxSubstringBits: Int { MultiIndexLayout.maxSubstringBits }
     public static func maxSubstringBits(count: Int) -> Int { MultiIndexLayout.maxSubstringBits(count: count) }
@@ -454,41 +555,32 @@ public final class MultiIndex: @unchecked Sendable {
         codes = matrix.storage
         let layout = MultiIndexLayout(bits: bits, count: count, substrings: m)
         self.layout = layout
-        let built = codes.withUnsafeBufferPointer { all in
-            layout.buildTables(SlotCodes(blocks: [CodeBlock(words: all.baseAddress, count: matrix.count, firstID: 0)],
-                                         codesPerBlock: max(1, matrix.count), words: matrix.wordsPerCode))
-        }
-        storage = built.map { table in
-            let offsets = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: table.offsets.count)
-            _ = offsets.initialize(from: table.offsets)
-            let ids = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(1, table.ids.count))
-            _ = ids.initialize(from: table.ids)
-            let codes = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, table.codes.count))
-            _ = codes.initialize(from: table.codes)
-            return (offsets, ids, codes)
+        let (count, words) = (count, words)
+        storage = codes.withUnsafeBufferPointer { all in
+            let slots = SlotCodes(blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)], codesPerBlock: max(1, count), words: words)
+            return layout.substrings.indices.map { t in
+                let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: layout.tableByteCount(t, entries: count, words: words), alignment: 8)
+                layout.writeTable(t, codes: slots, slots: 0 ..< count, into: bytes.baseAddress!)
+                return bytes
+            }
         }
     }
 
     deinit {
-        for table in storage {
-            table.offsets.deallocate()
-            table.ids.deallocate()
-            table.codes.deallocate()
-        }
+        for table in storage { table.deallocate() }
     }
 
     /// Bytes of the tables (offsets, slots and code copies), beside the codes.
-    public var tableBytes: Int { storage.reduce(0) { $0 + 4 * ($1.offsets.count + count) + 8 * count * words } }
+    public var tableBytes: Int { storage.reduce(0) { $0 + $1.count } }
 
     /// Calls `body` with views of the codes and tables.
-    private func withViews<R>(_ body: (SlotCodes, [MultiIndexTable]) throws -> R) rethrows -> R {
+    private func withViews<R>(_ body: (SlotCodes, [MultiIndexLevel]) throws -> R) rethrows -> R {
         try codes.withUnsafeBufferPointer { all in
             let slots = SlotCodes(blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)], codesPerBlock: max(1, count), words: words)
-            let views = storage.map {
-                MultiIndexTable(offsets: UnsafePointer($0.offsets.baseAddress!), ids: UnsafePointer($0.ids.baseAddress!),
-                                codes: UnsafePointer($0.codes.baseAddress!), idCount: count)
+            let tables = storage.indices.map {
+                MultiIndexTable(layout: layout, table: $0, entries: count, words: words, bytes: UnsafeRawPointer(storage[$0].baseAddress!))
             }
-            return try body(slots, views)
+            return try body(slots, [MultiIndexLevel(layout: layout, slots: 0 ..< count, tables: tables)])
         }
     }
 
@@ -499,7 +591,7 @@ public final class MultiIndex: @unchecked Sendable {
         guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
         let (found, plan) = withViews { slots, views in
             query.words.withUnsafeBufferPointer { q in
-                MultiIndexSearch.nearest(to: q.baseAddress!, k: k, layout: layout, tables: views, codes: slots,
+                MultiIndexSearch.nearest(to: q.baseAddress!, k: k, levels: views, codes: slots,
                                          pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget)
             }
         }
@@ -513,7 +605,7 @@ public final class MultiIndex: @unchecked Sendable {
         guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
         let (found, plan) = withViews { slots, views in
             query.words.withUnsafeBufferPointer { q in
-                MultiIndexSearch.within(radius: radius, of: q.baseAddress!, layout: layout, tables: views, codes: slots,
+                MultiIndexSearch.within(radius: radius, of: q.baseAddress!, levels: views, codes: slots,
                                         pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget)
             }
         }

@@ -66,7 +66,8 @@ public final class SearchReport: @unchecked Sendable {
     public var plans: [MultiIndexPlan] { lock.locked { stored } }
     /// Substrings (tables) of the index searched last; 0 when it had no tables.
     public var substrings: Int { lock.locked { storedSubstrings } }
-    /// Codes the tables did not yet hold (compared directly) in the last search.
+    /// Codes the tables did not hold as they are now (pending and unindexed ones, compared
+    /// directly) in the last search.
     public var pending: Int { lock.locked { storedPending } }
 
     public func record(_ plans: [MultiIndexPlan], substrings: Int, pending: Int) {

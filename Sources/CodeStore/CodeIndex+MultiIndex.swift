@@ -32,52 +32,93 @@ public struct MultiIndexStatus: Codable, Equatable, Sendable {
     /// Whether tables exist (they do when enabled and the index holds at least
     /// `minimumCount` codes).
     public var built: Bool
+    /// Substrings per code (m) and their lengths in the first (largest) level.
     public var substrings: Int
     public var substringBits: [Int]
-    /// Codes the tables were built over.
+    /// Codes in the levels' slots: slots `0 ..< builtCount`.
     public var builtCount: Int
-    /// Codes added or changed since, which searches compare directly until the next rebuild.
+    /// Codes in each level, the oldest (largest) first.
+    public var levels: [Int]
+    /// Codes appended past the last level, which searches compare directly until they get a
+    /// level of their own.
+    public var unindexed: Int
+    /// Unindexed codes that get a level of their own.
+    public var maxUnindexed: Int
+    /// Codes inside the levels replaced or moved since their level was built, which searches
+    /// compare directly until the next full rebuild.
     public var pending: Int
-    /// Pending codes that trigger a rebuild.
+    /// Pending codes that trigger a full rebuild.
     public var maxPending: Int
-    /// Bytes of the tables' values (offsets and slots), beside the codes.
+    /// Bytes of the tables' values (offsets, slots and code copies), beside the codes.
     public var tableBytes: Int
 }
 
 /// The tables as one read transaction sees them: views into the memory map (or aligned
 /// copies of values LMDB left unaligned), valid until the transaction ends.
 struct MultiIndexView {
-    let layout: MultiIndexLayout
-    let tables: [MultiIndexTable]
+    let levels: [MultiIndexLevel]
     let pending: UnsafeBufferPointer<UInt32>
-    let builtCount: Int
+    /// Slots covered by the levels: `0 ..< indexedEnd`.
+    var indexedEnd: Int { levels.last?.slots.upperBound ?? 0 }
+    /// m of the first level, for reports.
+    var substrings: Int { levels.first?.layout.substrings.count ?? 0 }
+    /// Codes a search compares directly among `count`: pending and unindexed ones.
+    func direct(of count: Int) -> Int { pending.count + max(0, count - indexedEnd) }
 }
 
 // MARK: - Schema of the `mih` table
 //
-// Format version 2 adds a named database `mih`:
+// Format version 2 adds a named database `mih`; format version 3 stores the tables in levels:
 // - `settings`: JSON of `MultiIndexSettings`.
-// - `layout` (present when tables exist): UInt32 LE version (1), bits, m, then UInt64 LE
-//   builtCount, then m x UInt32 LE substring lengths (substring t starts where t - 1 ends).
-// - `table` + one byte t: table t: UInt32 LE 2^length + 1 offsets, then builtCount UInt32 LE
-//   slots, then 4 zero bytes when that count of UInt32s is odd, then builtCount codes (words
-//   LE, as in `codes`) in the same entry order: the entries whose substring t has value v
-//   are `offsets[v] ..< offsets[v + 1]`, ascending by slot.
-// - `pending`: ascending UInt32 LE slots whose code is not in the tables as it is now (added,
-//   replaced, or moved by a removal since the last rebuild). Every write transaction updates
-//   it with its codes; past `maxPending` the same transaction rebuilds the tables.
+// - `layout` (present when tables exist): UInt32 LE record version (2), bits, level count L,
+//   then per level: UInt64 LE first slot, UInt64 LE entry count, UInt32 LE m, m x UInt32 LE
+//   substring lengths (substring t starts where t - 1 ends). Level 0 starts at slot 0 and each
+//   level starts where the one before ends. (Record version 1, written by format 2: UInt32 1,
+//   bits, m, UInt64 count, m lengths: one level over slots 0 ..< count, tables keyed
+//   `table` + [t]; still read, rewritten by the next rebuild.)
+// - `table` + [level, t] (one byte each): table t of that level, as
+//   `MultiIndexLayout.writeTable` lays it out: UInt32 LE 2^length + 1 offsets, entry-count
+//   UInt32 LE slots, 4 zero bytes when that count of UInt32s is odd, then the entries' codes
+//   (words LE, as in `codes`) in the same order: the entries whose substring t has value v are
+//   `offsets[v] ..< offsets[v + 1]`, ascending by slot.
+// - `pending`: ascending UInt32 LE slots inside the levels whose code is not in the tables
+//   as it is now (replaced, or moved by a removal, since its level was built).
+//
+// Every write transaction keeps them in step with its codes: slots it changes inside the
+// levels join `pending` (past `maxPending` the same transaction rebuilds every table as one
+// level); codes appended past the last level stay unindexed until there are more than
+// `maxUnindexed`, when they get a level of their own; a level then merges with the one
+// before it while it holds more than half as many codes, so levels shrink at least
+// geometrically (about log2(N / maxUnindexed) of them) and an appended code is written into
+// about that many tables over its life instead of once per full rebuild.
+
+/// One level as the layout record lists it.
+struct StoredLevel: Equatable {
+    var slots: Range<Int>
+    var lengths: [Int]
+}
 
 extension CodeIndex {
     static let layoutKey = Array("layout".utf8)
     static let pendingKey = Array("pending".utf8)
     static let settingsKey = Array("settings".utf8)
-    static func tableKey(_ t: Int) -> [UInt8] { Array("table".utf8) + [UInt8(t)] }
+    static let tablePrefix = Array("table".utf8)
+    static func tableKey(level: Int, _ t: Int) -> [UInt8] { tablePrefix + [UInt8(level), UInt8(t)] }
+    /// Keys of layout record version 1 (one level).
+    static func legacyTableKey(_ t: Int) -> [UInt8] { tablePrefix + [UInt8(t)] }
 
-    /// Pending codes that trigger a rebuild: 1/64 of the index, at least 1,024. A search
-    /// compares each pending code directly, so this bounds that extra work to 1/64 of a scan;
-    /// a rebuild costs about one pass over the codes per table, so spread over the inserts
-    /// that fill the pending list it adds about m / 64 of a pass per insert.
-    public static func maxPending(count: Int) -> Int { max(1024, count / 64) }
+    /// Pending codes that trigger a full rebuild: 1/64 of the index, at least `floor`. A search
+    /// compares each pending code directly (a random read), so this bounds that extra work to
+    /// 1/64 of a scan.
+    public static func maxPending(count: Int, floor: Int = defaultLevelFloor) -> Int { max(floor, count / 64) }
+
+    /// Unindexed codes that get a level of their own: 1/64 of the index, at least `floor`. A
+    /// search compares them in one sequential pass, 1/64 of a scan at most.
+    public static func maxUnindexed(count: Int, floor: Int = defaultLevelFloor) -> Int { max(floor, count / 64) }
+
+    /// The floor of `maxPending` and `maxUnindexed`: comparing 1,024 codes directly costs
+    /// about a microsecond.
+    public static let defaultLevelFloor = 1024
 
     // MARK: Settings and status
 
@@ -126,96 +167,161 @@ extension CodeIndex {
                 let settings = try readSettings(txn)
                 let count = try storedCount(txn)
                 var status = MultiIndexStatus(settings: settings, built: false, substrings: 0, substringBits: [], builtCount: 0,
-                                              pending: 0, maxPending: Self.maxPending(count: count), tableBytes: 0)
+                                              levels: [], unindexed: 0, maxUnindexed: Self.maxUnindexed(count: count, floor: levelFloor),
+                                              pending: 0, maxPending: Self.maxPending(count: count, floor: levelFloor), tableBytes: 0)
                 try withMultiIndexView(txn) { view in
-                    guard let view else { return }
+                    guard let view, let first = view.levels.first else { return }
                     status.built = true
-                    status.substrings = view.layout.substrings.count
-                    status.substringBits = view.layout.substrings.map(\.length)
-                    status.builtCount = view.builtCount
+                    status.substrings = first.layout.substrings.count
+                    status.substringBits = first.layout.substrings.map(\.length)
+                    status.builtCount = view.indexedEnd
+                    status.levels = view.levels.map(\.slots.count)
+                    status.unindexed = max(0, count - view.indexedEnd)
                     status.pending = view.pending.count
-                    status.tableBytes = view.layout.substrings.reduce(0) { $0 + tableValueBytes(length: $1.length, count: view.builtCount) }
+                    status.tableBytes = view.levels.reduce(0) { sum, level in
+                        sum + level.layout.substrings.indices.reduce(0) {
+                            $0 + level.layout.tableByteCount($1, entries: level.slots.count, words: wordsPerCode)
+                        }
+                    }
                 }
                 return status
             }
         }
     }
 
-    /// Bytes of one table's value: offsets, slots, padding to 8 bytes, code copies.
-    func tableValueBytes(length: Int, count: Int) -> Int {
-        let header = (1 << length) + 1 + count
-        return 4 * (header + header % 2) + 8 * wordsPerCode * count
+    // MARK: Reading
+
+    /// The levels of the layout record, with the record's version; nil when there are no
+    /// tables.
+    /// - Throws: `IndexError.corrupt` when the record is inconsistent.
+    func readLevels(_ txn: LMDBTransaction) throws -> (version: Int, levels: [StoredLevel])? {
+        guard let mih, let raw = try txn.get(mih, key: Self.layoutKey) else { return nil }
+        var at = 0
+        func field<T: FixedWidthInteger>(_ type: T.Type) throws -> Int {
+            let size = MemoryLayout<T>.size
+            guard at + size <= raw.count, let value = loadLE(UnsafeRawBufferPointer(rebasing: raw[at ..< at + size]), as: T.self),
+                  let int = Int(exactly: value) else { throw tablesCorrupt("the layout record is truncated") }
+            at += size
+            return int
+        }
+        func lengths(_ m: Int) throws -> [Int] {
+            guard let layout = MultiIndexLayout(bits: bits, exactly: m),
+                  try layout.substrings.allSatisfy({ try field(UInt32.self) == $0.length }) else {
+                throw tablesCorrupt("the layout does not fit \(bits)-bit codes")
+            }
+            return layout.substrings.map(\.length)
+        }
+        let version = try field(UInt32.self)
+        guard try field(UInt32.self) == bits else { throw tablesCorrupt("the layout does not fit \(bits)-bit codes") }
+        var levels: [StoredLevel] = []
+        switch version {
+        case 1:
+            let m = try field(UInt32.self)
+            let count = try field(UInt64.self)
+            levels = [StoredLevel(slots: 0 ..< count, lengths: try lengths(m))]
+        case 2:
+            let levelCount = try field(UInt32.self)
+            guard levelCount >= 1 && levelCount <= 255 else { throw tablesCorrupt("the layout lists \(levelCount) levels") }
+            for _ in 0 ..< levelCount {
+                let first = try field(UInt64.self), count = try field(UInt64.self), m = try field(UInt32.self)
+                guard first == (levels.last?.slots.upperBound ?? 0), count <= Int(UInt32.max) - first else {
+                    throw tablesCorrupt("the levels do not cover consecutive slots")
+                }
+                levels.append(StoredLevel(slots: first ..< first + count, lengths: try lengths(m)))
+            }
+        default:
+            throw tablesCorrupt("unknown layout record")
+        }
+        guard at == raw.count else { throw tablesCorrupt("the layout record has trailing bytes") }
+        return (version, levels)
     }
 
-    // MARK: Reading
+    func tablesCorrupt(_ detail: String) -> IndexError {
+        .corrupt(path: path, detail: "multi-index tables: \(detail); the codes are intact: `twentyq tables --enable` rebuilds the tables from them, and `twentyq search --method scan` searches without them")
+    }
 
     /// Calls `body` with the tables as `txn` sees them, or nil when there are none or `skip`
     /// (then the tables are not read at all, so damaged ones cannot stop a scan).
     /// - Throws: `IndexError.corrupt` when the stored layout or a table's size is inconsistent.
     func withMultiIndexView<R>(_ txn: LMDBTransaction, unless skip: Bool = false, _ body: (MultiIndexView?) throws -> R) throws -> R {
-        guard !skip, let mih, let raw = try txn.get(mih, key: Self.layoutKey) else { return try body(nil) }
-        func corrupt(_ detail: String) -> IndexError {
-            .corrupt(path: path, detail: "multi-index tables: \(detail); the codes are intact: `twentyq tables --enable` rebuilds the tables from them, and `twentyq search --method scan` searches without them")
-        }
-        let field = { (at: Int) -> Int in Int(loadLE(UnsafeRawBufferPointer(rebasing: raw[at ..< at + 4]), as: UInt32.self)!) }
-        guard raw.count >= 20, field(0) == 1 else { throw corrupt("unknown layout record") }
-        let m = field(8)
-        let builtCount = Int(loadLE(UnsafeRawBufferPointer(rebasing: raw[12 ..< 20]), as: UInt64.self)!)
-        guard field(4) == bits, raw.count == 20 + 4 * m, let layout = MultiIndexLayout(bits: bits, exactly: m),
-              layout.substrings.map(\.length) == (0..<m).map({ field(20 + 4 * $0) }) else {
-            throw corrupt("the layout does not fit \(bits)-bit codes")
-        }
+        guard !skip, let mih, let (version, stored) = try readLevels(txn) else { return try body(nil) }
         var copies = AlignedCopies()
         defer { copies.free() }
-        /// The value as UInt32s, copied when LMDB left it unaligned.
-        func words(_ value: UnsafeRawBufferPointer) -> UnsafeBufferPointer<UInt32> {
-            guard value.count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
-            return UnsafeBufferPointer(start: copies.aligned(value).assumingMemoryBound(to: UInt32.self), count: value.count / 4)
-        }
-        var tables: [MultiIndexTable] = []
-        for (t, range) in layout.substrings.enumerated() {
-            let offsetCount = (1 << range.length) + 1
-            guard let value = try txn.get(mih, key: Self.tableKey(t)), value.count == tableValueBytes(length: range.length, count: builtCount) else {
-                throw corrupt("table \(t) is missing or has the wrong size")
+        var levels: [MultiIndexLevel] = []
+        for (l, level) in stored.enumerated() {
+            let layout = MultiIndexLayout(bits: bits, exactly: level.lengths.count)!
+            var tables: [MultiIndexTable] = []
+            for t in layout.substrings.indices {
+                let key = version == 1 ? Self.legacyTableKey(t) : Self.tableKey(level: l, t)
+                guard let value = try txn.get(mih, key: key),
+                      value.count == layout.tableByteCount(t, entries: level.slots.count, words: wordsPerCode) else {
+                    throw tablesCorrupt("table \(t) of level \(l) is missing or has the wrong size")
+                }
+                tables.append(MultiIndexTable(layout: layout, table: t, entries: level.slots.count, words: wordsPerCode,
+                                              bytes: copies.aligned(value)))
             }
-            let all = words(value)
-            let header = offsetCount + builtCount
-            let codes = UnsafeRawPointer(all.baseAddress! + header + header % 2).assumingMemoryBound(to: UInt64.self)
-            tables.append(MultiIndexTable(offsets: all.baseAddress!, ids: all.baseAddress! + offsetCount, codes: codes, idCount: builtCount))
+            levels.append(MultiIndexLevel(layout: layout, slots: level.slots, tables: tables))
         }
         let pendingRaw = try txn.get(mih, key: Self.pendingKey)
-        guard (pendingRaw?.count ?? 0) % 4 == 0 else { throw corrupt("the pending list has a partial entry") }
-        let pending = pendingRaw.map { words($0) } ?? UnsafeBufferPointer(start: nil, count: 0)
-        return try body(MultiIndexView(layout: layout, tables: tables, pending: pending, builtCount: builtCount))
+        guard (pendingRaw?.count ?? 0) % 4 == 0 else { throw tablesCorrupt("the pending list has a partial entry") }
+        let pending = pendingRaw.flatMap { raw -> UnsafeBufferPointer<UInt32>? in
+            raw.isEmpty ? nil : UnsafeBufferPointer(start: copies.aligned(raw).assumingMemoryBound(to: UInt32.self), count: raw.count / 4)
+        } ?? UnsafeBufferPointer(start: nil, count: 0)
+        return try body(MultiIndexView(levels: levels, pending: pending))
     }
 
     // MARK: Writing
 
     /// Brings the tables in step with this transaction's changes: `changed` slots (appended,
-    /// replaced, or given another code by a removal) join the pending list, slots at or past
-    /// `count` leave it; past `maxPending` (or when the tables should appear or go) the
-    /// tables are rebuilt from the codes as this transaction sees them.
+    /// replaced, or given another code by a removal) inside the levels join the pending list,
+    /// slots at or past `count` leave it, levels wholly past `count` go; appended codes get a
+    /// level when there are enough (merging the small newest levels); past `maxPending` (or
+    /// when the tables should appear or go) every table is rebuilt from the codes as this
+    /// transaction sees them.
     func maintainMultiIndex(_ txn: LMDBTransaction, changed: Set<Int>, count: Int) throws {
         guard let mih else { return }
         let settings = try readSettings(txn)
         let wanted = settings.enabled && count >= max(1, settings.minimumCount)
-        let exists = try txn.get(mih, key: Self.layoutKey) != nil
-        guard wanted && exists else {
-            if wanted || exists { try rebuildOrDropTables(txn, count: count, settings: settings) }
+        let stored = try readLevels(txn)
+        guard wanted, let stored, stored.version == 2 else {
+            // Appear, go, or rewrite a version 1 layout as levels.
+            if wanted || stored != nil { try rebuildOrDropTables(txn, count: count, settings: settings) }
             return
         }
-        var pending = Set<Int>(changed.filter { $0 < count })
+        var levels = stored.levels
+        let before = levels
+        while let last = levels.last, last.slots.lowerBound >= count {
+            for t in last.lengths.indices { try txn.delete(mih, key: Self.tableKey(level: levels.count - 1, t)) }
+            levels.removeLast()
+        }
+        guard let last = levels.last else { return try rebuildOrDropTables(txn, count: count, settings: settings) }
+        let end = last.slots.upperBound
+        var pending = Set<Int>()
+        for slot in changed where slot < min(end, count) { pending.insert(slot) }
         if let raw = try txn.get(mih, key: Self.pendingKey) {
             for i in 0 ..< raw.count / 4 {
                 let slot = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                if slot < count { pending.insert(slot) }
+                if slot < min(end, count) { pending.insert(slot) }
             }
         }
-        if pending.count > Self.maxPending(count: count) {
-            try rebuildOrDropTables(txn, count: count, settings: settings)
-        } else {
-            try writePending(txn, mih, pending.sorted())
+        // Entries of slots at or past `count` are dead weight in the last level until a rebuild.
+        if pending.count + max(0, end - count) > Self.maxPending(count: count, floor: levelFloor) {
+            return try rebuildOrDropTables(txn, count: count, settings: settings)
         }
+        if count - end > Self.maxUnindexed(count: count, floor: levelFloor) {
+            // The unindexed codes become a level; it absorbs the levels before it while they
+            // hold fewer than twice its codes, so it is built once, over their slots together.
+            var first = end
+            while let previous = levels.last, 2 * (count - first) > previous.slots.count {
+                for t in previous.lengths.indices { try txn.delete(mih, key: Self.tableKey(level: levels.count - 1, t)) }
+                levels.removeLast()
+                first = previous.slots.lowerBound
+            }
+            levels.append(try writeLevel(txn, number: levels.count, slots: first ..< count, settings: settings))
+            pending = pending.filter { $0 < first }
+        }
+        if levels != before { try writeLayout(txn, levels) }
+        try writePending(txn, mih, pending.sorted())
     }
 
     private func writePending(_ txn: LMDBTransaction, _ mih: LMDBDatabase, _ slots: [Int]) throws {
@@ -227,37 +333,57 @@ extension CodeIndex {
         try words.withUnsafeBytes { try txn.put(mih, key: Self.pendingKey, value: $0) }
     }
 
-    /// Drops the tables, and builds them anew over the codes `txn` sees when the settings
-    /// want tables for `count` codes.
-    func rebuildOrDropTables(_ txn: LMDBTransaction, count: Int, settings: MultiIndexSettings) throws {
+    private func writeLayout(_ txn: LMDBTransaction, _ levels: [StoredLevel]) throws {
         guard let mih else { return }
-        var t = 0
-        while try txn.delete(mih, key: Self.tableKey(t)) { t += 1 }
-        try txn.delete(mih, key: Self.layoutKey)
-        try txn.delete(mih, key: Self.pendingKey)
-        guard settings.enabled && count >= max(1, settings.minimumCount) else { return }
-        let layout = MultiIndexLayout(bits: bits, count: count, substrings: settings.substrings)
+        var record = le(UInt32(2)) + le(UInt32(bits)) + le(UInt32(levels.count))
+        for level in levels {
+            record += le(UInt64(level.slots.lowerBound)) + le(UInt64(level.slots.count)) + le(UInt32(level.lengths.count))
+            for length in level.lengths { record += le(UInt32(length)) }
+        }
+        try txn.put(mih, key: Self.layoutKey, bytes: record)
+    }
+
+    /// Builds the tables of level `number` over `slots` from the codes `txn` sees, each
+    /// written straight into the map (a table is tens of megabytes at a million codes).
+    private func writeLevel(_ txn: LMDBTransaction, number: Int, slots: Range<Int>, settings: MultiIndexSettings) throws -> StoredLevel {
+        guard let mih else { throw IndexError.corrupt(path: path, detail: "the index has no 'mih' table") }
+        let layout = MultiIndexLayout(bits: bits, count: slots.count, substrings: settings.substrings)
         try codeBlocks(txn) { blocks in
             let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
             for t in layout.substrings.indices {
-                // One table at a time, written straight into the map: a table is tens of
-                // megabytes at a million codes.
-                let table = layout.buildTable(t, codes)
-                try txn.put(mih, key: Self.tableKey(t), reserving: tableValueBytes(length: layout.substrings[t].length, count: count)) { out in
-                    var at = 0
-                    for part in [table.offsets, table.ids] {
-                        part.withUnsafeBytes { out.baseAddress!.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                        at += 4 * part.count
+                let size = layout.tableByteCount(t, entries: slots.count, words: wordsPerCode)
+                try txn.put(mih, key: Self.tableKey(level: number, t), reserving: size) { out in
+                    if Int(bitPattern: out.baseAddress!) % 8 == 0 {
+                        layout.writeTable(t, codes: codes, slots: slots, into: out.baseAddress!)
+                    } else {
+                        // A small table LMDB keeps inside a page, at an odd address.
+                        let aligned = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+                        defer { aligned.deallocate() }
+                        layout.writeTable(t, codes: codes, slots: slots, into: aligned)
+                        out.baseAddress!.copyMemory(from: aligned, byteCount: size)
                     }
-                    if at % 8 != 0 { out.storeBytes(of: 0, toByteOffset: at, as: UInt32.self) }
-                    at += at % 8
-                    table.codes.withUnsafeBytes { if $0.count > 0 { out.baseAddress!.advanced(by: at).copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
                 }
             }
         }
-        var record = le(UInt32(1)) + le(UInt32(bits)) + le(UInt32(layout.substrings.count)) + le(UInt64(count))
-        for range in layout.substrings { record += le(UInt32(range.length)) }
-        try txn.put(mih, key: Self.layoutKey, bytes: record)
+        return StoredLevel(slots: slots, lengths: layout.substrings.map(\.length))
+    }
+
+    /// Drops the tables, and builds them anew as one level over the codes `txn` sees when
+    /// the settings want tables for `count` codes.
+    func rebuildOrDropTables(_ txn: LMDBTransaction, count: Int, settings: MultiIndexSettings) throws {
+        guard let mih else { return }
+        // Every table of every level and layout version, found by key so that a damaged
+        // layout record cannot leave tables behind.
+        var tableKeys: [[UInt8]] = []
+        try txn.forEach(mih) { key, _ in
+            if key.starts(with: Self.tablePrefix) { tableKeys.append(Array(key)) }
+            return true
+        }
+        for key in tableKeys { try txn.delete(mih, key: key) }
+        try txn.delete(mih, key: Self.layoutKey)
+        try txn.delete(mih, key: Self.pendingKey)
+        guard settings.enabled && count >= max(1, settings.minimumCount) else { return }
+        try writeLayout(txn, [try writeLevel(txn, number: 0, slots: 0 ..< count, settings: settings)])
     }
 }
 
@@ -273,8 +399,8 @@ extension CodeIndex {
             let n = queries.count
             guard let view, n > 0 else {
                 let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
-                options.report?.record(Array(repeating: .scanned, count: n), substrings: view?.layout.substrings.count ?? 0,
-                                       pending: view?.pending.count ?? 0)
+                options.report?.record(Array(repeating: .scanned, count: n), substrings: view?.substrings ?? 0,
+                                       pending: view?.direct(of: blocks.reduce(0) { $0 + $1.count }) ?? 0)
                 return results
             }
             let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
@@ -283,7 +409,7 @@ extension CodeIndex {
             var plans = [MultiIndexPlan](repeating: .scanned, count: n)
             func answer(_ q: Int) -> (neighbors: [Neighbor]?, plan: MultiIndexPlan) {
                 queries.withCode(q) { code in
-                    MultiIndexSearch.nearest(to: code, k: k, layout: view.layout, tables: view.tables, codes: codes,
+                    MultiIndexSearch.nearest(to: code, k: k, levels: view.levels, codes: codes,
                                              pending: view.pending, budget: budget, kernel: options.kernel)
                 }
             }
@@ -315,7 +441,7 @@ extension CodeIndex {
                     if plans[rest[i]].method == .multiIndex { plans[rest[i]] = .scanned }
                 }
             }
-            options.report?.record(plans, substrings: view.layout.substrings.count, pending: view.pending.count)
+            options.report?.record(plans, substrings: view.substrings, pending: view.direct(of: codes.count))
             return results.map { $0! }
         }
     }
@@ -328,10 +454,10 @@ extension CodeIndex {
                 let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
                 let budget = options.multiIndex == .always ? Double.infinity : options.multiIndexBudget
                 let (found, plan) = query.words.withUnsafeBufferPointer { q in
-                    MultiIndexSearch.within(radius: radius, of: q.baseAddress!, layout: view.layout, tables: view.tables,
+                    MultiIndexSearch.within(radius: radius, of: q.baseAddress!, levels: view.levels,
                                             codes: codes, pending: view.pending, budget: budget, kernel: options.kernel)
                 }
-                options.report?.record([plan], substrings: view.layout.substrings.count, pending: view.pending.count)
+                options.report?.record([plan], substrings: view.substrings, pending: view.direct(of: codes.count))
                 if let found { return found }
             } else {
                 options.report?.record([.scanned], substrings: 0, pending: 0)

@@ -30,7 +30,7 @@ import Foundation
 /// crash the index holds every committed batch and nothing of an uncommitted one.
 public final class CodeIndex: @unchecked Sendable {
     /// Format version this build writes and the newest it reads.
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
     static let magic = Array("twentyq-index".utf8)
     /// Target bytes of codes per chunk.
     static let chunkBytes = 128 * 1024
@@ -55,6 +55,10 @@ public final class CodeIndex: @unchecked Sendable {
     let records: LMDBDatabase
     /// The multi-index tables; nil for a version 1 index opened read-only.
     let mih: LMDBDatabase?
+    /// The floor of the multi-index thresholds (`maxPending`, `maxUnindexed`); tests lower it
+    /// to exercise levels and rebuilds on small indexes. Not stored: every writer uses the
+    /// default.
+    var levelFloor = CodeIndex.defaultLevelFloor
 
     private init(path: String, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
                  ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {
@@ -138,6 +142,7 @@ public final class CodeIndex: @unchecked Sendable {
         }
         let env = try openEnvironment(path: path, readOnly: readOnly)
         do {
+            var format: UInt32 = 0
             let index = try env.read { txn -> CodeIndex in
                 func db(_ name: String) throws -> LMDBDatabase {
                     var dbi = MDB_dbi()
@@ -152,7 +157,7 @@ public final class CodeIndex: @unchecked Sendable {
                 guard let m = try txn.get(meta, key: Array("magic".utf8)), Array(m) == magic else {
                     throw IndexError.notAnIndex(path: path, reason: "its metadata lacks TwentyQ's magic")
                 }
-                let format = try readU32(txn, meta, "format", path: path)
+                format = try readU32(txn, meta, "format", path: path)
                 guard format <= formatVersion else {
                     throw IndexError.unsupportedFormat(path: path, found: format, supported: formatVersion)
                 }
@@ -166,9 +171,11 @@ public final class CodeIndex: @unchecked Sendable {
                 return CodeIndex(path: path, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
                                  records: try db("records"), mih: mih, bits: bits, codesPerChunk: chunk, model: model)
             }
-            if index.mih != nil || readOnly { return index }
-            // A version 1 index opened for writing: add the tables' database (built by the
-            // next write that finds the index large enough) and mark the index version 2.
+            if format == formatVersion || readOnly { return index }
+            // An older index opened for writing: version 1 gets the tables' database (built by
+            // the next write that finds the index large enough); version 2's one-level layout
+            // is read as it is and rewritten as levels by the next write. Older builds then
+            // refuse the index instead of misreading it.
             let mih = try env.write { txn -> LMDBDatabase in
                 var dbi = MDB_dbi()
                 try check(mdb_dbi_open(txn.handle, "mih", UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(mih)")

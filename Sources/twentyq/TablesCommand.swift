@@ -63,7 +63,8 @@ struct TablesCommand: ParsableCommand {
         [
             "enabled": status.settings.enabled, "substrings_setting": status.settings.substrings.map(String.init) ?? "auto",
             "min_count": status.settings.minimumCount, "built": status.built, "substrings": status.substrings,
-            "substring_bits": status.substringBits, "built_count": status.builtCount, "pending": status.pending,
+            "substring_bits": status.substringBits, "built_count": status.builtCount, "levels": status.levels,
+            "unindexed": status.unindexed, "max_unindexed": status.maxUnindexed, "pending": status.pending,
             "max_pending": status.maxPending, "table_bytes": status.tableBytes,
         ]
     }
@@ -73,7 +74,9 @@ struct TablesCommand: ParsableCommand {
         guard status.built else {
             return "multi-index tables: none yet (\(count) codes; built from \(status.settings.minimumCount) on; searches scan)"
         }
-        return "multi-index tables: \(status.substrings) of \(status.substringBits.map(String.init).joined(separator: "/")) bits over \(status.builtCount) codes, "
-            + "\(status.pending) pending (rebuilt past \(status.maxPending)), \(formatBytes(status.tableBytes))"
+        let levels = status.levels.count == 1 ? "1 level" : "\(status.levels.count) levels (\(status.levels.map(String.init).joined(separator: "/")))"
+        return "multi-index tables over \(status.builtCount) codes in \(levels), \(status.substrings) substrings of "
+            + "\(status.substringBits.map(String.init).joined(separator: "/")) bits in the first; \(status.unindexed) unindexed "
+            + "(a new level past \(status.maxUnindexed)), \(status.pending) pending (rebuilt past \(status.maxPending)), \(formatBytes(status.tableBytes))"
     }
 }

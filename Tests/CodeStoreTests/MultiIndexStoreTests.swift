@@ -35,26 +35,31 @@ import Testing
         #expect(got.map { Neighbor(id: $0.slot, distance: $0.distance) } == HammingReference.nearest(to: query, in: all, k: 7))
     }
 
-    @Test(arguments: [(32, nil), (64, nil), (100, 5), (128, 6)] as [(Int, Int?)])
-    func tablesStayInStepThroughAddsReplacementsAndRemovals(bits: Int, m: Int?) throws {
+    /// `floor` lowers the thresholds of `maxUnindexed` and `maxPending` so that a few thousand
+    /// codes make several levels, merges and full rebuilds.
+    @Test(arguments: [(32, nil, 1024), (64, nil, 32), (100, 5, 64), (128, 6, 16)] as [(Int, Int?, Int)])
+    func tablesStayInStepThroughAddsReplacementsAndRemovals(bits: Int, m: Int?, floor: Int) throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let index = try CodeIndex.create(at: dir.appending("idx"), bits: bits)
+        index.levelFloor = floor
         try index.configureMultiIndex(MultiIndexSettings(substrings: m, minimumCount: 300))
         let pool = try clusteredCodes(bits: bits, count: 6000, seed: UInt64(bits), noise: bits / 10)
         var rng = SeededGenerator(seed: 99)
         var live: [String] = []
         var next = 0
         var rebuilds = Set<Int>()
-        for step in 0..<14 {
-            // Mostly adds; from the fourth step also replacements and removals.
-            let adds = Int(rng.next() % 400) + 50
+        var mostLevels = 0
+        for step in 0..<16 {
+            // Adds (small ones first, so that levels pile up); from the eleventh step, every
+            // other step also replacements and removals.
+            let adds = step < 9 ? Int(rng.next() % 100) + 40 : Int(rng.next() % 400) + 50
             var batch: [IndexEntry] = []
             for _ in 0..<adds {
                 batch.append(IndexEntry(id: "d\(next)", code: pool[next % pool.count]))
                 live.append("d\(next)")
                 next += 1
             }
-            if step >= 3 {
+            if step >= 10 && step % 2 == 0 {
                 for _ in 0..<40 {
                     let id = live[Int(rng.next() % UInt64(live.count))]
                     if batch.contains(where: { $0.id == id }) { continue }
@@ -62,7 +67,7 @@ import Testing
                 }
             }
             try index.add(batch)
-            if step >= 3 {
+            if step >= 10 && step % 2 == 0 {
                 var gone = Set<String>()
                 for _ in 0..<Int(rng.next() % 150) { gone.insert(live[Int(rng.next() % UInt64(live.count))]) }
                 try index.remove(ids: Array(gone))
@@ -71,16 +76,23 @@ import Testing
             let status = try index.multiIndexStatus()
             #expect(status.built == (live.count >= 300), "step \(step): \(live.count) codes, \(status)")
             if status.built {
-                #expect(status.pending <= CodeIndex.maxPending(count: live.count))
-                #expect(status.substrings == MultiIndexLayout(bits: bits, count: status.builtCount, substrings: m).substrings.count)
-                rebuilds.insert(status.builtCount)
+                #expect(status.pending <= CodeIndex.maxPending(count: live.count, floor: floor))
+                #expect(status.unindexed <= CodeIndex.maxUnindexed(count: live.count, floor: floor))
+                #expect(status.levels.reduce(0, +) == status.builtCount && status.builtCount + status.unindexed >= live.count)
+                // Each level holds more than twice the codes of the next.
+                #expect(zip(status.levels, status.levels.dropFirst()).allSatisfy { $0 > 2 * $1 }, "\(status.levels)")
+                #expect(status.substrings == MultiIndexLayout(bits: bits, count: status.levels[0], substrings: m).substrings.count)
+                rebuilds.insert(status.levels[0])
+                mostLevels = max(mostLevels, status.levels.count)
             }
             let queries = try clusteredCodes(bits: bits, count: 5, seed: UInt64(step + 1000), noise: bits / 10)
             try expectTablesMatchScan(index, queries: queries, ks: [1, 10, 60], radii: [0, bits / 8], "bits \(bits) step \(step)")
             #expect(try index.count == live.count)
         }
-        // The pending list filled up and the writes rebuilt the tables more than once.
+        // The pending list filled up and the writes rebuilt the tables more than once; with a
+        // low floor, appends made levels of their own.
         #expect(rebuilds.count >= 2, "\(rebuilds)")
+        if floor < 100 { #expect(mostLevels >= 3, "at most \(mostLevels) levels") }
         try expectScanIsReference(index, query: pool[3])
     }
 
@@ -139,13 +151,54 @@ import Testing
         #expect(try index.count == 51)
     }
 
+    /// Format 2 kept one level, with a version 1 layout record and tables keyed `table` + [t]:
+    /// such an index is searched as it is, and its next write rebuilds the tables as levels.
+    @Test func oneLevelTablesOfFormatTwoAreReadAndRewritten() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)
+        let codes = try clusteredCodes(bits: 64, count: 3000, seed: 21, noise: 6)
+        try index.add((0..<codes.count).map { IndexEntry(id: "c\($0)", code: codes[$0]) })
+        try index.configureMultiIndex(MultiIndexSettings(enabled: false))
+        let layout = MultiIndexLayout(bits: 64, exactly: 4)!
+        try index.env.write { txn in
+            try index.codeBlocks(txn) { blocks in
+                let slots = SlotCodes(blocks: blocks, codesPerBlock: index.codesPerChunk, words: 1)
+                for t in 0..<4 {
+                    let size = layout.tableByteCount(t, entries: 3000, words: 1)
+                    let bytes = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+                    defer { bytes.deallocate() }
+                    layout.writeTable(t, codes: slots, slots: 0 ..< 3000, into: bytes)
+                    try txn.put(index.mih!, key: CodeIndex.legacyTableKey(t), value: UnsafeRawBufferPointer(start: bytes, count: size))
+                }
+            }
+            let record = le(UInt32(1)) + le(UInt32(64)) + le(UInt32(4)) + le(UInt64(3000)) + [16, 16, 16, 16].flatMap { le(UInt32($0)) }
+            try txn.put(index.mih!, key: CodeIndex.layoutKey, bytes: record)
+            try txn.put(index.mih!, key: CodeIndex.settingsKey, bytes: Array(try JSONEncoder().encode(MultiIndexSettings(minimumCount: 100))))
+        }
+        var status = try index.multiIndexStatus()
+        #expect(status.built && status.levels == [3000] && status.substringBits == [16, 16, 16, 16])
+        let queries = try clusteredCodes(bits: 64, count: 5, seed: 22, noise: 6)
+        let report = SearchReport()
+        var forced = SearchOptions(multiIndex: .always)
+        forced.report = report
+        _ = try index.nearest(to: queries, k: 3, options: forced)
+        #expect(report.plans.allSatisfy { $0.method == .multiIndex })
+        try expectTablesMatchScan(index, queries: queries, ks: [1, 10], radii: [4], "version 1 layout")
+        try index.add([IndexEntry(id: "new", code: codes[7])])
+        let version = try index.env.read { txn in try index.readLevels(txn)?.version }
+        #expect(version == 2)
+        status = try index.multiIndexStatus()
+        #expect(status.levels == [3001])
+        try expectTablesMatchScan(index, queries: queries, ks: [1, 10], radii: [4], "rewritten as levels")
+    }
+
     @Test func damagedTablesAreReportedNotTrusted() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)
         let codes = try randomMatrix(bits: 64, count: 500, seed: 2)
         try index.add((0..<codes.count).map { IndexEntry(id: "c\($0)", code: codes[$0]) })
         try index.configureMultiIndex(MultiIndexSettings(minimumCount: 10))
-        try index.env.write { txn in try txn.put(index.mih!, key: CodeIndex.tableKey(0), bytes: [1, 2, 3, 4]) }
+        try index.env.write { txn in try txn.put(index.mih!, key: CodeIndex.tableKey(level: 0, 0), bytes: [1, 2, 3, 4]) }
         #expect {
             try index.nearest(to: codes, k: 3)
         } throws: { error in

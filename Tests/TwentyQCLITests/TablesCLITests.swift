@@ -32,7 +32,7 @@ import TwentyQ
         r = try runTwentyQ(["info", "--db", db, "--json"])
         s = try parseJSONObject(r.stdout)
         #expect((s["multi_index"] as? [String: Any])?["substring_bits"] as? [Int] == [16, 16, 16, 16])
-        #expect(s["format"] as? Int == 2)
+        #expect(s["format"] as? Int == 3)
 
         // Changes after the build join the pending list.
         _ = try writeCodes(dir.appending("more.jsonl"), count: 10)
