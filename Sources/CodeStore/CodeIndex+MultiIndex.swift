@@ -19,6 +19,20 @@ public struct MultiIndexSettings: Codable, Equatable, Sendable {
 
     public static let defaultMinimumCount = 65_536
 
+    /// Widest codes that get tables unless told otherwise: the tables pay when the k-th
+    /// neighbour is near in bits, which holds for short codes. Over 1.38M real text codes they
+    /// answer 4.5x faster than the scan at 64 bits and break even at 128; at 256 bits (a million
+    /// real vector codes) a forced search through them ran 55x slower than the scan, while
+    /// the tables took more disk than the codes 20 times over (docs/BENCHMARKS.md). Wider
+    /// indexes can still turn them on (`twentyq tables --enable`), e.g. for near-duplicate
+    /// radius searches.
+    public static let defaultMaximumBits = 128
+
+    /// The settings of an index of `bits`-bit codes that was never configured.
+    public static func defaults(bits: Int) -> MultiIndexSettings {
+        MultiIndexSettings(enabled: bits <= defaultMaximumBits)
+    }
+
     public init(enabled: Bool = true, substrings: Int? = nil, minimumCount: Int = MultiIndexSettings.defaultMinimumCount) {
         self.enabled = enabled
         self.substrings = substrings
@@ -123,7 +137,7 @@ extension CodeIndex {
     // MARK: Settings and status
 
     func readSettings(_ txn: LMDBTransaction) throws -> MultiIndexSettings {
-        guard let mih, let raw = try txn.get(mih, key: Self.settingsKey) else { return MultiIndexSettings() }
+        guard let mih, let raw = try txn.get(mih, key: Self.settingsKey) else { return MultiIndexSettings.defaults(bits: bits) }
         do {
             return try JSONDecoder().decode(MultiIndexSettings.self, from: Data(raw))
         } catch {

@@ -145,11 +145,20 @@ extension CodeIndex {
 
     /// The `k` nearest documents to each query with each hit's metadata, read in the same
     /// transaction as the codes (for rescoring with data kept in the metadata).
-    public func nearestWithMetadata(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions()) throws -> [[(hit: IndexHit, metadata: [UInt8])]] {
+    /// - Parameter refine: when given, called for each query (its row, its neighbours
+    ///   ascending by (distance, slot), the codes by slot) before any record is read; the
+    ///   neighbours it returns, in its order, are the ones whose records are read and returned
+    ///   (e.g. a shortlist re-ranked by `AsymmetricScorer`).
+    public func nearestWithMetadata(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions(),
+                                    refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])? = nil) throws -> [[(hit: IndexHit, metadata: [UInt8])]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
         return try withCodeBlocks { blocks, txn in
-            let results = try nearestNeighbors(queries, k: k, options: options, blocks: blocks, txn: txn)
+            var results = try nearestNeighbors(queries, k: k, options: options, blocks: blocks, txn: txn)
+            if let refine {
+                let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
+                results = results.enumerated().map { refine($0.offset, $0.element, codes) }
+            }
             return try results.map { list in
                 try list.map { n in
                     guard let record = try txn.get(records, key: be(UInt64(n.id))) else {

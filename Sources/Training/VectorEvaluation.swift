@@ -35,19 +35,31 @@ public enum VectorEvaluation {
         return perQuery.reduce(0, +) / Double(max(1, queries.count))
     }
 
-    /// Recall@k after rescoring: the `k * oversample` Hamming-nearest codes (ties by row) are
-    /// re-ranked by the similarity of the query (float) with the stored vectors (`storage`),
-    /// and the top k compared with the float top-k.
+    /// Recall@k after rescoring, as `VectorIndex` rescores: the `k * oversample * shortlist`
+    /// Hamming-nearest codes (ties by row), re-ranked by the asymmetric score of the query's
+    /// logits when `shortlist` > 1 (`AsymmetricScorer`), of which the best `k * oversample` are
+    /// re-ranked by the similarity of the query (float) with the stored vectors (`storage`);
+    /// the top k compared with the float top-k.
+    /// - Parameter queryLogits: per query, the encoder's logits (needed when `shortlist` > 1).
     public static func rescoredRecall(database: CodeMatrix, stored: [[UInt8]], storage: VectorStorage, dimensions: Int,
                                       queries: CodeMatrix, queryVectors: [[Float]], metric: VectorMetric,
-                                      truth: [[Int32]], k: Int = 10, oversample: Int, exclude: [Int]? = nil) throws -> Double {
-        let candidates = k * oversample + (exclude == nil ? 0 : 1)
-        let lists = try HammingSearch.nearest(queries: queries, in: database, k: candidates)
+                                      truth: [[Int32]], k: Int = 10, oversample: Int, shortlist: Int = 1, queryLogits: [[Float]]? = nil,
+                                      exclude: [Int]? = nil) throws -> Double {
+        precondition(shortlist == 1 || queryLogits?.count == queries.count, "a shortlist needs the queries' logits")
+        let rescored = k * oversample
+        let lists = try HammingSearch.nearest(queries: queries, in: database, k: rescored * shortlist + (exclude == nil ? 0 : 1))
         var total = 0.0
         for q in 0..<queries.count {
-            var ids = lists[q].map(\.id)
-            if let exclude { ids.removeAll { $0 == exclude[q] } }
-            ids = Array(ids.prefix(k * oversample))
+            var candidates = lists[q]
+            if let exclude { candidates.removeAll { $0.id == exclude[q] } }
+            if shortlist > 1, let queryLogits {
+                candidates = database.storage.withUnsafeBufferPointer { all in
+                    AsymmetricScorer(logits: queryLogits[q]).shortlist(Array(candidates.prefix(rescored * shortlist)), keep: rescored) {
+                        all.baseAddress! + $0 * database.wordsPerCode
+                    }
+                }
+            }
+            let ids = candidates.prefix(rescored).map(\.id)
             let query = metric.prepare(queryVectors[q])
             let scored = query.withUnsafeBufferPointer { qp in
                 ids.map { id in (id, stored[id].withUnsafeBytes { storage.similarity(qp, $0, metric: metric) }) }

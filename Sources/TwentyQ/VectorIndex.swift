@@ -29,8 +29,13 @@ public struct VectorIndexSettings: Codable, Equatable, Sendable {
 /// storage), then the caller's metadata bytes; the vector therefore moves with its code and id
 /// in the same transactions.
 ///
-/// Rescoring: the `k x oversample` Hamming-nearest codes are re-ranked by exact similarity
-/// between the float query and their stored vectors (ties: Hamming distance, then slot).
+/// Rescoring: the `k x oversample x shortlist` Hamming-nearest codes are re-ranked by the
+/// asymmetric score of the float query's logits against their bits (`AsymmetricScorer`), and the
+/// best `k x oversample` of those by exact similarity between the float query and their stored
+/// vectors (ties: the order before). `shortlist` 1 skips the asymmetric step: the Hamming-nearest
+/// go straight to the exact similarity, as sentence-transformers and Qdrant rescore binary codes.
+/// On 20 Newsgroups MiniLM vectors with 256-bit codes and int8 vectors, the default shortlist of
+/// 10 lifts recall@10 at oversample 4 from about 0.85 to about 0.95 (docs/EVALUATION.md).
 ///
 /// Thread safety: any number of threads may search while one adds or removes.
 public final class VectorIndex: @unchecked Sendable {
@@ -140,18 +145,26 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// The k nearest stored vectors to `vector`.
     /// - Parameters:
-    ///   - rescore: re-rank the `k * oversample` Hamming-nearest by exact similarity (needs
+    ///   - rescore: re-rank the `k * oversample` best candidates by exact similarity (needs
     ///     stored vectors); default: when the index stores vectors.
-    public func search(_ vector: [Float], k: Int = 10, rescore: Bool? = nil, oversample: Int = 4) throws -> [VectorHit] {
+    ///   - shortlist: with rescoring, how many Hamming-nearest codes per rescored candidate the
+    ///     asymmetric score chooses from (1: none, the Hamming-nearest are rescored).
+    public func search(_ vector: [Float], k: Int = 10, rescore: Bool? = nil, oversample: Int = 4,
+                       shortlist: Int = VectorIndex.defaultShortlist) throws -> [VectorHit] {
         try model.checkVector(vector, label: "query")
-        return try search(VectorSet(dimensions: dimensions, values: vector), k: k, rescore: rescore, oversample: oversample)[0]
+        return try search(VectorSet(dimensions: dimensions, values: vector), k: k, rescore: rescore, oversample: oversample,
+                          shortlist: shortlist)[0]
     }
+
+    /// Hamming-nearest codes per rescored candidate that the asymmetric score chooses from.
+    public static let defaultShortlist = 10
 
     /// The k nearest stored vectors to each row of `queries`, in one batch pass over the codes.
     public func search(_ queries: VectorSet, k: Int = 10, rescore: Bool? = nil, oversample: Int = 4,
-                       threads: Int = SearchOptions.onlineCores) throws -> [[VectorHit]] {
+                       shortlist: Int = VectorIndex.defaultShortlist, threads: Int = SearchOptions.onlineCores) throws -> [[VectorHit]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard oversample >= 1 else { throw IndexError.kindMismatch(path: path, detail: "cannot rescore with oversample \(oversample); use 1 or more") }
+        guard shortlist >= 1 else { throw IndexError.kindMismatch(path: path, detail: "cannot rescore with a shortlist of \(shortlist); use 1 or more") }
         guard queries.dimensions == dimensions else {
             throw VectorFileError.wrongDimensions(path: "query", row: 0, expected: dimensions, found: queries.dimensions)
         }
@@ -166,7 +179,13 @@ public final class VectorIndex: @unchecked Sendable {
         guard let storage = settings.storage else {
             throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search without --rescore, or index again with --store-vectors int8|float16|float32")
         }
-        let candidates = try store.nearestWithMetadata(to: codes, k: k * oversample, options: searchOptions)
+        let rescored = k * oversample
+        var refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])?
+        if shortlist > 1 {
+            let scorers = (0..<queries.count).map { AsymmetricScorer(logits: model.logits(queries.row($0))) }
+            refine = { q, list, codes in scorers[q].shortlist(list, keep: rescored, code: codes.pointer) }
+        }
+        let candidates = try store.nearestWithMetadata(to: codes, k: rescored * shortlist, options: searchOptions, refine: refine)
         return try (0..<queries.count).map { q in
             let query = model.config.metric.prepare(queries.row(q))
             let scored = try query.withUnsafeBufferPointer { qp in

@@ -17,7 +17,7 @@ struct BenchIndexCommand: ParsableCommand {
     @Option(help: "Code width in bits (1 to 4096).") var bits: Int
     @Option(help: "Seed of the random codes.") var seed: UInt64 = 42
     @Option(help: "Codes per committed transaction.") var batch: Int = 10_000
-    @Option(help: ArgumentHelp("on or off: keep multi-index tables while writing (set before the first write; default: the index's setting, on).", valueName: "on|off")) var tables: String?
+    @Option(help: ArgumentHelp("on or off: keep multi-index tables while writing (set before the first write; default: the index's setting, on for codes of up to 128 bits).", valueName: "on|off")) var tables: String?
     @Flag(help: "Print a JSON summary.") var json = false
 
     func validate() throws {

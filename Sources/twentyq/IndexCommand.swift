@@ -225,6 +225,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Query vectors (npy, fvecs or JSONL) for a vector index: one JSON line per row, query_id = 0-based row.", valueName: "file")) var queriesVectors: String?
     @Flag(inversion: .prefixedNo, help: "Vector search: re-rank the k x oversample Hamming-nearest by exact similarity with the stored vectors (default: when the index stores vectors).") var rescore: Bool?
     @Option(help: "Vector search: candidates per result to rescore.") var oversample: Int = 4
+    @Option(help: "Vector search with rescoring: Hamming-nearest codes per rescored candidate, from which the asymmetric score (query logits against code bits) picks the candidates; 1 rescores the Hamming-nearest.") var shortlist: Int = VectorIndex.defaultShortlist
     @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
     @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: String = "auto"
     @Argument(help: "Query text.") var text: [String] = []
@@ -233,6 +234,7 @@ struct SearchCommand: ParsableCommand {
         guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k))") }
         if let radius, radius < 0 { throw ValidationError("--radius must be >= 0 (got \(radius))") }
         guard oversample >= 1 else { throw ValidationError("--oversample must be at least 1 (got \(oversample))") }
+        guard shortlist >= 1 else { throw ValidationError("--shortlist must be at least 1 (got \(shortlist))") }
         let modes = [!text.isEmpty, like != nil, queries != nil, vector != nil, queriesVectors != nil].filter { $0 }.count
         guard modes == 1 else { throw ValidationError("give exactly one of: a query text, --like ID, --queries FILE, --vector NUMBERS, --queries-vectors FILE") }
         if (vector != nil || queriesVectors != nil) && (radius != nil || explain) {
@@ -344,7 +346,7 @@ extension SearchCommand {
         target.searchOptions = searchOptions(report)
         if let queriesVectors {
             let set = try VectorFile.read(queriesVectors, dimensions: target.dimensions)
-            let results = try target.search(set, k: k, rescore: rescore, oversample: oversample)
+            let results = try target.search(set, k: k, rescore: rescore, oversample: oversample, shortlist: shortlist)
             try printPlans(report)
             var out = ""
             for (row, hits) in results.enumerated() {
@@ -358,7 +360,7 @@ extension SearchCommand {
         guard query.count == target.dimensions else {
             throw ValidationError("--vector has \(query.count) numbers; the index holds \(target.dimensions)-dimensional vectors")
         }
-        let hits = try target.search(query, k: k, rescore: rescore, oversample: oversample)
+        let hits = try target.search(query, k: k, rescore: rescore, oversample: oversample, shortlist: shortlist)
         try printPlans(report)
         if json {
             print(JSONText.vectorQueryResult(queryRow: 0, hits: hits))

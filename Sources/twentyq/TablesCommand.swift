@@ -16,7 +16,7 @@ struct TablesCommand: ParsableCommand {
     )
 
     @OptionGroup var index: IndexOptions
-    @Flag(exclusivity: .exclusive, help: "Keep tables (--enable, the default) or drop them and scan (--disable).") var state: TableState?
+    @Flag(exclusivity: .exclusive, help: "Keep tables (--enable; the default for codes of up to 128 bits) or drop them and scan (--disable).") var state: TableState?
     @Option(help: ArgumentHelp("Substrings per code, or auto (bits / log2 of the count, at each rebuild).", valueName: "m|auto")) var substrings: String?
     @Option(help: "No tables below this many codes.") var minCount: Int?
     @Flag(help: "Print one JSON object.") var json = false

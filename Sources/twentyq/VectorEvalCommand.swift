@@ -83,8 +83,9 @@ struct VectorEvalCommand: ParsableCommand {
         Encodes --database and --queries with each method at each width (training the trained ones \
         on the database) and reports tie-aware recall@10: a true top-10 neighbour counts when its \
         Hamming distance is no worse than the 10th smallest. With --oversample, also the recall after \
-        re-ranking the k x oversample Hamming-nearest by exact similarity with vectors stored as \
-        --storage. Ground truth: --truth (ivecs, best first) or computed exactly. --query-rows names \
+        re-ranking k x oversample candidates by exact similarity with vectors stored as --storage: \
+        the Hamming-nearest (--shortlist 1), or the best by the asymmetric score among the \
+        k x oversample x shortlist Hamming-nearest, as `twentyq search` rescores. Ground truth: --truth (ivecs, best first) or computed exactly. --query-rows names \
         database rows to use as queries (each excluded from its own results). One JSON object per line.
         """
     )
@@ -99,6 +100,7 @@ struct VectorEvalCommand: ParsableCommand {
     @Option(help: "Comma-separated methods: sign, rotation, itq, trained.") var methods: String = "sign,rotation,itq,trained"
     @Option(help: "Comma-separated weight formats for the trained method.") var weights: String = "ternary"
     @Option(help: "Comma-separated oversampling factors for rescoring (empty: none).") var oversample: String = "2,4,8"
+    @Option(help: "Comma-separated shortlist factors for rescoring: Hamming-nearest codes per rescored candidate from which the asymmetric score picks (1: the Hamming-nearest are rescored).") var shortlist: String = "1,\(VectorIndex.defaultShortlist)"
     @Option(help: "Comma-separated stored-vector formats for rescoring: int8, float16, float32.") var storage: String = "float32,int8"
     @Option(help: "Label for the output lines.") var label: String = ""
     @Option(name: .customLong("lr"), help: "Vector training: peak learning rate.") var learningRate: Float?
@@ -123,6 +125,9 @@ struct VectorEvalCommand: ParsableCommand {
         }
         guard Self.list(weights, WeightFormat.init(rawValue:)) != nil else {
             throw ValidationError("--weights must list \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", ")) (got \(weights))")
+        }
+        guard let l = Self.list(shortlist, { Int($0) }), !l.isEmpty, l.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--shortlist must list factors >= 1 (got \(shortlist))")
         }
         guard let o = Self.list(oversample, { Int($0) }), o.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--oversample must list factors >= 1 (got \(oversample))")
@@ -164,6 +169,7 @@ struct VectorEvalCommand: ParsableCommand {
             exclude = exclude.map { Array($0.prefix(limit)) }
         }
         let factors = Self.list(oversample, { Int($0) })!
+        let shortlists = Self.list(shortlist, { Int($0) })!
         let storages = Self.list(storage, VectorStorage.init(rawValue:))!
         let stored = storages.map { s in (0..<db.count).map { i in db.values[i * db.dimensions ..< (i + 1) * db.dimensions].withUnsafeBufferPointer { s.encode($0) } } }
         let queryVectors = (0..<querySet.count).map(querySet.row)
@@ -184,12 +190,16 @@ struct VectorEvalCommand: ParsableCommand {
                     let queryCodes = model.encode(querySet, threads: threads)
                     let recall = try VectorEvaluation.recall(database: dbCodes, queries: queryCodes, truth: truthLists, exclude: exclude, threads: threads)
                     var rescored: [[String: Any]] = []
+                    let queryLogits = queryVectors.map(model.logits)
                     for (s, storedVectors) in zip(storages, stored) {
-                        for f in factors {
-                            let r = try VectorEvaluation.rescoredRecall(database: dbCodes, stored: storedVectors, storage: s, dimensions: db.dimensions,
-                                                                        queries: queryCodes, queryVectors: queryVectors, metric: metric,
-                                                                        truth: truthLists, oversample: f, exclude: exclude)
-                            rescored.append(["storage": s.rawValue, "oversample": f, "recall_at_10": r])
+                        for l in shortlists {
+                            for f in factors {
+                                let r = try VectorEvaluation.rescoredRecall(database: dbCodes, stored: storedVectors, storage: s, dimensions: db.dimensions,
+                                                                            queries: queryCodes, queryVectors: queryVectors, metric: metric,
+                                                                            truth: truthLists, oversample: f, shortlist: l, queryLogits: queryLogits,
+                                                                            exclude: exclude)
+                                rescored.append(["storage": s.rawValue, "oversample": f, "shortlist": l, "recall_at_10": r])
+                            }
                         }
                     }
                     let stats = BitStatistics(codes: (0..<dbCodes.count).map { i in (0..<b).map { dbCodes[i][bit: $0] } })

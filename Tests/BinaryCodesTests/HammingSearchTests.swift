@@ -61,12 +61,28 @@ import Testing
     func largeKTakesTheCountingPathAndStillMatches(kernel: KernelLevel) throws {
         let matrix = try randomMatrix(bits: 96, count: 700, seed: 5, distinct: 40)
         let queries = try randomMatrix(bits: 96, count: 3, seed: 6)
-        for k in [HammingSearch.maxListK + 1, 500, 700, 5000] {
+        for k in [257, 500, 700, 5000] {
+            #expect(!HammingSearch.usesLists(k: min(k, 700), total: 700))
             let got = try HammingSearch.nearest(queries: queries, in: matrix, k: k, options: Self.stressed(kernel))
             for q in 0..<queries.count {
                 #expect(got[q] == HammingReference.nearest(to: queries[q], in: matrix, k: k))
             }
         }
+    }
+
+    /// k above 256 over many codes: the lists serve it, and agree with the reference.
+    @Test func largeKOverManyCodesTakesTheListsAndStillMatches() throws {
+        let matrix = try randomMatrix(bits: 64, count: 120_000, seed: 15, distinct: 5_000)
+        let queries = try randomMatrix(bits: 64, count: 2, seed: 16)
+        for k in [300, 350] {
+            #expect(HammingSearch.usesLists(k: k, total: matrix.count))
+            let expected = (0..<queries.count).map { HammingReference.nearest(to: queries[$0], in: matrix, k: k) }
+            for kernel in Self.kernels {
+                let got = try HammingSearch.nearest(queries: queries, in: matrix, k: k, options: Self.stressed(kernel))
+                #expect(got == expected, "k \(k) \(kernel)")
+            }
+        }
+        #expect(!HammingSearch.usesLists(k: HammingSearch.maxListK + 1, total: 100_000_000))
     }
 
     @Test(arguments: [0, 1, 2, 3, 4, 5, 8, 13])

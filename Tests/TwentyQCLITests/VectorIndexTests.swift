@@ -1,3 +1,5 @@
+import BinaryCodes
+import CodeStore
 import Foundation
 import TestSupport
 import Testing
@@ -35,6 +37,35 @@ import TwentyQ
             #expect(hits[0].id == String(r) && abs(hits[0].score! - 1) < 0.01)
             #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.score! >= $1.score! })
         }
+    }
+
+    /// The shortlist, recomputed here from its definition: the k x oversample x shortlist
+    /// Hamming-nearest (scan order), the best k x oversample of them by the bit-by-bit
+    /// asymmetric score (ties in scan order), then the best k by stored-vector similarity.
+    @Test(arguments: [1, 3, 10])
+    func shortlistPicksRescoredCandidatesByTheAsymmetricScore(shortlist: Int) throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = randomVectorModel(dimensions: 24, bits: 64)
+        let index = try VectorIndex.open(at: dir.appending("idx"), model: model, storage: .float32)
+        try index.add(Self.data)
+        let (k, oversample) = (5, 2)
+        for r in stride(from: 3, to: 300, by: 41) {
+            var query = Self.data.row(r)
+            query[0] += 0.3 // not a stored vector
+            let got = try index.search(query, k: k, oversample: oversample, shortlist: shortlist)
+            let hamming = try index.store.nearest(to: CodeMatrix(bits: 64, words: model.encode(query).words), k: k * oversample * shortlist)[0]
+            let logits = model.logits(query)
+            let asymmetric = hamming.map { AsymmetricScorer.reference(logits: logits, code: try! index.store.code(for: $0.id)!) }
+            let picked = shortlist == 1 ? Array(hamming) : hamming.indices.sorted {
+                asymmetric[$0] > asymmetric[$1] || (asymmetric[$0] == asymmetric[$1] && $0 < $1)
+            }.prefix(k * oversample).map { hamming[$0] }
+            let q = VectorMetric.cosine.prepare(query)
+            let similarity = try picked.map { hit in zip(q, VectorMetric.cosine.prepare(try index.vector(for: hit.id)!)).reduce(0) { $0 + $1.0 * $1.1 } }
+            let expected = picked.indices.sorted { similarity[$0] > similarity[$1] || (similarity[$0] == similarity[$1] && $0 < $1) }
+                .prefix(k).map { picked[$0].id }
+            #expect(got.map(\.id) == expected, "row \(r) shortlist \(shortlist)")
+        }
+        #expect(throws: IndexError.self) { try index.search(Self.data.row(0), k: 3, shortlist: 0) }
     }
 
     @Test func withoutStorageSearchIsByHammingDistanceAndCannotRescore() throws {

@@ -2,7 +2,8 @@
 # The evaluation of the vector encoders (issue #5), on the all-MiniLM-L6-v2 vectors in
 # ../shared/data/embeddings-minilm: tie-aware recall@10 of the float top-10 at 64, 128, 256,
 # 384 and 512 bits for sign / rotation / ITQ / trained-ternary / trained-float, with and
-# without rescoring (oversample 2, 4, 8; float32 and int8 stored vectors).
+# without rescoring (oversample 2, 4, 8; float32 and int8 stored vectors; the Hamming-nearest
+# rescored, --shortlist 1, and the asymmetric shortlist of VectorIndex's default, --shortlist 10).
 #  - 20 Newsgroups: database = the 11,314 train vectors, queries = the first 500 test vectors
 #    (as the issue's calibration figures), ground truth from the shared ivecs file;
 #  - STS-B: database = all 15,487 sentences, queries = the 1,000 shared query rows, each left

@@ -34,16 +34,23 @@ for dataset, title in [("20news", "20 Newsgroups (database 11,314 train vectors,
         got = {d["bits"]: d["recall_at_10"] for d in data if d["method"] == method and d["weights"] == weights}
         if got:
             print(f"| {label} | " + " | ".join(f(got.get(b)) for b in WIDTHS) + " |")
-    print("\nRecall@10 after rescoring the k x oversample Hamming-nearest with stored vectors (float32 / int8), oversample 2, 4, 8:\n")
-    print("| method | bits | float32 x2 | x4 | x8 | int8 x2 | x4 | x8 |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for method, weights, label in METHODS:
-        for b in WIDTHS:
-            for d in data:
-                if d["method"] == method and d["weights"] == weights and d["bits"] == b:
-                    r = {(x["storage"], x["oversample"]): x["recall_at_10"] for x in d["rescored"]}
-                    cells = [f(r.get((s, o))) for s in ["float32", "int8"] for o in [2, 4, 8]]
-                    print(f"| {label} | {b} | " + " | ".join(cells) + " |")
+    shortlists = sorted({x.get("shortlist", 1) for d in data for x in d["rescored"]})
+    for shortlist in shortlists:
+        if shortlist == 1:
+            print("\nRecall@10 after rescoring the k x oversample Hamming-nearest with stored vectors "
+                  "(float32 / int8), oversample 2, 4, 8 (`--shortlist 1`):\n")
+        else:
+            print(f"\nRecall@10 after rescoring the k x oversample best by the asymmetric score among the "
+                  f"k x oversample x {shortlist} Hamming-nearest (`--shortlist {shortlist}`), float32 / int8, oversample 2, 4, 8:\n")
+        print("| method | bits | float32 x2 | x4 | x8 | int8 x2 | x4 | x8 |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for method, weights, label in METHODS:
+            for b in WIDTHS:
+                for d in data:
+                    if d["method"] == method and d["weights"] == weights and d["bits"] == b:
+                        r = {(x["storage"], x["oversample"]): x["recall_at_10"] for x in d["rescored"] if x.get("shortlist", 1) == shortlist}
+                        cells = [f(r.get((s, o))) for s in ["float32", "int8"] for o in [2, 4, 8]]
+                        print(f"| {label} | {b} | " + " | ".join(cells) + " |")
     trained = [d for d in data if d["method"] == "trained"]
     if trained:
         print("\nTrained models: " + "; ".join(

@@ -1,0 +1,63 @@
+/// Scores stored codes against a query that is still a float vector: the *asymmetric* inner
+/// product sum_i y_i (2 b_i - 1) of the query's logits y (its encoder outputs before the sign)
+/// with a code's bits b as +-1.
+///
+/// The Hamming distance between two codes throws away how far each query logit is from zero;
+/// the asymmetric score keeps it, so it ranks codes closer to the float similarity (Gordo et al.,
+/// "Asymmetric distances for binary embeddings", TPAMI 2014). It costs more than a popcount, so
+/// TwentyQ uses it on a shortlist of Hamming-nearest codes (`shortlist`), never on a scan.
+///
+/// Per query, one table of 256 partial sums per byte of the code (the sum of the logits of the
+/// bits set in each byte value), so a code costs one lookup and one add per byte.
+public struct AsymmetricScorer: Sendable {
+    public let bits: Int
+    private let table: [Float]
+    /// The sum of all logits: score = 2 x (sum over set bits) - total.
+    private let total: Float
+
+    /// - Parameter logits: one per bit of the codes (B values for B-bit codes).
+    public init(logits: [Float]) {
+        bits = logits.count
+        let bytes = (logits.count + 7) / 8
+        var table = [Float](repeating: 0, count: bytes * 256)
+        for j in 0..<bytes {
+            for v in 1..<256 {
+                // The sum for v is the sum for v without its lowest set bit, plus that bit's logit.
+                let bit = 8 * j + v.trailingZeroBitCount
+                table[j * 256 + v] = table[j * 256 + (v & (v - 1))] + (bit < logits.count ? logits[bit] : 0)
+            }
+        }
+        self.table = table
+        total = logits.reduce(0, +)
+    }
+
+    /// The asymmetric inner product with the code at `code` (`(bits + 63) / 64` words; bits past
+    /// the width must be zero, as `BinaryCode` keeps them).
+    @inline(__always)
+    public func score(_ code: UnsafePointer<UInt64>) -> Float {
+        table.withUnsafeBufferPointer { t in
+            var sum: Float = 0
+            for j in 0 ..< t.count / 256 {
+                sum += t[j * 256 + Int(truncatingIfNeeded: code[j / 8] >> UInt64(8 * (j % 8))) & 0xff]
+            }
+            return 2 * sum - total
+        }
+    }
+
+    /// `candidates` (in the order they came, e.g. ascending Hamming distance) re-ranked by
+    /// descending score, ties in their original order; the first `keep`.
+    /// - Parameter code: the code of a candidate's id.
+    public func shortlist(_ candidates: [Neighbor], keep: Int, code: (Int) -> UnsafePointer<UInt64>) -> [Neighbor] {
+        let scored = candidates.enumerated().map { (position: $0.offset, neighbor: $0.element, score: score(code($0.element.id))) }
+        return scored.sorted { $0.score > $1.score || ($0.score == $1.score && $0.position < $1.position) }
+            .prefix(max(0, keep)).map(\.neighbor)
+    }
+
+    /// The score bit by bit, as the definition reads: the reference the table is tested against.
+    public static func reference(logits: [Float], code: BinaryCode) -> Float {
+        precondition(code.bits == logits.count)
+        var sum: Float = 0
+        for i in 0..<code.bits { sum += code[bit: i] ? logits[i] : -logits[i] }
+        return sum
+    }
+}
