@@ -46,6 +46,14 @@ import TwentyQ
         }
         let plain = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "-k", "4", "--no-rescore"])
         #expect(plain.stdout.split(separator: "\n").allSatisfy { !$0.contains("score") })
+        // Rescoring the Hamming-nearest alone (--shortlist 1) still finds each stored vector first.
+        let hammingOnly = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "-k", "4", "--shortlist", "1"])
+        #expect(hammingOnly.status == 0, "\(hammingOnly.stderr)")
+        for (row, line) in hammingOnly.stdout.split(separator: "\n").enumerated() {
+            #expect(((try parseJSONObject(String(line)))["results"] as! [[String: Any]])[0]["id"] as? String == String(row))
+        }
+        let zero = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "--shortlist", "0"])
+        #expect(zero.status != 0 && zero.stderr.contains("--shortlist must be at least 1"), "\(zero.stderr)")
 
         // One query given inline (first value negative: --vector=...).
         var q = Self.data.row(7)
@@ -133,8 +141,11 @@ import TwentyQ
         for line in lines {
             let recall = line["recall_at_10"] as! Double
             #expect(recall >= 0 && recall <= 1 && line["queries"] as? Int == 20 && line["training_vectors"] as? Int == 300)
+            // One rescoring per shortlist (the default: 1 and 10).
             let rescored = line["rescored"] as! [[String: Any]]
-            #expect(rescored.count == 1 && rescored[0]["storage"] as? String == "int8")
+            #expect(rescored.count == 2 && rescored.allSatisfy { $0["storage"] as? String == "int8" && $0["oversample"] as? Int == 2 })
+            #expect(rescored.map { $0["shortlist"] as? Int } == [1, 10])
+            #expect(rescored.allSatisfy { ($0["recall_at_10"] as! Double) >= 0 && ($0["recall_at_10"] as! Double) <= 1 })
         }
         #expect(lines.contains { $0["method"] as? String == "sign" && $0["bits"] as? Int == 24 })
         let bad = try runTwentyQ(["eval-vectors", "--database", data, "--bits", "16"])
