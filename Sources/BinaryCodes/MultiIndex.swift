@@ -644,3 +644,50 @@ extension HammingSearch {
         return (0..<found).map { Neighbor(id: Int(index[$0]), distance: Int(dist[$0])) }
     }
 }
+
+/// What the tables did for an index's recent searches, so that the planner stops trying them
+/// while they do not pay (unstructured codes, far queries) instead of spending its budget on
+/// every query before it scans.
+///
+/// After `warmUp` attempts, a query tries the tables only when at least a quarter of the last
+/// `window` attempts were answered by them; otherwise it goes straight to the scan, except every
+/// `retryEvery`-th query, which tries again. A retry that pays starts the history afresh, so the
+/// planner comes back as soon as the queries change. Answers never depend on it.
+public final class MultiIndexHistory: @unchecked Sendable {
+    public static let window = 32
+    public static let warmUp = 8
+    public static let retryEvery = 16
+    private let lock = PthreadMutex()
+    /// Bit i: whether the i-th most recent attempt was answered by the tables.
+    private var outcomes: UInt64 = 0
+    private var attempts = 0
+    private var skipped = 0
+
+    public init() {}
+
+    /// Whether the next query should try the tables.
+    public func shouldTry() -> Bool {
+        lock.locked {
+            let n = min(attempts, Self.window)
+            if attempts < Self.warmUp || 4 * (outcomes & ((1 << UInt64(n)) - 1)).nonzeroBitCount >= n { return true }
+            skipped += 1
+            return skipped % Self.retryEvery == 0
+        }
+    }
+
+    /// Records whether a query that tried the tables was answered by them.
+    public func record(paid: Bool) {
+        lock.locked {
+            let n = min(attempts, Self.window)
+            let failing = attempts >= Self.warmUp && 4 * (outcomes & ((1 << UInt64(n)) - 1)).nonzeroBitCount < n
+            if failing && paid {
+                // A retry paid: the queries have changed; give the tables a fresh start.
+                outcomes = 0
+                attempts = 0
+                skipped = 0
+            }
+            outcomes = (outcomes << 1) | (paid ? 1 : 0)
+            attempts += 1
+        }
+    }
+}

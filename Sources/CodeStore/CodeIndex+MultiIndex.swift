@@ -411,7 +411,9 @@ extension CodeIndex {
                           txn: LMDBTransaction) throws -> [[Neighbor]] {
         try withMultiIndexView(txn, unless: options.multiIndex == .off) { view in
             let n = queries.count
-            guard let view, n > 0 else {
+            // In auto mode, recent searches that the tables did not pay for send this one
+            // straight to the scan (`MultiIndexHistory`).
+            guard let view, n > 0, options.multiIndex != .auto || multiIndexHistory.shouldTry() else {
                 let results = try HammingSearch.nearest(queries: queries, blocks: blocks, bits: bits, k: k, options: options)
                 options.report?.record(Array(repeating: .scanned, count: n), substrings: view?.substrings ?? 0,
                                        pending: view?.direct(of: blocks.reduce(0) { $0 + $1.count }) ?? 0)
@@ -430,7 +432,10 @@ extension CodeIndex {
             // A batch tries its first queries alone: when the tables do not pay for most of
             // them, the rest go straight to the batch scan.
             let trial = min(n, 16)
-            for q in 0..<trial { (results[q], plans[q]) = answer(q) }
+            for q in 0..<trial {
+                (results[q], plans[q]) = answer(q)
+                if options.multiIndex == .auto { multiIndexHistory.record(paid: results[q] != nil) }
+            }
             let paid = (0..<trial).filter { results[$0] != nil }.count
             if n > trial && paid * 4 >= trial {
                 let threads = max(1, min(options.threads, (n - trial) / 8))
@@ -464,7 +469,7 @@ extension CodeIndex {
     func neighborsWithin(radius: Int, of query: BinaryCode, options: SearchOptions, blocks: [CodeBlock],
                          txn: LMDBTransaction) throws -> [Neighbor] {
         try withMultiIndexView(txn, unless: options.multiIndex == .off) { view in
-            if let view, radius >= 0, radius <= bits {
+            if let view, radius >= 0, radius <= bits, options.multiIndex != .auto || multiIndexHistory.shouldTry() {
                 let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
                 let budget = options.multiIndex == .always ? Double.infinity : options.multiIndexBudget
                 let (found, plan) = query.words.withUnsafeBufferPointer { q in
@@ -472,9 +477,11 @@ extension CodeIndex {
                                             codes: codes, pending: view.pending, budget: budget, kernel: options.kernel)
                 }
                 options.report?.record([plan], substrings: view.substrings, pending: view.direct(of: codes.count))
+                if options.multiIndex == .auto { multiIndexHistory.record(paid: found != nil) }
                 if let found { return found }
             } else {
-                options.report?.record([.scanned], substrings: 0, pending: 0)
+                options.report?.record([.scanned], substrings: view?.substrings ?? 0,
+                                       pending: view?.direct(of: blocks.reduce(0) { $0 + $1.count }) ?? 0)
             }
             return try HammingSearch.within(radius: radius, of: query, blocks: blocks, bits: bits, options: options)
         }

@@ -59,6 +59,9 @@ public final class CodeIndex: @unchecked Sendable {
     /// to exercise levels and rebuilds on small indexes. Not stored: every writer uses the
     /// default.
     var levelFloor = CodeIndex.defaultLevelFloor
+    /// Whether the multi-index tables paid for this object's recent searches (the planner's
+    /// memory; not stored).
+    let multiIndexHistory = MultiIndexHistory()
 
     private init(path: String, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
                  ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {

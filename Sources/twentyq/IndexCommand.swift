@@ -267,7 +267,7 @@ struct SearchCommand: ParsableCommand {
             ]
             if method == "scan" { object["why"] = "--method scan" }
             else if report.substrings == 0 { object["why"] = "the index has no multi-index tables (see `twentyq tables`)" }
-            else if plan.method == .scan && plan.probes == 0 { object["why"] = "a batch whose first queries the tables did not pay for" }
+            else if plan.method == .scan && plan.probes == 0 { object["why"] = "the tables did not pay for recent queries or for this batch's first ones" }
             else if plan.method == .scan { object["why"] = "the tables' work passed the budget" }
             out += try jsonLine(object) + "\n"
         }

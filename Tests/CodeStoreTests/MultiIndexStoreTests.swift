@@ -124,6 +124,39 @@ import Testing
         #expect(report.plans[0].method == .scan)
     }
 
+    /// In auto mode, queries the tables do not pay for stop the next ones from trying them,
+    /// and near queries bring them back; answers are the scan's throughout.
+    @Test func thePlannerRemembersWhetherTheTablesPaid() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let codes = try randomMatrix(bits: 64, count: 20_000, seed: 31)
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)
+        try index.configureMultiIndex(MultiIndexSettings(minimumCount: 1000))
+        try index.add((0..<codes.count).map { IndexEntry(id: "c\($0)", code: codes[$0]) })
+        let report = SearchReport()
+        var options = SearchOptions()
+        options.report = report
+        func run(_ query: CodeMatrix, k: Int) throws -> MultiIndexPlan {
+            #expect(try index.nearest(to: query, k: k, options: options) == index.nearest(to: query, k: k, options: SearchOptions(multiIndex: .off)))
+            return report.plans[0]
+        }
+        // Random queries: their neighbours are far, the tables never pay.
+        let far = try randomMatrix(bits: 64, count: 48, seed: 32)
+        let farPlans = try (0..<far.count).map { try run(CodeMatrix(bits: 64, words: far[$0].words), k: 5) }
+        #expect(farPlans.allSatisfy { $0.method == .scan })
+        let tried = farPlans.filter { $0.probes > 0 }.count
+        #expect(tried <= MultiIndexHistory.warmUp + far.count / MultiIndexHistory.retryEvery + 1, "\(tried) of \(far.count) tried the tables")
+        #expect(report.substrings > 0)
+        // Stored codes with two bits flipped, k = 1 (among random codes only the first
+        // neighbour is near): a retry pays and the tables answer again.
+        let nearPlans = try (0..<40).map { i -> MultiIndexPlan in
+            var words = codes[i * 97].words
+            words[0] ^= 0b11 << UInt64(i % 60)
+            return try run(CodeMatrix(bits: 64, words: words), k: 1)
+        }
+        #expect(nearPlans.filter { $0.method == .multiIndex }.count >= 40 - MultiIndexHistory.retryEvery, "\(nearPlans.map(\.method))")
+        #expect(nearPlans.suffix(20).allSatisfy { $0.method == .multiIndex })
+    }
+
     @Test func settingsAreCheckedAndTablesFollowThem() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let index = try CodeIndex.create(at: dir.appending("idx"), bits: 48)
