@@ -310,14 +310,27 @@ extension CodeIndex {
         }
         guard let last = levels.last else { return try rebuildOrDropTables(txn, count: count, settings: settings) }
         let end = last.slots.upperBound
-        var pending = Set<Int>()
-        for slot in changed where slot < min(end, count) { pending.insert(slot) }
-        if let raw = try txn.get(mih, key: Self.pendingKey) {
-            for i in 0 ..< raw.count / 4 {
-                let slot = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                if slot < min(end, count) { pending.insert(slot) }
+        // The stored list (ascending) merged with this transaction's slots inside the levels:
+        // one linear pass, since the list can hold N / 64 slots and every write rewrites it.
+        let limit = min(end, count)
+        let added = changed.filter { $0 < limit }.sorted()
+        var pending: [Int] = []
+        let previous = try txn.get(mih, key: Self.pendingKey)
+        pending.reserveCapacity((previous?.count ?? 0) / 4 + added.count)
+        var next = added.startIndex
+        func take(upTo slot: Int) {
+            while next < added.endIndex && added[next] < slot { pending.append(added[next]); next += 1 }
+            if next < added.endIndex && added[next] == slot { next += 1 }
+        }
+        if let previous {
+            for i in 0 ..< previous.count / 4 {
+                let slot = Int(UInt32(littleEndian: previous.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                guard slot < limit else { break }
+                take(upTo: slot)
+                pending.append(slot)
             }
         }
+        take(upTo: Int.max)
         // Entries of slots at or past `count` are dead weight in the last level until a rebuild.
         if pending.count + max(0, end - count) > Self.maxPending(count: count, floor: levelFloor) {
             return try rebuildOrDropTables(txn, count: count, settings: settings)
@@ -332,10 +345,10 @@ extension CodeIndex {
                 first = previous.slots.lowerBound
             }
             levels.append(try writeLevel(txn, number: levels.count, slots: first ..< count, settings: settings))
-            pending = pending.filter { $0 < first }
+            pending.removeAll { $0 >= first }
         }
         if levels != before { try writeLayout(txn, levels) }
-        try writePending(txn, mih, pending.sorted())
+        if !added.isEmpty || pending.count != (previous?.count ?? 0) / 4 { try writePending(txn, mih, pending) }
     }
 
     private func writePending(_ txn: LMDBTransaction, _ mih: LMDBDatabase, _ slots: [Int]) throws {
