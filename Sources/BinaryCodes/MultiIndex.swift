@@ -385,10 +385,27 @@ public enum MultiIndexSearch {
         let own = MultiIndexLayout.substring(query, range)
         let table = level.tables[t]
         // Every mask of `radius` set bits among `length`, in increasing order (Gosper's hack).
-        var mask: UInt64 = radius == 0 ? 0 : (1 << UInt64(radius)) - 1
         let end: UInt64 = 1 << UInt64(range.length)
+        @inline(__always) func after(_ mask: UInt64) -> UInt64 {
+            guard radius > 0, mask < end else { return end }
+            let c = mask & (~mask &+ 1)
+            let r = mask &+ c
+            return (((r ^ mask) >> 2) / c) | r
+        }
+        @inline(__always) func bucket(_ mask: UInt64) -> Int { Int(own ^ UInt32(truncatingIfNeeded: mask)) }
+        // Buckets lie at random places in tables far larger than the cache: while one bucket is
+        // filtered, the offsets two probes ahead and the codes of the next bucket are on their way.
+        var mask: UInt64 = radius == 0 ? 0 : (1 << UInt64(radius)) - 1
+        var next = after(mask), afterNext = after(next)
+        if next < end { tq_prefetch(table.offsets + bucket(next)) }
         while mask < end {
-            let v = Int(own ^ UInt32(truncatingIfNeeded: mask))
+            if afterNext < end { tq_prefetch(table.offsets + bucket(afterNext)) }
+            if next < end {
+                let codes = table.codes + Int(table.offsets[bucket(next)]) * words
+                tq_prefetch(codes)
+                tq_prefetch(codes + 8)
+            }
+            let v = bucket(mask)
             work.probes += 1
             let first = Int(table.offsets[v]), last = min(Int(table.offsets[v + 1]), table.idCount)
             if first < last {
@@ -399,10 +416,7 @@ public enum MultiIndexSearch {
                 }
             }
             if work.exhausted { return false }
-            if radius == 0 { break }
-            let c = mask & (~mask &+ 1)
-            let r = mask &+ c
-            mask = (((r ^ mask) >> 2) / c) | r
+            (mask, next, afterNext) = (next, afterNext, after(afterNext))
         }
         return true
     }

@@ -56,6 +56,9 @@ int64_t tq_filter_within(tq_level_t level,
                          const uint64_t *codes, int64_t n, int64_t words,
                          const uint64_t *query, uint32_t limit, uint32_t *out_index, uint32_t *out_dist);
 
+/// Asks the CPU to start loading the cache line at `p` (a hint; no effect on results).
+static inline void tq_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #ifdef __cplusplus
 }
 #endif
