@@ -17,8 +17,9 @@ import Foundation
 /// - `records`: slot (UInt64 big-endian) -> UInt32 LE id length, id bytes, metadata bytes.
 ///
 /// Format version 2 adds `mih`, the multi-index hashing tables (see CodeIndex+MultiIndex.swift),
-/// which every write keeps in step with the codes; version 1 indexes are upgraded when first
-/// opened for writing (older builds, which would not maintain the tables, then refuse them).
+/// which every write keeps in step with the codes; version 3 keeps them in levels. Older
+/// indexes are upgraded when first opened for writing (older builds, which would not maintain
+/// or would misread the tables, then refuse them).
 ///
 /// Slots are dense (`0 ..< count`): removing a code moves the last code into its slot, so a
 /// scan never meets holes. Search results order ties by slot, which is insertion order until

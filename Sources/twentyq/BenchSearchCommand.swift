@@ -180,54 +180,30 @@ struct BenchSearchCommand: ParsableCommand {
         mihOptions.multiIndex = method == "mih" ? .always : .auto
         let report = SearchReport()
         mihOptions.report = report
-        var mihTimes: [Double] = [], scanTimes: [Double] = []
-        var latencies: [Double] = []
-        var plans: [MultiIndexPlan] = []
-        var mismatches = 0
-        for _ in 0..<runs {
-            var mihTotal = 0.0, scanTotal = 0.0
-            plans = []
-            latencies = []
-            for q in 0..<queryCodes.count {
-                let single = try CodeMatrix(bits: index.bits, words: queryCodes[q].words)
-                var t = DispatchTime.now().uptimeNanoseconds
-                let scanned = try index.nearest(to: single, k: k, options: scanOptions)
-                scanTotal += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
-                t = DispatchTime.now().uptimeNanoseconds
-                let found = try index.nearest(to: single, k: k, options: mihOptions)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
-                mihTotal += seconds
-                latencies.append(seconds)
-                plans += report.plans
-                if found != scanned { mismatches += 1 }
-            }
-            mihTimes.append(mihTotal)
-            scanTimes.append(scanTotal)
-        }
-        let mih = mihTimes.sorted()[runs / 2], scan = scanTimes.sorted()[runs / 2]
-        let viaTables = plans.filter { $0.method == .multiIndex }
-        let sortedLatencies = latencies.sorted()
+        let result = try Self.alternate(queries: queryCodes.count, runs: runs, scan: { q in
+            try index.nearest(to: CodeMatrix(bits: index.bits, words: queryCodes[q].words), k: k, options: scanOptions)
+        }, tables: { q in
+            (try index.nearest(to: CodeMatrix(bits: index.bits, words: queryCodes[q].words), k: k, options: mihOptions), report.plans)
+        })
+        let viaTables = result.plans.filter { $0.method == .multiIndex }
+        let sortedLatencies = result.latencies.sorted()
         var object: [String: Any] = [
             "count": try index.count, "bits": index.bits, "queries": queryCodes.count, "k": k, "method": method, "source": "db", "db": path,
             "query_source": queryDb ?? "random and perturbed",
             "substrings": status.substrings, "substring_bits": status.substringBits, "table_bytes": status.tableBytes,
             "pending": status.pending, "file_bytes": try index.info().fileBytes,
-            "mih_qps": Double(queryCodes.count) / mih, "scan_qps": Double(queryCodes.count) / scan, "speedup": scan / mih,
             "mih_latency_p50_ms": 1000 * sortedLatencies[sortedLatencies.count / 2],
             "mih_latency_p99_ms": 1000 * sortedLatencies[min(sortedLatencies.count - 1, sortedLatencies.count * 99 / 100)],
-            "answered_by_tables": viaTables.count, "answered_by_scan": plans.count - viaTables.count,
-            "mean_candidates_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.candidates }) / Double(viaTables.count),
             "mean_probes_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.probes }) / Double(viaTables.count),
-            "identical_to_scan": mismatches == 0, "runs": runs,
+            "runs": runs,
         ]
+        object.merge(result.fields) { a, _ in a }
         if json {
             print(try jsonLine(object))
         } else {
-            object["db"] = nil
-            print(String(format: "%d x %d-bit codes, %d single queries, k=%d, m=%d: %@ %.0f queries/s, scan %.0f queries/s (%.2fx); %d answered by the tables, %d by the scan; identical %@",
-                         try index.count, index.bits, queryCodes.count, k, status.substrings, method, Double(queryCodes.count) / mih,
-                         Double(queryCodes.count) / scan, scan / mih, viaTables.count, plans.count - viaTables.count, mismatches == 0 ? "yes" : "NO"))
+            print(result.line(count: try index.count, bits: index.bits, k: k, substrings: status.substrings, method: method))
         }
+        let mismatches = result.mismatches
         if mismatches > 0 { throw ValidationError("\(mismatches) queries got other results through the tables than from the scan") }
     }
 
@@ -246,45 +222,84 @@ struct BenchSearchCommand: ParsableCommand {
         var options = SearchOptions(threads: 1, kernel: kernelLevel!)
         options.minPairsForThreads = .max
         let budget = method == "mih" ? Double.infinity : 0.5
-        var mihTimes: [Double] = [], scanTimes: [Double] = []
-        var plans: [MultiIndexPlan] = []
-        var mismatches = 0
-        for _ in 0..<runs {
-            var mihTotal = 0.0, scanTotal = 0.0
-            plans = []
-            for q in 0..<queryCodes.count {
-                let single = try CodeMatrix(bits: bits, words: queryCodes[q].words)
-                var t = DispatchTime.now().uptimeNanoseconds
-                let scanned = try HammingSearch.nearest(queries: single, blocks: blocks, bits: bits, k: k, options: options)[0]
-                scanTotal += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
-                t = DispatchTime.now().uptimeNanoseconds
-                let (found, plan) = try index.nearest(to: queryCodes[q], k: k, budget: budget)
-                mihTotal += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
-                plans.append(plan)
-                if found != scanned { mismatches += 1 }
-            }
-            mihTimes.append(mihTotal)
-            scanTimes.append(scanTotal)
-        }
-        let mih = mihTimes.sorted()[runs / 2], scan = scanTimes.sorted()[runs / 2]
-        let viaTables = plans.filter { $0.method == .multiIndex }
+        let result = try Self.alternate(queries: queryCodes.count, runs: runs, scan: { q in
+            try HammingSearch.nearest(queries: CodeMatrix(bits: bits, words: queryCodes[q].words), blocks: blocks, bits: bits, k: k, options: options)[0]
+        }, tables: { q in
+            let (found, plan) = try index.nearest(to: queryCodes[q], k: k, budget: budget)
+            return (found, [plan])
+        })
         var object: [String: Any] = [
             "count": count, "bits": bits, "queries": queries, "k": k, "method": method, "source": source,
             "substrings": index.substrings.count, "substring_bits": index.substrings.map(\.length),
             "build_seconds": buildSeconds, "table_bytes": index.tableBytes,
-            "mih_qps": Double(queries) / mih, "scan_qps": Double(queries) / scan, "speedup": scan / mih,
-            "answered_by_tables": viaTables.count, "answered_by_scan": plans.count - viaTables.count,
-            "mean_candidates_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.candidates }) / Double(viaTables.count),
-            "identical_to_scan": mismatches == 0,
         ]
+        object.merge(result.fields) { a, _ in a }
         object.merge(extra) { a, _ in a }
         if json {
             print(try jsonLine(object))
         } else {
-            print(String(format: "%d x %d-bit codes, %d single queries, k=%d, m=%d: %@ %.0f queries/s, scan %.0f queries/s (%.2fx); %d answered by the tables, %d by the scan; identical %@",
-                         count, bits, queries, k, index.substrings.count, method, Double(queries) / mih, Double(queries) / scan, scan / mih,
-                         viaTables.count, plans.count - viaTables.count, mismatches == 0 ? "yes" : "NO"))
+            print(result.line(count: count, bits: bits, k: k, substrings: index.substrings.count, method: method))
         }
+        let mismatches = result.mismatches
         if mismatches > 0 { throw ValidationError("\(mismatches) multi-index results differ from the scan's") }
+    }
+
+    /// What `alternate` measured: the median run's total seconds each way, and the plans and
+    /// per-query latencies through the tables of the last run.
+    struct Comparison {
+        let queries: Int
+        let tablesSeconds: Double
+        let scanSeconds: Double
+        let plans: [MultiIndexPlan]
+        let latencies: [Double]
+        let mismatches: Int
+
+        /// The JSON fields both kinds of run report.
+        var fields: [String: Any] {
+            let viaTables = plans.filter { $0.method == .multiIndex }
+            return [
+                "mih_qps": Double(queries) / tablesSeconds, "scan_qps": Double(queries) / scanSeconds, "speedup": scanSeconds / tablesSeconds,
+                "answered_by_tables": viaTables.count, "answered_by_scan": plans.count - viaTables.count,
+                "mean_candidates_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.candidates }) / Double(viaTables.count),
+                "identical_to_scan": mismatches == 0,
+            ]
+        }
+
+        func line(count: Int, bits: Int, k: Int, substrings: Int, method: String) -> String {
+            let viaTables = plans.filter { $0.method == .multiIndex }.count
+            return String(format: "%d x %d-bit codes, %d single queries, k=%d, m=%d: %@ %.0f queries/s, scan %.0f queries/s (%.2fx); %d answered by the tables, %d by the scan; identical %@",
+                          count, bits, queries, k, substrings, method, Double(queries) / tablesSeconds, Double(queries) / scanSeconds,
+                          scanSeconds / tablesSeconds, viaTables, plans.count - viaTables, mismatches == 0 ? "yes" : "NO")
+        }
+    }
+
+    /// Times each query through `tables` (which also returns its plans) against `scan`,
+    /// alternating query by query, for `runs` runs; counts the answers that differ.
+    static func alternate<R: Equatable>(queries: Int, runs: Int, scan: (Int) throws -> R,
+                                        tables: (Int) throws -> (R, [MultiIndexPlan])) throws -> Comparison {
+        var tablesTimes: [Double] = [], scanTimes: [Double] = []
+        var plans: [MultiIndexPlan] = [], latencies: [Double] = []
+        var mismatches = 0
+        for _ in 0..<runs {
+            var tablesTotal = 0.0, scanTotal = 0.0
+            plans = []
+            latencies = []
+            for q in 0..<queries {
+                var t = DispatchTime.now().uptimeNanoseconds
+                let scanned = try scan(q)
+                scanTotal += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+                t = DispatchTime.now().uptimeNanoseconds
+                let (found, queryPlans) = try tables(q)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+                tablesTotal += seconds
+                latencies.append(seconds)
+                plans += queryPlans
+                if found != scanned { mismatches += 1 }
+            }
+            tablesTimes.append(tablesTotal)
+            scanTimes.append(scanTotal)
+        }
+        return Comparison(queries: queries, tablesSeconds: tablesTimes.sorted()[runs / 2], scanSeconds: scanTimes.sorted()[runs / 2],
+                          plans: plans, latencies: latencies, mismatches: mismatches)
     }
 }
