@@ -119,8 +119,14 @@ public struct Vocabulary: Equatable, Sendable {
     }
 
     /// Builds a vocabulary from tokenised documents: terms with document frequency of at least
-    /// `minDocumentFrequency` and in at most `maxDocumentRatio` of the documents, the `size`
-    /// most frequent (ties broken by the term's text, so the result is deterministic).
+    /// `minDocumentFrequency` and in at most `maxDocumentRatio` of the documents; of those, the
+    /// unigrams first and then the bigrams ("a_b"), each by falling document frequency (ties
+    /// broken by the term's text, so the result is deterministic), until there are `size`.
+    ///
+    /// Unigrams come first because bigrams ranked with them by frequency crowd them out: on
+    /// 20 Newsgroups a 10,000-term vocabulary of both scored 0.440 precision@100 at 64 bits,
+    /// one of unigrams only 0.569 (docs/EVALUATION.md). Bigrams only fill the places that
+    /// unigrams leave, which helps small corpora such as Reuters.
     public static func build(documents: [[String]], size: Int, minDocumentFrequency: Int = 3,
                              maxDocumentRatio: Double = 0.5) -> Vocabulary {
         var df: [String: Int] = [:]
@@ -130,10 +136,14 @@ public struct Vocabulary: Equatable, Sendable {
         let n = documents.count
         let maxDF = Int(Double(n) * maxDocumentRatio)
         let kept = df.filter { $0.value >= minDocumentFrequency && $0.value <= maxDF }
-            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { (term: $0.key, df: $0.value, bigram: $0.key.contains("_")) }
+            .sorted { a, b in
+                if a.bigram != b.bigram { return !a.bigram }
+                return a.df != b.df ? a.df > b.df : a.term < b.term
+            }
             .prefix(size)
-        let terms = kept.map(\.key)
-        let idf = kept.map { Float(log(Double(1 + n) / Double(1 + $0.value)) + 1) }
+        let terms = kept.map(\.term)
+        let idf = kept.map { Float(log(Double(1 + n) / Double(1 + $0.df)) + 1) }
         return Vocabulary(terms: terms, idf: idf)
     }
 }

@@ -6,7 +6,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var bits = 64                          // output code width (16...1024)
     public var hidden = 256                       // hidden units between the two low-bit layers
     public var weights: WeightFormat = .ternary   // weight format of both encoder layers
-    public var vocabularySize = 10_000            // terms kept, most document-frequent first
+    public var vocabularySize = 20_000            // terms kept: unigrams first, then bigrams, each most document-frequent first
     public var minDocumentFrequency = 3           // a term must occur in this many documents
     public var maxDocumentRatio = 0.5             // ... and in at most this share of them
     public var bigrams = true                     // adjacent-token bigrams as terms
@@ -19,6 +19,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var beta1: Float = 0.9                 // AdamW first-moment decay
     public var beta2: Float = 0.999               // AdamW second-moment decay
     public var weightDecay: Float = 0.01          // AdamW decoupled weight decay (weights, not biases)
+    public var inputInitScale: Float = 1          // standard deviation of the first layer's initial latent weights
     public var objective: Objective = .spectral   // what the bits are trained to do (see Objective)
     public var neighbors = 20                     // spectral: neighbours per document in the kNN graph
     public var eigenIterations = 200              // spectral: subspace iterations

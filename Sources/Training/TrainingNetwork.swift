@@ -67,7 +67,7 @@ final class TrainingNetwork {
         let v = vocabularySize, h = config.hidden, b = config.bits
         // Inputs are unit vectors over ~100 terms, so N(0, 1) rows give A1 entries of unit scale.
         w1 = Parameter(name: "encoder.1", rows: v, cols: h, format: config.weights, decays: true,
-                       initial: (0..<(v * h)).map { _ in rng.normal() })
+                       initial: (0..<(v * h)).map { _ in rng.normal() * config.inputInitScale })
         b1 = Parameter(name: "encoder.1.bias", rows: 1, cols: h, format: nil, decays: false,
                        initial: [Float](repeating: 0, count: h))
         let scale2 = 1 / Float(h).squareRoot()

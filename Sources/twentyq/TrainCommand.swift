@@ -7,7 +7,8 @@ import TwentyQ
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight format: float, ternary, binary, fp4-e3m0, fp4-e2m1.") var weights: String = "ternary"
     @Option(help: "Hidden units.") var hidden: Int = TrainingConfig().hidden
-    @Option(help: "Vocabulary size (most document-frequent terms).") var vocabulary: Int = TrainingConfig().vocabularySize
+    @Option(help: "Vocabulary size: the most document-frequent unigrams, then bigrams to fill it.") var vocabulary: Int = TrainingConfig().vocabularySize
+    @Flag(inversion: .prefixedNo, help: "Adjacent-token bigrams as terms.") var bigrams = TrainingConfig().bigrams
     @Option(help: "Passes over the corpus.") var epochs: Int = TrainingConfig().epochs
     @Option(name: .customLong("batch-size"), help: "Documents per step.") var batchSize: Int = TrainingConfig().batchSize
     @Option(name: .customLong("lr"), help: "Peak learning rate (AdamW).") var learningRate: Float = TrainingConfig().learningRate
@@ -16,6 +17,8 @@ struct TrainingOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Spectral objective: rotate the embedding by ITQ before thresholding.") var itq = TrainingConfig().itq
     @Option(help: "Weight of the bit-balance penalty.") var balance: Float = TrainingConfig().balanceWeight
     @Option(help: "Weight of the bit-decorrelation penalty.") var decorrelation: Float = TrainingConfig().decorrelationWeight
+    @Option(name: .customLong("init-scale"), help: "Standard deviation of the first layer's initial latent weights.") var initScale: Float = TrainingConfig().inputInitScale
+    @Option(name: .customLong("weight-decay"), help: "AdamW decoupled weight decay.") var weightDecay: Float = TrainingConfig().weightDecay
     @Option(help: "Seed for initialisation, shuffling and bit sampling.") var seed: UInt64 = TrainingConfig().seed
     @Option(help: "Threads for element-wise work (the model does not depend on it).") var threads: Int = SearchOptions.onlineCores
 
@@ -39,12 +42,15 @@ struct TrainingOptions: ParsableArguments {
         c.weights = WeightFormat(rawValue: weights)!
         c.hidden = hidden
         c.vocabularySize = vocabulary
+        c.bigrams = bigrams
         c.epochs = epochs
         c.batchSize = batchSize
         c.learningRate = learningRate
         c.balanceWeight = balance
         c.decorrelationWeight = decorrelation
         c.seed = seed
+        c.inputInitScale = initScale
+        c.weightDecay = weightDecay
         c.objective = Objective(rawValue: objective)!
         c.neighbors = neighbors
         c.itq = itq

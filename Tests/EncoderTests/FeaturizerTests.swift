@@ -58,6 +58,16 @@ import Testing
         #expect(capped.terms == ["b", "c", "d", "e"])  // df 3, then ties by text
     }
 
+    @Test func ranksUnigramsBeforeBigramsWhateverTheirFrequency() {
+        let f = Featurizer()
+        let docs = ["of the cat", "of the dog", "of the bird", "the cat sat", "a dog ran"].map { f.terms($0) }
+        // "of_the" (df 3) is more frequent than "cat" and "dog" (df 2) but ranks after every unigram.
+        let v = Vocabulary.build(documents: docs, size: 5, minDocumentFrequency: 2, maxDocumentRatio: 1)
+        #expect(v.terms == ["the", "of", "cat", "dog", "of_the"])
+        let small = Vocabulary.build(documents: docs, size: 3, minDocumentFrequency: 2, maxDocumentRatio: 1)
+        #expect(small.terms == ["the", "of", "cat"])
+    }
+
     @Test func indexLookupEqualsLookingUpTheTermStrings() {
         let f = Featurizer()
         let v = Vocabulary(terms: ["new", "york", "new_york", "york_city", "the_game", "game", "city_new"], idf: [1, 2, 3, 4, 5, 6, 7])
