@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces Data/default.tqm: assembles the corpus (Tools/make-default-corpus.py), trains a
 # 256-bit ternary model with the default settings and seed 42, and evaluates it on the test
-# splits of 20 Newsgroups and Reuters-20 (JSON lines in docs/eval/). About 15 minutes on 2 cores.
+# splits of 20 Newsgroups and Reuters-20 (JSON lines in docs/eval/). About 30 minutes on 2 cores.
 # Usage: Tools/train-default-model.sh [DATA_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
