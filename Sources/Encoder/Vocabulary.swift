@@ -125,7 +125,7 @@ public struct Vocabulary: Equatable, Sendable {
     ///
     /// Unigrams come first because bigrams ranked with them by frequency crowd them out: on
     /// 20 Newsgroups a 10,000-term vocabulary of both scored 0.440 precision@100 at 64 bits,
-    /// one of unigrams only 0.569 (docs/EVALUATION.md). Bigrams only fill the places that
+    /// one of unigrams only 0.560 (docs/EVALUATION.md). Bigrams only fill the places that
     /// unigrams leave, which helps small corpora such as Reuters.
     public static func build(documents: [[String]], size: Int, minDocumentFrequency: Int = 3,
                              maxDocumentRatio: Double = 0.5) -> Vocabulary {
