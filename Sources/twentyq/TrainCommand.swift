@@ -34,6 +34,8 @@ struct TrainingOptions: ParsableArguments {
         }
         guard neighbors >= 1 else { throw ValidationError("--neighbors must be at least 1") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive (got \(learningRate))") }
+        guard initScale > 0, initScale.isFinite else { throw ValidationError("--init-scale must be a positive number (got \(initScale))") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw ValidationError("--weight-decay must be zero or positive (got \(weightDecay))") }
     }
 
     func config(bits: Int) -> TrainingConfig {

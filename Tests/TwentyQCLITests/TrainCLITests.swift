@@ -65,6 +65,11 @@ import TwentyQ
 
         r = try runTwentyQ(["train", "--corpus", Self.fixture, "--weights", "int3", "--out", dir.appending("m.tqm")])
         #expect(r.status != 0 && r.stderr.contains("--weights must be one of"))
+        r = try runTwentyQ(["train", "--corpus", Self.fixture, "--weight-decay=-1", "--out", dir.appending("m.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("--weight-decay must be zero or positive"), "\(r.stderr)")
+        r = try runTwentyQ(["train", "--corpus", Self.fixture, "--init-scale", "0", "--out", dir.appending("m.tqm")])
+        #expect(r.status != 0 && r.stderr.contains("--init-scale must be a positive number"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appending("m.tqm")))
 
         let model = dir.appending("m.tqm")
         #expect(try train(model).status == 0)
