@@ -679,11 +679,17 @@ public final class MultiIndexHistory: @unchecked Sendable {
 
     public init() {}
 
+    /// Past the warm-up, fewer than a quarter of the last `window` attempts paid (call under
+    /// the lock).
+    private var failing: Bool {
+        let n = min(attempts, Self.window)
+        return attempts >= Self.warmUp && 4 * (outcomes & ((1 << UInt64(n)) - 1)).nonzeroBitCount < n
+    }
+
     /// Whether the next query should try the tables.
     public func shouldTry() -> Bool {
         lock.locked {
-            let n = min(attempts, Self.window)
-            if attempts < Self.warmUp || 4 * (outcomes & ((1 << UInt64(n)) - 1)).nonzeroBitCount >= n { return true }
+            guard failing else { return true }
             skipped += 1
             return skipped % Self.retryEvery == 0
         }
@@ -692,8 +698,6 @@ public final class MultiIndexHistory: @unchecked Sendable {
     /// Records whether a query that tried the tables was answered by them.
     public func record(paid: Bool) {
         lock.locked {
-            let n = min(attempts, Self.window)
-            let failing = attempts >= Self.warmUp && 4 * (outcomes & ((1 << UInt64(n)) - 1)).nonzeroBitCount < n
             if failing && paid {
                 // A retry paid: the queries have changed; give the tables a fresh start.
                 outcomes = 0
