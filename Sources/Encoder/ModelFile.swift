@@ -51,6 +51,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
 /// |---|---|
 /// | 8 + 4 + 8 | magic, version 2, total length |
 /// | 4 + n | header length, then JSON: `{"kind": "vectors", "vectorConfig": VectorModelConfig}` |
+/// | | two-layer models only (`hidden` in the config): hidden Float32 row scales, hidden x rowWords UInt64 packed first layer |
 /// | | bits Float32 row scales, bits x rowWords UInt64 packed projection, bits Float32 biases |
 /// | 4 | CRC-32 |
 public enum ModelFile {

@@ -31,24 +31,39 @@ public struct VectorModelConfig: Codable, Equatable, Sendable {
     public var weights: WeightFormat
     public var method: VectorMethod
     public var metric: VectorMetric
+    /// Width of the first of two low-bit layers (`hidden x dimensions`, no bias, no
+    /// nonlinearity), or nil for one layer. Absent from the files of one-layer models, so
+    /// they keep their bytes.
+    public var hidden: Int?
     public var provenance: [String: String]
 
     public init(dimensions: Int, bits: Int, weights: WeightFormat, method: VectorMethod,
-                metric: VectorMetric = .cosine, provenance: [String: String] = [:]) {
+                metric: VectorMetric = .cosine, hidden: Int? = nil, provenance: [String: String] = [:]) {
         self.dimensions = dimensions
         self.bits = bits
         self.weights = weights
         self.method = method
         self.metric = metric
+        self.hidden = hidden
         self.provenance = provenance
     }
 
     public static let supportedBits = 8...4096
     public static let supportedDimensions = 1...65_536
+    public static let supportedHidden = 1...65_536
+
+    /// The input width of the layer that gives the bits: `hidden`, or `dimensions`.
+    public var projectionInputs: Int { hidden ?? dimensions }
 }
 
 /// A float vector to binary code encoder: (normalise for cosine) -> one low-bit linear layer
 /// (bits x dimensions, packed) plus a bias -> bit j = 1 when logit j > 0.
+///
+/// Optionally the projection is the product of two low-bit layers: `hiddenLayer`
+/// (hidden x dimensions) gives float activations h = W1 x, and `projection` (bits x hidden)
+/// the logits W2 h + b. The product stays linear; it exists because a product of two ternary
+/// matrices approximates a float projection far better than one ternary matrix does
+/// (docs/VECTORS.md).
 ///
 /// The baselines (sign, random rotation, ITQ) are encoders of the same form with `float`
 /// weights, so every method goes through the same code path, file format and index.
@@ -56,23 +71,37 @@ public struct VectorModelConfig: Codable, Equatable, Sendable {
 public struct VectorEncoderModel: Sendable {
     public let config: VectorModelConfig
     /// Row j: the weights of bit j over the input dimensions.
+    /// Row j: the weights of bit j over the projection's inputs (the input dimensions, or the
+    /// hidden activations of a two-layer model).
     public let projection: PackedMatrix
     public let bias: [Float]
+    /// The first layer of a two-layer model (`hidden x dimensions`), else nil.
+    public let hiddenLayer: PackedMatrix?
 
-    public init(config: VectorModelConfig, projection: PackedMatrix, bias: [Float]) {
-        precondition(projection.rows == config.bits && projection.cols == config.dimensions && bias.count == config.bits)
+    public init(config: VectorModelConfig, projection: PackedMatrix, bias: [Float], hiddenLayer: PackedMatrix? = nil) {
+        precondition(projection.rows == config.bits && projection.cols == config.projectionInputs && bias.count == config.bits)
+        precondition(hiddenLayer.map { $0.rows == config.hidden && $0.cols == config.dimensions } ?? (config.hidden == nil))
         self.config = config
         self.projection = projection
         self.bias = bias
+        self.hiddenLayer = hiddenLayer
     }
 
     public var bits: Int { config.bits }
     public var dimensions: Int { config.dimensions }
 
-    /// Writes the encoder's input for `vector` (normalised for cosine, zero-padded to
-    /// `projection.paddedCols`) into `out`.
+    /// Floats of scratch space `features` needs: the padded input, then the padded hidden
+    /// activations of a two-layer model.
+    var scratchCount: Int {
+        guard let hiddenLayer else { return projection.paddedCols }
+        return hiddenLayer.paddedCols + projection.paddedCols
+    }
+
+    /// The projection's input for `vector` (normalised for cosine, through the hidden layer
+    /// of a two-layer model; zero-padded to `projection.paddedCols`), in `scratch`
+    /// (`scratchCount` Floats).
     @inline(__always)
-    func prepare(_ vector: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>) {
+    func features(_ vector: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         let d = config.dimensions
         var scale: Float = 1
         if config.metric == .cosine {
@@ -80,25 +109,34 @@ public struct VectorEncoderModel: Sendable {
             for v in vector { norm += v * v }
             scale = norm > 0 ? 1 / norm.squareRoot() : 1
         }
-        for i in 0..<d { out[i] = vector[i] * scale }
-        for i in d..<projection.paddedCols { out[i] = 0 }
+        for i in 0..<d { scratch[i] = vector[i] * scale }
+        guard let hiddenLayer else {
+            for i in d..<projection.paddedCols { scratch[i] = 0 }
+            return UnsafePointer(scratch)
+        }
+        for i in d..<hiddenLayer.paddedCols { scratch[i] = 0 }
+        let h = scratch + hiddenLayer.paddedCols
+        for r in 0..<hiddenLayer.rows { h[r] = hiddenLayer.dot(row: r, scratch) }
+        for i in hiddenLayer.rows..<projection.paddedCols { h[i] = 0 }
+        return UnsafePointer(h)
     }
 
     /// The logits for one vector of `dimensions` Floats.
     public func logits(_ vector: [Float]) -> [Float] {
         precondition(vector.count == dimensions, "vector has \(vector.count) dimensions, the model \(dimensions)")
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: projection.paddedCols) { x in
-            vector.withUnsafeBufferPointer { prepare($0, into: x.baseAddress!) }
-            return (0..<bits).map { projection.dot(row: $0, x.baseAddress!) + bias[$0] }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+            let x = vector.withUnsafeBufferPointer { features($0, scratch: scratch.baseAddress!) }
+            return (0..<bits).map { projection.dot(row: $0, x) + bias[$0] }
         }
     }
 
-    /// Encodes `vector` (a buffer of `dimensions` Floats) into `words`.
+    /// Encodes `vector` (a buffer of `dimensions` Floats) into `words`, with `scratchCount`
+    /// Floats of scratch space.
     func encode(_ vector: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>, into words: UnsafeMutablePointer<UInt64>) {
-        prepare(vector, into: scratch)
+        let x = features(vector, scratch: scratch)
         let wordCount = BinaryCode.wordCount(bits: bits)
         words.update(repeating: 0, count: wordCount)
-        for j in 0..<bits where projection.dot(row: j, scratch) + bias[j] > 0 {
+        for j in 0..<bits where projection.dot(row: j, x) + bias[j] > 0 {
             words[j / 64] |= 1 << UInt64(j % 64)
         }
     }
@@ -109,7 +147,7 @@ public struct VectorEncoderModel: Sendable {
     public func encode(_ vector: [Float]) -> BinaryCode {
         precondition(vector.count == dimensions, "vector has \(vector.count) dimensions, the model \(dimensions)")
         var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: bits))
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: projection.paddedCols) { x in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { x in
             vector.withUnsafeBufferPointer { v in words.withUnsafeMutableBufferPointer { encode(v, scratch: x.baseAddress!, into: $0.baseAddress!) } }
         }
         return try! BinaryCode(bits: bits, words: words)
@@ -125,7 +163,7 @@ public struct VectorEncoderModel: Sendable {
             words.withUnsafeMutableBufferPointer { out in
                 let outBase = out.baseAddress!
                 parallelFor(iterations: workers) { w in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: projection.paddedCols) { x in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { x in
                         for i in (n * w / workers) ..< (n * (w + 1) / workers) {
                             encode(UnsafeBufferPointer(rebasing: values[i * dimensions ..< (i + 1) * dimensions]),
                                    scratch: x.baseAddress!, into: outBase + i * wordCount)
@@ -148,6 +186,6 @@ public struct VectorEncoderModel: Sendable {
         }
     }
 
-    /// Bytes of the packed projection, its scales and the bias.
-    public var weightBytes: Int { projection.byteCount + 4 * bias.count }
+    /// Bytes of the packed layers, their scales and the bias.
+    public var weightBytes: Int { projection.byteCount + (hiddenLayer?.byteCount ?? 0) + 4 * bias.count }
 }

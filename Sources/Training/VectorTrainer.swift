@@ -6,6 +6,7 @@ import Foundation
 public struct VectorTrainingConfig: Codable, Equatable, Sendable {
     public var bits = 256                          // code width
     public var weights: WeightFormat = .ternary    // weight format of the projection
+    public var hidden: Int? = nil                  // width of a first low-bit layer: 0 = one layer, nil = `defaultHidden(dimensions:)`
     public var metric: VectorMetric = .cosine      // the float similarity the codes imitate
     public var steps = 1_500                       // optimisation steps
     public var anchors = 256                       // anchor vectors per step
@@ -26,6 +27,12 @@ public struct VectorTrainingConfig: Codable, Equatable, Sendable {
     public var threads = 2                         // threads for the products (results do not depend on it)
 
     public init() {}
+
+    /// The hidden width used when `hidden` is nil: twice the input dimensions (measured best; docs/VECTORS.md).
+    public static func defaultHidden(dimensions: Int) -> Int { 2 * dimensions }
+
+    /// The hidden width training uses for `dimensions` inputs (0: one layer).
+    public func hiddenWidth(dimensions: Int) -> Int { hidden ?? Self.defaultHidden(dimensions: dimensions) }
 }
 
 /// One progress report of vector training.
@@ -41,8 +48,8 @@ public struct VectorTrainingProgress: Sendable {
 
 /// Trains a low-bit vector encoder so that Hamming ranking follows float ranking.
 ///
-/// The encoder is one linear layer (bits x dimensions, weights in the chosen low-bit format)
-/// plus a bias; bit j = logit j > 0. Training is quantisation-aware: float latent weights,
+/// The encoder is linear: by default two low-bit layers (2 d hidden, below), else one
+/// (bits x dimensions), in the chosen weight format, plus a bias; bit j = logit j > 0. Training is quantisation-aware: float latent weights,
 /// the quantised weights in every forward pass, the gradient applied to the latent weights
 /// (straight-through), re-quantisation after every AdamW step.
 ///
@@ -55,6 +62,14 @@ public struct VectorTrainingProgress: Sendable {
 /// learnt, averaged over anchors (an anchor is left out of its own row). The codes are the
 /// exact signs in the forward pass; the backward pass goes through tanh (straight-through
 /// estimator for the sign). A balance penalty pushes every bit towards 50% ones.
+///
+/// **Two layers** (`hidden` > 0): the projection is the product of two low-bit layers,
+/// W2 (bits x hidden) times W1 (hidden x dimensions), with float activations between and no
+/// nonlinearity. Both are trained as above (the gradient reaches W1 through W2's quantised
+/// weights). W1 starts as a random matrix with orthonormal columns (times sqrt(hidden / d)),
+/// W2 as the start projection times W1's pseudo-inverse, so the product starts at the same
+/// projection as one layer would. With hidden >= 2 d, the product of two ternary matrices
+/// represents a near-rotation much better than one ternary matrix.
 ///
 /// **Initialisation**: the ITQ projection (for bits <= dimensions; beyond that, ITQ for the
 /// first `dimensions` bits and Gaussian rows for the rest), scaled so the logits have unit
@@ -97,7 +112,15 @@ public struct VectorTrainer {
         for r in 0..<n { for j in 0..<bits { let z = logits[r * bits + j] + b0[j]; sumSq += Double(z * z) } }
         let sd = Float((sumSq / Double(n * bits)).squareRoot())
         let scale = sd > 0 ? 1 / sd : 1
-        let weight = Parameter(name: "projection", rows: bits, cols: d, format: c.weights, decays: true, initial: w0.map { $0 * scale })
+        var layers: [Parameter] = []
+        let hidden = c.hiddenWidth(dimensions: d)
+        if hidden > 0 {
+            let (w1, w2) = Self.factor(w0, bits: bits, d: d, hidden: hidden, seed: c.seed)
+            layers.append(Parameter(name: "hidden", rows: hidden, cols: d, format: c.weights, decays: true, initial: w1))
+            layers.append(Parameter(name: "projection", rows: bits, cols: hidden, format: c.weights, decays: true, initial: w2.map { $0 * scale }))
+        } else {
+            layers.append(Parameter(name: "projection", rows: bits, cols: d, format: c.weights, decays: true, initial: w0.map { $0 * scale }))
+        }
         let bias = Parameter(name: "bias", rows: 1, cols: bits, format: nil, decays: false, initial: b0.map { $0 * scale })
 
         let neighbors = Self.nearestNeighbors(x, n: n, d: d, k: min(c.neighborPool, n - 1), threads: c.threads)
@@ -127,28 +150,53 @@ public struct VectorTrainer {
             if c.anchorNoise > 0 {
                 noise = (0 ..< na * d).map { _ in rng.normal() * c.anchorNoise / Float(d).squareRoot() }
             }
-            let loss = Self.step(x: x, d: d, bits: bits, anchors: anchors, pool: pool, noise: noise, metric: c.metric, weight: weight, bias: bias,
+            let loss = Self.step(x: x, d: d, bits: bits, anchors: anchors, pool: pool, noise: noise, metric: c.metric, layers: layers, bias: bias,
                                  logBeta: logBeta, temperature: c.teacherTemperature, balance: c.balanceWeight, threads: c.threads)
             let lr = learningRate(step: step)
             // Adam on log beta (a scalar), then AdamW on the weights.
             betaM = 0.9 * betaM + 0.1 * loss.betaGradient
             betaV = 0.999 * betaV + 0.001 * loss.betaGradient * loss.betaGradient
             logBeta -= 10 * lr * (betaM / (1 - pow(0.9, Float(step)))) / ((betaV / (1 - pow(0.999, Float(step)))).squareRoot() + 1e-8)
-            weight.step(lr: lr, t: step, config: adam)
+            for layer in layers { layer.step(lr: lr, t: step, config: adam) }
             bias.step(lr: lr, t: step, config: adam)
-            if let progress, step % 100 == 0 || step == c.steps {
+            if let progress, step == 1 || step % 100 == 0 || step == c.steps {
                 progress(VectorTrainingProgress(step: step, steps: c.steps, loss: loss.value, balancedBits: loss.balancedBits,
                                                 seconds: Date().timeIntervalSince(start)))
             }
         }
-        let projection = PackedMatrix(quantizing: weight.latent.array, rows: bits, cols: d, format: c.weights)
+        let packed = layers.map { PackedMatrix(quantizing: $0.latent.array, rows: $0.rows, cols: $0.cols, format: c.weights) }
         var provenance = [
             "method": "trained (similarity distillation from an ITQ start)", "steps": String(c.steps), "seed": String(c.seed),
             "training_vectors": String(n), "teacher_temperature": String(c.teacherTemperature),
         ]
+        if hidden > 0 { provenance["method"] = "trained, two layers (similarity distillation from an ITQ start)" }
         provenance["learning_rate"] = String(c.learningRate)
-        let config = VectorModelConfig(dimensions: d, bits: bits, weights: c.weights, method: .trained, metric: c.metric, provenance: provenance)
-        return VectorEncoderModel(config: config, projection: projection, bias: bias.latent.array)
+        let config = VectorModelConfig(dimensions: d, bits: bits, weights: c.weights, method: .trained, metric: c.metric,
+                                       hidden: hidden > 0 ? hidden : nil, provenance: provenance)
+        return VectorEncoderModel(config: config, projection: packed.last!, bias: bias.latent.array,
+                                  hiddenLayer: packed.count == 2 ? packed[0] : nil)
+    }
+
+    /// Two factors whose product is `w0` (bits x d) when hidden >= d: W1 (hidden x d) with
+    /// orthonormal columns times sqrt(hidden / d) (for hidden < d, orthonormal rows, and the
+    /// product is w0 projected on W1's rows), and W2 = w0 W1^T d / hidden (bits x hidden).
+    static func factor(_ w0: [Float], bits: Int, d: Int, hidden: Int, seed: UInt64) -> (w1: [Float], w2: [Float]) {
+        var w1 = [Float](repeating: 0, count: hidden * d)
+        let gain: Float
+        if hidden >= d {
+            // d x hidden with orthonormal rows, transposed.
+            let t = VectorBaselines.randomRotation(dimensions: hidden, bits: d, seed: seed &+ 2)
+            for i in 0..<d { for j in 0..<hidden { w1[j * d + i] = t[i * hidden + j] } }
+            gain = Float(hidden) / Float(d)
+        } else {
+            w1 = VectorBaselines.randomRotation(dimensions: d, bits: hidden, seed: seed &+ 2)
+            gain = 1
+        }
+        let root = gain.squareRoot()
+        for i in w1.indices { w1[i] *= root }
+        var w2 = [Float](repeating: 0, count: bits * hidden)
+        Dense.gemm(false, true, m: bits, n: hidden, k: d, alpha: 1 / gain, w0, lda: d, w1, ldb: d, &w2, ldc: hidden)
+        return (w1, w2)
     }
 
     func learningRate(step: Int) -> Float {
@@ -167,7 +215,10 @@ public struct VectorTrainer {
 
     /// Forward and backward pass of one step; accumulates the weight and bias gradients.
     static func step(x: [Float], d: Int, bits: Int, anchors: [Int], pool: [Int], noise: [Float] = [], metric: VectorMetric = .cosine,
-                     weight: Parameter, bias: Parameter, logBeta: Float, temperature: Float, balance: Float, threads: Int) -> StepResult {
+                     layers: [Parameter], bias: Parameter, logBeta: Float, temperature: Float, balance: Float, threads: Int) -> StepResult {
+        let weight = layers.last!
+        let first = layers.count == 2 ? layers[0] : nil
+        let inputs = weight.cols
         let na = anchors.count, np = pool.count
         var xa = gather(x, rows: anchors, d: d)
         let xp = gather(x, rows: pool, d: d)
@@ -179,10 +230,15 @@ public struct VectorTrainer {
                 if metric == .cosine, norm > 0 { for k in 0..<d { xa[r * d + k] /= norm.squareRoot() } }
             }
         }
-        // Logits, codes (+-1) and tanh slopes.
-        func forward(_ xs: [Float], _ count: Int) -> (codes: [Float], slope: [Float], tanhs: [Float]) {
+        // The projection's inputs (the vectors, or the hidden activations), logits, codes (+-1) and tanh slopes.
+        func forward(_ xs: [Float], _ count: Int) -> (inputs: [Float], codes: [Float], slope: [Float], tanhs: [Float]) {
+            var h = xs
+            if let first {
+                h = [Float](repeating: 0, count: count * inputs)
+                rowsGemm(false, true, m: count, n: inputs, k: d, xs, lda: d, first.forward, ldb: d, &h, ldc: inputs, threads: threads)
+            }
             var z = [Float](repeating: 0, count: count * bits)
-            rowsGemm(false, true, m: count, n: bits, k: d, xs, lda: d, weight.forward, ldb: d, &z, ldc: bits, threads: threads)
+            rowsGemm(false, true, m: count, n: bits, k: inputs, h, lda: inputs, weight.forward, ldb: inputs, &z, ldc: bits, threads: threads)
             var codes = z, slope = z, tanhs = z
             for r in 0..<count {
                 for j in 0..<bits {
@@ -193,7 +249,7 @@ public struct VectorTrainer {
                     slope[r * bits + j] = 1 - t * t
                 }
             }
-            return (codes, slope, tanhs)
+            return (h, codes, slope, tanhs)
         }
         let a = forward(xa, na), p = forward(xp, np)
         var s = [Float](repeating: 0, count: na * np), teacher = [Float](repeating: 0, count: na * np)
@@ -237,9 +293,17 @@ public struct VectorTrainer {
             }
         }
         for i in 0..<(np * bits) { dp[i] *= p.slope[i] }
-        // Weight gradient (bits x d) = da^T xa + dp^T xp; bias gradient = column sums.
-        rowsGemm(true, false, m: bits, n: d, k: na, da, lda: bits, xa, ldb: d, weight.grad.pointer, ldc: d, threads: threads)
-        rowsGemm(true, false, m: bits, n: d, k: np, dp, lda: bits, xp, ldb: d, beta: 1, weight.grad.pointer, ldc: d, threads: threads)
+        // Weight gradient (bits x inputs) = da^T ha + dp^T hp (h = x for one layer); bias gradient = column sums.
+        rowsGemm(true, false, m: bits, n: inputs, k: na, da, lda: bits, a.inputs, ldb: inputs, weight.grad.pointer, ldc: inputs, threads: threads)
+        rowsGemm(true, false, m: bits, n: inputs, k: np, dp, lda: bits, p.inputs, ldb: inputs, beta: 1, weight.grad.pointer, ldc: inputs, threads: threads)
+        if let first {
+            // Through the quantised W2 (straight-through): dH = dZ W2, then W1's gradient (hidden x d) = dHa^T xa + dHp^T xp.
+            var dha = [Float](repeating: 0, count: na * inputs), dhp = [Float](repeating: 0, count: np * inputs)
+            rowsGemm(false, false, m: na, n: inputs, k: bits, da, lda: bits, weight.forward, ldb: inputs, &dha, ldc: inputs, threads: threads)
+            rowsGemm(false, false, m: np, n: inputs, k: bits, dp, lda: bits, weight.forward, ldb: inputs, &dhp, ldc: inputs, threads: threads)
+            rowsGemm(true, false, m: inputs, n: d, k: na, dha, lda: inputs, xa, ldb: d, first.grad.pointer, ldc: d, threads: threads)
+            rowsGemm(true, false, m: inputs, n: d, k: np, dhp, lda: inputs, xp, ldb: d, beta: 1, first.grad.pointer, ldc: d, threads: threads)
+        }
         for j in 0..<bits {
             var sum: Float = 0
             for r in 0..<na { sum += da[r * bits + j] }

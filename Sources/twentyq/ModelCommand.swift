@@ -61,16 +61,17 @@ extension ModelInfoCommand {
             print(try jsonLine([
                 "path": path, "kind": "vectors", "fingerprint": try ModelFile.fingerprint(model), "bits": c.bits, "dimensions": c.dimensions,
                 "weights": c.weights.rawValue, "method": c.method.rawValue, "metric": c.metric.rawValue, "file_bytes": size,
-                "weight_bytes": model.weightBytes, "provenance": c.provenance,
+                "weight_bytes": model.weightBytes, "hidden": c.hidden ?? 0, "provenance": c.provenance,
             ]))
             return
         }
+        let layers = c.hidden.map { " -> \($0) hidden (float activations) -> \(c.bits) bits, two linear layers" } ?? " -> \(c.bits) bits, one linear layer"
         print("""
         model        \(path)
         kind         vectors (float vectors to codes)
         fingerprint  \(try ModelFile.fingerprint(model))
         code         \(c.bits) bits
-        network      \(c.dimensions) dimensions\(c.metric == .cosine ? " (L2-normalised)" : "") -> \(c.bits) bits, one linear layer
+        network      \(c.dimensions) dimensions\(c.metric == .cosine ? " (L2-normalised)" : "")\(layers)
         method       \(c.method.rawValue), similarity \(c.metric.rawValue)
         weights      \(c.weights.rawValue) (\(c.weights.bitsPerWeight) bits per weight)
         size         \(formatBytes(size)) on disk, \(formatBytes(model.weightBytes)) of weights

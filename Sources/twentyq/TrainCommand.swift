@@ -139,7 +139,9 @@ extension TrainCommand {
         let summary: [String: Any] = [
             "model": out, "fingerprint": try ModelFile.fingerprint(model), "bits": model.bits, "weights": model.config.weights.rawValue,
             "method": methodValue.rawValue, "vectors": set.count, "dimensions": set.dimensions, "seconds": seconds, "weight_bytes": model.weightBytes,
+            "hidden": model.config.hidden ?? 0,
         ]
-        print(json ? try jsonLine(summary) : "wrote \(out) (\(model.bits) bits from \(set.dimensions) dimensions, \(methodValue.rawValue), \(model.config.weights.rawValue)) in \(String(format: "%.1f", seconds)) s")
+        let layers = model.config.hidden.map { ", two layers through \($0) hidden" } ?? ""
+        print(json ? try jsonLine(summary) : "wrote \(out) (\(model.bits) bits from \(set.dimensions) dimensions\(layers), \(methodValue.rawValue), \(model.config.weights.rawValue)) in \(String(format: "%.1f", seconds)) s")
     }
 }

@@ -13,6 +13,7 @@ struct VectorTrainingOptions: ParsableArguments {
     @Option(help: "Vector training: random vectors in each step's pool.") var randomPool: Int = VectorTrainingConfig().randomPool
     @Option(help: "Vector training: norm of the Gaussian noise added to each anchor.") var anchorNoise: Float = VectorTrainingConfig().anchorNoise
     @Option(help: "Vector training: the starting projection, itq or sign (identity; bits <= dimensions).") var initialization: String = VectorTrainingConfig().initialization.rawValue
+    @Option(name: .customLong("vector-hidden"), help: "Vector training: width of the first of two low-bit layers, 0 for one layer, or auto (2 x dimensions).") var hidden: String = "auto"
     @Option(help: "Similarity the codes imitate: cosine or dot.") var metric: String = VectorMetric.cosine.rawValue
 
     func validate() throws {
@@ -25,8 +26,12 @@ struct VectorTrainingOptions: ParsableArguments {
         guard temperature > 0 else { throw ValidationError("--temperature must be positive (got \(temperature))") }
         guard ["itq", "sign"].contains(initialization) else { throw ValidationError("--initialization must be itq or sign (got \(initialization))") }
         guard VectorMetric(rawValue: metric) != nil else { throw ValidationError("--metric must be cosine or dot (got \(metric))") }
+        guard hidden == "auto" || Int(hidden).map({ $0 == 0 || VectorModelConfig.supportedHidden.contains($0) }) == true else {
+            throw ValidationError("--vector-hidden must be auto, 0 (one layer) or a width in \(VectorModelConfig.supportedHidden) (got \(hidden))")
+        }
     }
 
+    /// - Note: `hidden` "auto" leaves `VectorTrainingConfig.hidden` nil (its default rule).
     func config(bits: Int, weights: WeightFormat, learningRate: Float?, seed: UInt64, threads: Int) -> VectorTrainingConfig {
         var c = VectorTrainingConfig()
         c.bits = bits
@@ -40,6 +45,7 @@ struct VectorTrainingOptions: ParsableArguments {
         c.anchorNoise = anchorNoise
         c.initialization = VectorMethod(rawValue: initialization)!
         c.metric = VectorMetric(rawValue: metric)!
+        c.hidden = Int(hidden)
         if let learningRate { c.learningRate = learningRate }
         c.seed = seed
         c.threads = threads
@@ -209,6 +215,7 @@ struct VectorEvalCommand: ParsableCommand {
                         "train_seconds": trainSeconds, "encode_vectors_per_second": Double(db.count) / max(encodeSeconds, 1e-9),
                         "balanced_bits": stats.summary.balanced, "mean_abs_correlation": stats.meanAbsCorrelation,
                         "weight_bytes": model.weightBytes, "seed": Int(seed), "training_vectors": trainSet.count,
+                        "hidden": model.config.hidden ?? 0,
                     ]))
 
                 }

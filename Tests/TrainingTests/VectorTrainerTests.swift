@@ -9,9 +9,10 @@ import Testing
     static let data = clusteredVectors(count: 600, dimensions: 32, seed: 11)
     static let queries = clusteredVectors(count: 60, dimensions: 32, seed: 12)
 
-    func tinyConfig(bits: Int = 16, format: WeightFormat = .ternary, steps: Int = 60, threads: Int = 1) -> VectorTrainingConfig {
+    func tinyConfig(bits: Int = 16, format: WeightFormat = .ternary, steps: Int = 60, threads: Int = 1, hidden: Int? = nil) -> VectorTrainingConfig {
         var c = VectorTrainingConfig()
         c.bits = bits
+        c.hidden = hidden
         c.weights = format
         c.steps = steps
         c.anchors = 32
@@ -78,55 +79,86 @@ import Testing
         #expect(itq > rotation, "ITQ \(itq), rotation \(rotation)")
     }
 
-    @Test func trainingIsReproducibleAcrossRunsAndThreadCounts() throws {
-        let a = VectorTrainer(config: tinyConfig(steps: 20, threads: 1)).train(Self.data)
-        let b = VectorTrainer(config: tinyConfig(steps: 20, threads: 1)).train(Self.data)
-        let c = VectorTrainer(config: tinyConfig(steps: 20, threads: 2)).train(Self.data)
+    @Test(arguments: [0, nil] as [Int?])
+    func trainingIsReproducibleAcrossRunsAndThreadCounts(hidden: Int?) throws {
+        let a = VectorTrainer(config: tinyConfig(steps: 20, threads: 1, hidden: hidden)).train(Self.data)
+        let b = VectorTrainer(config: tinyConfig(steps: 20, threads: 1, hidden: hidden)).train(Self.data)
+        let c = VectorTrainer(config: tinyConfig(steps: 20, threads: 2, hidden: hidden)).train(Self.data)
+        #expect(a.config.hidden == (hidden == 0 ? nil : 64))
         #expect(try ModelFile.encode(a) == ModelFile.encode(b))
         #expect(try ModelFile.encode(a) == ModelFile.encode(c))
-        var other = tinyConfig(steps: 20)
+        var other = tinyConfig(steps: 20, hidden: hidden)
         other.seed = 43
         #expect(try ModelFile.encode(VectorTrainer(config: other).train(Self.data)) != ModelFile.encode(a))
     }
 
-    @Test(arguments: [WeightFormat.ternary, .float, .binary])
-    func trainingLowersTheLossAndKeepsTheFormat(format: WeightFormat) throws {
+    @Test(arguments: [WeightFormat.ternary, .float, .binary], [0, 48])
+    func trainingLowersTheLossAndKeepsTheFormat(format: WeightFormat, hidden: Int) throws {
         var losses: [Float] = []
-        var config = tinyConfig(format: format, steps: 200)
+        var config = tinyConfig(format: format, steps: 200, hidden: hidden)
         config.anchors = 64
         let model = VectorTrainer(config: config).train(Self.data) { losses.append($0.loss) }
-        #expect(losses.count == 2)
+        #expect(losses.count == 3)  // steps 1, 100, 200
         #expect(losses.last! < losses.first!, "losses \(losses)")
         #expect(model.projection.format == format && model.config.method == .trained)
+        #expect(model.hiddenLayer?.format == (hidden > 0 ? format : nil) && model.hiddenLayer?.rows == (hidden > 0 ? hidden : nil))
         if format == .ternary {
-            let values = Set(model.projection.dequantized().enumerated().map { $0.element / model.projection.scales[$0.offset / 32] })
-            #expect(values.isSubset(of: [-1, 0, 1]))
+            for layer in [model.projection] + (model.hiddenLayer.map { [$0] } ?? []) {
+                let values = Set(layer.dequantized().enumerated().map { $0.element / layer.scales[$0.offset / layer.cols] })
+                #expect(values.isSubset(of: [-1, 0, 1]))
+            }
         }
     }
 
-    @Test func packedInferenceMatchesTheDequantisedProjection() {
+    /// The two factors a two-layer model starts from multiply back to the start projection.
+    @Test(arguments: [32, 64, 80])
+    func twoLayerStartFactorsMultiplyToTheStartProjection(hidden: Int) {
+        let d = 32, bits = 16
+        let w0 = VectorBaselines.randomRotation(dimensions: d, bits: bits, seed: 9).map { $0 * 3 }
+        let (w1, w2) = VectorTrainer.factor(w0, bits: bits, d: d, hidden: hidden, seed: 4)
+        for j in 0..<bits {
+            for i in 0..<d {
+                let product = (0..<hidden).reduce(Float(0)) { $0 + w2[j * hidden + $1] * w1[$1 * d + i] }
+                #expect(abs(product - w0[j * d + i]) < 1e-4, "(\(j), \(i)): \(product) vs \(w0[j * d + i])")
+            }
+        }
+    }
+
+    @Test(arguments: [0, 40])
+    func packedInferenceMatchesTheDequantisedLayers(hidden: Int) {
         for format in WeightFormat.allCases {
-            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5)).train(Self.data)
+            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5, hidden: hidden)).train(Self.data)
             let w = model.projection.dequantized()
+            let w1 = model.hiddenLayer?.dequantized()
+            let inputs = model.projection.cols
+            #expect(inputs == (hidden > 0 ? hidden : 32))
             for r in 0..<10 {
-                let x = VectorMetric.cosine.prepare(Self.queries.row(r))
+                var x = VectorMetric.cosine.prepare(Self.queries.row(r))
+                if let w1 { x = (0..<hidden).map { h in (0..<32).reduce(Float(0)) { $0 + w1[h * 32 + $1] * x[$1] } } }
                 let logits = model.logits(Self.queries.row(r))
                 for j in 0..<16 {
-                    let reference = (0..<32).reduce(Float(0)) { $0 + w[j * 32 + $1] * x[$1] } + model.bias[j]
+                    let reference = (0..<inputs).reduce(Float(0)) { $0 + w[j * inputs + $1] * x[$1] } + model.bias[j]
                     #expect(abs(logits[j] - reference) <= 1e-4 * max(1, abs(reference)), "\(format) bit \(j)")
                 }
                 let code = model.encode(Self.queries.row(r))
                 for j in 0..<16 { #expect(code[bit: j] == (logits[j] > 0)) }
             }
+            // The batch encoder (threads, scratch per worker) gives the same codes as one at a time.
+            let batch = model.encode(Self.queries, threads: 2)
+            for r in 0..<Self.queries.count { #expect(batch[r] == model.encode(Self.queries.row(r)), "\(format) row \(r)") }
         }
     }
 
-    @Test func vectorModelFilesRoundTripAndAreToldApartFromTextModels() throws {
+    @Test(arguments: [0, 40])
+    func vectorModelFilesRoundTripAndAreToldApartFromTextModels(hidden: Int) throws {
         for format in WeightFormat.allCases {
-            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5)).train(Self.data)
+            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5, hidden: hidden)).train(Self.data)
             let bytes = try ModelFile.encode(model)
             guard case .vectors(let back) = try ModelFile.decodeAny(bytes) else { Issue.record("not read as a vector model"); continue }
             #expect(back.config == model.config && back.projection == model.projection && back.bias == model.bias)
+            #expect(back.hiddenLayer == model.hiddenLayer && (back.hiddenLayer == nil) == (hidden == 0))
+            // A one-layer model's header has no "hidden" key, so files written before two-layer models keep their bytes.
+            #expect(String(decoding: bytes, as: UTF8.self).contains("\"hidden\"") == (hidden > 0))
             #expect(throws: ModelFileError.wrongKind(path: "m", found: "vectors", expected: "text")) { try ModelFile.decode(bytes, path: "m") }
             var damaged = bytes
             damaged[bytes.count / 2] ^= 0x10

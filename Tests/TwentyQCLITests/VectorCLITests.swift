@@ -23,6 +23,18 @@ import TwentyQ
         #expect(summary["method"] as? String == "trained" && summary["weights"] as? String == "ternary" && summary["dimensions"] as? Int == 24)
         let info = try parseJSONObject(try runTwentyQ(["model", "info", model, "--json"]).stdout)
         #expect(info["kind"] as? String == "vectors" && info["bits"] as? Int == 32)
+        // Two low-bit layers by default (2 x 24 hidden); --vector-hidden 0 gives one layer, and bad widths are named.
+        #expect(summary["hidden"] as? Int == 48 && info["hidden"] as? Int == 48)
+        #expect(try runTwentyQ(["model", "info", model]).stdout.contains("24 dimensions (L2-normalised) -> 48 hidden"))
+        let oneLayer = dir.appending("one.tqm")
+        let single = try runTwentyQ(["train", "--vectors", data, "--bits", "32", "--steps", "5", "--vector-hidden", "0", "--out", oneLayer, "--json"])
+        #expect(single.status == 0, "\(single.stderr)")
+        #expect(try parseJSONObject(single.stdout)["hidden"] as? Int == 0)
+        #expect(try runTwentyQ(["model", "info", oneLayer]).stdout.contains("-> 32 bits, one linear layer"))
+        for bad in ["-3", "wide"] {
+            let r = try runTwentyQ(["train", "--vectors", data, "--vector-hidden=\(bad)", "--out", dir.appending("bad.tqm")])
+            #expect(r.status != 0 && r.stderr.contains("--vector-hidden must be auto, 0 (one layer) or a width"), "\(r.stderr)")
+        }
 
         let indexed = try runTwentyQ(["index", "--db", db, "--vectors", data, "--model", model, "--store-vectors", "int8", "--batch", "128", "--json"])
         #expect(indexed.status == 0, "\(indexed.stderr)")
