@@ -49,9 +49,10 @@ public struct VectorTrainingProgress: Sendable {
 /// Trains a low-bit vector encoder so that Hamming ranking follows float ranking.
 ///
 /// The encoder is linear: by default two low-bit layers (2 d hidden, below), else one
-/// (bits x dimensions), in the chosen weight format, plus a bias; bit j = logit j > 0. Training is quantisation-aware: float latent weights,
-/// the quantised weights in every forward pass, the gradient applied to the latent weights
-/// (straight-through), re-quantisation after every AdamW step.
+/// (bits x dimensions), in the chosen weight format, plus a bias; bit j = logit j > 0.
+/// Training is quantisation-aware: float latent weights, the quantised weights in every
+/// forward pass, the gradient applied to the latent weights (straight-through),
+/// re-quantisation after every AdamW step.
 ///
 /// **Objective** (similarity distillation). Each step draws `anchors` training vectors and a
 /// pool: the anchors, `neighborsPerAnchor` of each anchor's `neighborPool` float-nearest
