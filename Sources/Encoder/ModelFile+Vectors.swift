@@ -12,7 +12,7 @@ extension ModelFile {
         var vectorConfig: VectorModelConfig
     }
 
-    /// The bytes of a vector model (format version 2).
+    /// The bytes of a vector model (format version 2; version 3 for two layers).
     public static func encode(_ model: VectorEncoderModel) throws -> [UInt8] {
         var body: [UInt8] = []
         let encoder = JSONEncoder()
@@ -27,7 +27,7 @@ extension ModelFile {
         appendFloats(&body, model.projection.scales)
         for w in model.projection.words { appendInteger(&body, w) }
         appendFloats(&body, model.bias)
-        return frame(body, version: vectorVersion)
+        return frame(body, version: model.hiddenLayer == nil ? vectorVersion : twoLayerVectorVersion)
     }
 
     /// Writes a vector model to `path` atomically.
@@ -57,14 +57,17 @@ extension ModelFile {
     public static func decodeAny(_ bytes: [UInt8], path: String = "(memory)") throws -> AnyModel {
         var (reader, found) = try open(bytes, path: path)
         if found == textVersion { return .text(try decodeText(&reader, path: path)) }
-        return .vectors(try decodeVectors(&reader, path: path))
+        return .vectors(try decodeVectors(&reader, version: found, path: path))
     }
 
-    static func decodeVectors(_ reader: inout Reader, path: String) throws -> VectorEncoderModel {
+    static func decodeVectors(_ reader: inout Reader, version: UInt32, path: String) throws -> VectorEncoderModel {
         let declared = reader.bytes.count
         let header = try header(VectorHeader.self, &reader, path: path)
         let config = header.vectorConfig
         guard header.kind == "vectors" else { throw ModelFileError.malformed(path: path, detail: "unknown model kind \"\(header.kind)\"") }
+        guard (config.hidden != nil) == (version == twoLayerVectorVersion) else {
+            throw ModelFileError.malformed(path: path, detail: "a version \(version) vector model \(config.hidden == nil ? "without" : "with") a hidden layer")
+        }
         guard VectorModelConfig.supportedBits.contains(config.bits), VectorModelConfig.supportedDimensions.contains(config.dimensions) else {
             throw ModelFileError.malformed(path: path, detail: "bits \(config.bits), dimensions \(config.dimensions)")
         }

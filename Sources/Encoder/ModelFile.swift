@@ -51,15 +51,20 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
 /// |---|---|
 /// | 8 + 4 + 8 | magic, version 2, total length |
 /// | 4 + n | header length, then JSON: `{"kind": "vectors", "vectorConfig": VectorModelConfig}` |
-/// | | two-layer models only (`hidden` in the config): hidden Float32 row scales, hidden x rowWords UInt64 packed first layer |
+/// | | version 3 only (`hidden` in the config): hidden Float32 row scales, hidden x rowWords UInt64 packed first layer |
 /// | | bits Float32 row scales, bits x rowWords UInt64 packed projection, bits Float32 biases |
 /// | 4 | CRC-32 |
+///
+/// Version 3 is a vector model of two layers (`VectorModelConfig.hidden`): the same layout with
+/// the first layer before the projection. One-layer vector models are still written as version
+/// 2, so older readers keep reading them, and tell a two-layer model from a damaged file.
 public enum ModelFile {
     public static let magic = Array("TWENTYQM".utf8)
-    /// The newest version this build reads (1 = text model, 2 = vector model).
-    public static let version: UInt32 = 2
+    /// The newest version this build reads (1 = text model, 2 = vector model, 3 = two-layer vector model).
+    public static let version: UInt32 = 3
     static let textVersion: UInt32 = 1
     static let vectorVersion: UInt32 = 2
+    static let twoLayerVectorVersion: UInt32 = 3
 
     struct Header: Codable {
         var config: ModelConfig

@@ -157,8 +157,20 @@ import Testing
             guard case .vectors(let back) = try ModelFile.decodeAny(bytes) else { Issue.record("not read as a vector model"); continue }
             #expect(back.config == model.config && back.projection == model.projection && back.bias == model.bias)
             #expect(back.hiddenLayer == model.hiddenLayer && (back.hiddenLayer == nil) == (hidden == 0))
-            // A one-layer model's header has no "hidden" key, so files written before two-layer models keep their bytes.
+            // A one-layer model's header has no "hidden" key, so files written before two-layer models keep their bytes;
+            // two-layer models are version 3, which older readers refuse as a newer format instead of a damaged file.
             #expect(String(decoding: bytes, as: UTF8.self).contains("\"hidden\"") == (hidden > 0))
+            #expect(bytes[8] == (hidden > 0 ? 3 : 2))
+            if hidden > 0 {
+                // A version-2 frame around a two-layer body is named as malformed, not misread.
+                var relabelled = bytes
+                relabelled[8] = 2
+                let crc = CRC32.checksum(relabelled[..<(relabelled.count - 4)])
+                for i in 0..<4 { relabelled[relabelled.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * i)) }
+                #expect(throws: ModelFileError.malformed(path: "m", detail: "a version 2 vector model with a hidden layer")) {
+                    try ModelFile.decodeAny(relabelled, path: "m")
+                }
+            }
             #expect(throws: ModelFileError.wrongKind(path: "m", found: "vectors", expected: "text")) { try ModelFile.decode(bytes, path: "m") }
             var damaged = bytes
             damaged[bytes.count / 2] ^= 0x10
