@@ -90,18 +90,34 @@ public struct VectorEncoderModel: Sendable {
     public var bits: Int { config.bits }
     public var dimensions: Int { config.dimensions }
 
-    /// Floats of scratch space `features` needs: the padded input, then the padded hidden
-    /// activations of a two-layer model.
+    /// Floats of scratch space `logits(_:scratch:)` needs: the padded input, the padded hidden
+    /// activations of a two-layer model, a subset-sum table (ternary layers), the logits.
     var scratchCount: Int {
-        guard let hiddenLayer else { return projection.paddedCols }
-        return hiddenLayer.paddedCols + projection.paddedCols
+        let hiddenCount = hiddenLayer == nil ? 0 : projection.paddedCols
+        let inputCount = hiddenLayer?.paddedCols ?? projection.paddedCols
+        let table = format == .ternary ? max(hiddenLayer?.subsetSumCount ?? 0, projection.subsetSumCount) : 0
+        return inputCount + hiddenCount + table + bits
     }
 
-    /// The projection's input for `vector` (normalised for cosine, through the hidden layer
-    /// of a two-layer model; zero-padded to `projection.paddedCols`), in `scratch`
-    /// (`scratchCount` Floats).
+    private var format: WeightFormat { projection.format }
+
+    /// `out[r]` = row r of `layer` times `x` (`layer.paddedCols` Floats, zero past `cols`), for
+    /// every row; ternary layers go through one subset-sum table in `table`.
     @inline(__always)
-    func features(_ vector: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+    private func products(_ layer: PackedMatrix, _ x: UnsafePointer<Float>, table: UnsafeMutablePointer<Float>,
+                          into out: UnsafeMutablePointer<Float>) {
+        if layer.format == .ternary {
+            layer.subsetSums(x, into: table)
+            for r in 0..<layer.rows { out[r] = layer.ternaryDot(row: r, subsetSums: table) }
+        } else {
+            for r in 0..<layer.rows { out[r] = layer.dot(row: r, x) }
+        }
+    }
+
+    /// The logits of `vector` (normalised for cosine, through the hidden layer of a two-layer
+    /// model), in `scratch` (`scratchCount` Floats); returns where they are.
+    @inline(__always)
+    func logits(_ vector: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         let d = config.dimensions
         var scale: Float = 1
         if config.metric == .cosine {
@@ -109,34 +125,40 @@ public struct VectorEncoderModel: Sendable {
             for v in vector { norm += v * v }
             scale = norm > 0 ? 1 / norm.squareRoot() : 1
         }
+        let inputCount = hiddenLayer?.paddedCols ?? projection.paddedCols
         for i in 0..<d { scratch[i] = vector[i] * scale }
-        guard let hiddenLayer else {
-            for i in d..<projection.paddedCols { scratch[i] = 0 }
-            return UnsafePointer(scratch)
+        for i in d..<inputCount { scratch[i] = 0 }
+        var x = UnsafePointer(scratch)
+        var next = scratch + inputCount
+        if let hiddenLayer {
+            let h = next
+            next += projection.paddedCols
+            products(hiddenLayer, x, table: next + bits, into: h)
+            for i in hiddenLayer.rows..<projection.paddedCols { h[i] = 0 }
+            x = UnsafePointer(h)
         }
-        for i in d..<hiddenLayer.paddedCols { scratch[i] = 0 }
-        let h = scratch + hiddenLayer.paddedCols
-        for r in 0..<hiddenLayer.rows { h[r] = hiddenLayer.dot(row: r, scratch) }
-        for i in hiddenLayer.rows..<projection.paddedCols { h[i] = 0 }
-        return UnsafePointer(h)
+        let z = next
+        products(projection, x, table: next + bits, into: z)
+        for j in 0..<bits { z[j] += bias[j] }
+        return UnsafePointer(z)
     }
 
     /// The logits for one vector of `dimensions` Floats.
     public func logits(_ vector: [Float]) -> [Float] {
         precondition(vector.count == dimensions, "vector has \(vector.count) dimensions, the model \(dimensions)")
         return withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
-            let x = vector.withUnsafeBufferPointer { features($0, scratch: scratch.baseAddress!) }
-            return (0..<bits).map { projection.dot(row: $0, x) + bias[$0] }
+            let z = vector.withUnsafeBufferPointer { logits($0, scratch: scratch.baseAddress!) }
+            return Array(UnsafeBufferPointer(start: z, count: bits))
         }
     }
 
     /// Encodes `vector` (a buffer of `dimensions` Floats) into `words`, with `scratchCount`
     /// Floats of scratch space.
     func encode(_ vector: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Float>, into words: UnsafeMutablePointer<UInt64>) {
-        let x = features(vector, scratch: scratch)
+        let z = logits(vector, scratch: scratch)
         let wordCount = BinaryCode.wordCount(bits: bits)
         words.update(repeating: 0, count: wordCount)
-        for j in 0..<bits where projection.dot(row: j, x) + bias[j] > 0 {
+        for j in 0..<bits where z[j] > 0 {
             words[j / 64] |= 1 << UInt64(j % 64)
         }
     }

@@ -98,6 +98,39 @@ import Testing
         }
     }
 
+    /// The subset-sum kernel against plain arithmetic on the dequantised weights: odd widths,
+    /// all-zero rows (every plane byte 0) and an all-zero input.
+    @Test func ternarySubsetSumProductsMatchPlainArithmetic() {
+        for (rows, cols) in Self.shapes + [(3, 0), (4, 384)] {
+            var w = latent(rows: rows, cols: cols, seed: UInt64(7 * cols + rows))
+            for c in 0..<cols { w[c] = 0 }  // row 0: all zeros
+            let packed = PackedMatrix(quantizing: w, rows: rows, cols: cols, format: .ternary)
+            let dense = packed.dequantized()
+            var rng = SeededGenerator(seed: 11)
+            for zeroInput in [false, true] {
+                var x = [Float](repeating: 0, count: packed.paddedCols)
+                if !zeroInput { for c in 0..<cols { x[c] = Float(Int(rng.next() % 2001) - 1000) / 300 } }
+                var table = [Float](repeating: .nan, count: packed.subsetSumCount)
+                x.withUnsafeBufferPointer { xs in table.withUnsafeMutableBufferPointer { packed.subsetSums(xs.baseAddress!, into: $0.baseAddress!) } }
+                // Every entry is its subset's sum.
+                for g in 0 ..< packed.paddedCols / 8 {
+                    for b in [0, 1, 0x80, 0x5a, 0xff] {
+                        let expected = (0..<8).filter { b >> $0 & 1 == 1 }.reduce(Float(0)) { $0 + x[8 * g + $1] }
+                        #expect(abs(table[g * 256 + b] - expected) < 1e-4, "group \(g) subset \(b)")
+                    }
+                }
+                for r in 0..<rows {
+                    let expected = (0..<cols).reduce(Float(0)) { $0 + dense[r * cols + $1] * x[$1] }
+                    let viaTable = table.withUnsafeBufferPointer { packed.ternaryDot(row: r, subsetSums: $0.baseAddress!) }
+                    let viaMasks = x.withUnsafeBufferPointer { packed.dot(row: r, $0.baseAddress!) }
+                    #expect(abs(viaTable - expected) <= 1e-3 * max(1, abs(expected)), "row \(r) of \(rows)x\(cols)")
+                    #expect(abs(viaTable - viaMasks) <= 1e-3 * max(1, abs(expected)))
+                    if r == 0 || zeroInput { #expect(viaTable == 0) }
+                }
+            }
+        }
+    }
+
     @Test func packedSizesAreTheFormatsBitsPerWeight() {
         let w = latent(rows: 10, cols: 256, seed: 1)
         for format in WeightFormat.allCases {
