@@ -79,9 +79,17 @@ extension PackedMatrix {
             let row = all.baseAddress! + r * rowWords
             switch format {
             case .float:
-                let w = UnsafeRawPointer(row).assumingMemoryBound(to: Float.self)
-                var acc: Float = 0
-                for c in 0..<cols { acc += w[c] * x[c] }
+                // Eight lanes at a time (rows start on 8-byte boundaries: unaligned loads), then the tail.
+                let w = UnsafeRawPointer(row), xs = UnsafeRawPointer(x)
+                var lanes = SIMD8<Float>()
+                let whole = cols / 8 * 8
+                for c in stride(from: 0, to: whole, by: 8) {
+                    lanes += w.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                        * xs.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                }
+                var acc = lanes.sum()
+                let wf = w.assumingMemoryBound(to: Float.self)
+                for c in whole..<cols { acc += wf[c] * x[c] }
                 return acc
             case .ternary:
                 let planeWords = rowWords / 2
