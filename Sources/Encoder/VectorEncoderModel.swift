@@ -163,6 +163,21 @@ public struct VectorEncoderModel: Sendable {
         }
     }
 
+    /// The codes of every row of `set` with their logits, one row at a time: for callers that
+    /// need both (the asymmetric shortlist), at the cost of one pass. Row i's code equals
+    /// `encode(set.row(i))`: bit j is set when logit j > 0.
+    public func codesAndLogits(_ set: VectorSet) -> (codes: CodeMatrix, logits: [[Float]]) {
+        precondition(set.dimensions == dimensions, "vectors have \(set.dimensions) dimensions, the model \(dimensions)")
+        let wordCount = BinaryCode.wordCount(bits: bits)
+        var words = [UInt64](repeating: 0, count: set.count * wordCount)
+        let logits = (0..<set.count).map { i -> [Float] in
+            let z = self.logits(set.row(i))
+            for j in 0..<bits where z[j] > 0 { words[i * wordCount + j / 64] |= 1 << UInt64(j % 64) }
+            return z
+        }
+        return (try! CodeMatrix(bits: bits, words: words), logits)
+    }
+
     /// The code of one vector.
     /// - Precondition: `vector.count == dimensions` (check input with `VectorFile` or
     ///   `checkVector` first).

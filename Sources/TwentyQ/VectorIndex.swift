@@ -173,7 +173,9 @@ public final class VectorIndex: @unchecked Sendable {
             throw VectorFileError.notFinite(path: "query", row: bad / dimensions, column: bad % dimensions)
         }
         let rescoring = rescore ?? (settings.storage != nil)
-        let codes = model.encode(queries, threads: threads)
+        // The asymmetric shortlist needs each query's logits; its codes come from the same pass.
+        let withLogits = rescoring && settings.storage != nil && shortlist > 1
+        let (codes, queryLogits) = withLogits ? model.codesAndLogits(queries) : (model.encode(queries, threads: threads), [])
         guard rescoring else {
             return try store.nearestWithMetadata(to: codes, k: k, options: searchOptions).map { list in list.map { Self.hit($0.hit, $0.metadata, score: nil) } }
         }
@@ -183,7 +185,7 @@ public final class VectorIndex: @unchecked Sendable {
         let rescored = k * oversample
         var refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])?
         if shortlist > 1 {
-            let scorers = (0..<queries.count).map { AsymmetricScorer(logits: model.logits(queries.row($0))) }
+            let scorers = queryLogits.map { AsymmetricScorer(logits: $0) }
             refine = { q, list, codes in scorers[q].shortlist(list, keep: rescored, code: codes.pointer) }
         }
         let candidates = try store.nearestWithMetadata(to: codes, k: rescored * shortlist, options: searchOptions, refine: refine)
