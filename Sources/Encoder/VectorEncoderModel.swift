@@ -59,9 +59,9 @@ public struct VectorModelConfig: Codable, Equatable, Sendable {
 /// A float vector to binary code encoder: (normalise for cosine) -> one low-bit linear layer
 /// (bits x dimensions, packed) plus a bias -> bit j = 1 when logit j > 0.
 ///
-/// Optionally the projection is the product of two low-bit layers: `hiddenLayer`
-/// (hidden x dimensions) gives float activations h = W1 x, and `projection` (bits x hidden)
-/// the logits W2 h + b. The product stays linear; it exists because a product of two ternary
+/// Optionally (by default for trained models) the projection is the product of two low-bit
+/// layers: `hiddenLayer` (hidden x dimensions) gives float activations h = W1 x, and
+/// `projection` (bits x hidden) the logits W2 h + b. The product stays linear; it exists because a product of two ternary
 /// matrices approximates a float projection far better than one ternary matrix does
 /// (docs/VECTORS.md).
 ///
