@@ -20,12 +20,8 @@ extension ModelFile {
         let header = try encoder.encode(VectorHeader(kind: "vectors", vectorConfig: model.config))
         appendInteger(&body, UInt32(header.count))
         body += header
-        if let hiddenLayer = model.hiddenLayer {
-            appendFloats(&body, hiddenLayer.scales)
-            for w in hiddenLayer.words { appendInteger(&body, w) }
-        }
-        appendFloats(&body, model.projection.scales)
-        for w in model.projection.words { appendInteger(&body, w) }
+        if let hiddenLayer = model.hiddenLayer { appendPacked(&body, hiddenLayer) }
+        appendPacked(&body, model.projection)
         appendFloats(&body, model.bias)
         return frame(body, version: model.hiddenLayer == nil ? vectorVersion : twoLayerVectorVersion)
     }
@@ -76,18 +72,13 @@ extension ModelFile {
             guard VectorModelConfig.supportedHidden.contains(hidden) else {
                 throw ModelFileError.malformed(path: path, detail: "hidden width \(hidden)")
             }
-            let scales = try reader.floats(hidden)
-            let words = try reader.words(hidden * PackedMatrix.rowWords(format: config.weights, cols: config.dimensions))
-            hiddenLayer = PackedMatrix(format: config.weights, rows: hidden, cols: config.dimensions, scales: scales, words: words)
+            hiddenLayer = try reader.packed(config.weights, rows: hidden, cols: config.dimensions)
         }
-        let inputs = config.projectionInputs
-        let scales = try reader.floats(config.bits)
-        let words = try reader.words(config.bits * PackedMatrix.rowWords(format: config.weights, cols: inputs))
+        let projection = try reader.packed(config.weights, rows: config.bits, cols: config.projectionInputs)
         let bias = try reader.floats(config.bits)
         guard reader.offset == declared - 4 else {
             throw ModelFileError.malformed(path: path, detail: "sections end at byte \(reader.offset), checksum at \(declared - 4)")
         }
-        let projection = PackedMatrix(format: config.weights, rows: config.bits, cols: inputs, scales: scales, words: words)
         return VectorEncoderModel(config: config, projection: projection, bias: bias, hiddenLayer: hiddenLayer)
     }
 

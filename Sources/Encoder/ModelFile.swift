@@ -81,8 +81,7 @@ public enum ModelFile {
         body += header
         appendFloats(&body, model.vocabulary.idf)
         for (layer, bias) in [(model.layer1, model.bias1), (model.layer2, model.bias2)] {
-            appendFloats(&body, layer.scales)
-            for w in layer.words { appendInteger(&body, w) }
+            appendPacked(&body, layer)
             appendFloats(&body, bias)
         }
         return frame(body, version: textVersion)
@@ -153,15 +152,9 @@ public enum ModelFile {
             throw ModelFileError.malformed(path: path, detail: "bits \(config.bits), hidden \(config.hidden), \(header.terms.count) terms")
         }
         let idf = try reader.floats(header.terms.count)
-        func layer(rows: Int) throws -> PackedMatrix {
-            let scales = try reader.floats(rows)
-            let count = rows * PackedMatrix.rowWords(format: config.weights, cols: config.hidden)
-            let words = try reader.words(count)
-            return PackedMatrix(format: config.weights, rows: rows, cols: config.hidden, scales: scales, words: words)
-        }
-        let layer1 = try layer(rows: header.terms.count)
+        let layer1 = try reader.packed(config.weights, rows: header.terms.count, cols: config.hidden)
         let bias1 = try reader.floats(config.hidden)
-        let layer2 = try layer(rows: config.bits)
+        let layer2 = try reader.packed(config.weights, rows: config.bits, cols: config.hidden)
         let bias2 = try reader.floats(config.bits)
         guard reader.offset == declared - 4 else {
             throw ModelFileError.malformed(path: path, detail: "sections end at byte \(reader.offset), checksum at \(declared - 4)")
@@ -190,6 +183,12 @@ public enum ModelFile {
 
     static func appendFloats(_ out: inout [UInt8], _ values: [Float]) {
         for v in values { appendInteger(&out, v.bitPattern) }
+    }
+
+    /// A packed matrix as the file holds it: its row scales, then its packed rows.
+    static func appendPacked(_ out: inout [UInt8], _ matrix: PackedMatrix) {
+        appendFloats(&out, matrix.scales)
+        for w in matrix.words { appendInteger(&out, w) }
     }
 
     struct Reader {
@@ -222,6 +221,13 @@ public enum ModelFile {
             var out = [UInt64](repeating: 0, count: n)
             out.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
             return out.map { UInt64(littleEndian: $0) }
+        }
+
+        /// A packed matrix written by `appendPacked`.
+        mutating func packed(_ format: WeightFormat, rows: Int, cols: Int) throws -> PackedMatrix {
+            let scales = try floats(rows)
+            let words = try words(rows * PackedMatrix.rowWords(format: format, cols: cols))
+            return PackedMatrix(format: format, rows: rows, cols: cols, scales: scales, words: words)
         }
 
         /// `n` little-endian UInt32s in one copy.

@@ -61,16 +61,15 @@ public struct VectorModelConfig: Codable, Equatable, Sendable {
 ///
 /// Optionally (by default for trained models) the projection is the product of two low-bit
 /// layers: `hiddenLayer` (hidden x dimensions) gives float activations h = W1 x, and
-/// `projection` (bits x hidden) the logits W2 h + b. The product stays linear; it exists because a product of two ternary
-/// matrices approximates a float projection far better than one ternary matrix does
-/// (docs/VECTORS.md).
+/// `projection` (bits x hidden) the logits W2 h + b. The product stays linear; it exists
+/// because a product of two ternary matrices approximates a float projection far better than
+/// one ternary matrix does (docs/VECTORS.md).
 ///
 /// The baselines (sign, random rotation, ITQ) are encoders of the same form with `float`
 /// weights, so every method goes through the same code path, file format and index.
 /// Immutable and thread-safe.
 public struct VectorEncoderModel: Sendable {
     public let config: VectorModelConfig
-    /// Row j: the weights of bit j over the input dimensions.
     /// Row j: the weights of bit j over the projection's inputs (the input dimensions, or the
     /// hidden activations of a two-layer model).
     public let projection: PackedMatrix

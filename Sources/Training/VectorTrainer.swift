@@ -167,10 +167,10 @@ public struct VectorTrainer {
         }
         let packed = layers.map { PackedMatrix(quantizing: $0.latent.array, rows: $0.rows, cols: $0.cols, format: c.weights) }
         var provenance = [
-            "method": "trained (similarity distillation from an ITQ start)", "steps": String(c.steps), "seed": String(c.seed),
+            "method": "trained\(hidden > 0 ? ", two layers" : "") (similarity distillation from an ITQ start)",
+            "steps": String(c.steps), "seed": String(c.seed),
             "training_vectors": String(n), "teacher_temperature": String(c.teacherTemperature),
         ]
-        if hidden > 0 { provenance["method"] = "trained, two layers (similarity distillation from an ITQ start)" }
         provenance["learning_rate"] = String(c.learningRate)
         let config = VectorModelConfig(dimensions: d, bits: bits, weights: c.weights, method: .trained, metric: c.metric,
                                        hidden: hidden > 0 ? hidden : nil, provenance: provenance)
