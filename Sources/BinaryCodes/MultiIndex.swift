@@ -59,16 +59,18 @@ public struct MultiIndexLayout: Equatable, Sendable {
         min(maxSubstringBits, max(8, Int(log2(Double(max(count, 2))).rounded(.up)) + 4))
     }
 
-    /// Substrings of about 0.625 log2(count) bits (at least 8): m = bits / that, rounded,
+    /// Substrings of about 0.8 log2(count) bits (at least 8): m = bits / that, rounded,
     /// within the limit of `maxSubstringBits(count:)` and at least 1.
     ///
     /// Norouzi et al. choose m = bits / log2(count), one code per bucket on average, which
     /// suits uniformly random codes. Real codes are clustered and their k-th neighbour is
-    /// near, so shorter substrings (fuller buckets, fewer probes) cost less: over 1.38M
-    /// 64-bit codes of the default text model, exact 10-NN took 0.83 ms with m = 3 (their rule),
-    /// 0.22 ms with m = 4, 0.19 ms with m = 5 and 0.18 ms with m = 6 (docs/BENCHMARKS.md).
+    /// near, so somewhat shorter substrings (fuller buckets, fewer probes) cost less. Over
+    /// 1.38M codes of the default text model with the probe kernel (2026-11-30,
+    /// docs/BENCHMARKS.md): 64 bits, 16-bit substrings (m = 4) 9.8x the scan against 7.4x with
+    /// 13 bits (m = 5); 128 bits, m = 8 2.1x against 1.3x with m = 10. (Before the kernel
+    /// prefetched whole buckets, probes cost more and 0.625 log2(count) was best.)
     public static func defaultSubstrings(bits: Int, count: Int) -> Int {
-        let length = max(8.0, (log2(Double(max(count, 2))) * 0.625).rounded())
+        let length = max(8.0, (log2(Double(max(count, 2))) * 0.8).rounded())
         return clamp(Int((Double(bits) / length).rounded()), bits: bits, count: count)
     }
 
@@ -243,12 +245,12 @@ public struct MultiIndexLevel: @unchecked Sendable {
 /// Exact Hamming search by multi-index hashing (Norouzi, Punjani and Fleet, "Fast search in
 /// Hamming space with multi-index hashing", CVPR 2012) over tables and codes given as views.
 ///
-/// A query probes, for r = 0, 1, 2, ..., every bucket whose substring value is at distance
-/// exactly r from its own in every table, and computes the full distance of each slot it
-/// meets. By the pigeonhole principle a code at distance d < m (r + 1) shares some substring
-/// within distance r, so once the k-th best distance found is below m (r + 1) the answer is
-/// exact. Ties are ordered by slot, as the scan orders them, so results are identical to the
-/// scan's.
+/// A query probes the tables shell by shell (the buckets whose substring value lies at distance
+/// exactly r from its own) and computes the full distance of each slot it meets. By the
+/// general pigeonhole principle a code not met once table t is done through radius r_t lies
+/// at distance at least sum(r_t + 1), so once the k-th best distance found is below that the
+/// answer is exact; the k-NN search lets the table whose next shell looks cheapest go first.
+/// Ties are ordered by slot, as the scan orders them, so results are identical to the scan's.
 ///
 /// Each table entry carries a copy of its code, so a probe computes the distances of a
 /// bucket from one sequential run of memory instead of one random read per candidate.
@@ -270,14 +272,14 @@ public struct MultiIndexLevel: @unchecked Sendable {
 /// clearing a bitset over the whole index for every query.
 public enum MultiIndexSearch {
     /// Work is counted in units of one code word of the streaming scan (about 0.56 ns here).
-    /// A probe lands on a random bucket of tables far larger than the cache (offsets, slots and
-    /// codes: a few misses): 256 units. A candidate is read in sequence with its bucket: 2
-    /// units plus 2 per word. A pending code is a random read: 16 units plus its words.
-    /// Fitted to exact 10-NN over 1.38M real 64-bit codes with m = 4, 5 and 6 on this machine
-    /// (2026-11-30, docs/BENCHMARKS.md).
-    static let probeCost = 256.0
-    static let candidateCost = 2.0
-    static let candidateWordCost = 2.0
+    /// A probe lands on a random bucket of tables far larger than the cache, its lines
+    /// prefetched a few probes ahead: 40 units (about 22 ns). A candidate is read in sequence
+    /// with its bucket: 1.8 units plus 0.9 per word. A pending code is a random read: 16 units
+    /// plus its words. Fitted to exact 10-NN over 1.38M real 64- and 128-bit codes with the
+    /// probe kernel and m = 4, 5, 8 and 10 on this machine (2026-11-30, docs/BENCHMARKS.md).
+    static let probeCost = 40.0
+    static let candidateCost = 1.8
+    static let candidateWordCost = 0.9
     static let pendingCost = 16.0
 
     struct Work {
@@ -286,9 +288,16 @@ public enum MultiIndexSearch {
         var candidates = 0
         var probes = 0
         var pending = 0
-        var exhausted: Bool {
-            Double(candidates) * (MultiIndexSearch.candidateCost + MultiIndexSearch.candidateWordCost * Double(words))
-                + MultiIndexSearch.probeCost * Double(probes) + Double(pending) * (MultiIndexSearch.pendingCost + Double(words)) > limit
+        /// The work done so far, in scan units.
+        var spent: Double {
+            Double(candidates) * candidateUnits + MultiIndexSearch.probeCost * Double(probes) + Double(pending) * (MultiIndexSearch.pendingCost + Double(words))
+        }
+        var exhausted: Bool { spent > limit }
+        var candidateUnits: Double { MultiIndexSearch.candidateCost + MultiIndexSearch.candidateWordCost * Double(words) }
+        /// The units left before the budget runs out (at least 1), for the kernel's own check.
+        var remainingUnits: Int64 {
+            let left = (limit - spent).rounded(.up)
+            return left >= Double(Int64.max) ? .max : Int64(max(1, left))
         }
 
         init(codes: SlotCodes, budget: Double) {
@@ -306,6 +315,8 @@ public enum MultiIndexSearch {
         let index: UnsafeMutablePointer<UInt32>
         let distance: UnsafeMutablePointer<UInt32>
         let capacity = 512
+        /// What `tq_probe_shell` may fill: it stores eight lanes at a time past its results.
+        var usable: Int { capacity - 8 }
 
         init() {
             index = .allocate(capacity: 2 * capacity)
@@ -378,47 +389,67 @@ public enum MultiIndexSearch {
     /// calls `visit(distance, slot)` for each entry at distance <= `limit`; `visit` checks
     /// `isCurrent` before it keeps one, and returns the new limit. Returns false when the
     /// budget ran out (the caller then scans).
+    ///
+    /// The probing and filtering run in the C kernel (`tq_probe_shell`), which keeps the
+    /// coming buckets' offsets and codes on their way from memory while it filters one: buckets
+    /// lie at random places in tables far larger than the cache.
     @inline(__always)
     static func probe(radius: Int, table t: Int, of level: MultiIndexLevel, query: UnsafePointer<UInt64>, words: Int,
                       kernel: tq_level_t, scratch: Scratch, limit: inout Int, work: inout Work, _ visit: (Int, Int) -> Int) -> Bool {
-        let range = level.layout.substrings[t]
-        let own = MultiIndexLayout.substring(query, range)
         let table = level.tables[t]
-        // Every mask of `radius` set bits among `length`, in increasing order (Gosper's hack).
-        let end: UInt64 = 1 << UInt64(range.length)
-        @inline(__always) func after(_ mask: UInt64) -> UInt64 {
-            guard radius > 0, mask < end else { return end }
-            let c = mask & (~mask &+ 1)
-            let r = mask &+ c
-            return (((r ^ mask) >> 2) / c) | r
-        }
-        @inline(__always) func bucket(_ mask: UInt64) -> Int { Int(own ^ UInt32(truncatingIfNeeded: mask)) }
-        // Buckets lie at random places in tables far larger than the cache: while one bucket is
-        // filtered, the offsets two probes ahead and the codes of the next bucket are on their way.
-        var mask: UInt64 = radius == 0 ? 0 : (1 << UInt64(radius)) - 1
-        var next = after(mask), afterNext = after(next)
-        if next < end { tq_prefetch(table.offsets + bucket(next)) }
-        while mask < end {
-            if afterNext < end { tq_prefetch(table.offsets + bucket(afterNext)) }
-            if next < end {
-                let codes = table.codes + Int(table.offsets[bucket(next)]) * words
-                tq_prefetch(codes)
-                tq_prefetch(codes + 8)
-            }
-            let v = bucket(mask)
-            work.probes += 1
-            let first = Int(table.offsets[v]), last = min(Int(table.offsets[v + 1]), table.idCount)
-            if first < last {
-                work.candidates += last - first
-                filter(table.codes + first * words, count: last - first, words: words, query: query, level: kernel,
-                       scratch: scratch, limit: &limit) { i, d in
-                    visit(d, Int(table.ids[first + i]))
-                }
+        let range = level.layout.substrings[t]
+        var cursor = tq_shell_cursor_t(mask: radius == 0 ? 0 : (1 << UInt64(radius)) - 1, entry: -1, probes: 0, candidates: 0)
+        while cursor.mask < 1 << UInt64(range.length) {
+            let found = Int(tq_probe_shell(kernel, table.offsets, Int64(table.idCount), table.codes, Int64(words),
+                                           MultiIndexLayout.substring(query, range), Int32(range.length), Int32(radius), query,
+                                           UInt32(clamping: limit), Int64(probeCost), Int64(work.candidateUnits.rounded(.up)),
+                                           work.remainingUnits, &cursor, scratch.index, scratch.distance, Int64(scratch.usable)))
+            work.probes += Int(cursor.probes)
+            work.candidates += Int(cursor.candidates)
+            for i in 0..<found where Int(scratch.distance[i]) <= limit {
+                limit = visit(Int(scratch.distance[i]), Int(table.ids[Int(scratch.index[i])]))
             }
             if work.exhausted { return false }
-            (mask, next, afterNext) = (next, afterNext, after(afterNext))
         }
         return true
+    }
+
+    /// Every entry of table `t` of `level` whose bucket lies at substring distance exactly
+    /// `radius` from the query's and whose code lies within `limit` of `query`, as (slot,
+    /// distance) in the kernel's order (buckets by increasing mask, entries in bucket order),
+    /// taking at most `capacity` results per kernel call (so that small capacities make the
+    /// kernel stop and go on inside buckets); and the buckets and entries it looked at.
+    public static func shell(radius: Int, table t: Int, of level: MultiIndexLevel, query: UnsafePointer<UInt64>, words: Int,
+                             limit: Int, kernel: KernelLevel, capacity: Int) -> (found: [Neighbor], probes: Int, candidates: Int) {
+        precondition(capacity >= 1 && radius >= 0 && radius <= level.layout.substrings[t].length)
+        let table = level.tables[t]
+        let range = level.layout.substrings[t]
+        let index = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity + 8)
+        let distance = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity + 8)
+        defer { index.deallocate(); distance.deallocate() }
+        var cursor = tq_shell_cursor_t(mask: radius == 0 ? 0 : (1 << UInt64(radius)) - 1, entry: -1, probes: 0, candidates: 0)
+        var result: [Neighbor] = [], probes = 0, candidates = 0
+        while cursor.mask < 1 << UInt64(range.length) {
+            let found = Int(tq_probe_shell(kernel.cLevel, table.offsets, Int64(table.idCount), table.codes, Int64(words),
+                                           MultiIndexLayout.substring(query, range), Int32(range.length), Int32(radius), query,
+                                           UInt32(clamping: limit), 1, 1, .max, &cursor, index, distance, Int64(capacity)))
+            precondition(found <= capacity)
+            probes += Int(cursor.probes)
+            candidates += Int(cursor.candidates)
+            for i in 0..<found { result.append(Neighbor(id: Int(table.ids[Int(index[i])]), distance: Int(distance[i]))) }
+        }
+        return (result, probes, candidates)
+    }
+
+    /// The estimated work (scan units) of probing the shell at `radius` of a table of
+    /// `length`-bit substrings whose shell at `radius - 1` held `lastShell` entries: the entries
+    /// scaled by the growth in buckets, C(length, radius) / C(length, radius - 1), plus the probes.
+    static func shellCost(lastShell: Int, radius r: Int, length: Int, words: Int) -> Double {
+        guard r <= length else { return .infinity }
+        var buckets = 1.0
+        for i in 0..<r { buckets = buckets * Double(length - i) / Double(i + 1) }
+        let growth = Double(length - r + 1) / Double(r)
+        return Double(lastShell) * growth * (candidateCost + candidateWordCost * Double(words)) + probeCost * buckets
     }
 
     /// Checks that `levels` cover consecutive slots from 0.
@@ -471,20 +502,34 @@ public enum MultiIndexSearch {
         }
         var radius = 0
         for level in levels where level.slots.lowerBound < live {
-            let m = level.layout.substrings.count
-            let maxLength = level.layout.substrings.map(\.length).max()!
-            search: for r in 0...maxLength {
-                for t in 0..<m where r <= level.layout.substrings[t].length {
-                    // Tables 0..<t are done at radius r, the others at r - 1: a code at distance
-                    // d < m r + t has some substring within those radii (pigeonhole), so it
-                    // has been met.
-                    if best.count == kept, best[kept - 1].distance < m * r + t { break search }
-                    guard probe(radius: r, table: t, of: level, query: query, words: codes.words, kernel: kernel.cLevel,
-                                scratch: scratch, limit: &limit, work: &work, fromTables) else {
-                        return (nil, work.plan(.scan, radius: max(radius, r)))
-                    }
-                    radius = max(radius, r)
+            // Each table is probed shell by shell; once table t is done through radius r_t, a code
+            // not met has a substring distance above r_t in every table, so its distance is at
+            // least sum(r_t + 1) (the general pigeonhole principle): the search stops once the k-th
+            // best distance is below that. Which table goes one shell further is chosen by the
+            // estimated cost of its next shell (its last shell's candidates times the growth in
+            // buckets, plus the probes), so dense neighbourhoods of the query are entered last.
+            let lengths = level.layout.substrings.map(\.length)
+            var done = [Int](repeating: -1, count: lengths.count)
+            var met = [Int](repeating: 0, count: lengths.count)
+            var lowerBound = 0
+            while !(best.count == kept && best[kept - 1].distance < lowerBound) {
+                var choice = -1, cheapest = Double.infinity
+                for t in lengths.indices {
+                    let r = done[t] + 1
+                    let cost = r == 0 ? -1 : Self.shellCost(lastShell: met[t], radius: r, length: lengths[t], words: codes.words)
+                    if cost < cheapest { (choice, cheapest) = (t, cost) }
                 }
+                let before = work.candidates
+                guard probe(radius: done[choice] + 1, table: choice, of: level, query: query, words: codes.words, kernel: kernel.cLevel,
+                            scratch: scratch, limit: &limit, work: &work, fromTables) else {
+                    return (nil, work.plan(.scan, radius: max(radius, done[choice] + 1)))
+                }
+                done[choice] += 1
+                met[choice] = work.candidates - before
+                lowerBound += 1
+                radius = max(radius, done[choice])
+                // A table probed through its full length has met every code of the level.
+                if done[choice] == lengths[choice] { break }
             }
         }
         return (best, work.plan(.multiIndex, radius: radius))
@@ -599,14 +644,16 @@ public final class MultiIndex: @unchecked Sendable {
     }
 
     /// The k nearest codes to `query`, ascending by (distance, id): exactly the scan's answer.
-    /// - Parameter budget: the share of a scan's cost after which the search scans instead.
-    public func nearest(to query: BinaryCode, k: Int, budget: Double = 0.5) throws -> (neighbors: [Neighbor], plan: MultiIndexPlan) {
+    /// - Parameters:
+    ///   - budget: the share of a scan's cost after which the search scans instead.
+    ///   - kernel: the build of the probe kernel (all give the same answers).
+    public func nearest(to query: BinaryCode, k: Int, budget: Double = 0.5, kernel: KernelLevel = .best) throws -> (neighbors: [Neighbor], plan: MultiIndexPlan) {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
         let (found, plan) = withViews { slots, views in
             query.words.withUnsafeBufferPointer { q in
                 MultiIndexSearch.nearest(to: q.baseAddress!, k: k, levels: views, codes: slots,
-                                         pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget)
+                                         pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget, kernel: kernel)
             }
         }
         if let found { return (found, plan) }
@@ -614,13 +661,13 @@ public final class MultiIndex: @unchecked Sendable {
     }
 
     /// Every code within `radius` of `query`, ascending by (distance, id).
-    public func within(radius: Int, of query: BinaryCode, budget: Double = 0.5) throws -> (neighbors: [Neighbor], plan: MultiIndexPlan) {
+    public func within(radius: Int, of query: BinaryCode, budget: Double = 0.5, kernel: KernelLevel = .best) throws -> (neighbors: [Neighbor], plan: MultiIndexPlan) {
         guard radius >= 0 && radius <= bits else { throw CodeError.invalidRadius(radius, bits: bits) }
         guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
         let (found, plan) = withViews { slots, views in
             query.words.withUnsafeBufferPointer { q in
                 MultiIndexSearch.within(radius: radius, of: q.baseAddress!, levels: views, codes: slots,
-                                        pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget)
+                                        pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget, kernel: kernel)
             }
         }
         if let found { return (found, plan) }

@@ -20,10 +20,12 @@ import Testing
                 for q in 0..<queries.count {
                     for k in [1, 10, 300, 301] {
                         for budget in [0.5, 1e9] {
-                            let (got, plan) = try index.nearest(to: queries[q], k: k, budget: budget)
-                            #expect(got == Array(expected[q].prefix(k)),
-                                    "bits \(bits) m \(String(describing: m)) k \(k) q \(q) plan \(plan)")
-                            if budget > 1e6 { #expect(plan.method == .multiIndex) }
+                            for kernel in KernelLevel.allCases where kernel.isSupported {
+                                let (got, plan) = try index.nearest(to: queries[q], k: k, budget: budget, kernel: kernel)
+                                #expect(got == Array(expected[q].prefix(k)),
+                                        "bits \(bits) m \(String(describing: m)) k \(k) q \(q) kernel \(kernel) plan \(plan)")
+                                if budget > 1e6 { #expect(plan.method == .multiIndex) }
+                            }
                         }
                     }
                 }
@@ -39,8 +41,10 @@ import Testing
             let index = MultiIndex(matrix, substrings: m)
             for q in 0..<queries.count {
                 for radius in [0, 1, bits / 16, bits / 4, bits] {
-                    let (got, _) = try index.within(radius: radius, of: queries[q], budget: 1e9)
-                    #expect(got == HammingReference.within(radius: radius, of: queries[q], in: matrix), "radius \(radius)")
+                    for kernel in KernelLevel.allCases where kernel.isSupported {
+                        let (got, _) = try index.within(radius: radius, of: queries[q], budget: 1e9, kernel: kernel)
+                        #expect(got == HammingReference.within(radius: radius, of: queries[q], in: matrix), "radius \(radius) kernel \(kernel)")
+                    }
                 }
             }
         }
@@ -62,6 +66,66 @@ import Testing
         let (got, farPlan) = try index.nearest(to: far, k: 10)
         #expect(farPlan.method == .scan)
         #expect(got == HammingReference.nearest(to: far, in: matrix, k: 10))
+    }
+
+    /// The shell probe kernel (`tq_probe_shell`), every build, against a reference that walks
+    /// every entry of the table: widths of 1 to 3 words (the AVX-512 build has its own code for
+    /// 1 and 2), ragged and empty buckets, radii 0 to the substring's length, limits from 0 to
+    /// every code, and output capacities of 1 to 9 so that the kernel stops and goes on inside
+    /// buckets (and near its 8-lane stores).
+    @Test(arguments: KernelLevel.allCases.filter(\.isSupported))
+    func shellProbeMatchesReference(kernel: KernelLevel) throws {
+        for (bits, count) in [(64, 700), (128, 300), (150, 200), (40, 0)] {
+            let matrix = try clustered(bits: bits, count: count, seed: UInt64(bits), noise: bits / 6)
+            let words = matrix.wordsPerCode
+            let layout = MultiIndexLayout(bits: bits, count: max(count, 1), substrings: bits == 150 ? 15 : 6)
+            let storage = matrix.storage
+            try storage.withUnsafeBufferPointer { all in
+                let slots = SlotCodes(blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)], codesPerBlock: max(1, count), words: words)
+                let buffers = layout.substrings.indices.map { t in
+                    UnsafeMutableRawBufferPointer.allocate(byteCount: layout.tableByteCount(t, entries: count, words: words), alignment: 8)
+                }
+                defer { buffers.forEach { $0.deallocate() } }
+                for t in buffers.indices { layout.writeTable(t, codes: slots, slots: 0 ..< count, into: buffers[t].baseAddress!) }
+                let level = MultiIndexLevel(layout: layout, slots: 0 ..< count, tables: buffers.indices.map {
+                    MultiIndexTable(layout: layout, table: $0, entries: count, words: words, bytes: UnsafeRawPointer(buffers[$0].baseAddress!))
+                })
+                let queries = try clustered(bits: bits, count: 3, seed: UInt64(bits) + 1, noise: bits / 6)
+                for q in 0..<queries.count {
+                    let query = queries[q]
+                    for t in [0, layout.substrings.count - 1] {
+                        let range = layout.substrings[t]
+                        let own = query.words.withUnsafeBufferPointer { MultiIndexLayout.substring($0.baseAddress!, range) }
+                        for radius in Set([0, 1, 2, range.length]) where radius <= range.length {
+                            for limit in [0, bits / 4, bits / 2, bits] {
+                                // Reference: buckets by increasing mask, entries by slot within each.
+                                var expected: [(mask: UInt32, neighbor: Neighbor)] = []
+                                for slot in 0..<count {
+                                    let value = MultiIndexLayout.substring(slots.pointer(slot), range)
+                                    let d = HammingReference.distance(matrix[slot], query)
+                                    if (value ^ own).nonzeroBitCount == radius && d <= limit {
+                                        expected.append((value ^ own, Neighbor(id: slot, distance: d)))
+                                    }
+                                }
+                                let ordered = expected.sorted { ($0.mask, $0.neighbor.id) < ($1.mask, $1.neighbor.id) }.map(\.neighbor)
+                                let buckets = (0 ..< (1 << range.length)).filter { ($0 as Int).nonzeroBitCount == radius }.count
+                                let inShell = (0..<count).filter {
+                                    (MultiIndexLayout.substring(slots.pointer($0), range) ^ own).nonzeroBitCount == radius
+                                }.count
+                                for capacity in [1, 2, 7, 9, 600] {
+                                    let got = query.words.withUnsafeBufferPointer {
+                                        MultiIndexSearch.shell(radius: radius, table: t, of: level, query: $0.baseAddress!, words: words,
+                                                               limit: limit, kernel: kernel, capacity: capacity)
+                                    }
+                                    #expect(got.found == ordered, "bits \(bits) t \(t) r \(radius) limit \(limit) capacity \(capacity)")
+                                    #expect(got.probes == buckets && got.candidates == inShell)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The bucket filter kernel, every build, against the reference: odd widths, an empty
@@ -88,9 +152,10 @@ import Testing
         #expect(try empty.within(radius: 5, of: query).neighbors.isEmpty)
         #expect(throws: CodeError.invalidK(0)) { try empty.nearest(to: query, k: 0) }
         #expect(throws: CodeError.self) { try empty.nearest(to: try BinaryCode.random(bits: 32, using: &rng), k: 1) }
-        // Substrings of 0.625 log2(count) bits: 13 bits for a million codes.
-        #expect(MultiIndex.defaultSubstrings(bits: 64, count: 1 << 20) == 5)
-        #expect(MultiIndex.defaultSubstrings(bits: 256, count: 1 << 20) == 20)
+        // Substrings of 0.8 log2(count) bits: 16 bits for a million codes.
+        #expect(MultiIndex.defaultSubstrings(bits: 64, count: 1 << 20) == 4)
+        #expect(MultiIndex.defaultSubstrings(bits: 256, count: 1 << 20) == 16)
+        #expect(MultiIndex.defaultSubstrings(bits: 64, count: 100_000) == 5)
         #expect(MultiIndex.defaultSubstrings(bits: 16, count: 100) == 2)
     }
 }

@@ -56,6 +56,33 @@ int64_t tq_filter_within(tq_level_t level,
                          const uint64_t *codes, int64_t n, int64_t words,
                          const uint64_t *query, uint32_t limit, uint32_t *out_index, uint32_t *out_dist);
 
+/// Where the probe of one shell of a multi-index table stands (see tq_probe_shell). Start a
+/// shell with `mask` = (1 << radius) - 1 and `entry` = -1; the shell is done once `mask` >=
+/// 1 << length.
+typedef struct {
+    uint64_t mask;      ///< the bucket probed next is own ^ mask
+    int64_t entry;      ///< -1, or the entry of bucket `mask` to go on from (a call stopped inside it)
+    int64_t probes;     ///< buckets begun by the last call
+    int64_t candidates; ///< entries filtered by the last call
+} tq_shell_cursor_t;
+
+/// Probes the buckets of one multi-index table whose substring value lies at distance exactly
+/// `radius` from `own` (every mask of `radius` set bits among `length`, in increasing order,
+/// from `cursor->mask` on) and filters their entries: writes the entry number (into the table)
+/// and distance of each entry within `limit` of `query` to `out_entry`/`out_dist` and returns
+/// how many. The table is laid out as MultiIndexLayout.writeTable does: `offsets` (2^length +
+/// 1; entries of value v are offsets[v] ..< offsets[v + 1], clamped to `entries`), then the
+/// entries' codes (`words` words each) in entry order. While one bucket is filtered, the
+/// offsets of later buckets and every cache line of the next buckets' codes are prefetched.
+/// Stops early (the cursor says where to go on) when `capacity` results are written or once
+/// `probes * probe_units + candidates * candidate_units` reaches `max_units`.
+/// `out_entry` and `out_dist` need room for `capacity` + 8 entries (the AVX-512 build, taken at
+/// TQ_LEVEL_AVX2 and above when the CPU has AVX512-VPOPCNTDQ, stores eight lanes at a time).
+int64_t tq_probe_shell(tq_level_t level, const uint32_t *offsets, int64_t entries, const uint64_t *codes, int64_t words,
+                       uint32_t own, int32_t length, int32_t radius, const uint64_t *query, uint32_t limit,
+                       int64_t probe_units, int64_t candidate_units, int64_t max_units,
+                       tq_shell_cursor_t *cursor, uint32_t *out_entry, uint32_t *out_dist, int64_t capacity);
+
 /// Asks the CPU to start loading the cache line at `p` (a hint; no effect on results).
 static inline void tq_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 
