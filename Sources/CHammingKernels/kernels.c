@@ -483,19 +483,20 @@ void tq_knn_scan(tq_level_t level, const uint64_t *codes, int64_t n, int64_t fir
 
 typedef int64_t (*tq_filter_fn)(const uint64_t *, int64_t, int64_t, const uint64_t *, uint32_t, uint32_t *, uint32_t *);
 
-#define TQ_PICK_FILTER(LEVEL, words)                                                          \
+// Returns KIND_LEVEL_w1, _w2, _w4 or the generic _wn build for `words`.
+#define TQ_PICK_BY_WIDTH(KIND, LEVEL, words)                                                  \
     switch (words) {                                                                          \
-    case 1: return filter_##LEVEL##_w1;                                                       \
-    case 2: return filter_##LEVEL##_w2;                                                       \
-    case 4: return filter_##LEVEL##_w4;                                                       \
-    default: return filter_##LEVEL##_wn;                                                      \
+    case 1: return KIND##_##LEVEL##_w1;                                                       \
+    case 2: return KIND##_##LEVEL##_w2;                                                       \
+    case 4: return KIND##_##LEVEL##_w4;                                                       \
+    default: return KIND##_##LEVEL##_wn;                                                      \
     }
 
 static tq_filter_fn pick_filter(tq_level_t level, int64_t words) {
 #if TQ_X86
-    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_FILTER(popcnt, words) }
+    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_BY_WIDTH(filter, popcnt, words) }
 #endif
-    TQ_PICK_FILTER(portable, words)
+    TQ_PICK_BY_WIDTH(filter, portable, words)
 }
 
 int64_t tq_filter_within(tq_level_t level, const uint64_t *codes, int64_t n, int64_t words,
@@ -670,22 +671,14 @@ typedef int64_t (*tq_probe_fn)(const uint32_t *, int64_t, const uint64_t *, int6
                                const uint64_t *, uint32_t, int64_t, int64_t, int64_t, tq_shell_cursor_t *,
                                uint32_t *, uint32_t *, int64_t);
 
-#define TQ_PICK_PROBE(LEVEL, words)                                                           \
-    switch (words) {                                                                          \
-    case 1: return probe_##LEVEL##_w1;                                                        \
-    case 2: return probe_##LEVEL##_w2;                                                        \
-    case 4: return probe_##LEVEL##_w4;                                                        \
-    default: return probe_##LEVEL##_wn;                                                       \
-    }
-
 static tq_probe_fn pick_probe(tq_level_t level, int64_t words) {
 #if TQ_X86
     if (level >= TQ_LEVEL_AVX2 && (words == 1 || words == 2) && tq_avx512_popcount_supported()) {
         return words == 1 ? probe_avx512_w1 : probe_avx512_w2;
     }
-    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_PROBE(popcnt, words) }
+    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_BY_WIDTH(probe, popcnt, words) }
 #endif
-    TQ_PICK_PROBE(portable, words)
+    TQ_PICK_BY_WIDTH(probe, portable, words)
 }
 
 int64_t tq_probe_shell(tq_level_t level, const uint32_t *offsets, int64_t entries, const uint64_t *codes, int64_t words,
