@@ -282,6 +282,9 @@ public enum MultiIndexSearch {
     static let candidateWordCost = 0.9
     static let pendingCost = 16.0
 
+    /// The cost of one candidate of `words` words, in scan units.
+    static func candidateUnits(words: Int) -> Double { candidateCost + candidateWordCost * Double(words) }
+
     struct Work {
         let words: Int
         let limit: Double
@@ -293,7 +296,7 @@ public enum MultiIndexSearch {
             Double(candidates) * candidateUnits + MultiIndexSearch.probeCost * Double(probes) + Double(pending) * (MultiIndexSearch.pendingCost + Double(words))
         }
         var exhausted: Bool { spent > limit }
-        var candidateUnits: Double { MultiIndexSearch.candidateCost + MultiIndexSearch.candidateWordCost * Double(words) }
+        var candidateUnits: Double { MultiIndexSearch.candidateUnits(words: words) }
         /// The units left before the budget runs out (at least 1), for the kernel's own check.
         var remainingUnits: Int64 {
             let left = (limit - spent).rounded(.up)
@@ -397,19 +400,39 @@ public enum MultiIndexSearch {
     static func probe(radius: Int, table t: Int, of level: MultiIndexLevel, query: UnsafePointer<UInt64>, words: Int,
                       kernel: tq_level_t, scratch: Scratch, limit: inout Int, work: inout Work, _ visit: (Int, Int) -> Int) -> Bool {
         let table = level.tables[t]
-        let range = level.layout.substrings[t]
-        var cursor = tq_shell_cursor_t(mask: radius == 0 ? 0 : (1 << UInt64(radius)) - 1, entry: -1, probes: 0, candidates: 0)
-        while cursor.mask < 1 << UInt64(range.length) {
-            let found = Int(tq_probe_shell(kernel, table.offsets, Int64(table.idCount), table.codes, Int64(words),
-                                           MultiIndexLayout.substring(query, range), Int32(range.length), Int32(radius), query,
-                                           UInt32(clamping: limit), Int64(probeCost), Int64(work.candidateUnits.rounded(.up)),
-                                           work.remainingUnits, &cursor, scratch.index, scratch.distance, Int64(scratch.usable)))
-            work.probes += Int(cursor.probes)
-            work.candidates += Int(cursor.candidates)
+        return walkShell(radius: radius, table: t, of: level, query: query, words: words, kernel: kernel,
+                         index: scratch.index, distance: scratch.distance, capacity: scratch.usable,
+                         probeUnits: Int64(probeCost), candidateUnits: Int64(work.candidateUnits.rounded(.up)),
+                         limit: limit, maxUnits: work.remainingUnits) { found, probes, candidates in
+            work.probes += probes
+            work.candidates += candidates
             for i in 0..<found where Int(scratch.distance[i]) <= limit {
                 limit = visit(Int(scratch.distance[i]), Int(table.ids[Int(scratch.index[i])]))
             }
-            if work.exhausted { return false }
+            return work.exhausted ? nil : (limit, work.remainingUnits)
+        }
+    }
+
+    /// Runs `tq_probe_shell` over the shell at `radius` of table `t` until the shell is done:
+    /// after each call `take(found, probes, candidates)` consumes the results in `index` and
+    /// `distance` and returns the limit and work units for the next call, or nil to stop (then
+    /// this returns false).
+    @inline(__always)
+    static func walkShell(radius: Int, table t: Int, of level: MultiIndexLevel, query: UnsafePointer<UInt64>, words: Int,
+                          kernel: tq_level_t, index: UnsafeMutablePointer<UInt32>, distance: UnsafeMutablePointer<UInt32>,
+                          capacity: Int, probeUnits: Int64, candidateUnits: Int64, limit: Int, maxUnits: Int64,
+                          _ take: (_ found: Int, _ probes: Int, _ candidates: Int) -> (limit: Int, maxUnits: Int64)?) -> Bool {
+        let table = level.tables[t]
+        let range = level.layout.substrings[t]
+        let own = MultiIndexLayout.substring(query, range)
+        var cursor = tq_shell_cursor_t(mask: radius == 0 ? 0 : (1 << UInt64(radius)) - 1, entry: -1, probes: 0, candidates: 0)
+        var (limit, maxUnits) = (limit, maxUnits)
+        while cursor.mask < 1 << UInt64(range.length) {
+            let found = Int(tq_probe_shell(kernel, table.offsets, Int64(table.idCount), table.codes, Int64(words), own,
+                                           Int32(range.length), query, UInt32(clamping: limit), probeUnits, candidateUnits,
+                                           maxUnits, &cursor, index, distance, Int64(capacity)))
+            guard let next = take(found, Int(cursor.probes), Int(cursor.candidates)) else { return false }
+            (limit, maxUnits) = next
         }
         return true
     }
@@ -423,20 +446,18 @@ public enum MultiIndexSearch {
                              limit: Int, kernel: KernelLevel, capacity: Int) -> (found: [Neighbor], probes: Int, candidates: Int) {
         precondition(capacity >= 1 && radius >= 0 && radius <= level.layout.substrings[t].length)
         let table = level.tables[t]
-        let range = level.layout.substrings[t]
         let index = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity + 8)
         let distance = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity + 8)
         defer { index.deallocate(); distance.deallocate() }
-        var cursor = tq_shell_cursor_t(mask: radius == 0 ? 0 : (1 << UInt64(radius)) - 1, entry: -1, probes: 0, candidates: 0)
         var result: [Neighbor] = [], probes = 0, candidates = 0
-        while cursor.mask < 1 << UInt64(range.length) {
-            let found = Int(tq_probe_shell(kernel.cLevel, table.offsets, Int64(table.idCount), table.codes, Int64(words),
-                                           MultiIndexLayout.substring(query, range), Int32(range.length), Int32(radius), query,
-                                           UInt32(clamping: limit), 1, 1, .max, &cursor, index, distance, Int64(capacity)))
+        _ = walkShell(radius: radius, table: t, of: level, query: query, words: words, kernel: kernel.cLevel,
+                      index: index, distance: distance, capacity: capacity, probeUnits: 1, candidateUnits: 1,
+                      limit: limit, maxUnits: .max) { found, p, c in
             precondition(found <= capacity)
-            probes += Int(cursor.probes)
-            candidates += Int(cursor.candidates)
+            probes += p
+            candidates += c
             for i in 0..<found { result.append(Neighbor(id: Int(table.ids[Int(index[i])]), distance: Int(distance[i]))) }
+            return (limit, .max)
         }
         return (result, probes, candidates)
     }
@@ -449,7 +470,7 @@ public enum MultiIndexSearch {
         var buckets = 1.0
         for i in 0..<r { buckets = buckets * Double(length - i) / Double(i + 1) }
         let growth = Double(length - r + 1) / Double(r)
-        return Double(lastShell) * growth * (candidateCost + candidateWordCost * Double(words)) + probeCost * buckets
+        return Double(lastShell) * growth * candidateUnits(words: words) + probeCost * buckets
     }
 
     /// Checks that `levels` cover consecutive slots from 0.

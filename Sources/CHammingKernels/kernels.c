@@ -531,7 +531,7 @@ static inline uint64_t tq_next_mask(uint64_t mask, uint64_t end) {
 
 #define TQ_PROBE_SHELL(NAME, ATTR, W, FILTER)                                                        \
     ATTR static int64_t NAME(const uint32_t *offsets, int64_t entries, const uint64_t *codes,   \
-                             int64_t words_rt, uint32_t own, int32_t length, int32_t radius,     \
+                             int64_t words_rt, uint32_t own, int32_t length,                     \
                              const uint64_t *query, uint32_t limit, int64_t probe_units,         \
                              int64_t candidate_units, int64_t max_units, tq_shell_cursor_t *cur, \
                              uint32_t *out_entry, uint32_t *out_dist, int64_t capacity) {        \
@@ -608,6 +608,15 @@ TQ_FOR_EACH_WIDTH_PROBE(TQ_PROBE_SHELL, popcnt, TQ_ATTR_POPCNT)
 // some CPUs), so the outputs need 8 entries of room past `capacity`.
 #define TQ_ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512vpopcntdq,popcnt")))
 
+// Appends the lanes of `keep` (distances `d`, entries `entry`, 64-bit lanes) at `found`.
+TQ_ATTR_AVX512 static inline int64_t tq_store_kept512(__mmask8 keep, __m512i d, __m512i entry,
+                                                      uint32_t *out_entry, uint32_t *out_dist, int64_t found) {
+    if (!keep) return found;
+    _mm256_storeu_si256((__m256i *)(out_dist + found), _mm512_cvtepi64_epi32(_mm512_maskz_compress_epi64(keep, d)));
+    _mm256_storeu_si256((__m256i *)(out_entry + found), _mm512_cvtepi64_epi32(_mm512_maskz_compress_epi64(keep, entry)));
+    return found + __builtin_popcount(keep);
+}
+
 TQ_ATTR_AVX512 static inline int64_t tq_bucket_filter512_w1(const uint64_t *codes, int64_t first, int64_t stop,
                                                             const uint64_t *query, uint32_t limit,
                                                             uint32_t *out_entry, uint32_t *out_dist, int64_t found) {
@@ -619,12 +628,7 @@ TQ_ATTR_AVX512 static inline int64_t tq_bucket_filter512_w1(const uint64_t *code
         const __mmask8 live = n >= 8 ? (__mmask8)0xff : (__mmask8)((1u << n) - 1);
         const __m512i d = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_maskz_loadu_epi64(live, codes + e), q));
         const __mmask8 keep = _mm512_mask_cmple_epu64_mask(live, d, lim);
-        if (keep) {
-            const __m512i entry = _mm512_add_epi64(lanes, _mm512_set1_epi64(e));
-            _mm256_storeu_si256((__m256i *)(out_dist + found), _mm512_cvtepi64_epi32(_mm512_maskz_compress_epi64(keep, d)));
-            _mm256_storeu_si256((__m256i *)(out_entry + found), _mm512_cvtepi64_epi32(_mm512_maskz_compress_epi64(keep, entry)));
-            found += __builtin_popcount(keep);
-        }
+        found = tq_store_kept512(keep, d, _mm512_add_epi64(lanes, _mm512_set1_epi64(e)), out_entry, out_dist, found);
     }
     return found;
 }
@@ -643,12 +647,7 @@ TQ_ATTR_AVX512 static inline int64_t tq_bucket_filter512_w2(const uint64_t *code
         // Each even lane gets its code's two words' counts.
         const __m512i d = _mm512_add_epi64(p, _mm512_permutex_epi64(p, _MM_SHUFFLE(2, 3, 0, 1)));
         const __mmask8 keep = _mm512_mask_cmple_epu64_mask(live & (__mmask8)0x55, d, lim);
-        if (keep) {
-            const __m512i entry = _mm512_add_epi64(lanes, _mm512_set1_epi64(e));
-            _mm256_storeu_si256((__m256i *)(out_dist + found), _mm512_cvtepi64_epi32(_mm512_maskz_compress_epi64(keep, d)));
-            _mm256_storeu_si256((__m256i *)(out_entry + found), _mm512_cvtepi64_epi32(_mm512_maskz_compress_epi64(keep, entry)));
-            found += __builtin_popcount(keep);
-        }
+        found = tq_store_kept512(keep, d, _mm512_add_epi64(lanes, _mm512_set1_epi64(e)), out_entry, out_dist, found);
     }
     return found;
 }
@@ -667,7 +666,7 @@ static int tq_avx512_popcount_supported(void) {
 }
 #endif
 
-typedef int64_t (*tq_probe_fn)(const uint32_t *, int64_t, const uint64_t *, int64_t, uint32_t, int32_t, int32_t,
+typedef int64_t (*tq_probe_fn)(const uint32_t *, int64_t, const uint64_t *, int64_t, uint32_t, int32_t,
                                const uint64_t *, uint32_t, int64_t, int64_t, int64_t, tq_shell_cursor_t *,
                                uint32_t *, uint32_t *, int64_t);
 
@@ -682,12 +681,12 @@ static tq_probe_fn pick_probe(tq_level_t level, int64_t words) {
 }
 
 int64_t tq_probe_shell(tq_level_t level, const uint32_t *offsets, int64_t entries, const uint64_t *codes, int64_t words,
-                       uint32_t own, int32_t length, int32_t radius, const uint64_t *query, uint32_t limit,
+                       uint32_t own, int32_t length, const uint64_t *query, uint32_t limit,
                        int64_t probe_units, int64_t candidate_units, int64_t max_units,
                        tq_shell_cursor_t *cursor, uint32_t *out_entry, uint32_t *out_dist, int64_t capacity) {
     cursor->probes = 0;
     cursor->candidates = 0;
-    if (words <= 0 || words > TQ_MAX_WORDS || length < 0 || length > 32 || radius < 0 || capacity <= 0) return 0;
-    return pick_probe(level, words)(offsets, entries, codes, words, own, length, radius, query, limit,
+    if (words <= 0 || words > TQ_MAX_WORDS || length < 0 || length > 32 || capacity <= 0) return 0;
+    return pick_probe(level, words)(offsets, entries, codes, words, own, length, query, limit,
                                     probe_units, candidate_units, max_units, cursor, out_entry, out_dist, capacity);
 }

@@ -27,11 +27,11 @@ struct BenchSearchCommand: ParsableCommand {
     @Option(help: "scan (the batch scan), or mih / auto: single queries through multi-index hashing (mih always, auto falling back to the scan when cheaper), timed against single-query scans in the same run.") var method: String = "scan"
     @Option(help: "mih/auto without --db: substrings per code (default: MultiIndexLayout.defaultSubstrings). With --db the index's own tables answer (see `twentyq tables`).") var substrings: Int?
     @Option(help: ArgumentHelp("With --db: take the queries from this index's codes (its first --queries codes) instead of random and perturbed codes.", valueName: "dir")) var queryDb: String?
-    @Option(help: "mih/auto: blocks (each run times every query by the scan, then every query through the tables, or the other way round in alternate runs) or interleaved (query by query: each query through the tables right after its scan, which leaves the caches to the scan's codes).") var order: String = "blocks"
+    @Option(help: "mih/auto: blocks (each run times every query by the scan, then every query through the tables, or the other way round in alternate runs) or interleaved (query by query: each query through the tables right after its scan, which leaves the caches to the scan's codes).") var order: Order = .blocks
     @Flag(help: "Print one JSON object.") var json = false
 
     /// How `alternate` orders the single queries of the two methods.
-    enum Order: String { case blocks, interleaved }
+    enum Order: String, ExpressibleByArgument, CaseIterable { case blocks, interleaved }
 
     func validate() throws {
         if db != nil && (count != nil || bits != nil) {
@@ -49,7 +49,6 @@ struct BenchSearchCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (got \(runs))") }
         guard ["scan", "mih", "auto"].contains(method) else { throw ValidationError("--method must be scan, mih or auto (got \(method))") }
-        guard Order(rawValue: order) != nil else { throw ValidationError("--order must be blocks or interleaved (got \(order))") }
         if queryDb != nil && db == nil { throw ValidationError("--query-db goes with --db") }
         if let substrings, substrings < 1 { throw ValidationError("--substrings must be at least 1 (got \(substrings))") }
         guard verify >= 0 else { throw ValidationError("--verify must be >= 0 (got \(verify))") }
@@ -185,7 +184,7 @@ struct BenchSearchCommand: ParsableCommand {
         mihOptions.multiIndex = method == "mih" ? .always : .auto
         let report = SearchReport()
         mihOptions.report = report
-        let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: Order(rawValue: order)!, scan: { q in
+        let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: order, scan: { q in
             try index.nearest(to: CodeMatrix(bits: index.bits, words: queryCodes[q].words), k: k, options: scanOptions)
         }, tables: { q in
             (try index.nearest(to: CodeMatrix(bits: index.bits, words: queryCodes[q].words), k: k, options: mihOptions), report.plans)
@@ -200,7 +199,7 @@ struct BenchSearchCommand: ParsableCommand {
             "mih_latency_p50_ms": 1000 * sortedLatencies[sortedLatencies.count / 2],
             "mih_latency_p99_ms": 1000 * sortedLatencies[min(sortedLatencies.count - 1, sortedLatencies.count * 99 / 100)],
             "mean_probes_by_tables": viaTables.isEmpty ? 0 : Double(viaTables.reduce(0) { $0 + $1.probes }) / Double(viaTables.count),
-            "runs": runs, "order": order,
+            "runs": runs, "order": order.rawValue,
         ]
         object.merge(result.fields) { a, _ in a }
         if json {
@@ -227,7 +226,7 @@ struct BenchSearchCommand: ParsableCommand {
         var options = SearchOptions(threads: 1, kernel: kernelLevel!)
         options.minPairsForThreads = .max
         let budget = method == "mih" ? Double.infinity : 0.5
-        let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: Order(rawValue: order)!, scan: { q in
+        let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: order, scan: { q in
             try HammingSearch.nearest(queries: CodeMatrix(bits: bits, words: queryCodes[q].words), blocks: blocks, bits: bits, k: k, options: options)[0]
         }, tables: { q in
             let (found, plan) = try index.nearest(to: queryCodes[q], k: k, budget: budget)
@@ -236,7 +235,7 @@ struct BenchSearchCommand: ParsableCommand {
         var object: [String: Any] = [
             "count": count, "bits": bits, "queries": queries, "k": k, "method": method, "source": source,
             "substrings": index.substrings.count, "substring_bits": index.substrings.map(\.length),
-            "build_seconds": buildSeconds, "table_bytes": index.tableBytes, "runs": runs, "order": order,
+            "build_seconds": buildSeconds, "table_bytes": index.tableBytes, "runs": runs, "order": order.rawValue,
         ]
         object.merge(result.fields) { a, _ in a }
         object.merge(extra) { a, _ in a }

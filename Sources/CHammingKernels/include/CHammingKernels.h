@@ -67,8 +67,8 @@ typedef struct {
 } tq_shell_cursor_t;
 
 /// Probes the buckets of one multi-index table whose substring value lies at distance exactly
-/// `radius` from `own` (every mask of `radius` set bits among `length`, in increasing order,
-/// from `cursor->mask` on) and filters their entries: writes the entry number (into the table)
+/// r from `own` (every mask of r set bits among `length`, in increasing order, from
+/// `cursor->mask` on, which has r bits set) and filters their entries: writes the entry number (into the table)
 /// and distance of each entry within `limit` of `query` to `out_entry`/`out_dist` and returns
 /// how many. The table is laid out as MultiIndexLayout.writeTable does: `offsets` (2^length +
 /// 1; entries of value v are offsets[v] ..< offsets[v + 1], clamped to `entries`), then the
@@ -79,7 +79,7 @@ typedef struct {
 /// `out_entry` and `out_dist` need room for `capacity` + 8 entries (the AVX-512 build, taken at
 /// TQ_LEVEL_AVX2 and above when the CPU has AVX512-VPOPCNTDQ, stores eight lanes at a time).
 int64_t tq_probe_shell(tq_level_t level, const uint32_t *offsets, int64_t entries, const uint64_t *codes, int64_t words,
-                       uint32_t own, int32_t length, int32_t radius, const uint64_t *query, uint32_t limit,
+                       uint32_t own, int32_t length, const uint64_t *query, uint32_t limit,
                        int64_t probe_units, int64_t candidate_units, int64_t max_units,
                        tq_shell_cursor_t *cursor, uint32_t *out_entry, uint32_t *out_dist, int64_t capacity);
 
