@@ -323,21 +323,25 @@ public struct VectorTrainer {
         return out
     }
 
-    /// A row-major product split over output rows across threads in blocks of 64 rows, so
-    /// each output element is computed the same way whatever the thread count.
+    /// A row-major product split over output rows in fixed blocks of 64 rows, one `sgemm` call
+    /// per block, the blocks dealt out to threads. Every block has the same shape and position
+    /// whatever the thread count, so each output element is computed by the same kernel in the
+    /// same order: OpenBLAS picks kernels by CPU and by matrix shape, so splitting the rows by
+    /// thread (one call per thread) gave different bits for 1 and 2 threads on some CPUs.
     static func rowsGemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                          _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                          beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
-        let blocks = (m + 63) / 64
+        let rowsPerBlock = 64
+        let blocks = (m + rowsPerBlock - 1) / rowsPerBlock
         let workers = max(1, min(threads, blocks))
         parallelFor(iterations: workers) { w in
-            let b0 = blocks * w / workers, b1 = blocks * (w + 1) / workers
-            let r0 = b0 * 64, r1 = min(m, b1 * 64)
-            guard r0 < r1 else { return }
-            // Row r of op(A) starts at a + r * lda without transposition, at a + r with it.
-            let aStart = transA ? a + r0 : a + r0 * lda
-            Dense.gemm(transA, transB, m: r1 - r0, n: n, k: k, alpha: alpha, aStart, lda: lda, b, ldb: ldb,
-                       beta: beta, c + r0 * ldc, ldc: ldc)
+            for block in stride(from: w, to: blocks, by: workers) {
+                let r0 = block * rowsPerBlock, r1 = min(m, r0 + rowsPerBlock)
+                // Row r of op(A) starts at a + r * lda without transposition, at a + r with it.
+                let aStart = transA ? a + r0 : a + r0 * lda
+                Dense.gemm(transA, transB, m: r1 - r0, n: n, k: k, alpha: alpha, aStart, lda: lda, b, ldb: ldb,
+                           beta: beta, c + r0 * ldc, ldc: ldc)
+            }
         }
     }
 

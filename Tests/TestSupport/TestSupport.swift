@@ -75,31 +75,90 @@ public func twentyqBinary() throws -> String {
 
 /// Runs `twentyq args...` to completion.
 public func runTwentyQ(_ args: [String]) throws -> CLIResult {
-    let process = try startTwentyQ(args)
-    let out = process.stdoutPipe.fileHandleForReading.readDataToEndOfFile()
-    let err = process.stderrPipe.fileHandleForReading.readDataToEndOfFile()
-    process.process.waitUntilExit()
-    return CLIResult(status: process.process.terminationStatus,
-                     stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    try startTwentyQ(args).finish()
 }
 
-/// A running `twentyq` process with its output pipes.
-public struct RunningCLI {
+/// A running `twentyq` process. Its standard output and standard error are read on two
+/// threads from the start, so a child that writes much to either never blocks on a full pipe.
+public final class RunningCLI: @unchecked Sendable {
     public let process: Process
-    public let stdoutPipe: Pipe
-    public let stderrPipe: Pipe
+    private let lock = NSLock()
+    private var output = Data(), errors = Data()
+    private let drained = DispatchGroup()
+
+    init(process: Process, stdout: Pipe, stderr: Pipe) {
+        self.process = process
+        for (pipe, isError) in [(stdout, false), (stderr, true)] {
+            drained.enter()
+            Thread.detachNewThread { [self] in
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                lock.withLock { if isError { errors = data } else { output = data } }
+                drained.leave()
+            }
+        }
+    }
+
+    public var pid: pid_t { process.processIdentifier }
+
+    /// Waits for the process to end and both pipes to close.
+    public func finish() -> CLIResult {
+        process.waitUntilExit()
+        drained.wait()
+        return lock.withLock {
+            CLIResult(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+                      stderr: String(decoding: errors, as: UTF8.self))
+        }
+    }
+
+    /// Stops the process (SIGSTOP) and waits until the kernel shows it stopped, so what the test
+    /// then reads cannot change under it. Returns false when the process had already ended.
+    public func suspend() -> Bool {
+        guard process.isRunning, kill(pid, SIGSTOP) == 0 else { return false }
+        while true {
+            guard let state = processState(pid), state != "Z", state != "X" else { return false }
+            if state == "T" || state == "t" { return true }
+            usleep(200)
+        }
+    }
+
+    /// Lets a suspended process go on (SIGCONT).
+    public func resume() { kill(pid, SIGCONT) }
+
+    /// SIGKILL, then waits for the end. Returns what the process had printed.
+    @discardableResult
+    public func killNow() -> CLIResult {
+        kill(pid, SIGKILL)
+        return finish()
+    }
+}
+
+/// The state letter of a process in /proc/PID/stat (R, S, D, T, Z, ...), nil when it is gone.
+func processState(_ pid: pid_t) -> Character? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return nil }
+    return stat[stat.index(after: close)...].first { $0 != " " }
 }
 
 /// Starts `twentyq args...` without waiting.
 public func startTwentyQ(_ args: [String]) throws -> RunningCLI {
+    try startProcess(try twentyqBinary(), args)
+}
+
+/// Starts `executable args...` without waiting, its output drained on two threads.
+public func startProcess(_ executable: String, _ args: [String]) throws -> RunningCLI {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try twentyqBinary())
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = args
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    return RunningCLI(process: process, stdoutPipe: out, stderrPipe: err)
+    return RunningCLI(process: process, stdout: out, stderr: err)
+}
+
+/// Runs `sh -c command` to completion.
+public func runShell(_ command: String) throws -> CLIResult {
+    try startProcess("/bin/sh", ["-c", command]).finish()
 }
 
 /// Parses one JSON object printed by the CLI.

@@ -30,6 +30,35 @@ import Testing
         return try VectorEvaluation.recall(database: model.encode(Self.data), queries: model.encode(Self.queries), truth: truth)
     }
 
+    /// The trainer's row-split product gives the same bits for any thread count (rows in fixed
+    /// blocks of 64), with and without transposition, for a row count that is no multiple of 64.
+    @Test(arguments: [(false, false), (false, true), (true, false)])
+    func rowSplitProductIsTheSameForEveryThreadCount(transA: Bool, transB: Bool) {
+        let m = 150, n = 37, k = 91
+        var rng = SeededGenerator(seed: 5)
+        let a = (0..<(m * k)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 997 }
+        let b = (0..<(k * n)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 991 }
+        let lda = transA ? m : k, ldb = transB ? k : n
+        func product(threads: Int) -> [Float] {
+            var c = [Float](repeating: 0, count: m * n)
+            VectorTrainer.rowsGemm(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, &c, ldc: n, threads: threads)
+            return c
+        }
+        let one = product(threads: 1)
+        #expect(product(threads: 2) == one)
+        #expect(product(threads: 3) == one)
+        // And it is the product: within float rounding of a plain sum in Double.
+        for (i, j) in [(0, 0), (63, 5), (64, 36), (149, 20)] {
+            var sum = 0.0
+            for p in 0..<k {
+                let x = transA ? a[p * m + i] : a[i * k + p]
+                let y = transB ? b[j * k + p] : b[p * n + j]
+                sum += Double(x) * Double(y)
+            }
+            #expect(abs(Double(one[i * n + j]) - sum) < 1e-3)
+        }
+    }
+
     @Test func signBaselineIsTheSignOfEachDimension() {
         let model = VectorBaselines.sign(dimensions: 32)
         for r in 0..<20 {

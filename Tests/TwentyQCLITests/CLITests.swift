@@ -139,11 +139,12 @@ import TwentyQ
         for round in 0..<3 {
             let writer = try startTwentyQ(["bench", "index", "--db", db, "--count", "\(target)", "--bits", "64",
                                            "--batch", "\(batch)", "--seed", "7"])
-            // Wait until this writer has committed something beyond the last round, searching meanwhile.
-            let deadline = Date().addingTimeInterval(60)
+            // Step the writer (SIGSTOP/SIGCONT) until it has committed beyond the last round, with
+            // a search in another process at every look; then kill it where it stands.
             var current = previous
             var searches = 0
-            while current <= previous && Date() < deadline && writer.process.isRunning {
+            var caught = false
+            while writer.suspend() {
                 if FileManager.default.fileExists(atPath: db + "/data.mdb") {
                     let search = try runTwentyQ(["bench", "search", "--db", db, "--queries", "4", "-k", "3", "--verify", "1", "--json"])
                     if search.status == 0 {
@@ -155,10 +156,12 @@ import TwentyQ
                                 "search failed while writing: \(search.stderr)")
                     }
                 }
+                if current > previous { caught = true; break }
+                writer.resume()
+                usleep(2_000)
             }
-            try #require(writer.process.isRunning, "round \(round): the writer finished before it could be killed")
-            kill(writer.process.processIdentifier, SIGKILL)
-            writer.process.waitUntilExit()
+            try #require(caught, "round \(round): the writer finished 400,000 codes between two looks")
+            writer.killNow()
             #expect(writer.process.terminationReason == .uncaughtSignal)
             #expect(searches > 0)
 
