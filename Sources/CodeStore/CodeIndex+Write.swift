@@ -7,11 +7,15 @@ public struct IndexEntry: Sendable {
     public var code: BinaryCode
     /// Opaque bytes kept with the document (TwentyQ's tools write JSON).
     public var metadata: [UInt8]
+    /// The document's terms for the lexical stage (nil: none; a replaced document loses its old
+    /// terms either way).
+    public var terms: TermCounts?
 
-    public init(id: String, code: BinaryCode, metadata: [UInt8] = []) {
+    public init(id: String, code: BinaryCode, metadata: [UInt8] = [], terms: TermCounts? = nil) {
         self.id = id
         self.code = code
         self.metadata = metadata
+        self.terms = terms
     }
 }
 
@@ -54,19 +58,28 @@ extension CodeIndex {
             try env.write { txn in
                 var editor = try ChunkEditor(index: self, txn: txn)
                 var summary = AddSummary()
+                var termUpdates: [(slot: Int, terms: TermCounts?)] = []
+                termUpdates.reserveCapacity(entries.count)
                 for entry in entries {
                     let idKey = Array(entry.id.utf8)
                     if let raw = try txn.get(ids, key: idKey), let slot = loadLE(raw, as: UInt64.self) {
                         try editor.setCode(slot: Int(slot), words: entry.code.words)
                         try txn.put(records, key: be(slot), bytes: Self.encodeRecord(id: idKey, metadata: entry.metadata))
+                        termUpdates.append((Int(slot), entry.terms))
                         summary.replaced += 1
                     } else {
                         let slot = editor.count
                         try editor.append(words: entry.code.words)
                         try txn.put(ids, key: idKey, bytes: le(UInt64(slot)))
                         try txn.put(records, key: be(UInt64(slot)), bytes: Self.encodeRecord(id: idKey, metadata: entry.metadata))
+                        if entry.terms != nil { termUpdates.append((slot, entry.terms)) }
                         summary.added += 1
                     }
+                }
+                if !termUpdates.isEmpty {
+                    var stats = try termStatistics(txn)
+                    try writeTerms(txn, termUpdates, stats: &stats)
+                    try putTermStatistics(txn, stats)
                 }
                 try editor.flush()
                 try maintainMultiIndex(txn, changed: editor.changed, count: editor.count)
@@ -90,13 +103,16 @@ extension CodeIndex {
         return try guarded("remove codes") {
             try env.write { txn in
                 var editor = try ChunkEditor(index: self, txn: txn)
+                var stats = try termStatistics(txn)
                 for id in unique {
                     let idKey = Array(id.utf8)
                     guard let raw = try txn.get(ids, key: idKey), let slot64 = loadLE(raw, as: UInt64.self) else {
                         throw IndexError.unknownID(id)
                     }
                     let slot = Int(slot64), last = editor.count - 1
+                    try removeTerms(txn, slot: slot, stats: &stats)
                     if slot != last {
+                        try moveTerms(txn, from: last, to: slot)
                         // Move the last code and its record into the freed slot.
                         let moved = try editor.code(slot: last)
                         try editor.setCode(slot: slot, words: moved)
@@ -112,6 +128,7 @@ extension CodeIndex {
                     try txn.delete(ids, key: idKey)
                     editor.removeLast()
                 }
+                try putTermStatistics(txn, stats)
                 try editor.flush()
                 try maintainMultiIndex(txn, changed: editor.changed, count: editor.count)
                 return unique.count

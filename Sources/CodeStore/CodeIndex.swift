@@ -16,6 +16,7 @@ import Foundation
 /// - `ids`: external id (UTF-8, 1...511 bytes) -> slot (UInt64 LE).
 /// - `records`: slot (UInt64 big-endian) -> UInt32 LE id length, id bytes, metadata bytes.
 ///
+/// Format version 4 adds the lexical stage's `terms` and `postings` (CodeIndex+Terms.swift).
 /// Format version 2 adds `mih`, the multi-index hashing tables (see CodeIndex+MultiIndex.swift),
 /// which every write keeps in step with the codes; version 3 keeps them in levels. Older
 /// indexes are upgraded when first opened for writing (older builds, which would not maintain
@@ -31,7 +32,7 @@ import Foundation
 /// crash the index holds every committed batch and nothing of an uncommitted one.
 public final class CodeIndex: @unchecked Sendable {
     /// Format version this build writes and the newest it reads.
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = 4
     static let magic = Array("twentyq-index".utf8)
     /// Target bytes of codes per chunk.
     static let chunkBytes = 128 * 1024
@@ -56,6 +57,9 @@ public final class CodeIndex: @unchecked Sendable {
     let records: LMDBDatabase
     /// The multi-index tables; nil for a version 1 index opened read-only.
     let mih: LMDBDatabase?
+    /// The lexical stage's tables; nil for an older index opened read-only.
+    let termsTable: LMDBDatabase?
+    let postings: LMDBDatabase?
     /// The floor of the multi-index thresholds (`maxPending`, `maxUnindexed`); tests lower it
     /// to exercise levels and rebuilds on small indexes. Not stored: every writer uses the
     /// default.
@@ -65,7 +69,8 @@ public final class CodeIndex: @unchecked Sendable {
     let multiIndexHistory = MultiIndexHistory()
 
     private init(path: String, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
-                 ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {
+                 ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, termsTable: LMDBDatabase?, postings: LMDBDatabase?,
+                 bits: Int, codesPerChunk: Int, model: String) {
         self.path = path
         self.env = env
         self.meta = meta
@@ -73,6 +78,8 @@ public final class CodeIndex: @unchecked Sendable {
         self.ids = ids
         self.records = records
         self.mih = mih
+        self.termsTable = termsTable
+        self.postings = postings
         self.bits = bits
         self.wordsPerCode = BinaryCode.wordCount(bits: bits)
         self.codesPerChunk = codesPerChunk
@@ -109,9 +116,12 @@ public final class CodeIndex: @unchecked Sendable {
         let chunk = max(1, chunkBytes / (8 * BinaryCode.wordCount(bits: bits)))
         do {
             let handles = try env.write { txn -> [LMDBDatabase] in
-                let dbs = try ["meta", "codes", "ids", "records", "mih"].map { name -> LMDBDatabase in
+                let tables = [("meta", UInt32(MDB_CREATE)), ("codes", UInt32(MDB_CREATE)), ("ids", UInt32(MDB_CREATE)),
+                              ("records", UInt32(MDB_CREATE)), ("mih", UInt32(MDB_CREATE)),
+                              ("terms", termTableFlags), ("postings", postingsTableFlags)]
+                let dbs = try tables.map { name, flags -> LMDBDatabase in
                     var dbi = MDB_dbi()
-                    try check(mdb_dbi_open(txn.handle, name, UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(\(name))")
+                    try check(mdb_dbi_open(txn.handle, name, flags, &dbi), "mdb_dbi_open(\(name))")
                     return LMDBDatabase(dbi: dbi, name: name)
                 }
                 let meta = dbs[0]
@@ -125,7 +135,8 @@ public final class CodeIndex: @unchecked Sendable {
                 return dbs
             }
             return CodeIndex(path: path, env: env, meta: handles[0], codes: handles[1], ids: handles[2],
-                             records: handles[3], mih: handles[4], bits: bits, codesPerChunk: chunk, model: modelFingerprint)
+                             records: handles[3], mih: handles[4], termsTable: handles[5], postings: handles[6],
+                             bits: bits, codesPerChunk: chunk, model: modelFingerprint)
         } catch let error as LMDBError {
             throw translate(error, path: path, operation: "create the index")
         }
@@ -148,9 +159,9 @@ public final class CodeIndex: @unchecked Sendable {
         do {
             var format: UInt32 = 0
             let index = try env.read { txn -> CodeIndex in
-                func db(_ name: String) throws -> LMDBDatabase {
+                func db(_ name: String, flags: UInt32 = 0) throws -> LMDBDatabase {
                     var dbi = MDB_dbi()
-                    let rc = mdb_dbi_open(txn.handle, name, 0, &dbi)
+                    let rc = mdb_dbi_open(txn.handle, name, flags, &dbi)
                     if rc == MDB_NOTFOUND {
                         throw IndexError.notAnIndex(path: path, reason: "an LMDB environment without TwentyQ's '\(name)' table")
                     }
@@ -172,22 +183,31 @@ public final class CodeIndex: @unchecked Sendable {
                 }
                 let model = try txn.get(meta, key: Array("model".utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""
                 let mih = format >= 2 ? try db("mih") : nil
+                let terms = format >= 4 ? try db("terms") : nil
+                let postings = format >= 4 ? try db("postings", flags: UInt32(MDB_DUPSORT | MDB_DUPFIXED)) : nil
                 return CodeIndex(path: path, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
-                                 records: try db("records"), mih: mih, bits: bits, codesPerChunk: chunk, model: model)
+                                 records: try db("records"), mih: mih, termsTable: terms, postings: postings,
+                                 bits: bits, codesPerChunk: chunk, model: model)
             }
             if format == formatVersion || readOnly { return index }
             // An older index opened for writing: version 1 gets the tables' database (built by
             // the next write that finds the index large enough); version 2's one-level layout
-            // is read as it is and rewritten as levels by the next write. Older builds then
-            // refuse the index instead of misreading it.
-            let mih = try env.write { txn -> LMDBDatabase in
-                var dbi = MDB_dbi()
-                try check(mdb_dbi_open(txn.handle, "mih", UInt32(MDB_CREATE), &dbi), "mdb_dbi_open(mih)")
+            // is read as it is and rewritten as levels by the next write; versions before 4 get
+            // the lexical stage's (empty) tables, so documents added from now on carry terms.
+            // Older builds then refuse the index instead of misreading it or letting the tables
+            // fall out of step.
+            let handles = try env.write { txn -> [LMDBDatabase] in
+                let dbs = try [("mih", UInt32(MDB_CREATE)), ("terms", termTableFlags), ("postings", postingsTableFlags)].map { name, flags in
+                    var dbi = MDB_dbi()
+                    try check(mdb_dbi_open(txn.handle, name, flags, &dbi), "mdb_dbi_open(\(name))")
+                    return LMDBDatabase(dbi: dbi, name: name)
+                }
                 try txn.put(index.meta, key: Array("format".utf8), bytes: le(formatVersion))
-                return LMDBDatabase(dbi: dbi, name: "mih")
+                return dbs
             }
             return CodeIndex(path: path, env: env, meta: index.meta, codes: index.codes, ids: index.ids, records: index.records,
-                             mih: mih, bits: index.bits, codesPerChunk: index.codesPerChunk, model: index.modelFingerprint)
+                             mih: handles[0], termsTable: handles[1], postings: handles[2],
+                             bits: index.bits, codesPerChunk: index.codesPerChunk, model: index.modelFingerprint)
         } catch let error as LMDBError {
             throw translate(error, path: path, operation: "open the index")
         }

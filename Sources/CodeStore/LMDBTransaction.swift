@@ -59,6 +59,70 @@ public struct LMDBTransaction {
         }
     }
 
+    /// Adds the duplicate `value` under `key` in a sorted-duplicates database (`mdb_put` with
+    /// `MDB_NODUPDATA`); returns false when that pair was already stored.
+    @discardableResult
+    public func putDuplicate(_ db: LMDBDatabase, key: some Collection<UInt8>, bytes value: some Collection<UInt8>) throws -> Bool {
+        try Array(key).withUnsafeBytes { k in
+            try Array(value).withUnsafeBytes { v in
+                var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+                var dataVal = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+                let rc = mdb_put(handle, db.dbi, &keyVal, &dataVal, UInt32(MDB_NODUPDATA))
+                if rc == MDB_KEYEXIST { return false }
+                try check(rc, "mdb_put(\(db.name))")
+                return true
+            }
+        }
+    }
+
+    /// Deletes the one pair (`key`, `value`) of a sorted-duplicates database (`mdb_del` with
+    /// data); returns false when it was absent.
+    @discardableResult
+    public func deleteDuplicate(_ db: LMDBDatabase, key: some Collection<UInt8>, bytes value: some Collection<UInt8>) throws -> Bool {
+        try Array(key).withUnsafeBytes { k in
+            try Array(value).withUnsafeBytes { v in
+                var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+                var dataVal = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
+                let rc = mdb_del(handle, db.dbi, &keyVal, &dataVal)
+                if rc == MDB_NOTFOUND { return false }
+                try check(rc, "mdb_del(\(db.name))")
+                return true
+            }
+        }
+    }
+
+    /// Calls `body` with the duplicates stored under `key` in a sorted-duplicates database of
+    /// fixed-size values (`MDB_DUPFIXED`), a page at a time (`MDB_GET_MULTIPLE`,
+    /// `MDB_NEXT_MULTIPLE`), until it returns false. Returns the number of duplicates under
+    /// `key` (`mdb_cursor_count`), 0 when the key is absent; with `countOnly` no value is read.
+    /// - Lifetime: each buffer is valid only during the transaction's closure.
+    @discardableResult
+    public func forEachDuplicate(_ db: LMDBDatabase, key: some Collection<UInt8>, countOnly: Bool = false,
+                                 _ body: (UnsafeRawBufferPointer) throws -> Bool = { _ in true }) throws -> Int {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
+        defer { mdb_cursor_close(cursor) }
+        return try Array(key).withUnsafeBytes { k -> Int in
+            var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            var value = MDB_val()
+            var rc = mdb_cursor_get(cursor, &keyVal, &value, MDB_SET)
+            if rc == MDB_NOTFOUND { return 0 }
+            try check(rc, "mdb_cursor_get(\(db.name))")
+            var count = 0
+            try check(mdb_cursor_count(cursor, &count), "mdb_cursor_count(\(db.name))")
+            if countOnly { return count }
+            var op = MDB_GET_MULTIPLE
+            while true {
+                rc = mdb_cursor_get(cursor, &keyVal, &value, op)
+                if rc == MDB_NOTFOUND { break }
+                try check(rc, "mdb_cursor_get(\(db.name))")
+                if try !body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)) { break }
+                op = MDB_NEXT_MULTIPLE
+            }
+            return count
+        }
+    }
+
     /// Number of entries in `db` (`mdb_stat`).
     public func entryCount(_ db: LMDBDatabase) throws -> Int {
         var stat = MDB_stat()

@@ -24,16 +24,18 @@ public struct Featurizer: Codable, Equatable, Sendable {
         self.bigrams = bigrams
     }
 
-    /// The unigram tokens of `text`, in order.
-    public func tokens(_ text: String) -> [String] {
+    /// The unigram tokens of `text`, in order. With `keepNumbers`, runs of digits of any length
+    /// are kept (the lexical stage matches them exactly).
+    public func tokens(_ text: String, keepNumbers: Bool = false) -> [String] {
         var text = text
         let isASCII = text.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
-        return isASCII ? asciiTokens(text) : unicodeTokens(text)
+        let digits = keepNumbers ? Int.max : 4
+        return isASCII ? asciiTokens(text, maxDigits: digits) : unicodeTokens(text, maxDigits: digits)
     }
 
     /// The same rules on pure ASCII, byte by byte: NFKC changes nothing there and case folding
     /// is lower-casing, so the result equals `unicodeTokens` (a test checks this).
-    func asciiTokens(_ text: String) -> [String] {
+    func asciiTokens(_ text: String, maxDigits: Int = 4) -> [String] {
         var text = text
         return text.withUTF8 { bytes in
             var tokens: [String] = []
@@ -44,7 +46,7 @@ public struct Featurizer: Codable, Equatable, Sendable {
                 defer { start = -1; allDigits = true }
                 guard start >= 0 else { return }
                 let length = end - start
-                guard length <= maxTokenLength, !(allDigits && length > 4) else { return }
+                guard length <= maxTokenLength, !(allDigits && length > maxDigits) else { return }
                 for i in 0..<length {
                     let b = bytes[start + i]
                     buffer[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
@@ -68,7 +70,7 @@ public struct Featurizer: Codable, Equatable, Sendable {
     }
 
     /// The general path: NFKC, case folding, Unicode letter and number categories.
-    func unicodeTokens(_ text: String) -> [String] {
+    func unicodeTokens(_ text: String, maxDigits: Int = 4) -> [String] {
         let folded = text.precomposedStringWithCompatibilityMapping
             .folding(options: [.caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
         var tokens: [String] = []
@@ -76,7 +78,7 @@ public struct Featurizer: Codable, Equatable, Sendable {
         var length = 0
         var allDigits = true
         func flush() {
-            if length > 0 && length <= maxTokenLength && !(allDigits && length > 4) {
+            if length > 0 && length <= maxTokenLength && !(allDigits && length > maxDigits) {
                 tokens.append(String(current))
             }
             current = String.UnicodeScalarView()

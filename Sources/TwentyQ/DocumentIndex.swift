@@ -33,10 +33,33 @@ public struct IndexingReport: Equatable, Sendable {
 /// One search result.
 public struct SearchHit: Sendable {
     public var id: String
+    /// Hamming distance between the query's code and the document's.
     public var distance: Int
     /// The stored fields: "hash" (content hash), "snippet" (the first 300 characters) and the
     /// document's own fields.
     public var fields: [String: String]
+    /// The ranking score, higher is better (text queries; see `RankingOptions`), else nil.
+    public var score: Double?
+    /// The document's BM25 for the query, when the lexical stage ran.
+    public var bm25: Double?
+
+    public init(id: String, distance: Int, fields: [String: String], score: Double? = nil, bm25: Double? = nil) {
+        self.id = id
+        self.distance = distance
+        self.fields = fields
+        self.score = score
+        self.bm25 = bm25
+    }
+}
+
+/// The results of one text query, and how they were found.
+public struct TextSearchResult: Sendable {
+    public var hits: [SearchHit]
+    /// No term of the query is known to the model, so its code says nothing: the hits are the
+    /// documents that share a term with it, by BM25 (none when no document does).
+    public var lexicalOnly: Bool
+    /// The lexical stage ran (false for `.none` and for indexes made before term statistics).
+    public var usedTerms: Bool
 }
 
 /// A searchable index of text documents: codes from a text model, in a `CodeIndex`.
@@ -110,16 +133,38 @@ public final class DocumentIndex: @unchecked Sendable {
                 report.added += 1
             }
         }
-        let codes = model.encode(changed.map { documents[$0].text }, threads: threads)
-        let entries = try zip(changed, codes).map { i, code -> IndexEntry in
+        let (codes, terms) = encodeWithTerms(changed.map { documents[$0].text }, threads: threads)
+        let entries = try changed.indices.map { c -> IndexEntry in
+            let i = changed[c]
             var fields = documents[i].fields
             fields["hash"] = hashes[i]
             fields["snippet"] = Self.snippet(documents[i].text)
-            return IndexEntry(id: documents[i].id, code: code, metadata: try Self.encodeFields(fields))
+            return IndexEntry(id: documents[i].id, code: codes[c], metadata: try Self.encodeFields(fields), terms: terms[c])
         }
         try store.add(entries)
         return report
     }
+
+    /// Each text's code and lexical terms, in one parallel pass (input order).
+    func encodeWithTerms(_ texts: [String], threads: Int) -> ([BinaryCode], [TermCounts]) {
+        var codes = [BinaryCode?](repeating: nil, count: texts.count)
+        var terms = [TermCounts?](repeating: nil, count: texts.count)
+        let workers = max(1, min(threads, texts.count / 64))
+        codes.withUnsafeMutableBufferPointer { codeOut in
+            terms.withUnsafeMutableBufferPointer { termOut in
+                parallelFor(iterations: workers) { w in
+                    for i in stride(from: w, to: texts.count, by: workers) {
+                        codeOut[i] = model.encode(texts[i])
+                        termOut[i] = TermCounts(terms: analyzer.termHashes(texts[i]))
+                    }
+                }
+            }
+        }
+        return (codes.map { $0! }, terms.map { $0! })
+    }
+
+    /// The lexical stage's analyzer (the same for documents and queries).
+    public let analyzer = LexicalAnalyzer()
 
     /// Removes documents by id (all or none).
     @discardableResult
@@ -129,15 +174,44 @@ public final class DocumentIndex: @unchecked Sendable {
     /// Results never depend on it. Set it before sharing the index between threads.
     public var searchOptions = SearchOptions()
 
-    /// The k nearest documents to `text`.
+    /// How text queries are ranked (rescoring, shortlist, BM25 settings). Set it before sharing
+    /// the index between threads.
+    public var ranking = RankingOptions()
+
+    /// The best `k` documents for `text`, ranked as `ranking` says (by default the codes choose
+    /// a shortlist and BM25 over the stored terms is fused with the code score).
     public func search(_ text: String, k: Int = 10) throws -> [SearchHit] {
-        try search(codes: [model.encode(text)], k: k)[0]
+        try search(texts: [text], k: k)[0].hits
     }
 
-    /// The k nearest documents to each text, in one batch pass over the codes. With
-    /// `fields: false` the hits carry ids and distances only (no metadata reads).
-    public func search(texts: [String], k: Int = 10, fields: Bool = true, threads: Int = SearchOptions.onlineCores) throws -> [[SearchHit]] {
-        try search(codes: model.encode(texts, threads: threads), k: k, fields: fields)
+    /// The best `k` documents for each text, in one batch pass over the codes. With
+    /// `fields: false` the hits carry ids, distances and scores only (no metadata reads).
+    public func search(texts: [String], k: Int = 10, fields: Bool = true, threads: Int = SearchOptions.onlineCores) throws -> [TextSearchResult] {
+        let queries = rankedQueries(texts, threads: threads)
+        let ranked = try store.rank(queries, k: k, options: ranking, search: searchOptions)
+        return try ranked.map { r in
+            let found = r.hits.map { SearchHit(id: $0.id, distance: $0.distance, fields: [:], score: $0.score, bm25: $0.bm25) }
+            return TextSearchResult(hits: try withFields(found, fields: fields), lexicalOnly: r.lexicalOnly, usedTerms: r.usedTerms)
+        }
+    }
+
+    /// The queries for `CodeIndex.rank`: code, logits (with `ranking.asymmetric`), terms, and
+    /// whether the model knows any of the text's terms.
+    func rankedQueries(_ texts: [String], threads: Int) -> [RankedQuery] {
+        var out = [RankedQuery?](repeating: nil, count: texts.count)
+        let workers = max(1, min(threads, texts.count / 64))
+        let asymmetric = ranking.asymmetric
+        out.withUnsafeMutableBufferPointer { buffer in
+            parallelFor(iterations: workers) { w in
+                for i in stride(from: w, to: texts.count, by: workers) {
+                    let features = model.features(texts[i])
+                    let code = model.encode(features: features)
+                    buffer[i] = RankedQuery(code: code, logits: asymmetric ? model.logits(features) : nil,
+                                            terms: analyzer.termHashes(texts[i]), codeIsInformative: !features.isEmpty)
+                }
+            }
+        }
+        return out.map { $0! }
     }
 
     /// "More like this": the k nearest documents to the stored document `id` (itself included).
@@ -160,9 +234,17 @@ public final class DocumentIndex: @unchecked Sendable {
 
     /// Search hits with their stored fields, read in one transaction.
     private func hits(_ found: [IndexHit], fields: Bool) throws -> [SearchHit] {
-        guard fields else { return found.map { SearchHit(id: $0.id, distance: $0.distance, fields: [:]) } }
+        try withFields(found.map { SearchHit(id: $0.id, distance: $0.distance, fields: [:]) }, fields: fields)
+    }
+
+    private func withFields(_ found: [SearchHit], fields: Bool) throws -> [SearchHit] {
+        guard fields else { return found }
         let metadata = try store.metadata(for: found.map(\.id))
-        return zip(found, metadata).map { SearchHit(id: $0.id, distance: $0.distance, fields: Self.decodeFields($1 ?? [])) }
+        return zip(found, metadata).map { hit, bytes in
+            var hit = hit
+            hit.fields = Self.decodeFields(bytes ?? [])
+            return hit
+        }
     }
 
     /// Content hash of a text: "fnv1a64:" + 16 hex digits.

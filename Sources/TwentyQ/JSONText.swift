@@ -29,12 +29,16 @@ public enum JSONText {
         "{" + fields.keys.sorted().map { string($0) + ":" + string(fields[$0]!) }.joined(separator: ",") + "}"
     }
 
-    /// `{"query_id": ..., "results": [{"id": ..., "distance": ...}, ...]}`
-    public static func queryResult(queryID: String, hits: [(id: String, distance: Int)]) -> String {
+    /// `{"query_id": ..., "results": [{"id": ..., "distance": ..., "score": ...}, ...]}`, the
+    /// score (and "bm25") when the hit has them.
+    public static func queryResult(queryID: String, hits: [SearchHit]) -> String {
         var out = "{\"query_id\":" + string(queryID) + ",\"results\":["
         for (i, hit) in hits.enumerated() {
             if i > 0 { out += "," }
-            out += "{\"distance\":\(hit.distance),\"id\":" + string(hit.id) + "}"
+            out += "{\"distance\":\(hit.distance),\"id\":" + string(hit.id)
+            if let score = hit.score { out += ",\"score\":\(score)" }
+            if let bm25 = hit.bm25 { out += ",\"bm25\":\(bm25)" }
+            out += "}"
         }
         return out + "]}"
     }

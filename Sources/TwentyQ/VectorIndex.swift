@@ -180,7 +180,7 @@ public final class VectorIndex: @unchecked Sendable {
             return try store.nearestWithMetadata(to: codes, k: k, options: searchOptions).map { list in list.map { Self.hit($0.hit, $0.metadata, score: nil) } }
         }
         guard let storage = settings.storage else {
-            throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search without --rescore, or index again with --store-vectors int8|float16|float32")
+            throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search with rescoring off, or index again with --store-vectors int8|float16|float32")
         }
         let rescored = k * oversample
         var refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])?

@@ -6,16 +6,25 @@ import TwentyQ
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Precision@100 on 20 Newsgroups or Reuters (train = database, test = queries).",
+        abstract: "Ad-hoc retrieval on judged queries (Cranfield, or your own), or precision@100 on 20 Newsgroups or Reuters.",
         discussion: """
-        Trains an unsupervised model on the train split at each --bits (or evaluates --model) and \
-        reports precision@100 under Hamming ranking, relevant = shares a label, ties counted by \
-        their expectation over all orders. --baselines adds exact TF-IDF cosine and random-hyperplane \
-        LSH on TF-IDF. One JSON object per line.
+        Ad-hoc (--dataset cranfield, or --docs D.jsonl --queries Q.jsonl --qrels FILE): indexes the \
+        documents with --model (default: the shipped model) in a temporary index, runs every query \
+        through `twentyq search` for each --rescore mode, and reports MAP cut at 100, nDCG@10, P@10, \
+        R@100 and R@1000 beside BM25 and TF-IDF cosine over the whole collection (same analyzer). \
+        Category (--dataset 20news or reuters): trains an unsupervised model on the train split at \
+        each --bits (or evaluates --model) and reports precision@100 under Hamming ranking, relevant \
+        = shares a label, ties counted by their expectation over all orders. --baselines adds exact \
+        TF-IDF cosine and random-hyperplane LSH on TF-IDF. One JSON object per line.
         """
     )
 
-    @Option(help: "20news or reuters.") var dataset: String
+    @Option(help: "cranfield (ad-hoc), 20news or reuters (category).") var dataset: String?
+    @Option(help: ArgumentHelp("Ad-hoc: documents as JSONL ({\"id\", \"text\"}).", valueName: "file")) var docs: String?
+    @Option(help: ArgumentHelp("Ad-hoc: queries as JSONL ({\"id\", \"text\"}).", valueName: "file")) var queries: String?
+    @Option(help: ArgumentHelp("Ad-hoc: judgements, TREC qrels (query 0 document grade).", valueName: "file")) var qrels: String?
+    @Option(help: ArgumentHelp("Ad-hoc: comma-separated rescoring modes to measure (fused, bm25, none).", valueName: "modes")) var rescore: String = "fused,bm25,none"
+    @Flag(help: "Ad-hoc: also measure each mode with the shortlist chosen by Hamming distance (not the asymmetric score).") var hamming = false
     @Option(help: ArgumentHelp("Directory of the shared data sets.", valueName: "dir")) var data: String = "../shared/data"
     @Option(help: "Comma-separated code widths to train and evaluate.") var bits: String = "64"
     @Option(help: ArgumentHelp("Evaluate this model instead of training.", valueName: "file")) var model: String?
@@ -25,14 +34,31 @@ struct EvalCommand: ParsableCommand {
 
     var widths: [Int] { bits.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
+    var isAdHoc: Bool { dataset == "cranfield" || docs != nil }
+    var rescoringModes: [Rescoring] { rescore.split(separator: ",").compactMap { Rescoring(rawValue: $0.trimmingCharacters(in: .whitespaces)) } }
+
     func validate() throws {
-        guard ["20news", "reuters"].contains(dataset) else { throw ValidationError("--dataset must be 20news or reuters (got \(dataset))") }
+        if docs != nil || queries != nil || qrels != nil {
+            guard dataset == nil, docs != nil, queries != nil, qrels != nil else {
+                throw ValidationError("give --docs, --queries and --qrels together, without --dataset")
+            }
+        } else {
+            guard let dataset, ["cranfield", "20news", "reuters"].contains(dataset) else {
+                throw ValidationError("--dataset must be cranfield, 20news or reuters (got \(dataset ?? "nothing")), or give --docs, --queries and --qrels")
+            }
+        }
+        guard rescoringModes.count == rescore.split(separator: ",").count, !rescoringModes.isEmpty else {
+            throw ValidationError("--rescore lists fused, bm25 or none, separated by commas (got \(rescore))")
+        }
+        if isAdHoc { return }
         guard !widths.isEmpty, widths.allSatisfy(ModelConfig.supportedBits.contains) else {
             throw ValidationError("--bits must list widths between 16 and 1024, e.g. 16,32,64,128 (got \(bits))")
         }
     }
 
     func run() throws {
+        if isAdHoc { return try runAdHoc() }
+        let dataset = dataset!
         let split = try Datasets.load(dataset, dataDirectory: data)
         let (dbLabels, queryLabels) = RetrievalEvaluation.labelMasks(split.train, split.test)
         let base: [String: Any] = ["dataset": dataset, "database": split.train.count, "queries": split.test.count, "k": 100]

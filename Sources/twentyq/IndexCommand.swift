@@ -208,8 +208,14 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Find the documents nearest to a text, a stored document, or a file of queries.",
         discussion: """
-        --queries FILE.jsonl answers many queries in one batch: one JSON line per query, \
-        {"query_id", "results": [{"id", "distance"}, ...]}, query_id being the query's "id" field.
+        A text query is ranked in two stages: the codes choose a shortlist (--candidates, by the \
+        query's logits against the codes' bits unless --hamming), documents holding a rare query \
+        word join it, and BM25 over the index's term statistics re-orders it, fused with the code \
+        score (--rescore fused, the default), alone (bm25), or not at all (none: the codes alone). \
+        A query none of whose words the model knows is answered by the documents that share a \
+        word with it, with a warning. --queries FILE.jsonl answers many queries in one batch: one \
+        JSON line per query, {"query_id", "results": [{"id", "distance", "score"}, ...]}, query_id \
+        being the query's "id" field.
         """
     )
 
@@ -223,9 +229,13 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: ArgumentHelp("A query vector for a vector index: numbers separated by commas or spaces, or a JSON array (write --vector=-0.1,... when the first is negative).", valueName: "numbers")) var vector: String?
     @Option(help: ArgumentHelp("Query vectors (npy, fvecs or JSONL) for a vector index: one JSON line per row, query_id = 0-based row.", valueName: "file")) var queriesVectors: String?
-    @Flag(inversion: .prefixedNo, help: "Vector search: re-rank the k x oversample Hamming-nearest by exact similarity with the stored vectors (default: when the index stores vectors).") var rescore: Bool?
     @Option(help: "Vector search: candidates per result to rescore.") var oversample: Int = 4
     @Option(help: "Vector search with rescoring: Hamming-nearest codes per rescored candidate, from which the asymmetric score (query logits against code bits) picks the candidates; 1 rescores the Hamming-nearest.") var shortlist: Int = VectorIndex.defaultShortlist
+    @Option(help: ArgumentHelp("Text queries: order the shortlist by fused (code score and BM25, reciprocal-rank fusion; the default), bm25, or none (the codes alone). Vector queries: none turns off rescoring with the stored vectors (default: on when the index stores them).", valueName: "mode")) var rescore: Rescoring?
+    @Option(help: ArgumentHelp("Text queries: documents the codes choose for the lexical stage (default: 100 per result, 1,000 to 5,000).", valueName: "n")) var candidates: Int?
+    @Flag(help: "Text queries: choose the shortlist by Hamming distance instead of the query's logits against the codes' bits.") var hamming = false
+    @Option(help: "Text queries: BM25 k1 (term-frequency saturation).") var k1: Double = 1.2
+    @Option(help: "Text queries: BM25 b (length normalisation, 0 to 1).") var b: Double = 0.75
     @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
     @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: String = "auto"
     @Argument(help: "Query text.") var text: [String] = []
@@ -243,6 +253,21 @@ struct SearchCommand: ParsableCommand {
         if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text only") }
         if explain && queries != nil { throw ValidationError("--explain goes with a single query (text or --like)") }
         guard multiIndexUse != nil else { throw ValidationError("--method must be auto, scan or tables (got \(method))") }
+        if vector != nil || queriesVectors != nil, let rescore, rescore != .none {
+            throw ValidationError("--rescore \(rescore.rawValue) goes with text queries; for vectors give --rescore none (or nothing: rescoring with the stored vectors)")
+        }
+        if let candidates, candidates < 1 { throw ValidationError("--candidates must be at least 1 (got \(candidates))") }
+        guard k1.isFinite, k1 >= 0 else { throw ValidationError("--k1 must be a finite number >= 0 (got \(k1))") }
+        guard b.isFinite, (0...1).contains(b) else { throw ValidationError("--b must be between 0 and 1 (got \(b))") }
+    }
+
+    /// The ranking of text queries that the options ask for.
+    var rankingOptions: RankingOptions {
+        var options = RankingOptions(rescoring: rescore ?? RankingOptions().rescoring, shortlist: candidates)
+        options.asymmetric = !hamming
+        options.k1 = k1
+        options.b = b
+        return options
     }
 
     var multiIndexUse: MultiIndexUse? { ["auto": .auto, "scan": .off, "tables": .always][method] }
@@ -279,13 +304,14 @@ struct SearchCommand: ParsableCommand {
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
         let report = SearchReport()
         target.searchOptions = searchOptions(report)
+        target.ranking = rankingOptions
         if let queries {
             let docs = try Corpus.readJSONL(queries, textField: textField)
             let results = try target.search(texts: docs.map(\.text), k: k, fields: false)
             try printPlans(report, queryIDs: docs.map(\.id))
             var out = ""
-            for (doc, hits) in zip(docs, results) {
-                out += JSONText.queryResult(queryID: doc.id, hits: hits.map { ($0.id, $0.distance) }) + "\n"
+            for (doc, result) in zip(docs, results) {
+                out += JSONText.queryResult(queryID: doc.id, hits: result.hits) + "\n"
                 if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
             }
             FileHandle.standardOutput.write(Data(out.utf8))
@@ -299,11 +325,24 @@ struct SearchCommand: ParsableCommand {
                 throw ValidationError("--radius must be at most the code width, \(target.model.bits) (got \(radius))")
             }
             hits = try target.search(query, radius: radius)
-        } else { hits = try target.search(query, k: k) }
+        } else {
+            let result = try target.search(texts: [query], k: k, threads: 1)[0]
+            hits = result.hits
+            if result.lexicalOnly {
+                warn(hits.isEmpty
+                     ? "the model knows no word of this query and no document holds any of its words: no results"
+                     : "the model knows no word of this query; these are the documents that share a word with it, by BM25 (to teach the model your words: twentyq train)")
+            }
+        }
         try printPlans(report)
         if json {
             print(try jsonLine(["query": like.map { "like:" + $0 } ?? query,
-                                "results": hits.map { ["id": $0.id, "distance": $0.distance, "snippet": $0.fields["snippet"] ?? ""] }]))
+                                "results": hits.map { hit -> [String: Any] in
+                                    var o: [String: Any] = ["id": hit.id, "distance": hit.distance, "snippet": hit.fields["snippet"] ?? ""]
+                                    if let score = hit.score { o["score"] = score }
+                                    if let bm25 = hit.bm25 { o["bm25"] = bm25 }
+                                    return o
+                                }]))
             return
         }
         if hits.isEmpty { print("no results") }
@@ -340,13 +379,16 @@ extension SearchCommand {
         return out
     }
 
+    /// Vector rescoring: off for --rescore none, else as the index allows (nil).
+    var rescoreVectors: Bool? { rescore == Rescoring.none ? false : nil }
+
     func searchVectors() throws {
         let target = try VectorIndex.open(at: index.db, readOnly: true)
         let report = SearchReport()
         target.searchOptions = searchOptions(report)
         if let queriesVectors {
             let set = try VectorFile.read(queriesVectors, dimensions: target.dimensions)
-            let results = try target.search(set, k: k, rescore: rescore, oversample: oversample, shortlist: shortlist)
+            let results = try target.search(set, k: k, rescore: rescoreVectors, oversample: oversample, shortlist: shortlist)
             try printPlans(report)
             var out = ""
             for (row, hits) in results.enumerated() {
@@ -360,7 +402,7 @@ extension SearchCommand {
         guard query.count == target.dimensions else {
             throw ValidationError("--vector has \(query.count) numbers; the index holds \(target.dimensions)-dimensional vectors")
         }
-        let hits = try target.search(query, k: k, rescore: rescore, oversample: oversample, shortlist: shortlist)
+        let hits = try target.search(query, k: k, rescore: rescoreVectors, oversample: oversample, shortlist: shortlist)
         try printPlans(report)
         if json {
             print(JSONText.vectorQueryResult(queryRow: 0, hits: hits))
@@ -410,4 +452,11 @@ struct ExportCommand: ParsableCommand {
         }
         FileHandle.standardOutput.write(Data(buffer.utf8))
     }
+}
+
+extension Rescoring: ExpressibleByArgument {}
+
+/// Prints "warning: ..." on standard error.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
 }

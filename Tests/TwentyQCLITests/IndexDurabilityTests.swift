@@ -52,6 +52,8 @@ import TwentyQ
             let index = try DocumentIndex.open(at: db, readOnly: true)
             let now = try index.store.count
             #expect(now % batch == 0, "round \(round): \(now) documents is not whole batches")
+            // The term statistics were committed with the codes: one term record per document.
+            #expect(try index.store.termStatistics().documents == now, "round \(round)")
             #expect(now >= (caught ? target : stored), "round \(round): \(now) documents, \(target) were committed")
             if caught { midway += 1; #expect(now < count) }
             // Exactly the first `now` documents, each with the code its text gives.

@@ -56,7 +56,7 @@ import TwentyQ
             #expect(results.count == 4 && results[0]["id"] as? String == String(row))
             #expect(results.allSatisfy { $0["distance"] is Int && $0["score"] is Double })
         }
-        let plain = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "-k", "4", "--no-rescore"])
+        let plain = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "-k", "4", "--rescore", "none"])
         #expect(plain.stdout.split(separator: "\n").allSatisfy { !$0.contains("score") })
         // Rescoring the Hamming-nearest alone (--shortlist 1) still finds each stored vector first.
         let hammingOnly = try runTwentyQ(["search", "--db", db, "--queries-vectors", queries, "-k", "4", "--shortlist", "1"])

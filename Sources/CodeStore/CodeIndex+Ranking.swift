@@ -1,0 +1,218 @@
+import BinaryCodes
+import Foundation
+
+/// How a text query's candidates are ordered once the codes have chosen them.
+public enum Rescoring: String, CaseIterable, Sendable {
+    /// Reciprocal-rank fusion of the code score and BM25 (the default).
+    case fused
+    /// BM25 alone over the candidates, ties by the code score.
+    case bm25
+    /// The codes alone (asymmetric score, or Hamming distance): no term statistics are read.
+    case none
+}
+
+/// Settings of the ranked (hybrid) search. Results never depend on the thread count.
+public struct RankingOptions: Sendable {
+    /// How candidates are ordered.
+    public var rescoring: Rescoring = .bm25
+    /// Candidates the codes choose per query; nil: `defaultShortlist(k:)`.
+    public var shortlist: Int?
+    /// BM25 term-frequency saturation.
+    public var k1 = 1.2
+    /// BM25 length normalisation (0: none, 1: full).
+    public var b = 0.75
+    /// Hamming-nearest codes per shortlisted candidate among which the asymmetric score (the
+    /// query's logits against the codes' bits) picks the shortlist; 1 keeps the Hamming order.
+    /// Used only when the query comes with logits.
+    public var asymmetricPool = 4
+    /// Whether a text query's shortlist is picked by its logits against the codes' bits
+    /// (asymmetric) rather than by Hamming distance alone.
+    public var asymmetric = true
+    /// The constant c of reciprocal-rank fusion, score = sum 1 / (c + rank): 60, the value of
+    /// Cormack, Clarke and Buettcher (SIGIR 2009), not tuned here.
+    public var fusionConstant = 60.0
+
+    public init(rescoring: Rescoring = .bm25, shortlist: Int? = nil) {
+        self.rescoring = rescoring
+        self.shortlist = shortlist
+    }
+
+    /// 100 candidates per result, at least 1,000 and at most 5,000: the codes must carry the
+    /// recall, and the lexical stage's cost stays bounded whatever the index size.
+    public static func defaultShortlist(k: Int) -> Int { min(5_000, max(1_000, 100 * k)) }
+
+    /// Terms held by at most this many documents bring their documents in as candidates even
+    /// when the codes did not choose them (an identifier, a rare word, a word the model never
+    /// saw); the same bound as the shortlist.
+    func rareTermLimit(shortlist: Int) -> Int { shortlist }
+}
+
+/// One query for `CodeIndex.rank`.
+public struct RankedQuery: Sendable {
+    /// The query's code.
+    public var code: BinaryCode
+    /// The query's logits (one per bit) for the asymmetric score, or nil for Hamming distance.
+    public var logits: [Float]?
+    /// Term hashes of the query, with repetitions (`TermHash`).
+    public var terms: [UInt64]
+    /// False when the code carries nothing (no term of the query is known to the model): then
+    /// only documents sharing a term are candidates, ordered by BM25.
+    public var codeIsInformative: Bool
+
+    public init(code: BinaryCode, logits: [Float]? = nil, terms: [UInt64], codeIsInformative: Bool = true) {
+        self.code = code
+        self.logits = logits
+        self.terms = terms
+        self.codeIsInformative = codeIsInformative
+    }
+}
+
+/// One ranked hit.
+public struct RankedHit: Equatable, Sendable {
+    public var id: String
+    public var slot: Int
+    /// Hamming distance between the query's code and the document's.
+    public var distance: Int
+    /// The final score (higher is better): fused, BM25 or code score as the rescoring says.
+    public var score: Double
+    /// The document's BM25 for the query (nil when the lexical stage did not run).
+    public var bm25: Double?
+}
+
+/// The hits of one query, and how they were found.
+public struct RankedResult: Sendable {
+    public var hits: [RankedHit]
+    /// The lexical stage ran (the index has term statistics and the rescoring asks for them).
+    public var usedTerms: Bool
+    /// The query's code carried nothing, so the hits are lexical matches alone.
+    public var lexicalOnly: Bool
+    /// Candidates scored.
+    public var candidates: Int
+}
+
+extension CodeIndex {
+    /// Ranks documents for each query: the codes choose a bounded shortlist (by Hamming distance,
+    /// then the asymmetric score when logits are given), documents holding a rare query term
+    /// join it, and BM25 over the stored term statistics re-orders it, alone or fused with the
+    /// code score (`RankingOptions`). Codes, terms and records come from one read transaction.
+    /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`, `.corrupt`.
+    /// - Complexity: one scan (or multi-index probe) of the codes for the batch, then per query
+    ///   O(shortlist x asymmetricPool) code scores and O(candidates) term-record reads.
+    public func rank(_ queries: [RankedQuery], k: Int, options: RankingOptions = RankingOptions(),
+                     search: SearchOptions = SearchOptions()) throws -> [RankedResult] {
+        guard k >= 1 else { throw CodeError.invalidK(k) }
+        for q in queries where q.code.bits != bits {
+            throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: q.code.bits)
+        }
+        let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
+        return try withCodeBlocks { blocks, txn in
+            let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
+            let reader = try TermReader(index: self, txn: txn)
+            let lexical = options.rescoring != .none && reader.hasTerms
+            // One batched Hamming pass over the codes for every query whose code means something.
+            let informative = queries.indices.filter { queries[$0].codeIsInformative || !lexical }
+            let wantsAsymmetric = queries.contains { $0.logits != nil }
+            let pool = wantsAsymmetric ? max(1, options.asymmetricPool) : 1
+            let depth = (lexical ? shortlist : k) * pool
+            var nearest: [Int: [Neighbor]] = [:]
+            if !informative.isEmpty {
+                let matrix = try CodeMatrix(bits: bits, words: informative.flatMap { queries[$0].code.words })
+                let found = try nearestNeighbors(matrix, k: depth, options: search, blocks: blocks, txn: txn)
+                for (row, q) in informative.enumerated() { nearest[q] = found[row] }
+            }
+            return try queries.indices.map { q in
+                try rankOne(queries[q], nearest: nearest[q] ?? [], k: k, shortlist: shortlist, lexical: lexical,
+                            options: options, codes: codes, reader: reader, txn: txn)
+            }
+        }
+    }
+
+    private func rankOne(_ query: RankedQuery, nearest: [Neighbor], k: Int, shortlist: Int, lexical: Bool,
+                         options: RankingOptions, codes: SlotCodes, reader: TermReader, txn: LMDBTransaction) throws -> RankedResult {
+        let scorer = query.logits.map { AsymmetricScorer(logits: $0) }
+        let queryWords = query.code.words
+        func distance(_ slot: Int) -> Int {
+            let p = codes.pointer(slot)
+            var d = 0
+            for w in 0..<wordsPerCode { d += (p[w] ^ queryWords[w]).nonzeroBitCount }
+            return d
+        }
+        func codeScore(_ slot: Int, _ d: Int) -> Double {
+            scorer.map { Double($0.score(codes.pointer(slot))) } ?? -Double(d)
+        }
+        // The codes' shortlist, best first by the code score (ties: distance, slot).
+        var chosen = nearest.map { (slot: $0.id, distance: $0.distance, code: codeScore($0.id, $0.distance)) }
+        if scorer != nil {
+            chosen.sort { ($0.code, -$0.distance, -$0.slot) > ($1.code, -$1.distance, -$1.slot) }
+        }
+        let lexicalOnly = lexical && !query.codeIsInformative
+        if !lexical {
+            let top = chosen.prefix(k)
+            return RankedResult(hits: try top.map { try hit($0.slot, $0.distance, score: $0.code, bm25: nil, txn) },
+                                usedTerms: false, lexicalOnly: false, candidates: chosen.count)
+        }
+        chosen = Array(chosen.prefix(shortlist))
+
+        // Query terms with their counts, document frequencies and IDF (Robertson-Sparck Jones, as
+        // Lucene: ln(1 + (N - df + 0.5) / (df + 0.5)), never negative).
+        var queryCounts: [UInt64: Int] = [:]
+        for t in query.terms { queryCounts[t, default: 0] += 1 }
+        let n = Double(reader.statistics.documents)
+        var weighted: [(hash: UInt64, weight: Double)] = []
+        var candidates = Set(chosen.map(\.slot))
+        let rare = options.rareTermLimit(shortlist: shortlist)
+        for (h, qtf) in queryCounts.sorted(by: { $0.key < $1.key }) {
+            let df = try reader.documentFrequency(h)
+            guard df > 0 else { continue }
+            weighted.append((h, Double(qtf) * log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))))
+            if df <= rare { candidates.formUnion(try reader.slots(h)) }
+        }
+        // BM25 of every candidate; the code score for those the shortlist did not bring.
+        let k1 = options.k1, b = options.b, averageLength = reader.statistics.averageLength
+        var scored: [(slot: Int, distance: Int, code: Double, bm25: Double)] = []
+        scored.reserveCapacity(candidates.count)
+        let fromCodes = Dictionary(uniqueKeysWithValues: chosen.map { ($0.slot, ($0.distance, $0.code)) })
+        for slot in candidates {
+            var bm25 = 0.0
+            if !weighted.isEmpty, let terms = try reader.terms(slot: slot) {
+                let norm = k1 * (1 - b + b * Double(terms.length) / averageLength)
+                for (h, w) in weighted {
+                    let tf = Double(terms.count(of: h))
+                    if tf > 0 { bm25 += w * tf * (k1 + 1) / (tf + norm) }
+                }
+            }
+            if lexicalOnly && bm25 == 0 { continue }
+            let (d, c) = fromCodes[slot] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
+            scored.append((slot, d, c, bm25))
+        }
+        let fused: [Double]
+        switch options.rescoring {
+        case .fused where !lexicalOnly:
+            // Reciprocal-rank fusion: 1 / (c + rank) by the code score, plus the same by BM25 for
+            // documents that hold a query term.
+            var score = [Double](repeating: 0, count: scored.count)
+            let byCode = scored.indices.sorted { (scored[$0].code, -scored[$0].slot) > (scored[$1].code, -scored[$1].slot) }
+            for (r, i) in byCode.enumerated() { score[i] += 1 / (options.fusionConstant + Double(r + 1)) }
+            let byTerms = scored.indices.filter { scored[$0].bm25 > 0 }
+                .sorted { (scored[$0].bm25, -scored[$0].slot) > (scored[$1].bm25, -scored[$1].slot) }
+            for (r, i) in byTerms.enumerated() { score[i] += 1 / (options.fusionConstant + Double(r + 1)) }
+            fused = score
+        default:
+            fused = scored.map(\.bm25)
+        }
+        let order = scored.indices.sorted {
+            (fused[$0], scored[$0].code, -scored[$0].slot) > (fused[$1], scored[$1].code, -scored[$1].slot)
+        }
+        let hits = try order.prefix(k).map { i in
+            try hit(scored[i].slot, scored[i].distance, score: fused[i], bm25: scored[i].bm25, txn)
+        }
+        return RankedResult(hits: hits, usedTerms: true, lexicalOnly: lexicalOnly, candidates: scored.count)
+    }
+
+    private func hit(_ slot: Int, _ distance: Int, score: Double, bm25: Double?, _ txn: LMDBTransaction) throws -> RankedHit {
+        guard let id = try readID(txn: txn, slot: slot) else {
+            throw IndexError.corrupt(path: path, detail: "slot \(slot) has no record")
+        }
+        return RankedHit(id: id, slot: slot, distance: distance, score: score, bm25: bm25)
+    }
+}

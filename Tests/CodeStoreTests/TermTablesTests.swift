@@ -1,0 +1,119 @@
+import BinaryCodes
+@testable import CodeStore
+import Foundation
+import TestSupport
+import Testing
+
+/// The lexical stage's tables stay in step with the codes through adds, replacements and
+/// removals (which move the last slot), and BM25 over a full shortlist is exhaustive BM25.
+@Suite struct TermTablesTests {
+    /// Documents of words from a small pool, seeded.
+    static func documents(_ n: Int, seed: UInt64) -> [[UInt64]] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<n).map { _ in (0 ..< 1 + Int(rng.next() % 12)).map { _ in 1 + rng.next() % 30 } }
+    }
+
+    /// Postings and statistics rebuilt from the term records alone must equal the tables.
+    func expectConsistent(_ index: CodeIndex, expected: [String: [UInt64]], withoutTerms: Set<String> = []) throws {
+        let stats = try index.termStatistics()
+        #expect(stats.documents == expected.count)
+        #expect(stats.totalLength == expected.values.reduce(0) { $0 + $1.count })
+        var slotOf: [String: Int] = [:]
+        try index.withCodeBlocks { _, txn in
+            for s in 0 ..< (try index.storedCount(txn)) { slotOf[try index.readID(txn: txn, slot: s)!] = s }
+        }
+        #expect(Set(slotOf.keys) == Set(expected.keys).union(withoutTerms))
+        try index.withTermReader { reader throws in
+            for term in UInt64(1)...30 {
+                let holders = expected.filter { $0.value.contains(term) }.keys.compactMap { slotOf[$0] }.sorted()
+                #expect(try reader.slots(term) == holders, "term \(term)")
+                #expect(try reader.documentFrequency(term) == holders.count)
+            }
+            for (id, terms) in expected {
+                #expect(try reader.terms(slot: slotOf[id]!) == TermCounts(terms: terms), "\(id)")
+            }
+        }
+    }
+
+    @Test func tablesFollowAddsReplacementsAndRemovals() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)
+        var rng = SeededGenerator(seed: 3)
+        let docs = Self.documents(60, seed: 4)
+        var expected: [String: [UInt64]] = [:]
+        let entries = try docs.enumerated().map { i, terms -> IndexEntry in
+            expected["d\(i)"] = terms
+            return IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: 64, using: &rng), terms: TermCounts(terms: terms))
+        }
+        try index.add(entries)
+        try expectConsistent(index, expected: expected)
+        // Replace some (new terms), and one without terms at all.
+        let newTerms = Self.documents(10, seed: 5)
+        try index.add((0..<10).map { j in
+            expected["d\(j * 5)"] = newTerms[j]
+            return IndexEntry(id: "d\(j * 5)", code: try BinaryCode.random(bits: 64, using: &rng), terms: TermCounts(terms: newTerms[j]))
+        } + [IndexEntry(id: "d1", code: try BinaryCode.random(bits: 64, using: &rng))])
+        expected["d1"] = nil
+        try expectConsistent(index, expected: expected, withoutTerms: ["d1"])
+        // Remove from the middle and the end: the last slots move into the holes.
+        try index.remove(ids: ["d3", "d59", "d20", "d0"])
+        for id in ["d3", "d59", "d20", "d0"] { expected[id] = nil }
+        try expectConsistent(index, expected: expected, withoutTerms: ["d1"])
+        try index.remove(ids: ["d1"])
+        try expectConsistent(index, expected: expected)
+    }
+
+    @Test func bm25OverTheWholeIndexIsExhaustiveBM25() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 32)
+        var rng = SeededGenerator(seed: 8)
+        let docs = Self.documents(80, seed: 9)
+        try index.add(try docs.enumerated().map { i, t in
+            IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: 32, using: &rng), terms: TermCounts(terms: t))
+        })
+        let query: [UInt64] = [3, 3, 17, 29, 999]
+        // Plain BM25 (k1 1.2, b 0.75), every document scored, in Double.
+        let n = Double(docs.count), avg = Double(docs.reduce(0) { $0 + $1.count }) / n
+        let scores = docs.map { d -> Double in
+            var s = 0.0
+            for (t, qtf) in Dictionary(query.map { ($0, 1) }, uniquingKeysWith: +) {
+                let df = Double(docs.filter { $0.contains(t) }.count)
+                guard df > 0 else { continue }
+                let tf = Double(d.filter { $0 == t }.count)
+                s += Double(qtf) * log(1 + (n - df + 0.5) / (df + 0.5)) * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * Double(d.count) / avg))
+            }
+            return s
+        }
+        var options = RankingOptions(rescoring: .bm25, shortlist: 1000)
+        options.asymmetric = false
+        let result = try index.rank([RankedQuery(code: try BinaryCode.random(bits: 32, using: &rng), terms: query)], k: 10, options: options)[0]
+        #expect(result.usedTerms && !result.lexicalOnly)
+        let expectedTop = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(10)
+        for (hit, i) in zip(result.hits, expectedTop) {
+            #expect(abs(hit.bm25! - scores[i]) < 1e-9, "\(hit.id)")
+            #expect(abs(hit.score - scores[Int(hit.id.dropFirst())!]) < 1e-9)
+        }
+        #expect(result.hits.map { scores[Int($0.id.dropFirst())!] } == expectedTop.map { scores[$0] })
+    }
+
+    /// A query whose code says nothing gets the documents sharing a term, and only those.
+    @Test func anUninformativeQueryGetsOnlyLexicalMatches() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 32)
+        var rng = SeededGenerator(seed: 1)
+        let docs = Self.documents(50, seed: 2)
+        try index.add(try docs.enumerated().map { i, t in
+            IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: 32, using: &rng), terms: TermCounts(terms: t))
+        })
+        let code = try BinaryCode.random(bits: 32, using: &rng)
+        for rescoring in [Rescoring.fused, .bm25] {
+            let r = try index.rank([RankedQuery(code: code, terms: [7], codeIsInformative: false)], k: 100,
+                                   options: RankingOptions(rescoring: rescoring))[0]
+            #expect(r.lexicalOnly)
+            #expect(Set(r.hits.map(\.id)) == Set(docs.indices.filter { docs[$0].contains(7) }.map { "d\($0)" }))
+            let none = try index.rank([RankedQuery(code: code, terms: [12345], codeIsInformative: false)], k: 5,
+                                      options: RankingOptions(rescoring: rescoring))[0]
+            #expect(none.hits.isEmpty)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import TestSupport
+import Testing
+import TwentyQ
+
+/// Through the real binary: words the model does not know still find their documents.
+@Suite struct LexicalSearchCLITests {
+    static func folder(_ dir: TemporaryDirectory) throws -> String {
+        let words = ["space", "nasa", "orbit", "launch", "god", "church", "car", "engine", "hockey", "game", "disk", "windows"]
+        var rng = SeededGenerator(seed: 12)
+        let folder = dir.appending("docs")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for i in 0..<60 {
+            let text = (0..<12).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ")
+            try text.write(toFile: folder + "/note\(i).txt", atomically: true, encoding: .utf8)
+        }
+        try "Build the manual: run xsltproc over the space docs, then valgrind memcheck on the launch tool."
+            .write(toFile: folder + "/build.md", atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    @Test func aQueryNamingAnUnknownIdentifierFindsItsFileFirst() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let folder = try Self.folder(dir)
+        let model = dir.appending("m.tqm"), db = dir.appending("idx")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        let indexed = try runTwentyQ(["index", "--db", db, "--model", model, folder])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        for mode in ["bm25", "fused"] {
+            // Known words and an identifier the model never saw.
+            let mixed = try runTwentyQ(["search", "--db", db, "--rescore", mode, "-k", "3", "--json", "space launch xsltproc"])
+            #expect(mixed.status == 0, "\(mixed.stderr)")
+            let ids = (try parseJSONObject(mixed.stdout)["results"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+            #expect(ids?.first == "build.md", "\(mode): \(mixed.stdout)")
+            #expect(!mixed.stderr.contains("warning"))
+        }
+        // Only unknown words: a warning and the lexical match, never arbitrary documents.
+        let unknown = try runTwentyQ(["search", "--db", db, "valgrind memcheck"])
+        #expect(unknown.status == 0, "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("warning: the model knows no word of this query"), "\(unknown.stderr)")
+        let lines = unknown.stdout.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("build.md"), "\(unknown.stdout)")
+        // Words nobody holds: a warning and no results.
+        let nothing = try runTwentyQ(["search", "--db", db, "--json", "zyzzyva quuxification"])
+        #expect(nothing.status == 0)
+        #expect(nothing.stderr.contains("no document holds any of its words"), "\(nothing.stderr)")
+        #expect((try parseJSONObject(nothing.stdout)["results"] as? [Any])?.isEmpty == true)
+        // The codes alone rank every document and read no term statistics.
+        let codes = try runTwentyQ(["search", "--db", db, "--rescore", "none", "-k", "61", "--json", "space"])
+        #expect((try parseJSONObject(codes.stdout)["results"] as? [[String: Any]])?.count == 61)
+    }
+
+    @Test func badRankingOptionsAreRefused() throws {
+        for (args, message) in [(["--rescore", "best"], "--rescore"), (["--candidates", "0"], "--candidates"), (["--b", "1.5"], "--b")] {
+            let r = try runTwentyQ(["search"] + args + ["space"])
+            #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        let r = try runTwentyQ(["search", "--vector", "1,2", "--rescore", "bm25"])
+        #expect(r.status != 0 && r.stderr.contains("goes with text queries"), "\(r.stderr)")
+    }
+
+    /// `eval --docs --queries --qrels` on a tiny judged set: the measures of a perfect lexical
+    /// match are 1 for BM25, and every method's line is there.
+    @Test func evalMeasuresAJudgedCollection() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let docs = dir.appending("d.jsonl"), queries = dir.appending("q.jsonl"), qrels = dir.appending("qrels")
+        try """
+        {"id": "a", "text": "space shuttle launch from the pad"}
+        {"id": "b", "text": "hockey game on ice"}
+        {"id": "c", "text": "church and god"}
+        {"id": "d", "text": "the engine of the car"}
+        """.write(toFile: docs, atomically: true, encoding: .utf8)
+        try """
+        {"id": "q1", "text": "shuttle launch"}
+        {"id": "q2", "text": "ice hockey"}
+        """.write(toFile: queries, atomically: true, encoding: .utf8)
+        try "q1 0 a 2\nq2 0 b 1\nq2 0 c 0\n".write(toFile: qrels, atomically: true, encoding: .utf8)
+        let model = dir.appending("m.tqm")
+        try ModelFile.write(randomModel(bits: 32, hidden: 16), to: model)
+        let r = try runTwentyQ(["eval", "--docs", docs, "--queries", queries, "--qrels", qrels, "--model", model])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try r.stdout.split(separator: "\n").map { try parseJSONObject(String($0)) }
+        let methods = lines.map { ($0["method"] as? String ?? "") + "/" + ($0["rescore"] as? String ?? "") }
+        #expect(methods == ["bm25-exhaustive/", "tfidf-cosine/", "twentyq/fused", "twentyq/bm25", "twentyq/none"])
+        for line in lines where (line["method"] as? String) != "twentyq" || (line["rescore"] as? String) == "bm25" {
+            #expect(line["map_at_100"] as? Double == 1 && line["ndcg_at_10"] as? Double == 1, "\(line)")
+            #expect(line["p_at_10"] as? Double == 0.1 && line["queries"] as? Int == 2)
+        }
+    }
+}
