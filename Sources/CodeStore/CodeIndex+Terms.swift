@@ -4,15 +4,30 @@ import CLMDB
 /// The lexical stage's tables (format version 4), kept in step with the codes by the same
 /// transactions:
 /// - `terms`: slot (UInt64 big-endian) -> the document's `TermCounts` (stored form);
-/// - `postings`: term hash (UInt64 big-endian) -> slots holding the term, as sorted fixed-size
-///   duplicates (`MDB_DUPSORT | MDB_DUPFIXED`, UInt64 big-endian, so byte order = slot order);
-///   the number of duplicates is the term's document frequency;
+/// - `postings`: (partition, term hash) as UInt32 + UInt64 big-endian -> the partition's slots
+///   holding the term, as sorted fixed-size duplicates (`MDB_DUPSORT | MDB_DUPFIXED`): each the
+///   slot's offset in its partition, UInt16 big-endian, so byte order = slot order. A partition is `postingsPartition` consecutive
+///   slots; keys sort by partition first, so a batch of appended documents rewrites only the
+///   pages of the newest partition instead of pages all over the tree (on 20 Newsgroups one
+///   term-first tree wrote 243 MB for a 129 MB file). A term's document frequency is the sum of
+///   its duplicate counts over the partitions;
 /// - `meta`: `terms_docs` (documents with terms, UInt64 LE) and `terms_length` (their summed
 ///   lengths, UInt64 LE), for BM25's average document length.
 /// A slot that moves (a removal fills its hole with the last code) takes its terms and
 /// postings along. Only documents added with `IndexEntry.terms` have terms; code-only and
 /// vector indexes keep both tables empty.
 extension CodeIndex {
+    /// Slots per postings partition.
+    static let postingsPartition = 4096
+
+    /// The postings key of `hash` for a document at `slot`.
+    @inline(__always) static func postingsKey(_ hash: UInt64, slot: Int) -> (UInt32, UInt64) {
+        (UInt32(slot / postingsPartition), hash)
+    }
+
+    /// The postings value of `slot`: its offset in its partition.
+    @inline(__always) static func postingsValue(_ slot: Int) -> UInt16 { UInt16(slot % postingsPartition) }
+
     static let termTableFlags = UInt32(MDB_CREATE)
     static let postingsTableFlags = UInt32(MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED)
 
@@ -64,14 +79,18 @@ extension CodeIndex {
             stats.documents += 1
             stats.totalLength += terms.length
         }
-        pending.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-        for (h, slot) in pending { try txn.putDuplicate(postings, key: be(h), bytes: be(slot)) }
+        // Key order: partition, then term; then slot.
+        pending.sort { a, b in
+            let pa = Int(a.1) / Self.postingsPartition, pb = Int(b.1) / Self.postingsPartition
+            return pa != pb ? pa < pb : a.0 != b.0 ? a.0 < b.0 : a.1 < b.1
+        }
+        for (h, slot) in pending { try txn.duplicate(postings, key: Self.postingsKey(h, slot: Int(slot)), value: Self.postingsValue(Int(slot)), delete: false) }
     }
 
     /// Deletes the terms of `slot` and its postings (nothing when it has none).
     func removeTerms(_ txn: LMDBTransaction, slot: Int, stats: inout TermStatistics) throws {
         guard let termsTable, let postings, let old = try storedTerms(txn, slot: slot) else { return }
-        for h in old.hashes { try txn.deleteDuplicate(postings, key: be(h), bytes: be(UInt64(slot))) }
+        for h in old.hashes { try txn.duplicate(postings, key: Self.postingsKey(h, slot: slot), value: Self.postingsValue(slot), delete: true) }
         try txn.delete(termsTable, key: be(UInt64(slot)))
         stats.documents -= 1
         stats.totalLength -= old.length
@@ -81,8 +100,8 @@ extension CodeIndex {
     func moveTerms(_ txn: LMDBTransaction, from: Int, to: Int) throws {
         guard let termsTable, let postings, let terms = try storedTerms(txn, slot: from) else { return }
         for h in terms.hashes {
-            try txn.deleteDuplicate(postings, key: be(h), bytes: be(UInt64(from)))
-            try txn.putDuplicate(postings, key: be(h), bytes: be(UInt64(to)))
+            try txn.duplicate(postings, key: Self.postingsKey(h, slot: from), value: Self.postingsValue(from), delete: true)
+            try txn.duplicate(postings, key: Self.postingsKey(h, slot: to), value: Self.postingsValue(to), delete: false)
         }
         try txn.put(termsTable, key: be(UInt64(to)), bytes: terms.encoded())
         try txn.delete(termsTable, key: be(UInt64(from)))
@@ -97,11 +116,18 @@ public struct TermReader {
     /// Collection statistics.
     public let statistics: CodeIndex.TermStatistics
 
+    /// Postings partitions in use.
+    let partitions: Int
+
     init(index: CodeIndex, txn: LMDBTransaction) throws {
         self.index = index
         self.txn = txn
         statistics = try index.termStatistics(txn)
+        partitions = (try index.storedCount(txn) + CodeIndex.postingsPartition - 1) / CodeIndex.postingsPartition
     }
+
+    /// The postings key bytes of `hash` in partition `p`.
+    private func key(_ hash: UInt64, partition p: Int) -> [UInt8] { be(UInt32(p)) + be(hash) }
 
     /// Whether the index keeps terms at all (format 4 and at least one document with terms).
     public var hasTerms: Bool { index.termsTable != nil && statistics.documents > 0 }
@@ -109,18 +135,22 @@ public struct TermReader {
     /// Documents holding the term.
     public func documentFrequency(_ hash: UInt64) throws -> Int {
         guard let postings = index.postings else { return 0 }
-        return try txn.forEachDuplicate(postings, key: be(hash), countOnly: true)
+        var df = 0
+        for p in 0..<partitions { df += try txn.forEachDuplicate(postings, key: key(hash, partition: p), countOnly: true) }
+        return df
     }
 
     /// The slots holding the term, ascending.
     public func slots(_ hash: UInt64) throws -> [Int] {
         guard let postings = index.postings else { return [] }
         var out: [Int] = []
-        try txn.forEachDuplicate(postings, key: be(hash)) { page in
-            for i in 0 ..< page.count / 8 {
-                out.append(Int(UInt64(bigEndian: page.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+        for p in 0..<partitions {
+            try txn.forEachDuplicate(postings, key: key(hash, partition: p)) { page in
+                for i in 0 ..< page.count / 2 {
+                    out.append(p * CodeIndex.postingsPartition + Int(UInt16(bigEndian: page.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                }
+                return true
             }
-            return true
         }
         return out
     }

@@ -59,33 +59,23 @@ public struct LMDBTransaction {
         }
     }
 
-    /// Adds the duplicate `value` under `key` in a sorted-duplicates database (`mdb_put` with
-    /// `MDB_NODUPDATA`); returns false when that pair was already stored.
+    /// Adds (`mdb_put` with `MDB_NODUPDATA`) or deletes (`mdb_del` with data) one pair of a
+    /// sorted-duplicates database whose keys are (UInt32, UInt64) and values UInt16, all
+    /// big-endian, without allocating (the lexical stage's postings: millions of calls per bulk
+    /// load). Returns false when the pair was already there (add) or absent (delete).
     @discardableResult
-    public func putDuplicate(_ db: LMDBDatabase, key: some Collection<UInt8>, bytes value: some Collection<UInt8>) throws -> Bool {
-        try Array(key).withUnsafeBytes { k in
-            try Array(value).withUnsafeBytes { v in
-                var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
-                var dataVal = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
-                let rc = mdb_put(handle, db.dbi, &keyVal, &dataVal, UInt32(MDB_NODUPDATA))
-                if rc == MDB_KEYEXIST { return false }
-                try check(rc, "mdb_put(\(db.name))")
-                return true
-            }
-        }
-    }
-
-    /// Deletes the one pair (`key`, `value`) of a sorted-duplicates database (`mdb_del` with
-    /// data); returns false when it was absent.
-    @discardableResult
-    public func deleteDuplicate(_ db: LMDBDatabase, key: some Collection<UInt8>, bytes value: some Collection<UInt8>) throws -> Bool {
-        try Array(key).withUnsafeBytes { k in
-            try Array(value).withUnsafeBytes { v in
-                var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
-                var dataVal = MDB_val(mv_size: v.count, mv_data: UnsafeMutableRawPointer(mutating: v.baseAddress))
-                let rc = mdb_del(handle, db.dbi, &keyVal, &dataVal)
-                if rc == MDB_NOTFOUND { return false }
-                try check(rc, "mdb_del(\(db.name))")
+    public func duplicate(_ db: LMDBDatabase, key: (UInt32, UInt64), value: UInt16, delete: Bool) throws -> Bool {
+        // Three UInt32 are 12 contiguous bytes (a (UInt32, UInt64) tuple would be padded).
+        var k = (key.0.bigEndian, UInt32(truncatingIfNeeded: key.1 >> 32).bigEndian, UInt32(truncatingIfNeeded: key.1).bigEndian)
+        var v = value.bigEndian
+        return try withUnsafeMutableBytes(of: &k) { kb in
+            try withUnsafeMutableBytes(of: &v) { vb in
+                var keyVal = MDB_val(mv_size: 12, mv_data: kb.baseAddress)
+                var dataVal = MDB_val(mv_size: 2, mv_data: vb.baseAddress)
+                let rc = delete ? mdb_del(handle, db.dbi, &keyVal, &dataVal)
+                                : mdb_put(handle, db.dbi, &keyVal, &dataVal, UInt32(MDB_NODUPDATA))
+                if rc == MDB_NOTFOUND || rc == MDB_KEYEXIST { return false }
+                try check(rc, delete ? "mdb_del(\(db.name))" : "mdb_put(\(db.name))")
                 return true
             }
         }

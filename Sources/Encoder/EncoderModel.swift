@@ -57,8 +57,12 @@ public struct EncoderModel: Sendable {
 
     /// TF-IDF features of `text`.
     public func features(_ text: String) -> SparseVector {
-        let tokens = config.featurizer.tokens(text)
-        return vocabulary.tfidf(indices: vocabulary.termIndices(tokens: tokens, bigrams: config.featurizer.bigrams))
+        features(tokens: config.featurizer.tokens(text))
+    }
+
+    /// TF-IDF features of the featurizer's `tokens` of a text.
+    public func features(tokens: [String]) -> SparseVector {
+        vocabulary.tfidf(indices: vocabulary.termIndices(tokens: tokens, bigrams: config.featurizer.bigrams))
     }
 
     /// The hidden activations (after ReLU) for `features`, into `hidden` (paddedCols Floats).

@@ -27,78 +27,103 @@ public struct Featurizer: Codable, Equatable, Sendable {
     /// The unigram tokens of `text`, in order. With `keepNumbers`, runs of digits of any length
     /// are kept (the lexical stage matches them exactly).
     public func tokens(_ text: String, keepNumbers: Bool = false) -> [String] {
+        var tokens: [String] = []
+        guard maxTokens > 0 else { return tokens }
+        let maxDigits = keepNumbers ? Int.max : 4
+        Self.scan(text, maxLength: maxTokenLength) { token, length, allDigits in
+            if length <= maxTokenLength && !(allDigits && length > maxDigits) { tokens.append(token) }
+            return tokens.count < maxTokens
+        }
+        return tokens
+    }
+
+    /// Calls `emit` with each maximal run of letters and digits of `text` (NFKC, case folded)
+    /// whose length is at most `maxLength`, with its length in characters (Unicode scalars) and
+    /// whether it is all digits, until `emit` returns false. Runs longer than `maxLength` are
+    /// skipped without building a string.
+    public static func scan(_ text: String, maxLength: Int, _ emit: (String, Int, Bool) -> Bool) {
         var text = text
         let isASCII = text.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
-        let digits = keepNumbers ? Int.max : 4
-        return isASCII ? asciiTokens(text, maxDigits: digits) : unicodeTokens(text, maxDigits: digits)
+        if isASCII { asciiScan(text, maxLength: maxLength, emit) } else { unicodeScan(text, maxLength: maxLength, emit) }
     }
 
     /// The same rules on pure ASCII, byte by byte: NFKC changes nothing there and case folding
-    /// is lower-casing, so the result equals `unicodeTokens` (a test checks this).
-    func asciiTokens(_ text: String, maxDigits: Int = 4) -> [String] {
+    /// is lower-casing, so the result equals `unicodeScan`'s (a test checks this).
+    static func asciiScan(_ text: String, maxLength: Int, _ emit: (String, Int, Bool) -> Bool) {
         var text = text
-        return text.withUTF8 { bytes in
-            var tokens: [String] = []
+        text.withUTF8 { bytes in
             var start = -1
             var allDigits = true
-            var buffer = [UInt8](repeating: 0, count: maxTokenLength)
-            func flush(_ end: Int) {
+            var buffer = [UInt8](repeating: 0, count: max(1, maxLength))
+            func flush(_ end: Int) -> Bool {
                 defer { start = -1; allDigits = true }
-                guard start >= 0 else { return }
+                guard start >= 0 else { return true }
                 let length = end - start
-                guard length <= maxTokenLength, !(allDigits && length > maxDigits) else { return }
+                guard length <= maxLength else { return true }
                 for i in 0..<length {
                     let b = bytes[start + i]
                     buffer[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
                 }
-                tokens.append(String(decoding: buffer[0..<length], as: UTF8.self))
+                return emit(String(decoding: buffer[0..<length], as: UTF8.self), length, allDigits)
             }
             for i in 0..<bytes.count {
-                if tokens.count >= maxTokens { return tokens }
                 let b = bytes[i]
                 let digit = b >= 0x30 && b <= 0x39
                 if digit || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
                     if start < 0 { start = i }
                     if !digit { allDigits = false }
-                } else {
-                    flush(i)
+                } else if !flush(i) {
+                    return
                 }
             }
-            if tokens.count < maxTokens { flush(bytes.count) }
-            return tokens
+            _ = flush(bytes.count)
         }
     }
 
     /// The general path: NFKC, case folding, Unicode letter and number categories.
-    func unicodeTokens(_ text: String, maxDigits: Int = 4) -> [String] {
+    static func unicodeScan(_ text: String, maxLength: Int, _ emit: (String, Int, Bool) -> Bool) {
         let folded = text.precomposedStringWithCompatibilityMapping
             .folding(options: [.caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
-        var tokens: [String] = []
         var current = String.UnicodeScalarView()
         var length = 0
         var allDigits = true
-        func flush() {
-            if length > 0 && length <= maxTokenLength && !(allDigits && length > maxDigits) {
-                tokens.append(String(current))
-            }
-            current = String.UnicodeScalarView()
-            length = 0
-            allDigits = true
+        func flush() -> Bool {
+            defer { current = String.UnicodeScalarView(); length = 0; allDigits = true }
+            guard length > 0 && length <= maxLength else { return true }
+            return emit(String(current), length, allDigits)
         }
         for scalar in folded.unicodeScalars {
-            if tokens.count >= maxTokens { break }
             switch scalar.properties.generalCategory {
             case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
                  .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark:
-                if length < maxTokenLength + 1 { current.append(scalar) }
+                if length < maxLength + 1 { current.append(scalar) }
                 length += 1
                 if scalar.properties.numericType == nil { allDigits = false }
             default:
-                flush()
+                if !flush() { return }
             }
         }
-        if tokens.count < maxTokens { flush() }
-        return tokens
+        _ = flush()
+    }
+
+    /// The ASCII path alone (tests compare it with the Unicode path).
+    func asciiTokens(_ text: String) -> [String] {
+        var out: [String] = []
+        Self.asciiScan(text, maxLength: maxTokenLength) { t, n, digits in
+            if !(digits && n > 4) { out.append(t) }
+            return out.count < maxTokens
+        }
+        return out
+    }
+
+    /// The Unicode path alone (tests compare it with the ASCII path).
+    func unicodeTokens(_ text: String) -> [String] {
+        var out: [String] = []
+        Self.unicodeScan(text, maxLength: maxTokenLength) { t, n, digits in
+            if !(digits && n > 4) { out.append(t) }
+            return out.count < maxTokens
+        }
+        return out
     }
 
     /// Unigrams and (when enabled) bigrams of `text`, with repetitions.

@@ -14,13 +14,14 @@
 public struct LexicalAnalyzer: Sendable {
     public init() {}
 
-    private static let featurizer = Featurizer(maxTokenLength: 64, maxTokens: 20_000, bigrams: false)
+    /// Longest token kept, in characters.
+    public static let maxTokenLength = 64
+    /// Terms read per document (after stop words); the rest of a longer one is ignored.
+    public static let maxTerms = 20_000
 
     /// The terms of `text`, in order, with repetitions.
     public func terms(_ text: String) -> [String] {
-        Self.featurizer.tokens(text, keepNumbers: true).compactMap { token in
-            Self.stopWords.contains(token) ? nil : Self.stem(token)
-        }
+        analyze(text, model: nil).terms
     }
 
     /// The hashes of `terms(text)`.
@@ -28,17 +29,28 @@ public struct LexicalAnalyzer: Sendable {
         terms(text).map(TermHash.of)
     }
 
+    /// One tokenizing pass for both stages: the terms of `text` and, when `model` is given, the
+    /// tokens that `model.tokens(text)` gives (the same list, checked by a test).
+    public func analyze(_ text: String, model: Featurizer?) -> (terms: [String], modelTokens: [String]) {
+        var terms: [String] = [], modelTokens: [String] = []
+        let modelLimit = model.map { $0.maxTokens } ?? 0
+        let modelLength = model?.maxTokenLength ?? 0
+        Featurizer.scan(text, maxLength: max(Self.maxTokenLength, modelLength)) { token, length, allDigits in
+            if modelTokens.count < modelLimit, length <= modelLength, !(allDigits && length > 4) { modelTokens.append(token) }
+            if terms.count < Self.maxTerms, length <= Self.maxTokenLength, !Self.stopWords.contains(token) {
+                terms.append(Self.stem(token))
+            }
+            return terms.count < Self.maxTerms || modelTokens.count < modelLimit
+        }
+        return (terms, modelTokens)
+    }
+
     /// Harman's S stemmer.
     static func stem(_ token: String) -> String {
-        let u = Array(token.utf8)
-        guard u.count > 3, u.last == UInt8(ascii: "s") else { return token }
-        func ends(_ suffix: String) -> Bool {
-            let s = Array(suffix.utf8)
-            return u.count >= s.count && Array(u.suffix(s.count)) == s
-        }
-        if ends("ies") && !ends("eies") && !ends("aies") { return String(decoding: u.dropLast(3) + [UInt8(ascii: "y")], as: UTF8.self) }
-        if ends("es") && !ends("aes") && !ends("ees") && !ends("oes") { return String(decoding: u.dropLast(1), as: UTF8.self) }
-        if ends("s") && !ends("us") && !ends("ss") { return String(decoding: u.dropLast(1), as: UTF8.self) }
+        guard token.utf8.count > 3, token.utf8.last == UInt8(ascii: "s") else { return token }
+        if token.hasSuffix("ies") && !token.hasSuffix("eies") && !token.hasSuffix("aies") { return String(token.dropLast(3)) + "y" }
+        if token.hasSuffix("es") && !token.hasSuffix("aes") && !token.hasSuffix("ees") && !token.hasSuffix("oes") { return String(token.dropLast()) }
+        if !token.hasSuffix("us") && !token.hasSuffix("ss") { return String(token.dropLast()) }
         return token
     }
 
@@ -61,8 +73,9 @@ public struct LexicalAnalyzer: Sendable {
     ]
 }
 
-/// The 64-bit hash of a term (FNV-1a over its UTF-8 bytes, then a 64-bit finaliser so that
-/// nearby strings spread over the key space). Stored in indexes: never change it.
+/// The 48-bit hash of a term (FNV-1a over its UTF-8 bytes, then splitmix64's finaliser, low 48
+/// bits): for a million distinct terms about 0.002 colliding pairs are expected. Stored in
+/// indexes: never change it.
 public enum TermHash {
     public static func of(_ term: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -70,6 +83,6 @@ public enum TermHash {
         // splitmix64's finaliser
         h = (h ^ (h >> 30)) &* 0xbf58_476d_1ce4_e5b9
         h = (h ^ (h >> 27)) &* 0x94d0_49bb_1331_11eb
-        return h ^ (h >> 31)
+        return (h ^ (h >> 31)) & 0xFFFF_FFFF_FFFF
     }
 }

@@ -32,6 +32,12 @@ public struct Trainer {
     /// Learns the vocabulary and turns texts into training documents (those with no known term
     /// are left out).
     public func prepare(_ texts: [String]) -> (Vocabulary, [TrainingDocument]) {
+        let (vocabulary, docs, _) = prepareKeepingRows(texts)
+        return (vocabulary, docs)
+    }
+
+    /// `prepare`, also returning the row of `texts` each training document came from.
+    func prepareKeepingRows(_ texts: [String]) -> (Vocabulary, [TrainingDocument], [Int]) {
         let featurizer = self.featurizer
         var terms = [[String]](repeating: [], count: texts.count)
         terms.withUnsafeMutableBufferPointer { out in
@@ -43,25 +49,40 @@ public struct Trainer {
         let vocabulary = Vocabulary.build(documents: terms, size: config.vocabularySize,
                                           minDocumentFrequency: config.minDocumentFrequency,
                                           maxDocumentRatio: config.maxDocumentRatio)
-        let docs = terms.compactMap { t -> TrainingDocument? in
+        var rows: [Int] = []
+        let docs = terms.enumerated().compactMap { row, t -> TrainingDocument? in
             let features = vocabulary.tfidf(t)
             guard !features.isEmpty else { return nil }
             let counts = vocabulary.counts(t)
             let total = counts.reduce(Float(0)) { $0 + $1.1 }
+            rows.append(row)
             return TrainingDocument(features: features,
                                     target: SparseVector(indices: counts.map(\.0), values: counts.map { $0.1 / total }))
         }
-        return (vocabulary, docs)
+        return (vocabulary, docs, rows)
     }
 
     /// Trains on `texts` and returns the model. `progress` is called after every epoch.
     /// - Throws: `TrainingError` when the corpus yields no usable document.
-    public func train(texts: [String], progress: (TrainingProgress) -> Void = { _ in }) throws -> EncoderModel {
+    /// - Parameter targets: with the `.teacher` objective, the target bits of each text (one code
+    ///   per text, `config.bits` wide), e.g. a vector encoder's codes of a teacher's embeddings.
+    public func train(texts: [String], targets: [BinaryCode]? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> EncoderModel {
         guard ModelConfig.supportedBits.contains(config.bits) else { throw TrainingError.badConfig("bits must be 16...1024 (got \(config.bits))") }
         guard config.hidden >= 1, config.batchSize >= 1, config.epochs >= 1 else {
             throw TrainingError.badConfig("hidden, batch size and epochs must be at least 1")
         }
-        let (vocabulary, docs) = prepare(texts)
+        guard (config.objective == .teacher) == (targets != nil) else {
+            throw TrainingError.badConfig("the teacher objective needs target codes, and only it uses them")
+        }
+        if let targets {
+            guard targets.count == texts.count, targets.allSatisfy({ $0.bits == config.bits }) else {
+                throw TrainingError.badConfig("\(targets.count) target codes for \(texts.count) texts; each must have \(config.bits) bits")
+            }
+        }
+        var (vocabulary, docs, rows) = prepareKeepingRows(texts)
+        if let targets {
+            for (i, row) in rows.enumerated() { docs[i].targetBits = (0..<config.bits).map { targets[row][bit: $0] ? 1 : 0 } }
+        }
         guard docs.count >= 2, vocabulary.count >= 2 else {
             throw TrainingError.emptyCorpus(documents: texts.count, usable: docs.count, terms: vocabulary.count)
         }
@@ -72,7 +93,7 @@ public struct Trainer {
     func train(vocabulary: Vocabulary, docs original: [TrainingDocument], progress: (TrainingProgress) -> Void) -> TrainingNetwork {
         var rng = SeededGenerator(seed: config.seed)
         var docs = original
-        if config.objective != .reconstruction {
+        if config.objective.usesTargets && config.objective != .teacher {
             let targets = SpectralTargets.make(docs.map(\.features), vocabularySize: vocabulary.count, bits: config.bits,
                                                neighbors: config.neighbors, iterations: config.eigenIterations, itq: config.itq,
                                                seed: config.seed, threads: config.threads)
@@ -139,7 +160,7 @@ public struct Trainer {
     func export(_ network: TrainingNetwork, vocabulary: Vocabulary, documents: Int) -> EncoderModel {
         let c = config
         let modelConfig = ModelConfig(bits: c.bits, hidden: c.hidden, weights: c.weights, featurizer: featurizer, provenance: [
-            "objective": "unsupervised \(c.objective.rawValue) + balance \(c.balanceWeight) + decorrelation \(c.decorrelationWeight)",
+            "objective": (c.objective == .teacher ? "teacher bits" : "unsupervised \(c.objective.rawValue)") + " + balance \(c.balanceWeight) + decorrelation \(c.decorrelationWeight)",
             "neighbors": String(c.neighbors),
             "documents": String(documents), "epochs": String(c.epochs), "batch": String(c.batchSize),
             "learning_rate": String(c.learningRate), "seed": String(c.seed), "vocabulary": String(vocabulary.count),

@@ -34,7 +34,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// The unsupervised training objective. Neither needs labels.
+/// The training objective. None needs labels.
 public enum Objective: String, Codable, CaseIterable, Sendable {
     /// Predict self-taught target bits: the median-thresholded leading eigenvectors of the
     /// corpus's TF-IDF kNN graph (binary cross-entropy).
@@ -44,4 +44,14 @@ public enum Objective: String, Codable, CaseIterable, Sendable {
     case reconstruction
     /// Both losses, summed.
     case both
+    /// Predict a dense teacher's bits for each text (binary cross-entropy): the targets are the
+    /// codes that a vector encoder gives the teacher's embedding of the text (a sentence model
+    /// run offline, `Tools/teacher/`), so the text codes imitate the teacher's geometry for
+    /// documents and short queries alike.
+    case teacher
+
+    /// Whether the bits are trained towards per-document target bits.
+    var usesTargets: Bool { self != .reconstruction }
+    /// Whether the word-reconstruction decoder is trained.
+    var reconstructs: Bool { self == .reconstruction || self == .both }
 }

@@ -52,7 +52,7 @@ final class TrainingNetwork {
     let w1: Parameter, b1: Parameter, w2: Parameter, b2: Parameter, decoder: Parameter, decoderBias: Parameter
     var parameters: [Parameter] { [w1, b1, w2, b2, decoder, decoderBias] }
     /// The parameters the objective trains (the decoder only when reconstructing).
-    var trained: [Parameter] { config.objective == .spectral ? [w1, b1, w2, b2] : parameters }
+    var trained: [Parameter] { config.objective.reconstructs ? parameters : [w1, b1, w2, b2] }
 
     // Scratch, sized for `capacity` documents.
     private var capacity = 0
@@ -133,7 +133,7 @@ final class TrainingNetwork {
             }
         }
 
-        let reconstructs = config.objective != .spectral
+        let reconstructs = config.objective.reconstructs
         if reconstructs {
             losses.reconstruction = reconstruct(docs, n: n)
         } else {
@@ -176,7 +176,7 @@ final class TrainingNetwork {
         // dU = dP * p (1 - p)
         for i in 0..<(n * b) { dU.pointer[i] *= p.pointer[i] * (1 - p.pointer[i]) }
         // Self-taught bits: BCE(p, y) averaged over the batch and bits; d/dU = (p - y) / (n B).
-        if config.objective != .reconstruction {
+        if config.objective.usesTargets {
             var bce: Float = 0
             for (i, doc) in docs.enumerated() {
                 for c in 0..<b {

@@ -154,8 +154,9 @@ public final class DocumentIndex: @unchecked Sendable {
             terms.withUnsafeMutableBufferPointer { termOut in
                 parallelFor(iterations: workers) { w in
                     for i in stride(from: w, to: texts.count, by: workers) {
-                        codeOut[i] = model.encode(texts[i])
-                        termOut[i] = TermCounts(terms: analyzer.termHashes(texts[i]))
+                        let (words, tokens) = analyzer.analyze(texts[i], model: model.config.featurizer)
+                        codeOut[i] = model.encode(features: model.features(tokens: tokens))
+                        termOut[i] = TermCounts(terms: words.map(TermHash.of))
                     }
                 }
             }
@@ -204,10 +205,11 @@ public final class DocumentIndex: @unchecked Sendable {
         out.withUnsafeMutableBufferPointer { buffer in
             parallelFor(iterations: workers) { w in
                 for i in stride(from: w, to: texts.count, by: workers) {
-                    let features = model.features(texts[i])
+                    let (words, tokens) = analyzer.analyze(texts[i], model: model.config.featurizer)
+                    let features = model.features(tokens: tokens)
                     let code = model.encode(features: features)
                     buffer[i] = RankedQuery(code: code, logits: asymmetric ? model.logits(features) : nil,
-                                            terms: analyzer.termHashes(texts[i]), codeIsInformative: !features.isEmpty)
+                                            terms: words.map(TermHash.of), codeIsInformative: !features.isEmpty)
                 }
             }
         }

@@ -86,6 +86,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "With --vectors: trained (default), or a baseline: sign, rotation, itq.") var method: String = VectorMethod.trained.rawValue
     @OptionGroup var vectorTraining: VectorTrainingOptions
     @Option(name: .customLong("text-field"), help: "Field holding the text.") var textField: String = "text"
+    @Option(help: ArgumentHelp("With --corpus: a dense teacher's embeddings of the corpus, one per line in order (npy, fvecs or JSONL; Tools/teacher/embed.py makes them); the text encoder learns to predict the bits a vector encoder gives them (the teacher objective).", valueName: "file")) var teacher: String?
+    @Option(help: ArgumentHelp("With --teacher: the vector encoder that turns teacher embeddings into target bits (default: ITQ fitted on them, seeded).", valueName: "file")) var teacherModel: String?
     @Option(help: "Code width in bits (16 to 1024).") var bits: Int = 256
     @Option(help: ArgumentHelp("Where to write the model.", valueName: "file")) var out: String
     @OptionGroup var training: TrainingOptions
@@ -93,6 +95,9 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard (corpus == nil) != (vectors == nil) else { throw ValidationError("give exactly one of --corpus FILE.jsonl and --vectors FILE") }
+        if teacher != nil || teacherModel != nil {
+            guard corpus != nil, teacher != nil else { throw ValidationError("--teacher goes with --corpus (and --teacher-model with --teacher)") }
+        }
         if vectors != nil {
             guard VectorModelConfig.supportedBits.contains(bits) else { throw ValidationError("--bits must be between 8 and 4096 (got \(bits))") }
             guard VectorMethod(rawValue: method) != nil else {
@@ -106,10 +111,15 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         if let vectors { return try trainVectors(vectors) }
         let docs = try Corpus.readJSONL(corpus!, textField: textField)
-        let config = training.config(bits: bits)
+        var config = training.config(bits: bits)
         let start = Date()
+        var targets: [BinaryCode]?
+        if let teacher {
+            config.objective = .teacher
+            targets = try teacherTargets(teacher, count: docs.count, config: config)
+        }
         var last: TrainingProgress?
-        let model = try Trainer(config: config).train(texts: docs.map(\.text)) { p in
+        let model = try Trainer(config: config).train(texts: docs.map(\.text), targets: targets) { p in
             reportProgress(p)
             last = p
         }
@@ -125,6 +135,30 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// The target bits of the teacher objective: the teacher's embeddings (one per corpus line)
+    /// through --teacher-model, or through ITQ fitted on them.
+    func teacherTargets(_ file: String, count: Int, config: TrainingConfig) throws -> [BinaryCode] {
+        let set = try VectorFile.read(file)
+        guard set.count == count else {
+            throw ValidationError("--teacher: \(file) holds \(set.count) vectors for \(count) corpus lines; give one embedding per line, in order")
+        }
+        let encoder: VectorEncoderModel
+        if let teacherModel {
+            encoder = try ModelFile.readVectors(teacherModel)
+            guard encoder.dimensions == set.dimensions, encoder.bits == config.bits else {
+                throw ValidationError("--teacher-model: \(teacherModel) turns \(encoder.dimensions)-dimensional vectors into \(encoder.bits) bits; the teacher gives \(set.dimensions) dimensions and --bits is \(config.bits)")
+            }
+        } else {
+            guard config.bits <= set.dimensions else {
+                throw ValidationError("--bits \(config.bits) is more than the teacher's \(set.dimensions) dimensions; give --teacher-model (a trained vector encoder) for wider codes")
+            }
+            FileHandle.standardError.write(Data("fitting ITQ (\(config.bits) bits) on \(set.count) teacher vectors\n".utf8))
+            encoder = VectorBaselines.itq(set, bits: config.bits, seed: config.seed)
+        }
+        let codes = encoder.encode(set, threads: config.threads)
+        return (0..<codes.count).map { codes[$0] }
+    }
+
     func trainVectors(_ file: String) throws {
         let set = try VectorFile.read(file)
         guard set.count >= 2 else { throw ValidationError("\(file) holds \(set.count) vector; training needs at least 2") }
