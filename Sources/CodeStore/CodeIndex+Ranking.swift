@@ -31,6 +31,9 @@ public struct RankingOptions: Sendable {
     /// The constant c of reciprocal-rank fusion, score = sum 1 / (c + rank): 60, the value of
     /// Cormack, Clarke and Buettcher (SIGIR 2009), not tuned here.
     public var fusionConstant = 60.0
+    /// A longer query (a pasted document, "more like this") keeps its terms of highest
+    /// qtf x IDF up to this many: 25, Lucene's MoreLikeThis default, not tuned here.
+    public var maxQueryTerms = 25
 
     public init(rescoring: Rescoring = .bm25, shortlist: Int? = nil) {
         self.rescoring = rescoring
@@ -41,10 +44,11 @@ public struct RankingOptions: Sendable {
     /// recall, and the lexical stage's cost stays bounded whatever the index size.
     public static func defaultShortlist(k: Int) -> Int { min(5_000, max(1_000, 100 * k)) }
 
-    /// Terms held by at most this many documents bring their documents in as candidates even
-    /// when the codes did not choose them (an identifier, a rare word, a word the model never
-    /// saw); the same bound as the shortlist.
-    func rareTermLimit(shortlist: Int) -> Int { shortlist }
+    /// The query's rarest terms bring their documents in as candidates even when the codes did
+    /// not choose them (an identifier, a rare word, a word the model never saw): terms in
+    /// ascending document frequency, each whole, while the documents they add stay within this
+    /// bound (the shortlist's size, so at most twice the shortlist is scored).
+    func rareTermBudget(shortlist: Int) -> Int { shortlist }
 }
 
 /// One query for `CodeIndex.rank`.
@@ -105,7 +109,25 @@ extension CodeIndex {
             throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: q.code.bits)
         }
         let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
-        return try withCodeBlocks { blocks, txn in
+        // Large batches run on `search.threads` threads, each over its own read transaction
+        // (LMDB transactions belong to one thread) and its own part of the queries; a query's
+        // codes, terms and records still come from one snapshot. With a plan report, one thread.
+        let workers = search.report == nil ? max(1, min(search.threads, queries.count / 64)) : 1
+        var parts = [Result<[RankedResult], Error>](repeating: .success([]), count: workers)
+        parts.withUnsafeMutableBufferPointer { out in
+            parallelFor(iterations: workers) { w in
+                let range = (queries.count * w / workers) ..< (queries.count * (w + 1) / workers)
+                var options1 = search
+                if workers > 1 { options1.threads = 1 }
+                out[w] = Result { try rankGroup(Array(queries[range]), k: k, shortlist: shortlist, options: options, search: options1) }
+            }
+        }
+        return try parts.flatMap { try $0.get() }
+    }
+
+    private func rankGroup(_ queries: [RankedQuery], k: Int, shortlist: Int, options: RankingOptions,
+                           search: SearchOptions) throws -> [RankedResult] {
+        try withCodeBlocks { blocks, txn in
             let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
             let reader = try TermReader(index: self, txn: txn)
             let lexical = options.rescoring != .none && reader.hasTerms
@@ -159,28 +181,32 @@ extension CodeIndex {
         for t in query.terms { queryCounts[t, default: 0] += 1 }
         let n = Double(reader.statistics.documents)
         var weighted: [(hash: UInt64, weight: Double)] = []
-        var candidates = Set(chosen.map(\.slot))
-        let rare = options.rareTermLimit(shortlist: shortlist)
+        var frequencies: [(hash: UInt64, df: Int)] = []
         for (h, qtf) in queryCounts.sorted(by: { $0.key < $1.key }) {
             let df = try reader.documentFrequency(h)
             guard df > 0 else { continue }
             weighted.append((h, Double(qtf) * log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))))
-            if df <= rare { candidates.formUnion(try reader.slots(h)) }
+            frequencies.append((h, df))
+        }
+        if weighted.count > options.maxQueryTerms {
+            let kept = Set(weighted.sorted { ($0.weight, $0.hash) > ($1.weight, $1.hash) }.prefix(options.maxQueryTerms).map(\.hash))
+            weighted.removeAll { !kept.contains($0.hash) }
+            frequencies.removeAll { !kept.contains($0.hash) }
+        }
+        var candidates = Set(chosen.map(\.slot))
+        var budget = options.rareTermBudget(shortlist: shortlist)
+        for (h, df) in frequencies.sorted(by: { ($0.df, $0.hash) < ($1.df, $1.hash) }) {
+            guard df <= budget else { break }
+            candidates.formUnion(try reader.slots(h))
+            budget -= df
         }
         // BM25 of every candidate; the code score for those the shortlist did not bring.
-        let k1 = options.k1, b = options.b, averageLength = reader.statistics.averageLength
+        let scorer25 = BM25(terms: weighted, k1: options.k1, b: options.b, averageLength: reader.statistics.averageLength)
         var scored: [(slot: Int, distance: Int, code: Double, bm25: Double)] = []
         scored.reserveCapacity(candidates.count)
         let fromCodes = Dictionary(uniqueKeysWithValues: chosen.map { ($0.slot, ($0.distance, $0.code)) })
-        for slot in candidates {
-            var bm25 = 0.0
-            if !weighted.isEmpty, let terms = try reader.terms(slot: slot) {
-                let norm = k1 * (1 - b + b * Double(terms.length) / averageLength)
-                for (h, w) in weighted {
-                    let tf = Double(terms.count(of: h))
-                    if tf > 0 { bm25 += w * tf * (k1 + 1) / (tf + norm) }
-                }
-            }
+        for slot in candidates.sorted() {
+            let bm25 = weighted.isEmpty ? 0 : try reader.withTermRecord(slot: slot) { scorer25.score($0) } ?? 0
             if lexicalOnly && bm25 == 0 { continue }
             let (d, c) = fromCodes[slot] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
             scored.append((slot, d, c, bm25))
@@ -214,5 +240,45 @@ extension CodeIndex {
             throw IndexError.corrupt(path: path, detail: "slot \(slot) has no record")
         }
         return RankedHit(id: id, slot: slot, distance: distance, score: score, bm25: bm25)
+    }
+}
+
+/// BM25 of stored term records for one query, read straight from the record bytes (the
+/// stored form of `TermCounts`): the query's terms and the record's are both sorted by hash, so
+/// one merge (or, for a short query against a long record, binary searches) finds the counts.
+struct BM25 {
+    /// Query terms ascending by hash, each with qtf x IDF.
+    let terms: [(hash: UInt64, weight: Double)]
+    let k1: Double, b: Double, averageLength: Double
+
+    /// The score of one record (0 for a malformed one: `check` reports those).
+    func score(_ raw: UnsafeRawBufferPointer) -> Double {
+        guard raw.count >= 8 else { return 0 }
+        let length = Double(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        guard raw.count == 8 + 7 * n, n > 0 else { return 0 }
+        @inline(__always) func hash(_ j: Int) -> UInt64 {
+            let o = 8 + 6 * j
+            return UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+                | UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt16.self))) << 32
+        }
+        let norm = k1 * (1 - b + b * length / averageLength)
+        var total = 0.0
+        @inline(__always) func add(_ weight: Double, _ j: Int) {
+            let tf = Double(raw[8 + 6 * n + j])
+            total += weight * tf * (k1 + 1) / (tf + norm)
+        }
+        // Galloping merge: from the last position, steps of 1, 2, 4, ... past the term, then a
+        // binary search in the last step: O(q log(n / q)) for q query terms.
+        var j = 0
+        for (h, w) in terms {
+            var step = 1, hi = j
+            while hi < n && hash(hi) < h { j = hi + 1; hi += step; step *= 2 }
+            hi = min(hi, n)
+            while j < hi { let mid = (j + hi) / 2; if hash(mid) < h { j = mid + 1 } else { hi = mid } }
+            if j == n { break }
+            if hash(j) == h { add(w, j) }
+        }
+        return total
     }
 }

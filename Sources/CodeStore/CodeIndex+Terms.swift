@@ -157,6 +157,13 @@ public struct TermReader {
 
     /// The terms of the document at `slot`, nil when it has none.
     public func terms(slot: Int) throws -> TermCounts? { try index.storedTerms(txn, slot: slot) }
+
+    /// Calls `body` with the stored term record of `slot` (nil result when it has none).
+    /// - Lifetime: the buffer is valid only during the execution of the closure.
+    func withTermRecord<R>(slot: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard let termsTable = index.termsTable, let raw = try txn.get(termsTable, key: be(UInt64(slot))) else { return nil }
+        return try body(raw)
+    }
 }
 
 extension CodeIndex {
