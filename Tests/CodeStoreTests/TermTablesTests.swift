@@ -116,4 +116,27 @@ import Testing
             #expect(none.hits.isEmpty)
         }
     }
+
+    /// A large batch is split over threads, each with its own read transaction: the results are
+    /// the same as on one thread, for every rescoring.
+    @Test(arguments: [Rescoring.fused, .bm25, .none])
+    func batchResultsDoNotDependOnTheThreadCount(rescoring: Rescoring) throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)
+        var rng = SeededGenerator(seed: 21)
+        let docs = Self.documents(400, seed: 22)
+        try index.add(try docs.enumerated().map { i, t in
+            IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: 64, using: &rng), terms: TermCounts(terms: t))
+        })
+        let queries = try Self.documents(300, seed: 23).map { terms in
+            RankedQuery(code: try BinaryCode.random(bits: 64, using: &rng), logits: (0..<64).map { _ in Float(Int(rng.next() % 200) - 100) / 50 },
+                        terms: Array(terms.prefix(4)))
+        }
+        var options = RankingOptions(rescoring: rescoring, shortlist: 50)
+        options.asymmetricPool = 2
+        let one = try index.rank(queries, k: 7, options: options, search: SearchOptions(threads: 1))
+        let two = try index.rank(queries, k: 7, options: options, search: SearchOptions(threads: 2))
+        #expect(one.map(\.hits) == two.map(\.hits))
+        #expect(one.allSatisfy { $0.hits.count == 7 })
+    }
 }

@@ -82,6 +82,32 @@ import Testing
         #expect(losses.last! < 0.8 * losses.first!, "\(losses.first!) -> \(losses.last!)")
     }
 
+    /// The teacher objective learns the given bits: one code per topic (3 texts each), and
+    /// after training the model's codes of the training texts agree with their targets on
+    /// almost every bit; targets are refused when their count or width is wrong.
+    @Test func theTeacherObjectiveLearnsTheGivenBits() throws {
+        var config = tinyConfig(bits: 16, format: .ternary)
+        config.objective = .teacher
+        config.hidden = 16
+        config.epochs = 80
+        config.warmupSteps = 5
+        config.learningRate = 0.02
+        var rng = SeededGenerator(seed: 8)
+        let topics = try (0..<4).map { _ in try BinaryCode.random(bits: 16, using: &rng) }
+        let targets = Self.texts.indices.map { topics[$0 / 3] }
+        let model = try Trainer(config: config).train(texts: Self.texts, targets: targets)
+        let agreement = zip(Self.texts, targets).map { text, target in
+            let code = model.encode(text)
+            return (0..<16).filter { code[bit: $0] == target[bit: $0] }.count
+        }.reduce(0, +)
+        #expect(Double(agreement) / Double(16 * Self.texts.count) >= 0.9, "\(agreement) of \(16 * Self.texts.count) bits")
+        #expect(throws: TrainingError.self) { try Trainer(config: config).train(texts: Self.texts, targets: Array(targets.dropLast())) }
+        #expect(throws: TrainingError.self) { try Trainer(config: config).train(texts: Self.texts) }
+        var spectral = config
+        spectral.objective = .spectral
+        #expect(throws: TrainingError.self) { try Trainer(config: spectral).train(texts: Self.texts, targets: targets) }
+    }
+
     @Test func theSameSeedGivesTheSameModelFileByteForByte() throws {
         var config = tinyConfig(bits: 16, format: .ternary)
         config.epochs = 3

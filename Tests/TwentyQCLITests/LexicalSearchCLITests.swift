@@ -88,3 +88,27 @@ import TwentyQ
         }
     }
 }
+
+@Suite struct BenchQueryCLITests {
+    /// `bench query` times the default pipeline and the codes alone on the same queries.
+    @Test func benchQueryReportsBothPipelinesAndTheirRatio() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let folder = try LexicalSearchCLITests.folder(dir)
+        let model = dir.appending("m.tqm"), db = dir.appending("idx"), queries = dir.appending("q.jsonl")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, folder]).status == 0)
+        try (0..<30).map { "{\"id\": \"q\($0)\", \"text\": \"space orbit \($0)\"}" }.joined(separator: "\n")
+            .write(toFile: queries, atomically: true, encoding: .utf8)
+        let r = try runTwentyQ(["bench", "query", "--db", db, "--queries", queries, "--warmup", "5"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try parseJSONObject(r.stdout)
+        #expect(o["queries"] as? Int == 25 && o["documents"] as? Int == 61 && o["pipeline"] as? String == "bm25")
+        for key in ["pipeline_latency", "anchor_latency"] {
+            let l = o[key] as? [String: Double]
+            #expect((l?["p50_ms"] ?? 0) > 0 && (l?["p99_ms"] ?? 0) >= (l?["p50_ms"] ?? 0), "\(key): \(String(describing: l))")
+        }
+        #expect((o["p50_ratio"] as? Double ?? 0) > 0)
+        let few = try runTwentyQ(["bench", "query", "--db", db, "--queries", queries, "--warmup", "40"])
+        #expect(few.status != 0 && few.stderr.contains("give more than --warmup"), "\(few.stderr)")
+    }
+}
