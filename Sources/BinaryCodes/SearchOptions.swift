@@ -97,3 +97,12 @@ final class PthreadMutex: @unchecked Sendable {
         return try body()
     }
 }
+
+extension Int {
+    /// `self * other`, or `Int.max` when the product overflows: for result counts built from
+    /// user numbers (k x oversample x shortlist), which are then bounded by what an index holds.
+    @inlinable public func saturatingProduct(_ other: Int) -> Int {
+        let (p, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? .max : p
+    }
+}

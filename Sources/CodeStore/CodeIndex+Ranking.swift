@@ -42,7 +42,7 @@ public struct RankingOptions: Sendable {
 
     /// 100 candidates per result, at least 1,000 and at most 5,000: the codes must carry the
     /// recall, and the lexical stage's cost stays bounded whatever the index size.
-    public static func defaultShortlist(k: Int) -> Int { min(5_000, max(1_000, 100 * k)) }
+    public static func defaultShortlist(k: Int) -> Int { min(5_000, max(1_000, k.saturatingProduct(100))) }
 
     /// The query's rarest terms bring their documents in as candidates even when the codes did
     /// not choose them (an identifier, a rare word, a word the model never saw): terms in
@@ -135,7 +135,7 @@ extension CodeIndex {
             let informative = queries.indices.filter { queries[$0].codeIsInformative || !lexical }
             let wantsAsymmetric = queries.contains { $0.logits != nil }
             let pool = wantsAsymmetric ? max(1, options.asymmetricPool) : 1
-            let depth = (lexical ? shortlist : k) * pool
+            let depth = (lexical ? shortlist : k).saturatingProduct(pool)
             var nearest: [Int: [Neighbor]] = [:]
             if !informative.isEmpty {
                 let matrix = try CodeMatrix(bits: bits, words: informative.flatMap { queries[$0].code.words })

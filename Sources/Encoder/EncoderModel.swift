@@ -24,6 +24,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 
     public static let supportedBits = 16...1024
+    /// Hidden widths a model file may declare.
+    public static let supportedHidden = 1...65_536
 }
 
 /// A trained text encoder: terms -> TF-IDF -> low-bit layer (V x H) -> ReLU -> low-bit layer

@@ -18,6 +18,10 @@ public struct Featurizer: Codable, Equatable, Sendable {
     /// Adjacent-token bigrams as features.
     public var bigrams = true
 
+    /// Token lengths and token counts a model file may declare.
+    public static let supportedTokenLength = 1...1_024
+    public static let supportedMaxTokens = 1...10_000_000
+
     public init(maxTokenLength: Int = 24, maxTokens: Int = 5_000, bigrams: Bool = true) {
         self.maxTokenLength = maxTokenLength
         self.maxTokens = maxTokens

@@ -124,7 +124,12 @@ public enum ModelFile {
         var reader = Reader(bytes: bytes, offset: 8, path: path)
         let found: UInt32 = try reader.integer()
         guard found <= version else { throw ModelFileError.futureVersion(path: path, found: found, supported: version) }
-        let declared = Int(try reader.integer() as UInt64)
+        let declaredLength: UInt64 = try reader.integer()
+        // Magic, version, length and checksum alone take 24 bytes; a length past Int's range
+        // (a damaged or hostile file) is reported, never converted.
+        guard declaredLength >= 24, let declared = Int(exactly: declaredLength) else {
+            throw ModelFileError.malformed(path: path, detail: "declared length \(declaredLength) is impossible")
+        }
         guard bytes.count >= declared else { throw ModelFileError.truncated(path: path, expected: declared, actual: bytes.count) }
         guard bytes.count == declared else {
             throw ModelFileError.malformed(path: path, detail: "\(bytes.count - declared) bytes after the declared end")
@@ -148,8 +153,12 @@ public enum ModelFile {
         let declared = reader.bytes.count
         let header = try header(Header.self, &reader, path: path)
         let config = header.config
-        guard ModelConfig.supportedBits.contains(config.bits), config.hidden > 0, !header.terms.isEmpty else {
+        guard ModelConfig.supportedBits.contains(config.bits), ModelConfig.supportedHidden.contains(config.hidden), !header.terms.isEmpty else {
             throw ModelFileError.malformed(path: path, detail: "bits \(config.bits), hidden \(config.hidden), \(header.terms.count) terms")
+        }
+        let f = config.featurizer
+        guard Featurizer.supportedTokenLength.contains(f.maxTokenLength), Featurizer.supportedMaxTokens.contains(f.maxTokens) else {
+            throw ModelFileError.malformed(path: path, detail: "featurizer maxTokenLength \(f.maxTokenLength), maxTokens \(f.maxTokens) (allowed \(Featurizer.supportedTokenLength), \(Featurizer.supportedMaxTokens))")
         }
         let idf = try reader.floats(header.terms.count)
         let layer1 = try reader.packed(config.weights, rows: header.terms.count, cols: config.hidden)
@@ -196,8 +205,10 @@ public enum ModelFile {
         var offset: Int
         let path: String
 
+        /// Every count read from the file passes through here or `count(_:times:)`: sizes are
+        /// compared without overflow, so a hostile number is a `malformed` error, never a trap.
         mutating func bytes(_ n: Int) throws -> ArraySlice<UInt8> {
-            guard n >= 0, offset + n <= bytes.count - 4 else {
+            guard n >= 0, n <= bytes.count - 4 - offset else {
                 throw ModelFileError.malformed(path: path, detail: "a section runs past the end of the file")
             }
             defer { offset += n }
@@ -215,9 +226,16 @@ public enum ModelFile {
             try words32(n).map { Float(bitPattern: $0) }
         }
 
+        /// `n * size` bytes, or a `malformed` error when the product overflows.
+        func count(_ n: Int, times size: Int) throws -> Int {
+            let (total, overflow) = n.multipliedReportingOverflow(by: size)
+            guard n >= 0, !overflow else { throw ModelFileError.malformed(path: path, detail: "a section of \(n) x \(size) bytes") }
+            return total
+        }
+
         /// `n` little-endian UInt64s in one copy.
         mutating func words(_ n: Int) throws -> [UInt64] {
-            let raw = try bytes(n * 8)
+            let raw = try bytes(try count(n, times: 8))
             var out = [UInt64](repeating: 0, count: n)
             out.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
             return out.map { UInt64(littleEndian: $0) }
@@ -225,14 +243,17 @@ public enum ModelFile {
 
         /// A packed matrix written by `appendPacked`.
         mutating func packed(_ format: WeightFormat, rows: Int, cols: Int) throws -> PackedMatrix {
+            guard (1...(1 << 24)).contains(rows), (1...(1 << 24)).contains(cols) else {
+                throw ModelFileError.malformed(path: path, detail: "a \(rows) x \(cols) weight matrix")
+            }
             let scales = try floats(rows)
-            let words = try words(rows * PackedMatrix.rowWords(format: format, cols: cols))
+            let words = try words(try count(rows, times: PackedMatrix.rowWords(format: format, cols: cols)))
             return PackedMatrix(format: format, rows: rows, cols: cols, scales: scales, words: words)
         }
 
         /// `n` little-endian UInt32s in one copy.
         mutating func words32(_ n: Int) throws -> [UInt32] {
-            let raw = try bytes(n * 4)
+            let raw = try bytes(try count(n, times: 4))
             var out = [UInt32](repeating: 0, count: n)
             out.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
             return out.map { UInt32(littleEndian: $0) }

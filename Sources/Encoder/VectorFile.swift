@@ -236,9 +236,16 @@ public enum VectorFile {
         default:
             throw VectorFileError.malformed(path: path, detail: "dtype \(dtype) is not supported; convert with arr.astype('float32')")
         }
+        // The shape is checked against the file before any product is used: a hostile shape
+        // (rows or dimensions near Int.max) is an error naming it, never an overflow trap.
+        guard VectorModelConfig.supportedDimensions.contains(dims) else {
+            throw VectorFileError.malformed(path: path, detail: "shape \(shapeText): \(dims) dimensions; at most \(VectorModelConfig.supportedDimensions.upperBound) are supported")
+        }
         let start = headerStart + headerLength
         let available = bytes.count - start
-        if available < rows * dims * size {
+        let (values64, o1) = rows.multipliedReportingOverflow(by: dims)
+        let (needed, o2) = values64.multipliedReportingOverflow(by: size)
+        if o1 || o2 || available < needed {
             let wholeRows = available / (dims * size)
             throw VectorFileError.truncated(path: path, row: wholeRows,
                                             detail: "\(available) data bytes for \(rows) x \(dims) values of \(size) bytes")
@@ -324,12 +331,9 @@ public enum VectorFile {
             guard let vector = object["vector"] as? [Any] else {
                 throw VectorFileError.badLine(path: path, line: lineNumber, detail: "no \"vector\" array (row \(row))")
             }
-            let id: String
-            switch object["id"] {
-            case let s as String: id = s
-            case let n as NSNumber where !isBoolean(n) && n.doubleValue == n.doubleValue.rounded(): id = String(n.int64Value)
-            case nil: throw VectorFileError.badLine(path: path, line: lineNumber, detail: "no \"id\" (row \(row))")
-            default: throw VectorFileError.badLine(path: path, line: lineNumber, detail: "\"id\" must be a string or an integer (row \(row))")
+            guard let value = object["id"] else { throw VectorFileError.badLine(path: path, line: lineNumber, detail: "no \"id\" (row \(row))") }
+            guard let id = JSONID.text(value) else {
+                throw VectorFileError.badLine(path: path, line: lineNumber, detail: "\"id\" must be a string or an integer, not \(JSONID.describe(value)) (row \(row))")
             }
             guard !id.isEmpty else { throw VectorFileError.badLine(path: path, line: lineNumber, detail: "empty \"id\" (row \(row))") }
             guard seen.insert(id).inserted else {
@@ -364,6 +368,31 @@ public enum VectorFile {
 /// numbers never get that code.
 func isBoolean(_ n: NSNumber) -> Bool {
     String(cString: n.objCType) == "c"
+}
+
+/// The one rule for ids read from JSON (documents, vectors, codes): a string is taken as it is,
+/// an integer is written as decimal text; anything else (true, null, 1.5, an array) is refused,
+/// so `{"id": true}` can never become document "1".
+public enum JSONID {
+    /// The id text of a JSON value from `JSONSerialization`, or nil when it is not a string or
+    /// an integer.
+    public static func text(_ value: Any) -> String? {
+        if let s = value as? String { return s }
+        guard let n = value as? NSNumber, !isBoolean(n) else { return nil }
+        switch String(cString: n.objCType) {
+        case "q", "i", "l", "s", "Q", "I", "L", "S", "C": return n.stringValue
+        default: return nil
+        }
+    }
+
+    /// What a refused value is, for messages.
+    public static func describe(_ value: Any) -> String {
+        if value is NSNull { return "null" }
+        if let n = value as? NSNumber { return isBoolean(n) ? "a boolean (\(n.boolValue))" : "the number \(n)" }
+        if value is [Any] { return "an array" }
+        if value is [String: Any] { return "an object" }
+        return "\(value)"
+    }
 }
 
 extension Float {

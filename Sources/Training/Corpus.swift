@@ -1,3 +1,4 @@
+import Encoder
 import Foundation
 
 /// One JSONL document: id, text, labels (from "label" or "labels"), split, and the other fields.
@@ -8,6 +9,8 @@ public struct CorpusDocument: Sendable {
     public var split: String?
     /// Every field but the text and the id: strings as they are, other JSON values as JSON text.
     public var fields: [String: String] = [:]
+    /// The 1-based line it came from (0 when not read from lines).
+    public var line = 0
 }
 
 /// Errors reading a corpus, with the line at fault.
@@ -86,8 +89,16 @@ public enum Corpus {
             }
             guard let text = object[textField] as? String else { try bad("no string field \"\(textField)\""); continue }
             if requireID && object[idField] == nil { try bad("no field \"\(idField)\""); continue }
-            var doc = CorpusDocument(id: object[idField].map { "\($0)" } ?? String(number + 1), text: text,
+            var id = String(number + 1)
+            if let value = object[idField] {
+                guard let text = JSONID.text(value) else {
+                    try bad("\"\(idField)\" must be a string or an integer, not \(JSONID.describe(value))"); continue
+                }
+                id = text
+            }
+            var doc = CorpusDocument(id: id, text: text,
                                      labels: [], split: object["split"] as? String)
+            doc.line = number + 1
             if let l = object["label"] as? String { doc.labels = [l] }
             if let l = object["labels"] as? [Any] { doc.labels = l.map { "\($0)" } }
             for (key, value) in object where key != textField && key != idField {

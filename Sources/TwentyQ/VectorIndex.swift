@@ -182,13 +182,13 @@ public final class VectorIndex: @unchecked Sendable {
         guard let storage = settings.storage else {
             throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search with rescoring off, or index again with --store-vectors int8|float16|float32")
         }
-        let rescored = k * oversample
+        let rescored = k.saturatingProduct(oversample)
         var refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])?
         if shortlist > 1 {
             let scorers = queryLogits.map { AsymmetricScorer(logits: $0) }
             refine = { q, list, codes in scorers[q].shortlist(list, keep: rescored, code: codes.pointer) }
         }
-        let candidates = try store.nearestWithMetadata(to: codes, k: rescored * shortlist, options: searchOptions, refine: refine)
+        let candidates = try store.nearestWithMetadata(to: codes, k: rescored.saturatingProduct(shortlist), options: searchOptions, refine: refine)
         return try (0..<queries.count).map { q in
             let query = model.config.metric.prepare(queries.row(q))
             let scored = try query.withUnsafeBufferPointer { qp in

@@ -46,6 +46,12 @@ struct BenchSearchCommand: ParsableCommand {
         }
         guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k))") }
         guard queries >= 1 else { throw ValidationError("--queries must be at least 1 (got \(queries))") }
+        // Codes generated in memory must fit in it: checked before anything is allocated.
+        let bytesPerCode = 8 * BinaryCode.wordCount(bits: bits ?? 256)
+        let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        for (name, n) in [("--count", count ?? 0), ("--queries", queries)] where n.saturatingProduct(bytesPerCode) > memory / 2 {
+            throw ValidationError("\(name) \(n): that many \(bits ?? 256)-bit codes take more than half of this machine's memory (\(memory >> 30) GiB); give fewer")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (got \(runs))") }
         guard ["scan", "mih", "auto"].contains(method) else { throw ValidationError("--method must be scan, mih or auto (got \(method))") }

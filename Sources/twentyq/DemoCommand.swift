@@ -10,12 +10,15 @@ struct DemoCommand: ParsableCommand {
         discussion: "Needs nothing but this checkout: the model is Data/default.tqm, the sample Data/sample/."
     )
 
-    @Option(help: ArgumentHelp("Index directory (default: a fresh temporary one).", valueName: "dir")) var db: String?
+    @Option(help: ArgumentHelp("Keep the demo index in this new directory (it must not exist yet); by default the demo uses a temporary one and removes it.", valueName: "dir")) var keep: String?
     @Option(name: .short, help: "Results per query.") var k: Int = 3
     @Option(help: "Search for this text instead of the built-in queries (repeatable).") var query: [String] = []
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k))") }
+        if let keep, FileManager.default.fileExists(atPath: keep) {
+            throw ValidationError("--keep \(keep) exists; the demo writes only to a new directory (choose another path)")
+        }
     }
 
     func run() throws {
@@ -24,38 +27,34 @@ struct DemoCommand: ParsableCommand {
         }
         let model = try DefaultModel.load()
         let docs = try Corpus.readJSONL(sample)
-        let path = db ?? NSTemporaryDirectory() + "twentyq-demo-\(getpid())"
-        if db == nil { try? FileManager.default.removeItem(atPath: path) }
-        let index = try CodeIndex.openOrCreate(at: path, bits: model.bits, modelFingerprint: try ModelFile.fingerprint(model))
+        // Only ever its own index: a new temporary directory, removed at the end, or --keep DIR.
+        let path = keep ?? NSTemporaryDirectory() + "twentyq-demo-\(getpid())-\(UUID().uuidString)"
+        defer { if keep == nil { try? FileManager.default.removeItem(atPath: path) } }
+        let index = try DocumentIndex.open(at: path, model: model)
 
         let start = Date()
-        let codes = model.encode(docs.map(\.text))
-        let entries = try zip(docs, codes).map { doc, code in
-            IndexEntry(id: doc.id, code: code, metadata: Array(try JSONSerialization.data(withJSONObject: ["text": doc.text])))
-        }
-        let summary = try index.add(entries)
-        print(String(format: "indexed %d fortunes (%d new, %d replaced) with the default %d-bit %@ model in %.2f s -> %@",
-                     docs.count, summary.added, summary.replaced, model.bits, model.config.weights.rawValue,
-                     Date().timeIntervalSince(start), path))
+        let report = try index.add(docs.map { Document(id: $0.id, text: $0.text) })
+        print(String(format: "indexed %d fortunes (%d new) with the default %d-bit %@ model in %.2f s",
+                     docs.count, report.added, model.bits, model.config.weights.rawValue, Date().timeIntervalSince(start))
+              + (keep.map { " -> \($0)" } ?? ""))
 
         let queries = query.isEmpty
             ? ["computers and programming languages", "love and marriage", "politics and the government", "drinking beer in a bar"]
             : query
         for text in queries {
             let searchStart = Date()
-            let hits = try index.nearest(to: try CodeMatrix(bits: model.bits, words: model.encode(text).words), k: k)[0]
-            print(String(format: "\nquery: %@  (%.1f ms)", text, Date().timeIntervalSince(searchStart) * 1000))
-            for hit in hits {
-                print("  d=\(hit.distance)  \(hit.id)  \(snippet(try index.metadata(for: hit.id)))")
+            let result = try index.search(texts: [text], k: k, threads: 1)[0]
+            print(String(format: "\nquery: %@  (%.1f ms)", text, Date().timeIntervalSince(searchStart) * 1000)
+                  + (result.lexicalOnly ? "  [the model knows none of these words: lexical matches]" : ""))
+            if result.hits.isEmpty { print("  no results") }
+            for hit in result.hits {
+                print("  d=\(hit.distance)  \(hit.id)  \(snippet(hit.fields["snippet"] ?? ""))")
             }
         }
     }
 
-    /// The first line-folded 100 characters of a stored document's text.
-    func snippet(_ metadata: [UInt8]?) -> String {
-        guard let metadata, let object = try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any],
-              let text = object["text"] as? String else { return "" }
-        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return flat.count > 100 ? String(flat.prefix(100)) + "..." : flat
+    /// The first 100 characters of a stored snippet.
+    func snippet(_ text: String) -> String {
+        text.count > 100 ? String(text.prefix(100)) + "..." : text
     }
 }

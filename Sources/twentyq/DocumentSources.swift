@@ -20,6 +20,13 @@ struct GatheredDocuments {
 /// Text files: .html/.htm reduced to text; a file with a NUL byte in its first 8 KiB is binary
 /// and skipped; a file that is not UTF-8 is skipped; an empty (or all-space) document is skipped.
 struct DocumentSources {
+    /// The field marking a document read from a folder with that folder's absolute path, which
+    /// `--prune` goes by. Fields named `twentyq.*` are TwentyQ's own: a JSONL line that brings
+    /// one is refused, so a user's field can never pass for a marker (a user's own "source"
+    /// field once did, and prune deleted the document).
+    static let rootField = "twentyq.root"
+    static let reservedPrefix = "twentyq."
+
     var textField = "text"
     var idField = "id"
     var skipBad = false
@@ -76,7 +83,7 @@ struct DocumentSources {
         if lower.hasSuffix(".html") || lower.hasSuffix(".htm") { text = HTMLText.strip(text) }
         if text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; return }
         var fields = ["path": path]
-        if let root { fields["source"] = root }
+        if let root { fields[Self.rootField] = root }
         out.documents.append(Document(id: id, text: text, fields: fields))
     }
 
@@ -85,6 +92,9 @@ struct DocumentSources {
                                                 skipBad: skipBad, hint: " (use --skip-bad to skip bad lines)")
         if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
         for doc in docs {
+            if let reserved = doc.fields.keys.sorted().first(where: { $0.hasPrefix(Self.reservedPrefix) }) {
+                throw CorpusError.badLine(path: label, line: doc.line, reason: "field \"\(reserved)\" is reserved (fields named \(Self.reservedPrefix)* are TwentyQ's own); rename it")
+            }
             if doc.text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; continue }
             out.documents.append(Document(id: doc.id, text: doc.text, fields: doc.fields))
         }

@@ -77,7 +77,7 @@ struct IndexCommand: ParsableCommand {
             var gone: [String] = []
             try target.store.forEachRecord { id, metadata, _ in
                 let fields = (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]) ?? [:]
-                if let source = fields["source"] as? String, gathered.roots.contains(source), !seen.contains(id) { gone.append(id) }
+                if let root = fields[DocumentSources.rootField] as? String, gathered.roots.contains(root), !seen.contains(id) { gone.append(id) }
                 return true
             }
             pruned = try target.remove(ids: gone)
@@ -117,8 +117,11 @@ extension IndexCommand {
             guard var object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
                 throw ValidationError("\(file):\(lineNumber): not a JSON object")
             }
-            guard let id = object[idField] as? String ?? (object[idField] as? Int).map(String.init) else {
+            guard let value = object[idField] else {
                 throw ValidationError("\(file):\(lineNumber): no \"\(idField)\" field (string or integer)")
+            }
+            guard let id = JSONID.text(value) else {
+                throw ValidationError("\(file):\(lineNumber): \"\(idField)\" must be a string or an integer, not \(JSONID.describe(value))")
             }
             guard let hex = object["code"] as? String, !hex.isEmpty else {
                 throw ValidationError("\(file):\(lineNumber): no \"code\" field (hex digits)")

@@ -51,11 +51,14 @@ public struct CLIResult {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+    /// The process was ended by a signal (a trap, SIGSEGV, SIGKILL), not by exiting.
+    public let signaled: Bool
 
-    public init(status: Int32, stdout: String, stderr: String) {
+    public init(status: Int32, stdout: String, stderr: String, signaled: Bool = false) {
         self.status = status
         self.stdout = stdout
         self.stderr = stderr
+        self.signaled = signaled
     }
 }
 
@@ -106,7 +109,7 @@ public final class RunningCLI: @unchecked Sendable {
         drained.wait()
         return lock.withLock {
             CLIResult(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-                      stderr: String(decoding: errors, as: UTF8.self))
+                      stderr: String(decoding: errors, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal)
         }
     }
 

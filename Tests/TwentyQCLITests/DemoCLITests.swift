@@ -14,16 +14,25 @@ import TwentyQ
         let id = try #require(object["id"] as? String), text = try #require(object["text"] as? String)
 
         let dir = try TemporaryDirectory(); defer { dir.remove() }
-        let result = try runTwentyQ(["demo", "--db", dir.appending("idx"), "--query", text, "--query", "computers", "-k", "3"])
+        let result = try runTwentyQ(["demo", "--keep", dir.appending("idx"), "--query", text, "--query", "computers", "-k", "3"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("indexed 3000 fortunes (3000 new, 0 replaced) with the default 256-bit ternary model"))
+        #expect(result.stdout.contains("indexed 3000 fortunes (3000 new) with the default 256-bit ternary model"))
         #expect(result.stdout.contains("d=0  \(id)  "), "\(result.stdout)")
         #expect(result.stdout.components(separatedBy: "\n  d=").count - 1 == 6) // 3 hits for each of 2 queries
-
-        // Running it again on the same index replaces every document and keeps the count.
-        let again = try runTwentyQ(["demo", "--db", dir.appending("idx"), "--query", "x"])
-        #expect(again.stdout.contains("(0 new, 3000 replaced)"))
         #expect(try parseJSONObject(try runTwentyQ(["info", "--db", dir.appending("idx"), "--json"]).stdout)["documents"] as? Int == 3000)
+
+        // The demo never writes into an existing directory (a user's index): it refuses.
+        let again = try runTwentyQ(["demo", "--keep", dir.appending("idx"), "--query", "x"])
+        #expect(again.status != 0 && again.stderr.contains("exists"), "\(again.stderr)")
+        #expect(try parseJSONObject(try runTwentyQ(["info", "--db", dir.appending("idx"), "--json"]).stdout)["documents"] as? Int == 3000)
+    }
+
+    /// Without --keep the demo leaves nothing behind in the temporary directory.
+    @Test func theDemoRemovesItsTemporaryIndex() throws {
+        let tmp = try TemporaryDirectory(); defer { tmp.remove() }
+        let r = try runShell("TMPDIR='\(tmp.path)/' '\(try twentyqBinary())' demo --query computers -k 1")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty)
     }
 
     @Test func theShippedModelIsFoundAndDescribesItself() throws {
