@@ -136,7 +136,9 @@ extension CodeIndex {
         }
     }
 
-    static func validateID(_ id: String) throws {
+    /// Checks an id before anything is written: 1 to `maxIDBytes` bytes of UTF-8.
+    /// - Throws: `IndexError.invalidID` saying what is wrong.
+    public static func validateID(_ id: String) throws {
         let bytes = id.utf8.count
         if bytes == 0 { throw IndexError.invalidID(id, reason: "ids must not be empty") }
         if bytes > maxIDBytes {

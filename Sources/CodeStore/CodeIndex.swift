@@ -89,6 +89,11 @@ public final class CodeIndex: @unchecked Sendable {
     // MARK: Opening
 
     /// Creates a new, empty index in `path` (created if missing; must be empty if present).
+    ///
+    /// Creation is atomic: the index (tables, metadata, blobs) is written in a hidden sibling
+    /// directory and renamed into place, so a kill at any moment leaves either no index at
+    /// `path` or a whole empty one; of two processes creating the same index, one wins and the
+    /// other gets `IndexError.alreadyExists` (callers that meant "open or create" then open it).
     /// - Throws: `IndexError.alreadyExists`, `.notAnIndex` (a non-empty directory),
     ///   `.permissionDenied`, `CodeError.unsupportedWidth`.
     /// - Parameter blobs: named blobs (see `blob(_:)`) written in the same transaction that
@@ -105,17 +110,50 @@ public final class CodeIndex: @unchecked Sendable {
             guard entries.isEmpty else {
                 throw IndexError.notAnIndex(path: path, reason: "the directory is not empty and has no data.mdb; choose an empty or new directory")
             }
-        } else {
-            do {
-                try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw IndexError.permissionDenied(path: path, operation: "create the index directory")
-            }
         }
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let parent = url.deletingLastPathComponent().path, name = url.lastPathComponent
+        do {
+            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw IndexError.permissionDenied(path: path, operation: "create the index directory")
+        }
+        removeAbandonedCreations(parent: parent, name: name)
+        let staging = parent + "/.\(name).creating-\(getpid())-\(UUID().uuidString)"
+        do {
+            try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        } catch {
+            throw IndexError.permissionDenied(path: path, operation: "create the index directory")
+        }
+        defer { try? fm.removeItem(atPath: staging) }
+        try writeEmptyIndex(at: staging, reportedPath: path, bits: bits, modelFingerprint: modelFingerprint, blobs: blobs)
+        // rename(2) moves the whole index in at once; it replaces an empty directory and fails
+        // when another process put an index there first.
+        if rename(staging, path) != 0 {
+            if errno == ENOTEMPTY || errno == EEXIST { throw IndexError.alreadyExists(path: path) }
+            throw IndexError.permissionDenied(path: path, operation: "move the new index into place")
+        }
+        return try open(at: path)
+    }
+
+    /// Removes the staging directories of creations whose process has died (killed mid-way).
+    static func removeAbandonedCreations(parent: String, name: String) {
+        let prefix = ".\(name).creating-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: parent + "/" + entry)
+        }
+    }
+
+    /// Writes the tables and metadata of an empty index into the LMDB environment at `path`
+    /// (closed again on return); errors name `reportedPath`.
+    private static func writeEmptyIndex(at path: String, reportedPath: String, bits: Int, modelFingerprint: String,
+                                        blobs: [String: [UInt8]]) throws {
         let env = try openEnvironment(path: path, readOnly: false)
         let chunk = max(1, chunkBytes / (8 * BinaryCode.wordCount(bits: bits)))
         do {
-            let handles = try env.write { txn -> [LMDBDatabase] in
+            try env.write { txn in
                 let tables = [("meta", UInt32(MDB_CREATE)), ("codes", UInt32(MDB_CREATE)), ("ids", UInt32(MDB_CREATE)),
                               ("records", UInt32(MDB_CREATE)), ("mih", UInt32(MDB_CREATE)),
                               ("terms", termTableFlags), ("postings", postingsTableFlags)]
@@ -132,13 +170,9 @@ public final class CodeIndex: @unchecked Sendable {
                 try txn.put(meta, key: Array("count".utf8), bytes: le(UInt64(0)))
                 try txn.put(meta, key: Array("model".utf8), bytes: Array(modelFingerprint.utf8))
                 for (name, bytes) in blobs { try txn.put(meta, key: Array(("blob:" + name).utf8), bytes: bytes) }
-                return dbs
             }
-            return CodeIndex(path: path, env: env, meta: handles[0], codes: handles[1], ids: handles[2],
-                             records: handles[3], mih: handles[4], termsTable: handles[5], postings: handles[6],
-                             bits: bits, codesPerChunk: chunk, model: modelFingerprint)
         } catch let error as LMDBError {
-            throw translate(error, path: path, operation: "create the index")
+            throw translate(error, path: reportedPath, operation: "create the index")
         }
     }
 
@@ -226,7 +260,11 @@ public final class CodeIndex: @unchecked Sendable {
             }
             return index
         }
-        return try create(at: path, bits: bits, modelFingerprint: modelFingerprint)
+        do {
+            return try create(at: path, bits: bits, modelFingerprint: modelFingerprint)
+        } catch IndexError.alreadyExists {
+            return try openOrCreate(at: path, bits: bits, modelFingerprint: modelFingerprint)
+        }
     }
 
     static func openEnvironment(path: String, readOnly: Bool) throws -> LMDBEnvironment {

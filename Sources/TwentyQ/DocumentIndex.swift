@@ -107,11 +107,16 @@ public final class DocumentIndex: @unchecked Sendable {
             return DocumentIndex(store: store, model: stored, fingerprint: store.modelFingerprint)
         }
         guard !readOnly else { throw IndexError.noIndex(path: path) }
-        let model = try model ?? DefaultModel.load()
-        let fingerprint = try ModelFile.fingerprint(model)
-        let store = try CodeIndex.create(at: path, bits: model.bits, modelFingerprint: fingerprint,
-                                         blobs: [modelKey: try ModelFile.encode(model)])
-        return DocumentIndex(store: store, model: model, fingerprint: fingerprint)
+        let chosen = try model ?? DefaultModel.load()
+        let fingerprint = try ModelFile.fingerprint(chosen)
+        do {
+            let store = try CodeIndex.create(at: path, bits: chosen.bits, modelFingerprint: fingerprint,
+                                             blobs: [modelKey: try ModelFile.encode(chosen)])
+            return DocumentIndex(store: store, model: chosen, fingerprint: fingerprint)
+        } catch IndexError.alreadyExists {
+            // Another process created it first: open theirs (with the same checks).
+            return try open(at: path, model: model, readOnly: readOnly)
+        }
     }
 
     /// Adds or replaces `documents` in one transaction, encoding the new and changed ones on all

@@ -91,10 +91,15 @@ public final class VectorIndex: @unchecked Sendable {
         let settings = VectorIndexSettings(storage: storage)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let store = try CodeIndex.create(at: path, bits: model.bits, modelFingerprint: try ModelFile.fingerprint(model),
-                                         blobs: [DocumentIndex.modelKey: try ModelFile.encode(model),
-                                                 settingsKey: Array(try encoder.encode(settings))])
-        return VectorIndex(store: store, model: model, settings: settings)
+        do {
+            let store = try CodeIndex.create(at: path, bits: model.bits, modelFingerprint: try ModelFile.fingerprint(model),
+                                             blobs: [DocumentIndex.modelKey: try ModelFile.encode(model),
+                                                     settingsKey: Array(try encoder.encode(settings))])
+            return VectorIndex(store: store, model: model, settings: settings)
+        } catch IndexError.alreadyExists {
+            // Another process created it first: open theirs (with the same checks).
+            return try open(at: path, model: model, storage: storage, readOnly: readOnly)
+        }
     }
 
     /// Adds or replaces the rows of `set` in one transaction: ids from `ids`, else the set's

@@ -61,7 +61,12 @@ struct IndexCommand: ParsableCommand {
         let start = Date()
         let gathered = try DocumentSources(textField: textField, idField: idField, skipBad: skipBad).gather(paths)
         var seen = Set<String>()
-        for d in gathered.documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
+        for d in gathered.documents {
+            // Every id is checked before the index is created or changed, so a bad one leaves
+            // no trace (not even a new, empty index).
+            try CodeIndex.validateID(d.id)
+            guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) }
+        }
         let target = try DocumentIndex.open(at: index.db, model: try model.map { try ModelFile.read($0) })
         var report = IndexingReport()
         var progress = Progress(total: gathered.documents.count, label: "indexing")
