@@ -269,11 +269,19 @@ public final class CodeIndex: @unchecked Sendable {
 
     static func openEnvironment(path: String, readOnly: Bool) throws -> LMDBEnvironment {
         // Start the map at twice the data file (at least 256 MiB); it grows on demand.
+        let env: LMDBEnvironment
         do {
-            return try LMDBEnvironment(path: path, readOnly: readOnly, mapSize: max(256 << 20, dataFileSize(path) * 2))
+            env = try LMDBEnvironment(path: path, readOnly: readOnly, mapSize: max(256 << 20, dataFileSize(path) * 2))
         } catch let error as LMDBError {
             throw translate(error, path: path, operation: readOnly ? "open the index for reading" : "open the index for writing")
         }
+        // LMDB maps the file and trusts it to hold every committed page; reading a page past
+        // a cut-short end would kill the process (SIGBUS), so the length is checked first.
+        let size = dataFileSize(path), needed = env.usedBytes
+        guard size >= needed else {
+            throw IndexError.corrupt(path: path, detail: "data.mdb is \(size) bytes but its committed pages reach byte \(needed): the file was cut short (an interrupted copy?)")
+        }
+        return env
     }
 
     /// Bytes of `path/data.mdb` (0 when absent).

@@ -1,4 +1,5 @@
 import CLMDB
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,6 +24,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Transactions hold this shared; resizing the map holds it exclusively.
     private var mapLock = pthread_rwlock_t()
     private var mapSize: Int
+    /// The address the map starts at (see `committedRange`); found again after the map moves.
+    private var mapStart: UInt?
+    private let mapStartLock = NSLock()
 
     /// Opens (creating when allowed) the environment in directory `path`.
     /// - Parameters:
@@ -59,6 +63,50 @@ public final class LMDBEnvironment: @unchecked Sendable {
         pthread_rwlock_destroy(&mapLock)
     }
 
+    /// Bytes of the file that LMDB's last committed page reaches: (last page number + 1) x page
+    /// size (`mdb_env_info`, `mdb_env_stat`). A data file shorter than this was cut short.
+    public var usedBytes: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
+    }
+
+    /// The addresses where committed pages live in the map: values a read transaction returns
+    /// must lie inside (LMDB trusts the sizes stored in pages; a damaged page could otherwise
+    /// send a reader past the end of the file, which is SIGBUS).
+    func committedRange() -> Range<UInt>? {
+        let start: UInt? = mapStartLock.withLock {
+            if mapStart == nil { mapStart = findMapStart() }
+            return mapStart
+        }
+        guard let start else { return nil }
+        return start ..< start + UInt(usedBytes)
+    }
+
+    /// Where the map begins: LMDB does not say (`me_mapaddr` is set only for fixed maps), so
+    /// the mapping of /proc/self/maps that holds a value just read from the map is taken (Linux;
+    /// elsewhere nil, and values go unchecked). Nil for an empty environment.
+    private func findMapStart() -> UInt? {
+        var txn: OpaquePointer?
+        guard mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn) == 0 else { return nil }
+        defer { mdb_txn_abort(txn) }
+        var cursor: OpaquePointer?
+        guard mdb_cursor_open(txn, 1, &cursor) == 0 else { return nil }  // 1: LMDB's main database
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val(), value = MDB_val()
+        guard mdb_cursor_get(cursor, &key, &value, MDB_FIRST) == 0, let probe = key.mv_data else { return nil }
+        let address = UInt(bitPattern: probe)
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        for line in maps.split(separator: "\n") {
+            let range = line.prefix { $0 != " " }.split(separator: "-")
+            guard range.count == 2, let lo = UInt(range[0], radix: 16), let hi = UInt(range[1], radix: 16) else { continue }
+            if lo <= address && address < hi { return lo }
+        }
+        return nil
+    }
+
     /// Current map size in bytes.
     public var currentMapSize: Int {
         var info = MDB_envinfo()
@@ -83,7 +131,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
             defer { pthread_rwlock_unlock(&mapLock) }
             try check(rc, "mdb_txn_begin")
             // Committing (not aborting) a read transaction keeps database handles it opened.
-            return try finish(txn!, body)
+            return try finish(txn!, body, bounds: committedRange())
         }
     }
 
@@ -111,15 +159,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
         defer { pthread_rwlock_unlock(&mapLock) }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn), "mdb_txn_begin")
-        return try finish(txn!, body)
+        // A write transaction's own pages live in the heap until commit: no bounds to check.
+        return try finish(txn!, body, bounds: nil)
     }
 
     /// Runs `body` in the open transaction `txn`, then commits it (`mdb_txn_commit` frees the
     /// transaction even when it fails), or aborts it when `body` throws.
-    private func finish<R>(_ txn: OpaquePointer, _ body: (LMDBTransaction) throws -> R) throws -> R {
+    private func finish<R>(_ txn: OpaquePointer, _ body: (LMDBTransaction) throws -> R, bounds: Range<UInt>?) throws -> R {
         let result: R
         do {
-            result = try body(LMDBTransaction(handle: txn, environment: self))
+            result = try body(LMDBTransaction(handle: txn, environment: self, bounds: bounds))
         } catch {
             mdb_txn_abort(txn)
             throw error
@@ -135,6 +184,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         let target = max(mapSize, currentMapSize) * 2
         try check(mdb_env_set_mapsize(handle, target), "mdb_env_set_mapsize")
         mapSize = target
+        mapStartLock.withLock { mapStart = nil }
     }
 
     /// Takes the map size another process has set (`mdb_env_set_mapsize(env, 0)`).
@@ -143,6 +193,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         defer { pthread_rwlock_unlock(&mapLock) }
         try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
         mapSize = currentMapSize
+        mapStartLock.withLock { mapStart = nil }
     }
 
     /// Opens (or, in a write transaction, creates) the named database `name`.

@@ -6,6 +6,22 @@ import CLMDB
 public struct LMDBTransaction {
     let handle: OpaquePointer
     let environment: LMDBEnvironment
+    /// For read transactions, where values may lie (the committed pages of the map).
+    let bounds: Range<UInt>?
+
+    /// `value` as a buffer, after checking that it lies in the committed pages: a damaged page
+    /// is `MDB_CORRUPTED`, never a read past the end of the file.
+    @inline(__always)
+    func borrowed(_ value: MDB_val, _ operation: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
+        if let bounds, value.mv_size > 0 {
+            let start = UInt(bitPattern: value.mv_data)
+            let (end, overflow) = start.addingReportingOverflow(UInt(value.mv_size))
+            guard !overflow, start >= bounds.lowerBound, end <= bounds.upperBound else {
+                throw LMDBError(code: MDB_CORRUPTED, operation: operation())
+            }
+        }
+        return UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+    }
 
     /// The value stored under `key`, borrowed from the map, or nil when absent (`mdb_get`).
     /// - Lifetime: valid only during the execution of the transaction's closure.
@@ -16,7 +32,7 @@ public struct LMDBTransaction {
             let rc = mdb_get(handle, db.dbi, &keyVal, &value)
             if rc == MDB_NOTFOUND { return nil }
             try check(rc, "mdb_get(\(db.name))")
-            return UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)
+            return try borrowed(value, "mdb_get(\(db.name))")
         }
     }
 
@@ -106,7 +122,7 @@ public struct LMDBTransaction {
                 rc = mdb_cursor_get(cursor, &keyVal, &value, op)
                 if rc == MDB_NOTFOUND { break }
                 try check(rc, "mdb_cursor_get(\(db.name))")
-                if try !body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size)) { break }
+                if try !body(try borrowed(value, "mdb_cursor_get(\(db.name))")) { break }
                 op = MDB_NEXT_MULTIPLE
             }
             return count
@@ -134,8 +150,7 @@ public struct LMDBTransaction {
             let rc = mdb_cursor_get(cursor, &key, &value, op)
             if rc == MDB_NOTFOUND { return }
             try check(rc, "mdb_cursor_get(\(db.name))")
-            let goOn = try body(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
-                                UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+            let goOn = try body(try borrowed(key, "mdb_cursor_get(\(db.name))"), try borrowed(value, "mdb_cursor_get(\(db.name))"))
             if !goOn { return }
             op = MDB_NEXT
         }

@@ -3,6 +3,11 @@ import TwentyQ
 
 @main
 struct TwentyQCommand: ParsableCommand {
+    static func main() {
+        MappedFileFault.install()
+        Self.main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "twentyq",
         abstract: "Binary codes in LMDB, searched by Hamming distance.",

@@ -1,0 +1,52 @@
+import Foundation
+import TestSupport
+import Testing
+import TwentyQ
+
+/// Issue #16, C1 and C2: a damaged data.mdb gives an error, never a signal.
+@Suite struct DamagedIndexCLITests {
+    static func index(_ dir: TemporaryDirectory) throws -> String {
+        let folder = try LexicalSearchCLITests.folder(dir)
+        let model = dir.appending("m.tqm"), db = dir.appending("idx")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, folder]).status == 0)
+        return db
+    }
+
+    /// C1: a data.mdb cut short (an interrupted copy) by one page or more.
+    @Test(arguments: [4096, 8192, 65536])
+    func aCutShortFileIsReportedAsDamaged(cut: Int) throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let db = try Self.index(dir)
+        let file = db + "/data.mdb"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        try #require(truncate(file, off_t(size - cut)) == 0)
+        for args in [["info", "--db", db], ["search", "--db", db, "space"], ["export", "--db", db], ["index", "--db", db, dir.appending("docs")]] {
+            let r = try runTwentyQ(args)
+            #expect(r.status != 0 && !r.signaled, "\(args[0]): status \(r.status)")
+            #expect(r.stderr.contains("is damaged") && r.stderr.contains("cut short"), "\(args[0]): \(r.stderr)")
+        }
+    }
+
+    /// C2: seeded byte flips anywhere in data.mdb: every command ends by exiting (with results
+    /// or an error), never by a signal.
+    @Test func flippedBytesNeverKillTheProcess() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let db = try Self.index(dir)
+        let original = try Data(contentsOf: URL(fileURLWithPath: db + "/data.mdb"))
+        var rng = SeededGenerator(seed: 16)
+        let damaged = dir.appending("damaged")
+        for round in 0..<40 {
+            try? FileManager.default.removeItem(atPath: damaged)
+            try FileManager.default.createDirectory(atPath: damaged, withIntermediateDirectories: false)
+            var bytes = [UInt8](original)
+            for _ in 0 ..< [1, 8, 64][round % 3] { bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged + "/data.mdb"))
+            for args in [["info", "--db", damaged], ["export", "--db", damaged], ["search", "--db", damaged, "space launch"],
+                         ["search", "--db", damaged, "--rescore", "none", "orbit"]] {
+                let r = try runTwentyQ(args)
+                #expect(!r.signaled, "round \(round), \(args[0]): signal \(r.status); \(r.stderr)")
+            }
+        }
+    }
+}
