@@ -136,6 +136,34 @@ public final class CodeIndex: @unchecked Sendable {
         return try open(at: path)
     }
 
+    /// Writes a consistent, compacted copy of the index into `destination` (a new directory),
+    /// while writers go on; the copy appears there whole or not at all (written in a hidden
+    /// sibling and renamed into place) and opens as an ordinary index.
+    /// - Throws: `IndexError.alreadyExists` when `destination` exists, storage errors.
+    public func backup(to destination: String) throws {
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: destination) else { throw IndexError.alreadyExists(path: destination) }
+        let url = URL(fileURLWithPath: destination).standardizedFileURL
+        let parent = url.deletingLastPathComponent().path
+        do {
+            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        } catch {
+            throw IndexError.permissionDenied(path: destination, operation: "create the backup directory")
+        }
+        let staging = parent + "/.\(url.lastPathComponent).creating-\(getpid())-\(UUID().uuidString)"
+        do {
+            try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        } catch {
+            throw IndexError.permissionDenied(path: destination, operation: "create the backup directory")
+        }
+        defer { try? fm.removeItem(atPath: staging) }
+        try guarded("back up the index") { try env.copy(to: staging) }
+        guard rename(staging, destination) == 0 else {
+            throw errno == ENOTEMPTY || errno == EEXIST ? IndexError.alreadyExists(path: destination)
+                : IndexError.permissionDenied(path: destination, operation: "move the backup into place")
+        }
+    }
+
     /// Removes the staging directories of creations whose process has died (killed mid-way).
     static func removeAbandonedCreations(parent: String, name: String) {
         let prefix = ".\(name).creating-"

@@ -107,6 +107,14 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return nil
     }
 
+    /// Writes a consistent copy of the environment into the empty directory `path`, compacted
+    /// (free pages left out, pages renumbered: `mdb_env_copy2` with `MDB_CP_COMPACT`). It runs in
+    /// a read transaction of its own, so writers go on meanwhile and the copy holds the last
+    /// state committed when it began.
+    public func copy(to path: String) throws {
+        try check(mdb_env_copy2(handle, path, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2")
+    }
+
     /// Current map size in bytes.
     public var currentMapSize: Int {
         var info = MDB_envinfo()

@@ -113,8 +113,9 @@ public final class RunningCLI: @unchecked Sendable {
         }
     }
 
-    /// Stops the process (SIGSTOP) and waits until the kernel shows it stopped, so what the test
-    /// then reads cannot change under it. Returns false when the process had already ended.
+    /// Stops the process (SIGSTOP) and waits until the kernel shows it stopped. Returns false
+    /// when the process had already ended. Open no LMDB index it uses while it is stopped: it
+    /// may hold LMDB's reader-table lock, and the open would wait for it forever.
     public func suspend() -> Bool {
         guard process.isRunning, kill(pid, SIGSTOP) == 0 else { return false }
         while true {

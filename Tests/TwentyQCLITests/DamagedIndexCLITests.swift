@@ -50,3 +50,34 @@ import TwentyQ
         }
     }
 }
+
+@Suite struct BackupCLITests {
+    /// `backup` taken while an `index` runs: the copy opens, holds whole batches with their
+    /// codes, searches, and a second backup to the same place is refused.
+    @Test func aBackupTakenWhileIndexingOpensAndSearches() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let (corpus, model) = try IndexCreationCLITests.corpus(dir, count: 6000)
+        let db = dir.appending("idx")
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, "--batch", "500", corpus]).status == 0)
+        // Replace every document (new texts) while backups are taken.
+        let changed = dir.appending("changed.jsonl")
+        let text = try String(contentsOfFile: corpus, encoding: .utf8).replacingOccurrences(of: "space", with: "nasa")
+        try text.write(toFile: changed, atomically: true, encoding: .utf8)
+        let writer = try startTwentyQ(["index", "--db", db, "--batch", "500", changed])
+        var copies = 0
+        while writer.process.isRunning || copies == 0 {
+            let out = dir.appending("copy\(copies)")
+            let r = try runTwentyQ(["backup", "--db", db, "--out", out, "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let copy = try DocumentIndex.open(at: out, readOnly: true)
+            #expect(try copy.store.count == 6000)
+            #expect(try copy.store.termStatistics().documents == 6000)
+            #expect(try runTwentyQ(["search", "--db", out, "-k", "3", "car engine"]).status == 0)
+            copies += 1
+            if copies >= 20 { break }
+        }
+        #expect(writer.finish().status == 0)
+        let again = try runTwentyQ(["backup", "--db", db, "--out", dir.appending("copy0")])
+        #expect(again.status != 0 && again.stderr.contains("already"), "\(again.stderr)")
+    }
+}

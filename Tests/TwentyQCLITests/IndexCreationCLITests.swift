@@ -26,7 +26,8 @@ import TwentyQ
         for round in 0..<12 {
             let db = dir.appending("idx\(round)")
             let indexer = try startTwentyQ(["index", "--db", db, "--model", model, corpus])
-            // Let it run `round` short steps (stopped and resumed), then kill it where it stands.
+            // Let it run `round` short steps (stopped and resumed, nothing read while it is
+            // stopped), then kill it where it stands.
             for _ in 0..<round { guard indexer.suspend() else { break }; indexer.resume() }
             indexer.killNow()
             if FileManager.default.fileExists(atPath: db) {
