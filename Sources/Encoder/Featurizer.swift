@@ -111,19 +111,14 @@ public struct Featurizer: Codable, Equatable, Sendable {
     }
 
     /// The ASCII path alone (tests compare it with the Unicode path).
-    func asciiTokens(_ text: String) -> [String] {
-        var out: [String] = []
-        Self.asciiScan(text, maxLength: maxTokenLength) { t, n, digits in
-            if !(digits && n > 4) { out.append(t) }
-            return out.count < maxTokens
-        }
-        return out
-    }
+    func asciiTokens(_ text: String) -> [String] { tokens(text, scan: Self.asciiScan) }
 
     /// The Unicode path alone (tests compare it with the ASCII path).
-    func unicodeTokens(_ text: String) -> [String] {
+    func unicodeTokens(_ text: String) -> [String] { tokens(text, scan: Self.unicodeScan) }
+
+    private func tokens(_ text: String, scan: (String, Int, (String, Int, Bool) -> Bool) -> Void) -> [String] {
         var out: [String] = []
-        Self.unicodeScan(text, maxLength: maxTokenLength) { t, n, digits in
+        scan(text, maxTokenLength) { t, n, digits in
             if !(digits && n > 4) { out.append(t) }
             return out.count < maxTokens
         }

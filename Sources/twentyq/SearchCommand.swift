@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import Training
+import TwentyQ
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find the documents nearest to a text, a stored document, or a file of queries.",
+        discussion: """
+        A text query is ranked in two stages: the codes choose a shortlist (--candidates, by the \
+        query's logits against the codes' bits unless --hamming), documents holding a rare query \
+        word join it, and BM25 over the index's term statistics re-orders it, fused with the code \
+        score (--rescore fused, the default), alone (bm25), or not at all (none: the codes alone). \
+        A query none of whose words the model knows is answered by the documents that share a \
+        word with it, with a warning. --queries FILE.jsonl answers many queries in one batch: one \
+        JSON line per query, {"query_id", "results": [{"id", "distance", "score"}, ...]}, query_id \
+        being the query's "id" field.
+        """
+    )
+
+    @OptionGroup var index: DocumentIndexOptions
+    @Option(name: .short, help: "Results per query.") var k: Int = 10
+    @Option(help: "Return every document within this Hamming distance instead of the k nearest.") var radius: Int?
+    @Option(help: ArgumentHelp("Search with a stored document's code (more like this).", valueName: "id")) var like: String?
+    @Option(help: ArgumentHelp("JSONL queries ({\"id\", \"text\"} per line).", valueName: "file")) var queries: String?
+    @Option(name: .customLong("text-field"), help: "Query JSONL field holding the text.") var textField: String = "text"
+    @Flag(help: "For each hit, show the bits (questions) on which it and the query differ.") var explain = false
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: ArgumentHelp("A query vector for a vector index: numbers separated by commas or spaces, or a JSON array (write --vector=-0.1,... when the first is negative).", valueName: "numbers")) var vector: String?
+    @Option(help: ArgumentHelp("Query vectors (npy, fvecs or JSONL) for a vector index: one JSON line per row, query_id = 0-based row.", valueName: "file")) var queriesVectors: String?
+    @Option(help: "Vector search: candidates per result to rescore.") var oversample: Int = 4
+    @Option(help: "Vector search with rescoring: Hamming-nearest codes per rescored candidate, from which the asymmetric score (query logits against code bits) picks the candidates; 1 rescores the Hamming-nearest.") var shortlist: Int = VectorIndex.defaultShortlist
+    @Option(help: ArgumentHelp("Text queries: order the shortlist by fused (code score and BM25, reciprocal-rank fusion; the default), bm25, or none (the codes alone). Vector queries: none turns off rescoring with the stored vectors (default: on when the index stores them).", valueName: "mode")) var rescore: Rescoring?
+    @Option(help: ArgumentHelp("Text queries: documents the codes choose for the lexical stage (default: 100 per result, 1,000 to 5,000).", valueName: "n")) var candidates: Int?
+    @Flag(help: "Text queries: choose the shortlist by Hamming distance instead of the query's logits against the codes' bits.") var hamming = false
+    @Option(help: "Text queries: BM25 k1 (term-frequency saturation).") var k1: Double = 1.2
+    @Option(help: "Text queries: BM25 b (length normalisation, 0 to 1).") var b: Double = 0.75
+    @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
+    @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: String = "auto"
+    @Argument(help: "Query text.") var text: [String] = []
+
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k))") }
+        if let radius, radius < 0 { throw ValidationError("--radius must be >= 0 (got \(radius))") }
+        guard oversample >= 1 else { throw ValidationError("--oversample must be at least 1 (got \(oversample))") }
+        guard shortlist >= 1 else { throw ValidationError("--shortlist must be at least 1 (got \(shortlist))") }
+        let modes = [!text.isEmpty, like != nil, queries != nil, vector != nil, queriesVectors != nil].filter { $0 }.count
+        guard modes == 1 else { throw ValidationError("give exactly one of: a query text, --like ID, --queries FILE, --vector NUMBERS, --queries-vectors FILE") }
+        if (vector != nil || queriesVectors != nil) && (radius != nil || explain) {
+            throw ValidationError("--radius and --explain go with text queries, not vectors")
+        }
+        if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text only") }
+        if explain && queries != nil { throw ValidationError("--explain goes with a single query (text or --like)") }
+        guard multiIndexUse != nil else { throw ValidationError("--method must be auto, scan or tables (got \(method))") }
+        if vector != nil || queriesVectors != nil, let rescore, rescore != .none {
+            throw ValidationError("--rescore \(rescore.rawValue) goes with text queries; for vectors give --rescore none (or nothing: rescoring with the stored vectors)")
+        }
+        if let candidates, candidates < 1 { throw ValidationError("--candidates must be at least 1 (got \(candidates))") }
+        guard k1.isFinite, k1 >= 0 else { throw ValidationError("--k1 must be a finite number >= 0 (got \(k1))") }
+        guard b.isFinite, (0...1).contains(b) else { throw ValidationError("--b must be between 0 and 1 (got \(b))") }
+    }
+
+    /// The ranking of text queries that the options ask for.
+    var rankingOptions: RankingOptions {
+        var options = RankingOptions(rescoring: rescore ?? RankingOptions().rescoring, shortlist: candidates)
+        options.asymmetric = !hamming
+        options.k1 = k1
+        options.b = b
+        return options
+    }
+
+    var multiIndexUse: MultiIndexUse? { ["auto": .auto, "scan": .off, "tables": .always][method] }
+
+    /// The search options of --method and --explain-plan.
+    func searchOptions(_ report: SearchReport) -> SearchOptions {
+        var options = SearchOptions()
+        options.multiIndex = multiIndexUse!
+        if explainPlan { options.report = report }
+        return options
+    }
+
+    /// With --explain-plan: one JSON line per query on standard error.
+    func printPlans(_ report: SearchReport, queryIDs: [String]? = nil) throws {
+        guard explainPlan else { return }
+        var out = ""
+        for (q, plan) in report.plans.enumerated() {
+            var object: [String: Any] = [
+                "query_id": queryIDs?[q] ?? String(q), "method": plan.method == .multiIndex ? "tables" : "scan",
+                "candidates": plan.candidates, "probes": plan.probes, "substring_radius": plan.substringRadius,
+                "tables": report.substrings, "pending": report.pending,
+            ]
+            if method == "scan" { object["why"] = "--method scan" }
+            else if report.substrings == 0 { object["why"] = "the index has no multi-index tables (see `twentyq tables`)" }
+            else if plan.method == .scan && plan.probes == 0 { object["why"] = "the tables did not pay for recent queries or for this batch's first ones" }
+            else if plan.method == .scan { object["why"] = "the tables' work passed the budget" }
+            out += try jsonLine(object) + "\n"
+        }
+        FileHandle.standardError.write(Data(out.utf8))
+    }
+
+    func run() throws {
+        if vector != nil || queriesVectors != nil { return try searchVectors() }
+        let target = try DocumentIndex.open(at: index.db, readOnly: true)
+        let report = SearchReport()
+        target.searchOptions = searchOptions(report)
+        target.ranking = rankingOptions
+        if let queries {
+            let docs = try Corpus.readJSONL(queries, textField: textField)
+            let results = try target.search(texts: docs.map(\.text), k: k, fields: false)
+            try printPlans(report, queryIDs: docs.map(\.id))
+            var out = ""
+            for (doc, result) in zip(docs, results) {
+                out += JSONText.queryResult(queryID: doc.id, hits: result.hits) + "\n"
+                if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return
+        }
+        let query = text.joined(separator: " ")
+        let hits: [SearchHit]
+        if let like { hits = try target.search(like: like, k: k) }
+        else if let radius {
+            guard radius <= target.model.bits else {
+                throw ValidationError("--radius must be at most the code width, \(target.model.bits) (got \(radius))")
+            }
+            hits = try target.search(query, radius: radius)
+        } else {
+            let result = try target.search(texts: [query], k: k, threads: 1)[0]
+            hits = result.hits
+            if result.lexicalOnly {
+                warn(hits.isEmpty
+                     ? "the model knows no word of this query and no document holds any of its words: no results"
+                     : "the model knows no word of this query; these are the documents that share a word with it, by BM25 (to teach the model your words: twentyq train)")
+            }
+        }
+        try printPlans(report)
+        if json {
+            print(try jsonLine(["query": like.map { "like:" + $0 } ?? query,
+                                "results": hits.map { hit -> [String: Any] in
+                                    var o: [String: Any] = ["id": hit.id, "distance": hit.distance, "snippet": hit.fields["snippet"] ?? ""]
+                                    if let score = hit.score { o["score"] = score }
+                                    if let bm25 = hit.bm25 { o["bm25"] = bm25 }
+                                    return o
+                                }]))
+            return
+        }
+        if hits.isEmpty { print("no results") }
+        let queryCode = try like.map { id in try target.store.code(for: id) } ?? target.model.encode(query)
+        let questions = explain ? BitExplanation.explain(target.model, top: 3) : []
+        for (rank, hit) in hits.enumerated() {
+            let snippet = (hit.fields["snippet"] ?? "").prefix(100)
+            print("\(rank + 1). d=\(hit.distance)  \(hit.id)  \(snippet)")
+            guard explain, let queryCode, let code = try target.store.code(for: hit.id) else { continue }
+            let differing = (0..<code.bits).filter { code[bit: $0] != queryCode[bit: $0] }
+            print("   agree on \(code.bits - differing.count) of \(code.bits) questions; differ on \(differing.count)"
+                  + (differing.isEmpty ? "" : ", first ones:"))
+            for b in differing.prefix(5) {
+                let q = questions[b]
+                let yes = q.yes.map(\.term).joined(separator: ", "), no = q.no.map(\.term).joined(separator: ", ")
+                print("     bit \(b) (yes: \(yes) | no: \(no)): query \(queryCode[bit: b] ? "yes" : "no"), hit \(code[bit: b] ? "yes" : "no")")
+            }
+        }
+    }
+}
+
+extension SearchCommand {
+    /// Parses "0.1, 0.2 0.3" or "[0.1, 0.2, 0.3]".
+    static func parseVector(_ text: String) throws -> [Float] {
+        let items = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "[" || $0 == "]" || $0 == "\n" || $0 == "\t" })
+        var out: [Float] = []
+        for (i, item) in items.enumerated() {
+            guard let v = Float(item), v.isFinite else {
+                throw ValidationError("--vector: value \(i) (\"\(item)\") is not a finite number")
+            }
+            out.append(v)
+        }
+        guard !out.isEmpty else { throw ValidationError("--vector is empty; give the query's numbers") }
+        return out
+    }
+
+    /// Vector rescoring: off for --rescore none, else as the index allows (nil).
+    var rescoreVectors: Bool? { rescore == Rescoring.none ? false : nil }
+
+    func searchVectors() throws {
+        let target = try VectorIndex.open(at: index.db, readOnly: true)
+        let report = SearchReport()
+        target.searchOptions = searchOptions(report)
+        if let queriesVectors {
+            let set = try VectorFile.read(queriesVectors, dimensions: target.dimensions)
+            let results = try target.search(set, k: k, rescore: rescoreVectors, oversample: oversample, shortlist: shortlist)
+            try printPlans(report)
+            var out = ""
+            for (row, hits) in results.enumerated() {
+                out += JSONText.vectorQueryResult(queryRow: row, hits: hits) + "\n"
+                if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return
+        }
+        let query = try Self.parseVector(vector!)
+        guard query.count == target.dimensions else {
+            throw ValidationError("--vector has \(query.count) numbers; the index holds \(target.dimensions)-dimensional vectors")
+        }
+        let hits = try target.search(query, k: k, rescore: rescoreVectors, oversample: oversample, shortlist: shortlist)
+        try printPlans(report)
+        if json {
+            print(JSONText.vectorQueryResult(queryRow: 0, hits: hits))
+            return
+        }
+        if hits.isEmpty { print("no results") }
+        for (rank, hit) in hits.enumerated() {
+            print("\(rank + 1). d=\(hit.distance)" + (hit.score.map { String(format: "  score=%.4f", $0) } ?? "") + "  \(hit.id)")
+        }
+    }
+}
