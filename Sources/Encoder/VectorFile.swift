@@ -86,7 +86,11 @@ public enum VectorFile {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
             throw VectorFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
         }
-        let bytes = [UInt8](data)
+        return try decode([UInt8](data), path: path, dimensions: dimensions)
+    }
+
+    /// Parses the bytes of a vector file (format by content, as `read`); `path` only labels errors.
+    public static func decode(_ bytes: [UInt8], path: String = "(memory)", dimensions: Int? = nil) throws -> VectorSet {
         guard !bytes.isEmpty else { throw VectorFileError.empty(path: path) }
         let set: VectorSet
         switch try format(of: bytes, path: path) {
