@@ -111,9 +111,9 @@ public enum VectorFile {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw VectorFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            String($0.hasSuffix("\r") ? $0.dropLast() : $0)
-        }
+        // Split on any line break: in Swift "\r\n" is one Character, so splitting on "\n" alone
+        // saw a CRLF file as a single line.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         if lines.last == "" { lines.removeLast() }
         guard lines.count == count else { throw VectorFileError.idCount(path: path, ids: lines.count, vectors: count) }
         if let empty = lines.firstIndex(of: "") {

@@ -48,7 +48,7 @@ struct DemoCommand: ParsableCommand {
                   + (result.lexicalOnly ? "  [the model knows none of these words: lexical matches]" : ""))
             if result.hits.isEmpty { print("  no results") }
             for hit in result.hits {
-                print("  d=\(hit.distance)  \(hit.id)  \(snippet(hit.fields["snippet"] ?? ""))")
+                print("  d=\(hit.distance)  \(TerminalText.safe(hit.id))  \(TerminalText.safe(snippet(hit.fields["snippet"] ?? "")))")
             }
         }
     }

@@ -66,9 +66,15 @@ struct DocumentSources {
     }
 
     private func readFile(_ path: String, id: String, root: String?, into out: inout GatheredDocuments) throws {
+        // A FIFO, socket or device is not read (a FIFO would block, /dev/zero never ends).
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            if skipBad || root != nil { out.skipped["not a regular file", default: 0] += 1; return }
+            throw CorpusError.unreadable(path: path, reason: "not a regular file (a pipe, socket or device); give files, folders, or - for standard input")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
-            throw CorpusError.unreadable(path: path, reason: "permission denied or not a regular file")
+            throw CorpusError.unreadable(path: path, reason: "permission denied")
         }
         if path.hasSuffix(".jsonl") {
             try readJSONL(data, label: path, into: &out)

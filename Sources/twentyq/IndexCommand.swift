@@ -59,13 +59,17 @@ struct IndexCommand: ParsableCommand {
         if let codes { return try indexCodes(codes) }
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
-        let gathered = try DocumentSources(textField: textField, idField: idField, skipBad: skipBad).gather(paths)
+        var gathered = try DocumentSources(textField: textField, idField: idField, skipBad: skipBad).gather(paths)
         var seen = Set<String>()
-        for d in gathered.documents {
-            // Every id is checked before the index is created or changed, so a bad one leaves
-            // no trace (not even a new, empty index).
-            try CodeIndex.validateID(d.id)
+        // Every id is checked before the index is created or changed, so a bad one leaves no
+        // trace (not even a new, empty index); --skip-bad skips such documents and counts them.
+        gathered.documents = try gathered.documents.filter { d in
+            do { try CodeIndex.validateID(d.id) } catch where skipBad {
+                gathered.skipped["bad id", default: 0] += 1
+                return false
+            }
             guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) }
+            return true
         }
         let target = try DocumentIndex.open(at: index.db, model: try model.map { try ModelFile.read($0) })
         var report = IndexingReport()

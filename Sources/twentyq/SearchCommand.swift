@@ -150,7 +150,7 @@ struct SearchCommand: ParsableCommand {
         let questions = explain ? BitExplanation.explain(target.model, top: 3) : []
         for (rank, hit) in hits.enumerated() {
             let snippet = (hit.fields["snippet"] ?? "").prefix(100)
-            print("\(rank + 1). d=\(hit.distance)  \(hit.id)  \(snippet)")
+            print("\(rank + 1). d=\(hit.distance)  \(TerminalText.safe(hit.id))  \(TerminalText.safe(snippet))")
             guard explain, let queryCode, let code = try target.store.code(for: hit.id) else { continue }
             let differing = (0..<code.bits).filter { code[bit: $0] != queryCode[bit: $0] }
             print("   agree on \(code.bits - differing.count) of \(code.bits) questions; differ on \(differing.count)"
@@ -210,7 +210,7 @@ extension SearchCommand {
         }
         if hits.isEmpty { print("no results") }
         for (rank, hit) in hits.enumerated() {
-            print("\(rank + 1). d=\(hit.distance)" + (hit.score.map { String(format: "  score=%.4f", $0) } ?? "") + "  \(hit.id)")
+            print("\(rank + 1). d=\(hit.distance)" + (hit.score.map { String(format: "  score=%.4f", $0) } ?? "") + "  \(TerminalText.safe(hit.id))")
         }
     }
 }

@@ -120,4 +120,38 @@ import TwentyQ
         try "{\"id\": \"j2\", \"text\": \"car\", \"twentyq.root\": \"/\"}\n".write(toFile: dir.appending("sneaky.jsonl"), atomically: true, encoding: .utf8)
         expectRefused(try runTwentyQ(["index", "--db", db, dir.appending("sneaky.jsonl")]), "field \"twentyq.root\" is reserved")
     }
+
+    /// The "unclear" cases: CRLF id files, a FIFO or device as input, control characters
+    /// in printed ids and snippets, --skip-bad and empty ids.
+    @Test func unclearCasesGetClearAnswers() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), db = dir.appending("idx")
+        try ModelFile.write(randomModel(bits: 32, hidden: 16), to: model)
+        // CRLF: one id per line, whatever the line ending.
+        let ids = dir.appending("ids.txt")
+        try (0..<12).map { "v\($0)" }.joined(separator: "\r\n").write(toFile: ids, atomically: true, encoding: .utf8)
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+        let vmodel = dir.appending("v.tqm")
+        #expect(try runTwentyQ(["train", "--vectors", fixtures + "/vectors-12x8-f32.npy", "--bits", "8", "--method", "sign", "--out", vmodel]).status == 0)
+        let v = try runTwentyQ(["index", "--db", dir.appending("vecs"), "--vectors", fixtures + "/vectors-12x8-f32.npy", "--model", vmodel, "--ids", ids, "--json"])
+        #expect(v.status == 0, "\(v.stderr)")
+        #expect(try runTwentyQ(["export", "--db", dir.appending("vecs")]).stdout.contains("\"id\":\"v11\""))
+        // A FIFO is refused by name, not read (it would block) and not called "permission".
+        let fifo = dir.appending("pipe")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        expectRefused(try runTwentyQ(["index", "--db", db, "--model", model, fifo]), "not a regular file")
+        expectRefused(try runTwentyQ(["index", "--db", db, "--model", model, "/dev/zero"]), "not a regular file")
+        // Control characters in ids and texts are escaped on a terminal.
+        try "{\"id\": \"evil\\u001b[2Jid\", \"text\": \"space orbit\\nfake line\"}\n".write(toFile: dir.appending("c.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, dir.appending("c.jsonl")]).status == 0)
+        let shown = try runTwentyQ(["search", "--db", db, "space orbit"])
+        #expect(shown.stdout.contains("evil\\u{1b}[2Jid") && !shown.stdout.contains("\u{1b}"), "\(shown.stdout)")
+        #expect(shown.stdout.split(separator: "\n").count == 1, "\(shown.stdout)")
+        // An empty id stops the run, naming the problem; --skip-bad skips and counts it.
+        try "{\"id\": \"\", \"text\": \"car\"}\n{\"id\": \"ok\", \"text\": \"car engine\"}\n".write(toFile: dir.appending("e.jsonl"), atomically: true, encoding: .utf8)
+        expectRefused(try runTwentyQ(["index", "--db", db, dir.appending("e.jsonl")]), "must not be empty")
+        let skipped = try runTwentyQ(["index", "--db", db, dir.appending("e.jsonl"), "--skip-bad", "--json"])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect((try parseJSONObject(skipped.stdout)["skipped_reasons"] as? [String: Int])?["bad id"] == 1)
+    }
 }
