@@ -1,0 +1,86 @@
+import BinaryCodes
+import Foundation
+
+/// What `CodeIndex.checkConsistency` found.
+public struct CheckReport: Sendable {
+    /// Codes checked (slots).
+    public var codes = 0
+    /// Term records and postings checked.
+    public var termRecords = 0, postings = 0
+    /// Each problem found, in words (slot, id, table); empty when the index is consistent.
+    public var problems: [String] = []
+    public var isConsistent: Bool { problems.isEmpty }
+}
+
+extension CodeIndex {
+    /// Checks, in one read transaction, that the tables agree with each other: the code chunks
+    /// follow each other and hold `count` codes; every slot has a record whose id is 1 to 511
+    /// bytes of UTF-8 and maps back to that slot in `ids`, and `ids` holds no other entries;
+    /// every term record decodes, each of its terms has a posting for its slot, the postings
+    /// hold nothing else, and the term statistics add up. Reports at most `limit` problems.
+    /// What it cannot see: a changed bit inside a code or inside a record's metadata (no
+    /// checksums yet), and the multi-index tables (rebuilt by `twentyq tables --enable`).
+    public func checkConsistency(limit: Int = 100) throws -> CheckReport {
+        var report = CheckReport()
+        func problem(_ text: String) { if report.problems.count < limit { report.problems.append(text) } }
+        try guarded("check the index") {
+            try env.read { txn in
+                let count = try storedCount(txn)
+                do { try codeBlocks(txn) { _ in } } catch let error as IndexError { problem("codes: \(error)") }
+                report.codes = count
+                // Records and ids.
+                for slot in 0..<count {
+                    guard let record = try txn.get(records, key: be(UInt64(slot))) else { problem("slot \(slot): no record"); continue }
+                    guard record.count >= 4 else { problem("slot \(slot): a record of \(record.count) bytes"); continue }
+                    let n = Int(UInt32(littleEndian: record.loadUnaligned(as: UInt32.self)))
+                    guard n >= 1, n <= Self.maxIDBytes, 4 + n <= record.count else {
+                        problem("slot \(slot): the record's id length \(n) does not fit its \(record.count) bytes"); continue
+                    }
+                    let idBytes = Array(record[4 ..< 4 + n])
+                    guard String(validating: idBytes, as: UTF8.self) != nil else { problem("slot \(slot): the id is not UTF-8"); continue }
+                    guard let raw = try txn.get(ids, key: idBytes), let mapped = loadLE(raw, as: UInt64.self) else {
+                        problem("slot \(slot): id '\(String(decoding: idBytes, as: UTF8.self))' is missing from the ids table"); continue
+                    }
+                    if mapped != UInt64(slot) { problem("slot \(slot): id '\(String(decoding: idBytes, as: UTF8.self))' points to slot \(mapped)") }
+                }
+                let idEntries = try txn.entryCount(ids)
+                if idEntries != count { problem("ids: \(idEntries) entries for \(count) codes") }
+                if try txn.entryCount(records) != count { problem("records: \(try txn.entryCount(records)) entries for \(count) codes") }
+                // Terms, postings, statistics.
+                guard let termsTable, let postings else { return }
+                var documents = 0, length = 0, expected = 0
+                var postingsOf: [Int: Set<UInt64>] = [:]
+                try txn.forEach(termsTable) { key, value in
+                    report.termRecords += 1
+                    guard key.count == 8 else { problem("terms: a key of \(key.count) bytes"); return true }
+                    let slot = Int(UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)))
+                    guard slot < count else { problem("terms: a record for slot \(slot) past the \(count) codes"); return true }
+                    guard let terms = TermCounts(encoded: value) else { problem("terms: the record of slot \(slot) is malformed"); return true }
+                    documents += 1
+                    length += terms.length
+                    expected += terms.hashes.count
+                    postingsOf[slot] = Set(terms.hashes)
+                    return true
+                }
+                try txn.forEach(postings) { key, value in
+                    guard key.count == 12, value.count == 2 else { problem("postings: an entry of \(key.count) + \(value.count) bytes"); return true }
+                    let partition = Int(UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)))
+                    let hash = UInt64(bigEndian: key.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
+                    let slot = partition * Self.postingsPartition + Int(UInt16(bigEndian: value.loadUnaligned(as: UInt16.self)))
+                    report.postings += 1
+                    if postingsOf[slot]?.remove(hash) == nil { problem("postings: slot \(slot) is listed under a term its record does not hold") }
+                    return true
+                }
+                for (slot, left) in postingsOf.sorted(by: { $0.key < $1.key }) where !left.isEmpty {
+                    problem("postings: slot \(slot) lacks \(left.count) of its terms")
+                }
+                if report.postings != expected { problem("postings: \(report.postings) entries, the term records hold \(expected)") }
+                let stats = try termStatistics(txn)
+                if stats.documents != documents || stats.totalLength != length {
+                    problem("term statistics: \(stats.documents) documents of \(stats.totalLength) terms recorded, \(documents) of \(length) found")
+                }
+            }
+        }
+        return report
+    }
+}
