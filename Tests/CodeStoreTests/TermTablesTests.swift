@@ -13,6 +13,15 @@ import Testing
         return (0..<n).map { _ in (0 ..< 1 + Int(rng.next() % 12)).map { _ in 1 + rng.next() % 30 } }
     }
 
+    /// A new index holding `documents` as "d0", "d1", ... with random codes.
+    static func index(in dir: TemporaryDirectory, bits: Int, documents: [[UInt64]], rng: inout SeededGenerator) throws -> CodeIndex {
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: bits)
+        try index.add(try documents.enumerated().map { i, t in
+            IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: bits, using: &rng), terms: TermCounts(terms: t))
+        })
+        return index
+    }
+
     /// Postings and statistics rebuilt from the term records alone must equal the tables.
     func expectConsistent(_ index: CodeIndex, expected: [String: [UInt64]], withoutTerms: Set<String> = []) throws {
         let stats = try index.termStatistics()
@@ -65,12 +74,9 @@ import Testing
 
     @Test func bm25OverTheWholeIndexIsExhaustiveBM25() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
-        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 32)
         var rng = SeededGenerator(seed: 8)
         let docs = Self.documents(80, seed: 9)
-        try index.add(try docs.enumerated().map { i, t in
-            IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: 32, using: &rng), terms: TermCounts(terms: t))
-        })
+        let index = try Self.index(in: dir, bits: 32, documents: docs, rng: &rng)
         let query: [UInt64] = [3, 3, 17, 29, 999]
         // Plain BM25 (k1 1.2, b 0.75), every document scored, in Double.
         let n = Double(docs.count), avg = Double(docs.reduce(0) { $0 + $1.count }) / n
@@ -99,12 +105,9 @@ import Testing
     /// A query whose code says nothing gets the documents sharing a term, and only those.
     @Test func anUninformativeQueryGetsOnlyLexicalMatches() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
-        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 32)
         var rng = SeededGenerator(seed: 1)
         let docs = Self.documents(50, seed: 2)
-        try index.add(try docs.enumerated().map { i, t in
-            IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: 32, using: &rng), terms: TermCounts(terms: t))
-        })
+        let index = try Self.index(in: dir, bits: 32, documents: docs, rng: &rng)
         let code = try BinaryCode.random(bits: 32, using: &rng)
         for rescoring in [Rescoring.fused, .bm25] {
             let r = try index.rank([RankedQuery(code: code, terms: [7], codeIsInformative: false)], k: 100,
@@ -122,12 +125,9 @@ import Testing
     @Test(arguments: [Rescoring.fused, .bm25, .none])
     func batchResultsDoNotDependOnTheThreadCount(rescoring: Rescoring) throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
-        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)
         var rng = SeededGenerator(seed: 21)
         let docs = Self.documents(400, seed: 22)
-        try index.add(try docs.enumerated().map { i, t in
-            IndexEntry(id: "d\(i)", code: try BinaryCode.random(bits: 64, using: &rng), terms: TermCounts(terms: t))
-        })
+        let index = try Self.index(in: dir, bits: 64, documents: docs, rng: &rng)
         let queries = try Self.documents(300, seed: 23).map { terms in
             RankedQuery(code: try BinaryCode.random(bits: 64, using: &rng), logits: (0..<64).map { _ in Float(Int(rng.next() % 200) - 100) / 50 },
                         terms: Array(terms.prefix(4)))
