@@ -7,6 +7,8 @@ public struct CheckReport: Sendable {
     public var codes = 0
     /// Term records and postings checked.
     public var termRecords = 0, postings = 0
+    /// Records and code chunks whose checksums were verified (0 for an index without them).
+    public var checksummed = 0
     /// Each problem found, in words (slot, id, table); empty when the index is consistent.
     public var problems: [String] = []
     public var isConsistent: Bool { problems.isEmpty }
@@ -17,9 +19,10 @@ extension CodeIndex {
     /// follow each other and hold `count` codes; every slot has a record whose id is 1 to 511
     /// bytes of UTF-8 and maps back to that slot in `ids`, and `ids` holds no other entries;
     /// every term record decodes, each of its terms has a posting for its slot, the postings
-    /// hold nothing else, and the term statistics add up. Reports at most `limit` problems.
-    /// What it cannot see: a changed bit inside a code or inside a record's metadata (no
-    /// checksums yet), and the multi-index tables (rebuilt by `twentyq tables --enable`).
+    /// hold nothing else, and the term statistics add up; every record and code chunk matches
+    /// its checksum. Reports at most `limit` problems. Not checked: the multi-index tables
+    /// (rebuilt by `twentyq tables --enable`), and values written before the index kept
+    /// checksums (an index upgraded from format 3).
     public func checkConsistency(limit: Int = 100) throws -> CheckReport {
         var report = CheckReport()
         func problem(_ text: String) { if report.problems.count < limit { report.problems.append(text) } }
@@ -28,9 +31,24 @@ extension CodeIndex {
                 let count = try storedCount(txn)
                 do { try codeBlocks(txn) { _ in } } catch let error as IndexError { problem("codes: \(error)") }
                 report.codes = count
+                try txn.forEach(codes) { key, value in
+                    guard key.count == 4 else { return true }
+                    let c = Int(UInt32(bigEndian: key.loadUnaligned(as: UInt32.self)))
+                    switch try sumMatches(txn, key: Self.chunkSumKey(c), value) {
+                    case false?: problem("codes: chunk \(c) (slots \(c * codesPerChunk) and on) does not match its checksum")
+                    case true?: report.checksummed += 1
+                    case nil: break
+                    }
+                    return true
+                }
                 // Records and ids.
                 for slot in 0..<count {
                     guard let record = try txn.get(records, key: be(UInt64(slot))) else { problem("slot \(slot): no record"); continue }
+                    switch try sumMatches(txn, key: Self.recordSumKey(slot), record) {
+                    case false?: problem("slot \(slot): the record does not match its checksum")
+                    case true?: report.checksummed += 1
+                    case nil: break
+                    }
                     guard record.count >= 4 else { problem("slot \(slot): a record of \(record.count) bytes"); continue }
                     let n = Int(UInt32(littleEndian: record.loadUnaligned(as: UInt32.self)))
                     guard n >= 1, n <= Self.maxIDBytes, 4 + n <= record.count else {

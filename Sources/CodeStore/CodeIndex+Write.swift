@@ -64,14 +64,14 @@ extension CodeIndex {
                     let idKey = Array(entry.id.utf8)
                     if let raw = try txn.get(ids, key: idKey), let slot = loadLE(raw, as: UInt64.self) {
                         try editor.setCode(slot: Int(slot), words: entry.code.words)
-                        try txn.put(records, key: be(slot), bytes: Self.encodeRecord(id: idKey, metadata: entry.metadata))
+                        try putRecord(txn, slot: Int(slot), Self.encodeRecord(id: idKey, metadata: entry.metadata))
                         termUpdates.append((Int(slot), entry.terms))
                         summary.replaced += 1
                     } else {
                         let slot = editor.count
                         try editor.append(words: entry.code.words)
                         try txn.put(ids, key: idKey, bytes: le(UInt64(slot)))
-                        try txn.put(records, key: be(UInt64(slot)), bytes: Self.encodeRecord(id: idKey, metadata: entry.metadata))
+                        try putRecord(txn, slot: slot, Self.encodeRecord(id: idKey, metadata: entry.metadata))
                         if entry.terms != nil { termUpdates.append((slot, entry.terms)) }
                         summary.added += 1
                     }
@@ -121,10 +121,10 @@ extension CodeIndex {
                         }
                         let recordBytes = Array(record)
                         let movedID = Self.decodeRecordID(recordBytes)
-                        try txn.put(records, key: be(UInt64(slot)), bytes: recordBytes)
+                        try putRecord(txn, slot: slot, recordBytes)
                         try txn.put(ids, key: movedID, bytes: le(UInt64(slot)))
                     }
-                    try txn.delete(records, key: be(UInt64(last)))
+                    try deleteRecord(txn, slot: last)
                     try txn.delete(ids, key: idKey)
                     editor.removeLast()
                 }
@@ -238,12 +238,14 @@ struct ChunkEditor {
             let codesInChunk = max(0, min(perChunk, count - c * perChunk))
             if codesInChunk == 0 {
                 try txn.delete(index.codes, key: be(UInt32(c)))
+                if let sums = index.sums { try txn.delete(sums, key: CodeIndex.chunkSumKey(c)) }
                 continue
             }
             let words = chunks[c]!
             try words.withUnsafeBytes { raw in
-                try txn.put(index.codes, key: be(UInt32(c)),
-                            value: UnsafeRawBufferPointer(rebasing: raw[0 ..< codesInChunk * wordsPerCode * 8]))
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[0 ..< codesInChunk * wordsPerCode * 8])
+                try txn.put(index.codes, key: be(UInt32(c)), value: bytes)
+                try index.putSum(txn, key: CodeIndex.chunkSumKey(c), CRC32.checksum(bytes))
             }
         }
         if count != originalCount {

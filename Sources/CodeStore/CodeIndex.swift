@@ -60,6 +60,9 @@ public final class CodeIndex: @unchecked Sendable {
     /// The lexical stage's tables; nil for an older index opened read-only.
     let termsTable: LMDBDatabase?
     let postings: LMDBDatabase?
+    /// CRC-32 of every record and code chunk (CodeIndex+Checksums.swift); nil for an index made
+    /// before it existed (its values go unchecked).
+    let sums: LMDBDatabase?
     /// The floor of the multi-index thresholds (`maxPending`, `maxUnindexed`); tests lower it
     /// to exercise levels and rebuilds on small indexes. Not stored: every writer uses the
     /// default.
@@ -70,7 +73,7 @@ public final class CodeIndex: @unchecked Sendable {
 
     private init(path: String, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
                  ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, termsTable: LMDBDatabase?, postings: LMDBDatabase?,
-                 bits: Int, codesPerChunk: Int, model: String) {
+                 sums: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {
         self.path = path
         self.env = env
         self.meta = meta
@@ -80,6 +83,7 @@ public final class CodeIndex: @unchecked Sendable {
         self.mih = mih
         self.termsTable = termsTable
         self.postings = postings
+        self.sums = sums
         self.bits = bits
         self.wordsPerCode = BinaryCode.wordCount(bits: bits)
         self.codesPerChunk = codesPerChunk
@@ -131,8 +135,9 @@ public final class CodeIndex: @unchecked Sendable {
                 let mih = format >= 2 ? try db("mih") : nil
                 let terms = format >= 4 ? try db("terms") : nil
                 let postings = format >= 4 ? try db("postings", flags: UInt32(MDB_DUPSORT | MDB_DUPFIXED)) : nil
+                let sums = format >= 4 ? try? db("sums") : nil
                 return CodeIndex(path: path, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
-                                 records: try db("records"), mih: mih, termsTable: terms, postings: postings,
+                                 records: try db("records"), mih: mih, termsTable: terms, postings: postings, sums: sums,
                                  bits: bits, codesPerChunk: chunk, model: model)
             }
             if format == formatVersion || readOnly { return index }
@@ -141,7 +146,8 @@ public final class CodeIndex: @unchecked Sendable {
             // is read as it is and rewritten as levels by the next write; versions before 4 get
             // the lexical stage's (empty) tables, so documents added from now on carry terms.
             // Older builds then refuse the index instead of misreading it or letting the tables
-            // fall out of step.
+            // fall out of step. (No `sums`: the values written before carry no checksum, and a
+            // partial table would make `check` call them damaged.)
             let handles = try env.write { txn -> [LMDBDatabase] in
                 let dbs = try [("mih", UInt32(MDB_CREATE)), ("terms", termTableFlags), ("postings", postingsTableFlags)].map { name, flags in
                     var dbi = MDB_dbi()
@@ -152,7 +158,7 @@ public final class CodeIndex: @unchecked Sendable {
                 return dbs
             }
             return CodeIndex(path: path, env: env, meta: index.meta, codes: index.codes, ids: index.ids, records: index.records,
-                             mih: handles[0], termsTable: handles[1], postings: handles[2],
+                             mih: handles[0], termsTable: handles[1], postings: handles[2], sums: nil,
                              bits: index.bits, codesPerChunk: index.codesPerChunk, model: index.modelFingerprint)
         } catch let error as LMDBError {
             throw translate(error, path: path, operation: "open the index")

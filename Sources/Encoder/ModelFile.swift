@@ -1,3 +1,4 @@
+import BinaryCodes
 import Foundation
 
 /// Errors reading a model file; each names the problem and what to do.
@@ -258,20 +259,5 @@ public enum ModelFile {
             out.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
             return out.map { UInt32(littleEndian: $0) }
         }
-    }
-}
-
-/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zlib's `crc32`.
-public enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes { crc = table[Int((crc ^ UInt32(b)) & 0xff)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
     }
 }

@@ -9,9 +9,8 @@ struct CheckCommand: ParsableCommand {
         discussion: """
         Reads the whole index in one read transaction (writers may go on): code chunks and count, \
         every record against the ids table, every term record against the postings and the \
-        term statistics. It cannot see a changed bit inside a code or a record's metadata (the \
-        store keeps no checksums yet). A damaged index: restore a backup (twentyq backup makes \
-        them) or index the documents again.
+        term statistics, every record and code chunk against its checksum. A damaged index: \
+        restore a backup (twentyq backup makes them) or index the documents again.
         """
     )
 
@@ -28,9 +27,10 @@ struct CheckCommand: ParsableCommand {
         let report = try store.checkConsistency(limit: limit)
         if json {
             print(try jsonLine(["db": index.db, "consistent": report.isConsistent, "codes": report.codes,
-                                "term_records": report.termRecords, "postings": report.postings, "problems": report.problems]))
+                                "term_records": report.termRecords, "postings": report.postings,
+                                "checksummed": report.checksummed, "problems": report.problems]))
         } else {
-            print("\(index.db): \(report.codes) codes, \(report.termRecords) term records, \(report.postings) postings: "
+            print("\(index.db): \(report.codes) codes, \(report.termRecords) term records, \(report.postings) postings, \(report.checksummed) checksums: "
                   + (report.isConsistent ? "consistent" : "\(report.problems.count) problem(s)"))
             for p in report.problems { print("  " + TerminalText.safe(p)) }
         }

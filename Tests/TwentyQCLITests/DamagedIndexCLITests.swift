@@ -92,6 +92,7 @@ import TwentyQ
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
         var o = try parseJSONObject(r.stdout)
         #expect(o["consistent"] as? Bool == true && o["codes"] as? Int == 61 && o["term_records"] as? Int == 61)
+        #expect(o["checksummed"] as? Int == 61 + 1)  // 61 records, 1 code chunk
         #expect((o["postings"] as? Int ?? 0) > 61)
         #expect(try runTwentyQ(["backup", "--db", db, "--out", dir.appending("copy")]).status == 0)
         #expect(try runTwentyQ(["check", "--db", dir.appending("copy")]).status == 0)
@@ -114,6 +115,16 @@ import TwentyQ
         o = try parseJSONObject(r.stdout)
         #expect(r.status == 1 && o["consistent"] as? Bool == false)
         #expect((o["problems"] as? [String])?.contains { $0.contains("missing from the ids table") } == true, "\(o)")
+        // A record's metadata: one bit of its snippet's text.
+        r = try runTwentyQ(["check", "--db", try damaged(Array("run xsltproc over".utf8), offset: 4, "metadata"), "--json"])
+        o = try parseJSONObject(r.stdout)
+        #expect(r.status == 1 && (o["problems"] as? [String])?.contains { $0.contains("does not match its checksum") } == true, "\(o)")
+        // A code: the stored code of "build.md", found through the intact index.
+        let code = try #require(try CodeIndex.open(at: db, readOnly: true).code(for: "build.md"))
+        let codeBytes = code.words.flatMap { w in (0..<8).map { UInt8(truncatingIfNeeded: w >> (8 * UInt64($0))) } }
+        r = try runTwentyQ(["check", "--db", try damaged(codeBytes, offset: 3, "code"), "--json"])
+        o = try parseJSONObject(r.stdout)
+        #expect(r.status == 1 && (o["problems"] as? [String])?.contains { $0.contains("chunk 0") && $0.contains("checksum") } == true, "\(o)")
         // A term record: the 48-bit hash of "xsltproc" as stored (6 bytes little-endian).
         let hash = TermHash.of("xsltproc")
         let stored = (0..<6).map { UInt8(truncatingIfNeeded: hash >> (8 * UInt64($0))) }
