@@ -29,6 +29,8 @@ public struct IndexInfo: Codable, Equatable, Sendable {
     public var fileBytes: Int
     /// Current map size.
     public var mapBytes: Int
+    /// LMDB's page statistics of each of TwentyQ's tables, by name.
+    public var tables: [String: TableStatistics] = [:]
 }
 
 extension CodeIndex {
@@ -194,10 +196,14 @@ extension CodeIndex {
         return try guarded("read the index") {
             try env.read { txn in
                 let n = try storedCount(txn)
-                return IndexInfo(path: path, formatVersion: Self.formatVersion, bits: bits, count: n,
-                                 codesPerChunk: codesPerChunk, chunks: try txn.entryCount(codes),
-                                 modelFingerprint: modelFingerprint, codeBytes: n * wordsPerCode * 8,
-                                 fileBytes: fileBytes, mapBytes: env.currentMapSize)
+                var info = IndexInfo(path: path, formatVersion: Self.formatVersion, bits: bits, count: n,
+                                     codesPerChunk: codesPerChunk, chunks: try txn.entryCount(codes),
+                                     modelFingerprint: modelFingerprint, codeBytes: n * wordsPerCode * 8,
+                                     fileBytes: fileBytes, mapBytes: env.currentMapSize)
+                for db in [meta, codes, ids, records, mih, termsTable, postings, sums].compactMap({ $0 }) {
+                    info.tables[db.name] = try txn.statistics(db)
+                }
+                return info
             }
         }
     }

@@ -129,6 +129,14 @@ public struct LMDBTransaction {
         }
     }
 
+    /// LMDB's statistics of `db` (`mdb_stat`): tree depth, pages by kind, entries.
+    public func statistics(_ db: LMDBDatabase) throws -> TableStatistics {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, db.dbi, &stat), "mdb_stat(\(db.name))")
+        return TableStatistics(depth: Int(stat.ms_depth), branchPages: stat.ms_branch_pages, leafPages: stat.ms_leaf_pages,
+                               overflowPages: stat.ms_overflow_pages, entries: stat.ms_entries, pageSize: Int(stat.ms_psize))
+    }
+
     /// Number of entries in `db` (`mdb_stat`).
     public func entryCount(_ db: LMDBDatabase) throws -> Int {
         var stat = MDB_stat()
@@ -155,4 +163,16 @@ public struct LMDBTransaction {
             op = MDB_NEXT
         }
     }
+}
+
+/// One table's LMDB statistics (`MDB_stat`).
+public struct TableStatistics: Codable, Equatable, Sendable {
+    public var depth: Int
+    public var branchPages: Int
+    public var leafPages: Int
+    public var overflowPages: Int
+    public var entries: Int
+    public var pageSize: Int
+    /// Bytes of the pages the table uses.
+    public var bytes: Int { (branchPages + leafPages + overflowPages) * pageSize }
 }

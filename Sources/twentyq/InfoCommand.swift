@@ -24,6 +24,10 @@ struct InfoCommand: ParsableCommand {
                 "model": info.modelFingerprint, "code_bytes": info.codeBytes, "file_bytes": info.fileBytes,
                 "map_bytes": info.mapBytes, "kind": vectors == nil ? "documents" : "vectors",
                 "multi_index": TablesCommand.statusObject(tables),
+                "lmdb": info.tables.mapValues { t -> [String: Int] in
+                    ["depth": t.depth, "branch_pages": t.branchPages, "leaf_pages": t.leafPages,
+                     "overflow_pages": t.overflowPages, "entries": t.entries, "bytes": t.bytes]
+                },
             ]
             if let vectors {
                 object["dimensions"] = vectors.dimensions

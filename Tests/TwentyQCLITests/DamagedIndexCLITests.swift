@@ -94,6 +94,12 @@ import TwentyQ
         #expect(o["consistent"] as? Bool == true && o["codes"] as? Int == 61 && o["term_records"] as? Int == 61)
         #expect(o["checksummed"] as? Int == 61 + 1)  // 61 records, 1 code chunk
         #expect((o["postings"] as? Int ?? 0) > 61)
+        // info --json: LMDB's page statistics per table agree with the counts.
+        let info = try parseJSONObject(try runTwentyQ(["info", "--db", db, "--json"]).stdout)
+        let lmdb = try #require(info["lmdb"] as? [String: [String: Int]])
+        #expect(lmdb["ids"]?["entries"] == 61 && lmdb["records"]?["entries"] == 61 && lmdb["terms"]?["entries"] == 61)
+        #expect(lmdb["sums"]?["entries"] == 62 && (lmdb["postings"]?["leaf_pages"] ?? 0) >= 1)
+        #expect((lmdb["meta"]?["bytes"] ?? 0) > 0 && lmdb.keys.sorted() == ["codes", "ids", "meta", "mih", "postings", "records", "sums", "terms"])
         #expect(try runTwentyQ(["backup", "--db", db, "--out", dir.appending("copy")]).status == 0)
         #expect(try runTwentyQ(["check", "--db", dir.appending("copy")]).status == 0)
 
