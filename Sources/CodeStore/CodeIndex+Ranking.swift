@@ -253,19 +253,12 @@ struct BM25 {
 
     /// The score of one record (0 for a malformed one: `check` reports those).
     func score(_ raw: UnsafeRawBufferPointer) -> Double {
-        guard raw.count >= 8 else { return 0 }
-        let length = Double(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-        let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-        guard raw.count == 8 + 7 * n, n > 0 else { return 0 }
-        @inline(__always) func hash(_ j: Int) -> UInt64 {
-            let o = 8 + 6 * j
-            return UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
-                | UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt16.self))) << 32
-        }
-        let norm = k1 * (1 - b + b * length / averageLength)
+        guard let record = StoredTerms(raw), record.count > 0 else { return 0 }
+        let n = record.count
+        let norm = k1 * (1 - b + b * Double(record.length) / averageLength)
         var total = 0.0
         @inline(__always) func add(_ weight: Double, _ j: Int) {
-            let tf = Double(raw[8 + 6 * n + j])
+            let tf = Double(record.termCount(j))
             total += weight * tf * (k1 + 1) / (tf + norm)
         }
         // Galloping merge: from the last position, steps of 1, 2, 4, ... past the term, then a
@@ -273,11 +266,11 @@ struct BM25 {
         var j = 0
         for (h, w) in terms {
             var step = 1, hi = j
-            while hi < n && hash(hi) < h { j = hi + 1; hi += step; step *= 2 }
+            while hi < n && record.hash(hi) < h { j = hi + 1; hi += step; step *= 2 }
             hi = min(hi, n)
-            while j < hi { let mid = (j + hi) / 2; if hash(mid) < h { j = mid + 1 } else { hi = mid } }
+            while j < hi { let mid = (j + hi) / 2; if record.hash(mid) < h { j = mid + 1 } else { hi = mid } }
             if j == n { break }
-            if hash(j) == h { add(w, j) }
+            if record.hash(j) == h { add(w, j) }
         }
         return total
     }

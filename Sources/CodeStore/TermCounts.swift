@@ -28,16 +28,6 @@ public struct TermCounts: Equatable, Sendable {
         self.length = terms.count
     }
 
-    /// The count of `hash` (0 when absent), by binary search.
-    public func count(of hash: UInt64) -> Int {
-        var lo = 0, hi = hashes.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if hashes[mid] < hash { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < hashes.count && hashes[lo] == hash ? Int(counts[lo]) : 0
-    }
-
     /// Stored form: UInt32 LE length, UInt32 LE n, n x 6-byte LE hash, n x UInt8 count
     /// (7 bytes a distinct term).
     func encoded() -> [UInt8] {
@@ -52,13 +42,40 @@ public struct TermCounts: Equatable, Sendable {
 
     /// Reads the stored form; nil when the bytes are not one (a damaged record).
     init?(encoded raw: UnsafeRawBufferPointer) {
-        guard raw.count >= 8 else { return nil }
-        let length = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-        let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-        guard raw.count == 8 + 7 * n else { return nil }
-        hashes = (0..<n).map { j in (0..<6).reduce(UInt64(0)) { $0 | UInt64(raw[8 + 6 * j + $1]) << (8 * UInt64($1)) } }
-        counts = (0..<n).map { raw[8 + 6 * n + $0] }
-        self.length = length
+        guard let view = StoredTerms(raw) else { return nil }
+        hashes = (0..<view.count).map(view.hash)
+        counts = (0..<view.count).map(view.termCount)
+        length = view.length
         for i in hashes.indices.dropFirst() where hashes[i - 1] >= hashes[i] { return nil }
     }
+}
+
+/// The stored form of `TermCounts` read in place (the one reader of that layout: decoding and
+/// BM25's scoring both go through it).
+struct StoredTerms {
+    let raw: UnsafeRawBufferPointer
+    /// Terms in the document (with repetitions).
+    let length: Int
+    /// Distinct terms.
+    let count: Int
+
+    /// Nil when the bytes are not a stored term record.
+    init?(_ raw: UnsafeRawBufferPointer) {
+        guard raw.count >= 8 else { return nil }
+        let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+        guard raw.count == 8 + 7 * n else { return nil }
+        self.raw = raw
+        length = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+        count = n
+    }
+
+    /// The hash of distinct term `j` (48 bits).
+    @inline(__always) func hash(_ j: Int) -> UInt64 {
+        let o = 8 + 6 * j
+        return UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+            | UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt16.self))) << 32
+    }
+
+    /// The count of distinct term `j`.
+    @inline(__always) func termCount(_ j: Int) -> UInt8 { raw[8 + 6 * count + j] }
 }

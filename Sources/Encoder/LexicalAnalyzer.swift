@@ -24,11 +24,6 @@ public struct LexicalAnalyzer: Sendable {
         analyze(text, model: nil).terms
     }
 
-    /// The hashes of `terms(text)`.
-    public func termHashes(_ text: String) -> [UInt64] {
-        terms(text).map(TermHash.of)
-    }
-
     /// One tokenizing pass for both stages: the terms of `text` and, when `model` is given, the
     /// tokens that `model.tokens(text)` gives (the same list, checked by a test).
     public func analyze(_ text: String, model: Featurizer?) -> (terms: [String], modelTokens: [String]) {
