@@ -9,6 +9,8 @@ public struct CheckReport: Sendable {
     public var termRecords = 0, postings = 0
     /// Records and code chunks whose checksums were verified (0 for an index without them).
     public var checksummed = 0
+    /// Queries that the multi-index tables answered beside the scan (0 without tables).
+    public var tableQueries = 0
     /// Each problem found, in words (slot, id, table); empty when the index is consistent.
     public var problems: [String] = []
     public var isConsistent: Bool { problems.isEmpty }
@@ -20,9 +22,10 @@ extension CodeIndex {
     /// bytes of UTF-8 and maps back to that slot in `ids`, and `ids` holds no other entries;
     /// every term record decodes, each of its terms has a posting for its slot, the postings
     /// hold nothing else, and the term statistics add up; every record and code chunk matches
-    /// its checksum. Reports at most `limit` problems. Not checked: the multi-index tables
-    /// (rebuilt by `twentyq tables --enable`), and values written before the index kept
-    /// checksums (an index upgraded from format 3).
+    /// its checksum; and the multi-index tables, when built, answer up to 64 codes of the index
+    /// (evenly spaced slots) with the same 10 neighbours as the scan. Reports at most `limit`
+    /// problems. Not checked: values written before the index kept checksums (an index
+    /// upgraded from format 3).
     public func checkConsistency(limit: Int = 100) throws -> CheckReport {
         var report = CheckReport()
         func problem(_ text: String) { if report.problems.count < limit { report.problems.append(text) } }
@@ -99,6 +102,35 @@ extension CodeIndex {
                 }
             }
         }
+        report.tableQueries = try checkMultiIndex { problem($0) }
         return report
+    }
+
+    /// Searches up to 64 stored codes through the tables and by the scan; each difference is a
+    /// problem. Returns the number of queries compared.
+    private func checkMultiIndex(_ problem: (String) -> Void) throws -> Int {
+        let status: MultiIndexStatus
+        do { status = try multiIndexStatus() } catch { problem("multi-index tables: \(error)"); return 0 }
+        guard status.built, status.builtCount > 0 else { return 0 }
+        var queries = try CodeMatrix(bits: bits)
+        var slots: [Int] = []
+        do {
+            try guarded("check the index") {
+                try env.read { txn in
+                    let n = try storedCount(txn)
+                    for slot in stride(from: 0, to: n, by: max(1, n / 64)).prefix(64) {
+                        try queries.append(try readCode(txn, slot: slot))
+                        slots.append(slot)
+                    }
+                }
+            }
+            let k = 10
+            let tables = try nearest(to: queries, k: k, options: SearchOptions(multiIndex: .always))
+            let scan = try nearest(to: queries, k: k, options: SearchOptions(multiIndex: .off))
+            for (i, slot) in slots.enumerated() where tables[i] != scan[i] {
+                problem("multi-index tables: the code of slot \(slot) gets other neighbours through the tables than by the scan (rebuild them: `twentyq tables --disable` then `--enable`, or `check --repair`)")
+            }
+        } catch { problem("multi-index tables: \(error)") }
+        return slots.count
     }
 }

@@ -81,7 +81,7 @@ extension CodeIndex {
 
     /// Writes the tables and metadata of an empty index into the LMDB environment at `path`
     /// (closed again on return); errors name `reportedPath`.
-    private static func writeEmptyIndex(at path: String, reportedPath: String, bits: Int, modelFingerprint: String,
+    static func writeEmptyIndex(at path: String, reportedPath: String, bits: Int, modelFingerprint: String,
                                         blobs: [String: [UInt8]]) throws {
         let env = try openEnvironment(path: path, readOnly: false)
         let chunk = max(1, chunkBytes / (8 * BinaryCode.wordCount(bits: bits)))

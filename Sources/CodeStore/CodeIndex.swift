@@ -70,11 +70,15 @@ public final class CodeIndex: @unchecked Sendable {
     /// Whether the multi-index tables paid for this object's recent searches (the planner's
     /// memory; not stored).
     let multiIndexHistory = MultiIndexHistory()
+    /// The shared lock on the data file that keeps `compact` and `repair` away while this
+    /// object is open (IndexLock.swift); nil where flock is not available.
+    let fileLock: IndexLock?
 
-    private init(path: String, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
+    private init(path: String, lock: IndexLock?, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
                  ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, termsTable: LMDBDatabase?, postings: LMDBDatabase?,
                  sums: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {
         self.path = path
+        self.fileLock = lock
         self.env = env
         self.meta = meta
         self.codes = codes
@@ -98,6 +102,12 @@ public final class CodeIndex: @unchecked Sendable {
     /// - Throws: `IndexError.noIndex`, `.notADirectory`, `.notAnIndex`, `.corrupt`,
     ///   `.unsupportedFormat`, `.permissionDenied`.
     public static func open(at path: String, readOnly: Bool = false) throws -> CodeIndex {
+        try open(at: path, readOnly: readOnly, lock: nil)
+    }
+
+    /// Opens with `lock` held already (the exclusive lock of `compact` and `repair`), or with
+    /// a new shared lock when nil.
+    static func open(at path: String, readOnly: Bool, lock given: IndexLock?) throws -> CodeIndex {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw IndexError.noIndex(path: path) }
@@ -105,6 +115,7 @@ public final class CodeIndex: @unchecked Sendable {
         guard fm.fileExists(atPath: path + "/data.mdb") else {
             throw IndexError.notAnIndex(path: path, reason: "it has no data.mdb")
         }
+        let lock = given ?? IndexLock.shared(path: path)
         let env = try openEnvironment(path: path, readOnly: readOnly)
         do {
             var format: UInt32 = 0
@@ -136,7 +147,7 @@ public final class CodeIndex: @unchecked Sendable {
                 let terms = format >= 4 ? try db("terms") : nil
                 let postings = format >= 4 ? try db("postings", flags: UInt32(MDB_DUPSORT | MDB_DUPFIXED)) : nil
                 let sums = format >= 4 ? try? db("sums") : nil
-                return CodeIndex(path: path, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
+                return CodeIndex(path: path, lock: lock, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
                                  records: try db("records"), mih: mih, termsTable: terms, postings: postings, sums: sums,
                                  bits: bits, codesPerChunk: chunk, model: model)
             }
@@ -157,7 +168,7 @@ public final class CodeIndex: @unchecked Sendable {
                 try txn.put(index.meta, key: Array("format".utf8), bytes: le(formatVersion))
                 return dbs
             }
-            return CodeIndex(path: path, env: env, meta: index.meta, codes: index.codes, ids: index.ids, records: index.records,
+            return CodeIndex(path: path, lock: lock, env: env, meta: index.meta, codes: index.codes, ids: index.ids, records: index.records,
                              mih: handles[0], termsTable: handles[1], postings: handles[2], sums: nil,
                              bits: index.bits, codesPerChunk: index.codesPerChunk, model: index.modelFingerprint)
         } catch let error as LMDBError {

@@ -34,11 +34,13 @@ public enum IndexError: Error, CustomStringConvertible {
     case kindMismatch(path: String, detail: String)
     /// A setting of the index outside its range.
     case invalidSetting(String)
+    /// An operation that needs the index to itself (compact, repair) while others have it open.
+    case inUse(path: String, operation: String)
 
     public var description: String {
         switch self {
         case .noIndex(let path):
-            return "no index at \(path): the directory does not exist (create one with `twentyq bench index --db \(path) ...`)"
+            return "no index at \(path): the directory does not exist (create one with `twentyq index --db \(path) FILE...`, or pass the --db of an existing index)"
         case .notADirectory(let path):
             return "\(path) is a file, not an index directory: pass the directory that holds data.mdb"
         case .notAnIndex(let path, let reason):
@@ -48,7 +50,7 @@ public enum IndexError: Error, CustomStringConvertible {
         case .permissionDenied(let path, let operation):
             return "permission denied at \(path) while trying to \(operation): check the directory's owner and write permission, or use a copy you can write"
         case .corrupt(let path, let detail):
-            return "the index at \(path) is damaged (\(detail)); restore it from a backup or rebuild it"
+            return "the index at \(path) is damaged (\(detail)): restore it from a backup (`twentyq backup` makes them) or run `twentyq check --repair --db \(path)`, which keeps every document it can still read"
         case .unsupportedFormat(let path, let found, let supported):
             return "the index at \(path) has format version \(found), this twentyq reads up to \(supported): upgrade twentyq"
         case .widthMismatch(let path, let indexBits, let codeBits):
@@ -70,6 +72,8 @@ public enum IndexError: Error, CustomStringConvertible {
             return "the index at \(path) \(detail)"
         case .invalidSetting(let detail):
             return "invalid index setting: \(detail)"
+        case .inUse(let path, let operation):
+            return "cannot \(operation) at \(path) while it is open elsewhere (a search, an index run, a server, or another index object in this process): stop those and run again; `twentyq backup` copies an index that is in use"
         case .diskFull(let path):
             return "no space left on the device holding \(path): free some space and run again; committed data is intact"
         }

@@ -97,6 +97,26 @@ public struct LMDBTransaction {
         }
     }
 
+    /// Whether the pair (`key`, `value`) is stored in a sorted-duplicates database of the
+    /// layout `duplicate` writes (`mdb_cursor_get` with `MDB_GET_BOTH`).
+    public func containsDuplicate(_ db: LMDBDatabase, key: (UInt32, UInt64), value: UInt16) throws -> Bool {
+        var k = (key.0.bigEndian, UInt32(truncatingIfNeeded: key.1 >> 32).bigEndian, UInt32(truncatingIfNeeded: key.1).bigEndian)
+        var v = value.bigEndian
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
+        defer { mdb_cursor_close(cursor) }
+        return try withUnsafeMutableBytes(of: &k) { kb in
+            try withUnsafeMutableBytes(of: &v) { vb in
+                var keyVal = MDB_val(mv_size: 12, mv_data: kb.baseAddress)
+                var dataVal = MDB_val(mv_size: 2, mv_data: vb.baseAddress)
+                let rc = mdb_cursor_get(cursor, &keyVal, &dataVal, MDB_GET_BOTH)
+                if rc == MDB_NOTFOUND { return false }
+                try check(rc, "mdb_cursor_get(\(db.name))")
+                return true
+            }
+        }
+    }
+
     /// Calls `body` with the duplicates stored under `key` in a sorted-duplicates database of
     /// fixed-size values (`MDB_DUPFIXED`), a page at a time (`MDB_GET_MULTIPLE`,
     /// `MDB_NEXT_MULTIPLE`), until it returns false. Returns the number of duplicates under

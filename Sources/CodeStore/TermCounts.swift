@@ -40,6 +40,16 @@ public struct TermCounts: Equatable, Sendable {
         return out
     }
 
+    /// These counts without the terms that `isKept` rejects (the length stays: it counts the
+    /// document's words, not the terms kept).
+    func keeping(_ isKept: (UInt64) throws -> Bool) rethrows -> TermCounts {
+        var copy = self
+        let kept = try hashes.indices.filter { try isKept(hashes[$0]) }
+        copy.hashes = kept.map { hashes[$0] }
+        copy.counts = kept.map { counts[$0] }
+        return copy
+    }
+
     /// Reads the stored form; nil when the bytes are not one (a damaged record).
     init?(encoded raw: UnsafeRawBufferPointer) {
         guard let view = StoredTerms(raw) else { return nil }
