@@ -35,10 +35,11 @@ public struct IndexInfo: Codable, Equatable, Sendable {
 
 extension CodeIndex {
     func storedCount(_ txn: LMDBTransaction) throws -> Int {
-        guard let raw = try txn.get(meta, key: Array("count".utf8)), let n = loadLE(raw, as: UInt64.self) else {
+        guard let raw = try txn.get(meta, key: Array("count".utf8)), let n = loadLE(raw, as: UInt64.self),
+              let count = Int(exactly: n), count <= Int(UInt32.max) * codesPerChunk else {
             throw IndexError.corrupt(path: path, detail: "metadata 'count' is missing or malformed")
         }
-        return Int(n)
+        return count
     }
 
     /// Number of codes (committed state).
@@ -53,7 +54,10 @@ extension CodeIndex {
                 guard let raw = try txn.get(ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self) else {
                     return nil
                 }
-                return try readCode(txn, slot: Int(slot))
+                guard let index = Int(exactly: slot) else {
+                    throw IndexError.corrupt(path: path, detail: "id '\(id)' points to slot \(slot)")
+                }
+                return try readCode(txn, slot: index)
             }
         }
     }
@@ -69,7 +73,7 @@ extension CodeIndex {
             try env.read { txn in
                 try ids.map { id -> [UInt8]? in
                     guard let raw = try txn.get(self.ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self),
-                          let record = try txn.get(records, key: be(slot)) else { return nil }
+                          let index = Int(exactly: slot), let record = try verifiedRecord(txn, slot: index) else { return nil }
                     return Array(record[(4 + Self.decodeRecordID(record).count)...])
                 }
             }
@@ -82,13 +86,14 @@ extension CodeIndex {
     }
 
     func readID(txn: LMDBTransaction, slot: Int) throws -> String? {
-        guard let record = try txn.get(records, key: be(UInt64(slot))) else { return nil }
+        guard let record = try verifiedRecord(txn, slot: slot) else { return nil }
         return String(decoding: Self.decodeRecordID(record), as: UTF8.self)
     }
 
     func readCode(_ txn: LMDBTransaction, slot: Int) throws -> BinaryCode {
         let c = slot / codesPerChunk, offset = (slot % codesPerChunk) * wordsPerCode * 8
-        guard let raw = try txn.get(codes, key: be(UInt32(c))), raw.count >= offset + wordsPerCode * 8 else {
+        guard slot >= 0, let chunk = UInt32(exactly: c), let raw = try txn.get(codes, key: be(chunk)),
+              raw.count >= offset + wordsPerCode * 8 else {
             throw IndexError.corrupt(path: path, detail: "slot \(slot) is missing from chunk \(c)")
         }
         let words = (0..<wordsPerCode).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8 * $0, as: UInt64.self)) }
@@ -163,7 +168,7 @@ extension CodeIndex {
             }
             return try results.map { list in
                 try list.map { n in
-                    guard let record = try txn.get(records, key: be(UInt64(n.id))) else {
+                    guard let record = try verifiedRecord(txn, slot: n.id) else {
                         throw IndexError.corrupt(path: path, detail: "slot \(n.id) has no record")
                     }
                     let id = Self.decodeRecordID(record)
@@ -230,7 +235,7 @@ extension CodeIndex {
             for block in blocks {
                 for i in 0..<block.count {
                     let slot = block.firstID + i
-                    guard let record = try txn.get(records, key: be(UInt64(slot))) else {
+                    guard let record = try verifiedRecord(txn, slot: slot) else {
                         throw IndexError.corrupt(path: path, detail: "slot \(slot) has no record")
                     }
                     let idBytes = Self.decodeRecordID(record)

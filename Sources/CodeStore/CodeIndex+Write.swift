@@ -63,6 +63,9 @@ extension CodeIndex {
                 for entry in entries {
                     let idKey = Array(entry.id.utf8)
                     if let raw = try txn.get(ids, key: idKey), let slot = loadLE(raw, as: UInt64.self) {
+                        guard slot < UInt64(editor.count) else {
+                            throw IndexError.corrupt(path: path, detail: "id '\(entry.id)' points to slot \(slot) past the \(editor.count) codes")
+                        }
                         try editor.setCode(slot: Int(slot), words: entry.code.words)
                         try putRecord(txn, slot: Int(slot), Self.encodeRecord(id: idKey, metadata: entry.metadata))
                         termUpdates.append((Int(slot), entry.terms))
@@ -109,6 +112,9 @@ extension CodeIndex {
                     guard let raw = try txn.get(ids, key: idKey), let slot64 = loadLE(raw, as: UInt64.self) else {
                         throw IndexError.unknownID(id)
                     }
+                    guard slot64 < UInt64(editor.count) else {
+                        throw IndexError.corrupt(path: path, detail: "id '\(id)' points to slot \(slot64) past the \(editor.count) codes")
+                    }
                     let slot = Int(slot64), last = editor.count - 1
                     try removeTerms(txn, slot: slot, stats: &stats)
                     if slot != last {
@@ -116,7 +122,8 @@ extension CodeIndex {
                         // Move the last code and its record into the freed slot.
                         let moved = try editor.code(slot: last)
                         try editor.setCode(slot: slot, words: moved)
-                        guard let record = try txn.get(records, key: be(UInt64(last))) else {
+                        // Verified, so that moving a damaged record does not give it a fresh checksum.
+                        guard let record = try verifiedRecord(txn, slot: last) else {
                             throw IndexError.corrupt(path: path, detail: "slot \(last) has no record")
                         }
                         let recordBytes = Array(record)
@@ -186,6 +193,10 @@ struct ChunkEditor {
         if let raw = try txn.get(index.codes, key: be(UInt32(c))) {
             guard raw.count % (8 * wordsPerCode) == 0 else {
                 throw IndexError.corrupt(path: index.path, detail: "chunk \(c) holds \(raw.count) bytes, not whole codes")
+            }
+            // Rewriting a damaged chunk would give it a fresh checksum: refuse instead.
+            if try index.sumMatches(txn, key: CodeIndex.chunkSumKey(c), raw) == false {
+                throw IndexError.corrupt(path: index.path, detail: "code chunk \(c) does not match its checksum")
             }
             var words = [UInt64](repeating: 0, count: raw.count / 8)
             words.withUnsafeMutableBytes { $0.copyMemory(from: raw) }

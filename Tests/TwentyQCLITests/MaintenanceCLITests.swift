@@ -112,8 +112,15 @@ import TwentyQ
         var o = try Self.repair(try Self.damaged(db, [UInt8(recordID.count), 0, 0, 0] + recordID, offset: 5, into: dir.appending("record")), kept: 60)
         var dropped = o["dropped"] as? [[String: Any]] ?? []
         #expect(dropped.count == 1 && dropped.first?["id"] as? String == "build.md", "\(dropped)")
-        // A record's metadata: the same.
-        o = try Self.repair(try Self.damaged(db, Array("run xsltproc over".utf8), offset: 4, into: dir.appending("metadata")), kept: 60)
+        // A record's metadata: reading it (export, a search that returns it) is an error that
+        // names the slot and the way out; repair drops it as above.
+        let metadata = try Self.damaged(db, Array("run xsltproc over".utf8), offset: 4, into: dir.appending("metadata"))
+        for args in [["export", "--db", metadata], ["search", "--db", metadata, "-k", "61", "xsltproc"]] {
+            let read = try runTwentyQ(args)
+            #expect(read.status != 0 && !read.signaled, "\(args[0]): \(read.status)")
+            #expect(read.stderr.contains("does not match its checksum") && read.stderr.contains("check --repair"), "\(args[0]): \(read.stderr)")
+        }
+        o = try Self.repair(metadata, kept: 60)
         dropped = o["dropped"] as? [[String: Any]] ?? []
         #expect(dropped.count == 1 && (dropped.first?["reason"] as? String)?.contains("checksum") == true, "\(dropped)")
         // A code: every document of the chunk is kept and named as unverified.
