@@ -34,6 +34,8 @@ public enum IndexError: Error, CustomStringConvertible {
     case kindMismatch(path: String, detail: String)
     /// A setting of the index outside its range.
     case invalidSetting(String)
+    /// The model stored in the index cannot be read (its bytes changed since it was written).
+    case damagedModel(path: String, detail: String)
     /// An operation that needs the index to itself (compact, repair) while others have it open.
     case inUse(path: String, operation: String)
 
@@ -72,6 +74,8 @@ public enum IndexError: Error, CustomStringConvertible {
             return "the index at \(path) \(detail)"
         case .invalidSetting(let detail):
             return "invalid index setting: \(detail)"
+        case .damagedModel(let path, let detail):
+            return "the model stored in the index at \(path) is damaged (\(detail)): restore the index from a backup, or index the documents again into a new index (`twentyq export` keeps what the index still holds)"
         case .inUse(let path, let operation):
             return "cannot \(operation) at \(path) while it is open elsewhere (a search, an index run, a server, or another index object in this process): stop those and run again; `twentyq backup` copies an index that is in use"
         case .diskFull(let path):

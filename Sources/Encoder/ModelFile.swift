@@ -31,6 +31,20 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
                 : "\(path) is a \(found) model, not a \(expected) model; train one with `twentyq train --vectors`"
         }
     }
+
+    /// What is wrong, without the file's name or the advice (for messages about a model kept
+    /// somewhere other than a file, such as inside an index).
+    public var reason: String {
+        switch self {
+        case .unreadable(_, let reason): return reason
+        case .notAModel: return "not a TwentyQ model (wrong magic number)"
+        case .futureVersion(_, let found, let supported): return "a version \(found) model; this twentyq reads up to version \(supported)"
+        case .truncated(_, let expected, let actual): return "truncated: \(actual) of \(expected) bytes"
+        case .checksumMismatch: return "its checksum does not match"
+        case .malformed(_, let detail): return "malformed: \(detail)"
+        case .wrongKind(_, let found, let expected): return "a \(found) model where a \(expected) model belongs"
+        }
+    }
 }
 
 /// The model file format, version 1 (all integers and floats little-endian):
@@ -146,7 +160,23 @@ public enum ModelFile {
         do { return try JSONDecoder().decode(H.self, from: Data(try reader.bytes(headerLength))) } catch let error as ModelFileError {
             throw error
         } catch {
-            throw ModelFileError.malformed(path: path, detail: "header: \(error)")
+            throw ModelFileError.malformed(path: path, detail: "header: \(readable(error))")
+        }
+    }
+
+    /// A JSON decoding failure in words (the field and what was wrong with it), not
+    /// `DecodingError`'s dump of coding keys.
+    static func readable(_ error: Error) -> String {
+        func field(_ path: [CodingKey]) -> String {
+            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?: return "field '\(field(context.codingPath + [key]))' is missing"
+        case .typeMismatch(let type, let context)?: return "field '\(field(context.codingPath))' is not \(type == String.self ? "a string" : "a value of type \(type)")"
+        case .valueNotFound(let type, let context)?: return "field '\(field(context.codingPath))' is null, expected \(type)"
+        case .dataCorrupted(let context)?:
+            return context.codingPath.isEmpty ? "not valid JSON" : "field '\(field(context.codingPath))': \(context.debugDescription)"
+        default: return "\(error)"
         }
     }
 

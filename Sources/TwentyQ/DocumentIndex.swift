@@ -74,7 +74,8 @@ public final class DocumentIndex: @unchecked Sendable {
     public let store: CodeIndex
     public let model: EncoderModel
     public let modelFingerprint: String
-    static let modelKey = "model_file"
+    /// The name of the blob that holds the index's model file (text and vector indexes).
+    public static let modelKey = "model_file"
 
     private init(store: CodeIndex, model: EncoderModel, fingerprint: String) {
         self.store = store
@@ -97,7 +98,10 @@ public final class DocumentIndex: @unchecked Sendable {
             guard let bytes = try store.blob(modelKey) else {
                 throw IndexError.notAnIndex(path: path, reason: "it holds codes but no text model (made by `bench index`?); search it with `bench search`")
             }
-            let stored = try ModelFile.decode(bytes, path: path + " (stored model)")
+            let stored: EncoderModel
+            do { stored = try ModelFile.decode(bytes, path: path + " (stored model)") } catch let error as ModelFileError {
+                throw IndexError.damagedModel(path: path, detail: error.reason)
+            }
             if let model {
                 let given = try ModelFile.fingerprint(model)
                 guard given == store.modelFingerprint else {

@@ -70,7 +70,11 @@ public final class VectorIndex: @unchecked Sendable {
                   let modelBytes = try store.blob(DocumentIndex.modelKey) else {
                 throw IndexError.corrupt(path: path, detail: "its vector settings or model are missing or unreadable")
             }
-            guard case .vectors(let stored) = try ModelFile.decodeAny(modelBytes, path: path + " (stored model)") else {
+            let decoded: AnyModel
+            do { decoded = try ModelFile.decodeAny(modelBytes, path: path + " (stored model)") } catch let error as ModelFileError {
+                throw IndexError.damagedModel(path: path, detail: error.reason)
+            }
+            guard case .vectors(let stored) = decoded else {
                 throw IndexError.corrupt(path: path, detail: "a vector index whose stored model is a text model")
             }
             if let model {

@@ -32,7 +32,7 @@ struct BenchQueryCommand: ParsableCommand {
 
     func run() throws {
         let texts = try Corpus.readJSONL(queries).map(\.text).prefix(limit + warmup)
-        guard texts.count > warmup else { throw ValidationError("\(queries) holds \(texts.count) queries; give more than --warmup (\(warmup))") }
+        guard texts.count > warmup else { throw InputError("\(queries) holds \(texts.count) queries; give more than --warmup (\(warmup))") }
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
         let measured = RankingOptions(rescoring: rescore ?? RankingOptions().rescoring)
         let anchor = RankingOptions(rescoring: .none)

@@ -154,7 +154,7 @@ struct BenchSearchCommand: ParsableCommand {
                          verified ? "yes" : "NO"))
         }
         if !verified {
-            throw ValidationError("search results differ from the naive reference for queries \(mismatches)")
+            throw CommandFailure("search results differ from the naive reference for queries \(mismatches)")
         }
     }
 
@@ -214,7 +214,7 @@ struct BenchSearchCommand: ParsableCommand {
             print(result.line(count: try index.count, bits: index.bits, k: k, substrings: status.substrings, method: method))
         }
         let mismatches = result.mismatches
-        if mismatches > 0 { throw ValidationError("\(mismatches) queries got other results through the tables than from the scan") }
+        if mismatches > 0 { throw CommandFailure("\(mismatches) queries got other results through the tables than from the scan") }
     }
 
     /// Single queries through multi-index hashing against single-query scans, same queries,
@@ -251,7 +251,7 @@ struct BenchSearchCommand: ParsableCommand {
             print(result.line(count: count, bits: bits, k: k, substrings: index.substrings.count, method: method))
         }
         let mismatches = result.mismatches
-        if mismatches > 0 { throw ValidationError("\(mismatches) multi-index results differ from the scan's") }
+        if mismatches > 0 { throw CommandFailure("\(mismatches) multi-index results differ from the scan's") }
     }
 
     /// What `alternate` measured: the median run's total seconds each way, and the plans and

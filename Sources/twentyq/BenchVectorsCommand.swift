@@ -42,7 +42,7 @@ struct BenchVectorsCommand: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let hits = try index.search(row, k: k, rescore: rescore, oversample: oversample, shortlist: shortlist)
             latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            if hits.count != min(k, try index.store.count) { throw ValidationError("query \(q) returned \(hits.count) hits") }
+            if hits.count != min(k, try index.store.count) { throw CommandFailure("query \(q) returned \(hits.count) hits") }
         }
         latencies.sort()
         let median = latencies[n / 2], p95 = latencies[min(n - 1, n * 95 / 100)], mean = latencies.reduce(0, +) / Double(n)

@@ -28,7 +28,13 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         // The index closes before a repair, which needs it to itself.
-        let report = try CodeIndex.open(at: index.db, readOnly: true).checkConsistency(limit: limit)
+        var report = try CodeIndex.open(at: index.db, readOnly: true).checkConsistency(limit: limit)
+        // The stored model (text and vector indexes): LMDB's tables can be whole while it is not.
+        if let bytes = try CodeIndex.open(at: index.db, readOnly: true).blob(DocumentIndex.modelKey) {
+            do { _ = try ModelFile.decodeAny(bytes, path: index.db + " (stored model)") } catch let error as ModelFileError {
+                report.problems.append("the stored model: \(error.reason) (a repair cannot restore it: restore a backup, or index the documents again into a new index)")
+            }
+        }
         if json {
             print(try jsonLine(["db": index.db, "consistent": report.isConsistent, "codes": report.codes,
                                 "term_records": report.termRecords, "postings": report.postings,

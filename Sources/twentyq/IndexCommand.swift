@@ -114,7 +114,7 @@ extension IndexCommand {
     func indexCodes(_ file: String) throws {
         let start = Date()
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read \(file): check the path and permissions")
+            throw InputError("cannot read \(file): check the path and permissions")
         }
         var entries: [IndexEntry] = []
         var bits: Int?
@@ -124,30 +124,30 @@ extension IndexCommand {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             guard var object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
-                throw ValidationError("\(file):\(lineNumber): not a JSON object")
+                throw InputError("\(file):\(lineNumber): not a JSON object")
             }
             guard let value = object[idField] else {
-                throw ValidationError("\(file):\(lineNumber): no \"\(idField)\" field (string or integer)")
+                throw InputError("\(file):\(lineNumber): no \"\(idField)\" field (string or integer)")
             }
             guard let id = JSONID.text(value) else {
-                throw ValidationError("\(file):\(lineNumber): \"\(idField)\" must be a string or an integer, not \(JSONID.describe(value))")
+                throw InputError("\(file):\(lineNumber): \"\(idField)\" must be a string or an integer, not \(JSONID.describe(value))")
             }
             guard let hex = object["code"] as? String, !hex.isEmpty else {
-                throw ValidationError("\(file):\(lineNumber): no \"code\" field (hex digits)")
+                throw InputError("\(file):\(lineNumber): no \"code\" field (hex digits)")
             }
             let width = bits ?? 4 * hex.utf8.count
             bits = width
             let code: BinaryCode
             do { code = try BinaryCode(hex: hex, bits: width) } catch {
-                throw ValidationError("\(file):\(lineNumber): \(error) (the first line set the width to \(width) bits)")
+                throw InputError("\(file):\(lineNumber): \(error) (the first line set the width to \(width) bits)")
             }
-            guard seen.insert(id).inserted else { throw ValidationError("\(file):\(lineNumber): id '\(id)' appears twice") }
+            guard seen.insert(id).inserted else { throw InputError("\(file):\(lineNumber): id '\(id)' appears twice") }
             object[idField] = nil
             object["code"] = nil
             let metadata = object.isEmpty ? [] : Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
             entries.append(IndexEntry(id: id, code: code, metadata: metadata))
         }
-        guard let bits else { throw ValidationError("\(file) holds no codes") }
+        guard let bits else { throw InputError("\(file) holds no codes") }
         let target = try CodeIndex.openOrCreate(at: index.db, bits: bits)
         var summary = AddSummary()
         var progress = Progress(total: entries.count, label: "indexing")

@@ -140,17 +140,17 @@ extension TrainCommand {
     func teacherTargets(_ file: String, count: Int, config: TrainingConfig) throws -> [BinaryCode] {
         let set = try VectorFile.read(file)
         guard set.count == count else {
-            throw ValidationError("--teacher: \(file) holds \(set.count) vectors for \(count) corpus lines; give one embedding per line, in order")
+            throw InputError("--teacher: \(file) holds \(set.count) vectors for \(count) corpus lines; give one embedding per line, in order")
         }
         let encoder: VectorEncoderModel
         if let teacherModel {
             encoder = try ModelFile.readVectors(teacherModel)
             guard encoder.dimensions == set.dimensions, encoder.bits == config.bits else {
-                throw ValidationError("--teacher-model: \(teacherModel) turns \(encoder.dimensions)-dimensional vectors into \(encoder.bits) bits; the teacher gives \(set.dimensions) dimensions and --bits is \(config.bits)")
+                throw InputError("--teacher-model: \(teacherModel) turns \(encoder.dimensions)-dimensional vectors into \(encoder.bits) bits; the teacher gives \(set.dimensions) dimensions and --bits is \(config.bits)")
             }
         } else {
             guard config.bits <= set.dimensions else {
-                throw ValidationError("--bits \(config.bits) is more than the teacher's \(set.dimensions) dimensions; give --teacher-model (a trained vector encoder) for wider codes")
+                throw InputError("--bits \(config.bits) is more than the teacher's \(set.dimensions) dimensions; give --teacher-model (a trained vector encoder) for wider codes")
             }
             FileHandle.standardError.write(Data("fitting ITQ (\(config.bits) bits) on \(set.count) teacher vectors\n".utf8))
             encoder = VectorBaselines.itq(set, bits: config.bits, seed: config.seed)
@@ -161,7 +161,7 @@ extension TrainCommand {
 
     func trainVectors(_ file: String) throws {
         let set = try VectorFile.read(file)
-        guard set.count >= 2 else { throw ValidationError("\(file) holds \(set.count) vector; training needs at least 2") }
+        guard set.count >= 2 else { throw InputError("\(file) holds \(set.count) vector; training needs at least 2") }
         let start = Date()
         let methodValue = VectorMethod(rawValue: method)!
         let weights = WeightFormat(rawValue: training.weights)!

@@ -1,11 +1,22 @@
+import Foundation
 import ArgumentParser
 import TwentyQ
 
 @main
 struct TwentyQCommand: ParsableCommand {
+    /// Exit status: 0 success; 1 a failure (the message says what and what to do); 64 bad
+    /// options; 65 bad input data (`InputError`); 74 a damaged index file (MappedFileFault).
     static func main() {
         MappedFileFault.install()
-        Self.main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch let error as InputError {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(InputError.exitStatus)
+        } catch {
+            exit(withError: error)
+        }
     }
 
     static let configuration = CommandConfiguration(

@@ -149,7 +149,7 @@ struct VectorEvalCommand: ParsableCommand {
             let text = try String(contentsOfFile: queryRows, encoding: .utf8)
             let rows = text.split(whereSeparator: \.isNewline).compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             if let bad = rows.first(where: { $0 < 0 || $0 >= db.count }) {
-                throw ValidationError("\(queryRows): row \(bad) is not a database row (0..<\(db.count))")
+                throw InputError("\(queryRows): row \(bad) is not a database row (0..<\(db.count))")
             }
             try evaluate(db: db, querySet: VectorSet(dimensions: db.dimensions, values: rows.flatMap { db.row($0) }), exclude: rows)
         } else {
@@ -164,7 +164,7 @@ struct VectorEvalCommand: ParsableCommand {
         if let truth {
             truthLists = try VectorFile.readIvecs(truth)
             guard truthLists.count == querySet.count else {
-                throw ValidationError("\(truth) has \(truthLists.count) lists for \(querySet.count) queries")
+                throw InputError("\(truth) has \(truthLists.count) lists for \(querySet.count) queries")
             }
         } else {
             truthLists = VectorEvaluation.exactNeighbors(database: db, queries: querySet, metric: metric, k: 10, exclude: exclude, threads: threads)

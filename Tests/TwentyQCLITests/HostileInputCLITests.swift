@@ -27,6 +27,21 @@ import TwentyQ
         return out + withUnsafeBytes(of: CRC32.checksum(out).littleEndian) { Array($0) }
     }
 
+    /// Exit statuses say what was wrong: 65 for bad input data (naming the file and line), 64
+    /// for bad options.
+    @Test func badDataAndBadOptionsExitDifferently() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let codes = dir.appending("codes.jsonl")
+        try "{\"id\": \"a\", \"code\": \"00ff\"}\n[1, 2]\n".write(toFile: codes, atomically: true, encoding: .utf8)
+        let data = try runTwentyQ(["index", "--db", dir.appending("idx"), "--codes", codes])
+        expectRefused(data, "codes.jsonl:2: not a JSON object")
+        #expect(data.status == 65)
+        #expect(!FileManager.default.fileExists(atPath: dir.appending("idx")))
+        let option = try runTwentyQ(["index", "--db", dir.appending("idx"), "--batch", "0", codes])
+        expectRefused(option, "--batch must be at least 1")
+        #expect(option.status == 64)
+    }
+
     @Test func hostileModelFilesAreRefusedWithoutATrap() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         // C3: a 24-byte file declaring a length of 2^63.
@@ -39,6 +54,15 @@ import TwentyQ
             var config = h["config"] as! [String: Any]; config["hidden"] = 1 << 60; h["config"] = config
         }).write(to: URL(fileURLWithPath: hidden))
         expectRefused(try runTwentyQ(["model", "info", hidden]), "hidden 1152921504606846976")
+        // A header without a field, and one with a field of the wrong type: named in words.
+        for (edit, fragment) in [({ (h: inout [String: Any]) in var c = h["config"] as! [String: Any]; c["bits"] = nil; h["config"] = c }, "field 'config.bits' is missing"),
+                                 ({ (h: inout [String: Any]) in var c = h["config"] as! [String: Any]; c["bits"] = "many"; h["config"] = c }, "field 'config.bits' is not")] {
+            let edited = dir.appending("edited.tqm")
+            try Data(try Self.editedModel(edit)).write(to: URL(fileURLWithPath: edited))
+            let r = try runTwentyQ(["model", "info", edited])
+            expectRefused(r, fragment)
+            #expect(!r.stderr.contains("CodingKeys") && !r.stderr.contains("codingPath"), "\(r.stderr)")
+        }
         // C5: a valid checksum and a negative token length; indexing with it leaves no index.
         let tokens = dir.appending("tokens.tqm")
         try Data(try Self.editedModel { h in

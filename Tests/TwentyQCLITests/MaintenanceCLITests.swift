@@ -138,6 +138,12 @@ import TwentyQ
             #expect((o["partial_terms"] as? [String])?.count == 1, "\(name): \(o)")
             #expect(try runTwentyQ(["search", "--db", copy, "-k", "3", "space launch"]).status == 0)
         }
+        // C9: the model stored in the index: every command that needs it says so; check names it.
+        let model = try Self.damaged(db, Array("TWENTYQM".utf8), offset: 200, into: dir.appending("model"))
+        let search = try runTwentyQ(["search", "--db", model, "space"])
+        #expect(search.status == 1 && search.stderr.contains("the model stored in the index at"), "\(search.stderr)")
+        let checked = try runTwentyQ(["check", "--db", model])
+        #expect(checked.status == 1 && checked.stdout.contains("the stored model: its checksum does not match"), "\(checked.stdout)")
         // A consistent index: nothing to repair, nothing changed.
         let before = try Data(contentsOf: URL(fileURLWithPath: db + "/data.mdb"))
         let r = try runTwentyQ(["check", "--repair", "--db", db])
