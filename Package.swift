@@ -21,10 +21,13 @@ let package = Package(
         // Popcount scan kernels in C, compiled for three CPU levels and chosen at run time,
         // so a plain `swift build -c release` gets hardware popcount without unsafe flags.
         .target(name: "CHammingKernels"),
+        // Faults inside LMDB on a damaged file, told apart from any other (the CLI's "damaged"
+        // exit; the index fuzzing test's recovery).
+        .target(name: "CMappedFaults", dependencies: ["CLMDB"]),
         // Codes, the naive reference distance, k-NN and radius search over code matrices.
         .target(name: "BinaryCodes", dependencies: ["CHammingKernels"]),
         // The LMDB wrapper and TwentyQ's schema on top of it.
-        .target(name: "CodeStore", dependencies: ["CLMDB", "BinaryCodes"]),
+        .target(name: "CodeStore", dependencies: ["CLMDB", "CMappedFaults", "BinaryCodes"]),
         // Text to codes: featurizer, low-bit weight formats, packed inference, model files.
         .target(name: "Encoder", dependencies: ["BinaryCodes"]),
         // OpenBLAS from the system (Debian: libopenblas-dev), for the trainer's dense products.
@@ -43,10 +46,11 @@ let package = Package(
             dependencies: [
                 "TwentyQ",
                 "Training",
+                "CMappedFaults",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "TestSupport", dependencies: ["BinaryCodes", "Encoder"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BinaryCodes", "Encoder", "CMappedFaults"], path: "Tests/TestSupport"),
         .testTarget(name: "BinaryCodesTests", dependencies: ["BinaryCodes", "TestSupport"]),
         .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),

@@ -1,4 +1,5 @@
 import CLMDB
+import CMappedFaults
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -42,6 +43,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
         guard let env else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create") }
         do {
             try check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
+            // LMDB asserts (and aborts) on some damaged pages; see CMappedFaults.h.
+            try check(mdb_env_set_assert(env, twentyq_lmdb_assert), "mdb_env_set_assert")
             try check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
             var flags = UInt32(MDB_NOTLS)
             if readOnly { flags |= UInt32(MDB_RDONLY) }

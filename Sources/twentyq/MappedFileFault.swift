@@ -1,36 +1,36 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CMappedFaults
+import Foundation
 
-/// SIGBUS, in this CLI, means one thing: a read in LMDB's memory map ran past the end of a
-/// data.mdb (a page damaged so that LMDB follows it outside the file; LMDB does not check its
-/// own page contents). Instead of dying with the signal, the CLI says so and exits with status
-/// 74 (EX_IOERR). Only the CLI installs this: the library never sets signal handlers in an app.
-/// Damage that the store can see (a file cut short, values outside the committed pages) is
-/// reported earlier, as an ordinary error.
+/// A fault inside LMDB, in this CLI, means one thing: a damaged data.mdb. LMDB trusts its
+/// pages; a damaged page header can send it past the end of the mapped file (SIGBUS) or a
+/// damaged node flag through a pointer it never set (SIGSEGV inside liblmdb). Instead of dying
+/// with the signal, the CLI says so and exits with status 74 (EX_IOERR). A SIGSEGV anywhere
+/// else is a bug and still crashes (CMappedFaults tells them apart by the faulting
+/// instruction), and so is an LMDB assertion. A damaged file can also make LMDB go round a cycle
+/// of pages forever: a watchdog thread exits the same way when one LMDB call that walks pages
+/// runs for `stallSeconds`. Only the CLI installs this: the library never sets signal handlers in an app.
+/// Damage that the store can see (a file cut short, values outside the committed pages, a
+/// checksum that does not match) is reported earlier, as an ordinary error.
 enum MappedFileFault {
     private static let message: StaticString = """
-        Error: an index file is damaged: a read in data.mdb ran past the end of the file. \
-        Restore the index from a backup or rebuild it.\n
+        Error: an index file is damaged: LMDB met a page it cannot follow in data.mdb. Restore \
+        the index from a backup, or index the documents again into a new index.\n
         """
 
-    /// Installs the handler (idempotent; call before any index is opened).
+    /// Seconds one LMDB call may walk pages before the index counts as damaged (a cycle of
+    /// pages): `TWENTYQ_LMDB_STALL_SECONDS`, default 30 (such calls take microseconds).
+    static var stallSeconds: UInt32 {
+        ProcessInfo.processInfo.environment["TWENTYQ_LMDB_STALL_SECONDS"].flatMap { UInt32($0) }.map { max(1, $0) } ?? 30
+    }
+
+    /// Installs the handler and starts the stall watchdog (call once, before any index is
+    /// opened).
     static func install() {
-        var action = sigaction()
-        #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = { _ in
-            MappedFileFault.message.withUTF8Buffer { _ = write(2, $0.baseAddress, $0.count) }
-            _exit(74)
+        message.withUTF8Buffer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                twentyq_install_lmdb_fault_exit($0, 74)
+            }
         }
-        #else
-        action.__sigaction_u.__sa_handler = { _ in
-            MappedFileFault.message.withUTF8Buffer { _ = write(2, $0.baseAddress, $0.count) }
-            _exit(74)
-        }
-        #endif
-        sigemptyset(&action.sa_mask)
-        sigaction(SIGBUS, &action, nil)
+        twentyq_start_lmdb_watchdog(stallSeconds)
     }
 }

@@ -51,6 +51,26 @@ import TwentyQ
     }
 }
 
+extension DamagedIndexCLITests {
+    /// Damage that LMDB itself cannot survive (two files the index fuzzer found): a cycle of
+    /// pages that LMDB walks forever, and a node flag that sends it through a null pointer. The
+    /// CLI reports both as a damaged index, exit status 74, instead of hanging or dying.
+    @Test(arguments: ["damaged-page-cycle", "damaged-dup-flag"])
+    func damageThatLMDBCannotSurviveIsReported(fixture: String) throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let db = dir.appending("idx")
+        try FileManager.default.createDirectory(atPath: db, withIntermediateDirectories: false)
+        let gz = LoaderFuzzTests.fixtures + "/\(fixture).mdb.gz"
+        #expect(try runShell("gunzip -c '\(gz)' > '\(db)/data.mdb'").status == 0)
+        let binary = try twentyqBinary()
+        for command in ["check", "export", "search --rescore none space"] {
+            let r = try runShell("TWENTYQ_LMDB_STALL_SECONDS=2 '\(binary)' \(command) --db '\(db)'")
+            #expect(r.status == 74 && !r.signaled, "\(fixture), \(command): status \(r.status): \(r.stderr)")
+            #expect(r.stderr.contains("an index file is damaged"), "\(fixture), \(command): \(r.stderr)")
+        }
+    }
+}
+
 @Suite struct BackupCLITests {
     /// `backup` taken while an `index` runs: the copy opens, holds whole batches with their
     /// codes, searches, and a second backup to the same place is refused.
