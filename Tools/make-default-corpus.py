@@ -4,15 +4,26 @@ General English from several sources, training material only (the 20 Newsgroups 
 test splits stay unseen, so evaluations of the default model on them are fair):
   - 20 Newsgroups train: message bodies (header block dropped), 11,314
   - Reuters-21578 ApteMod train, all topics: title + body, 7,770
-  - Debian fortunes (BSD licence), 15,217
   - STS-B sentences (train, dev and test pairs; unique sentences), about 15,000
-  - Cranfield abstracts (title + text), 1,400
+  - 16,600 passages of ../shared/data/general (a seeded sample per source, weighted towards
+    encyclopedic, scientific and technical text: see GENERAL_QUOTAS)
+Not used: Cranfield (the ad-hoc dev set: its documents and queries stay unseen) and, since
+2026-12-01, the Debian fortunes (replaced by the general passages, whose words a search of
+technical and scientific text needs).
 Usage: python3 Tools/make-default-corpus.py DATA_DIR OUT.jsonl
 """
 import csv
 import gzip
 import json
+import random
 import sys
+
+# Passages drawn from each source of ../shared/data/general (seed 42), 16,600 in all.
+GENERAL_QUOTAS = {
+    "wikipedia": 6000, "medquad": 2000, "plos": 1500, "gutenberg": 1000, "python-docs": 1500,
+    "git-docs": 800, "debian-handbook": 400, "debian-reference": 200, "gnu-standards": 150,
+    "man-pages": 1500, "jargon-file": 600, "gcide": 500, "wordnet": 450,
+}
 
 
 def main(data, out_path):
@@ -28,10 +39,6 @@ def main(data, out_path):
             d = json.loads(line)
             if d["split"] == "train":
                 docs.append((f"reuters/{d['id']}", (d.get("title") or "") + "\n" + d["text"]))
-    with gzip.open(f"{data}/fortunes/fortunes-debian.jsonl.gz", "rt", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            docs.append(("fortunes/" + d["id"], d["text"]))
     seen = set()
     for split in ["train", "dev", "test"]:
         with open(f"{data}/stsb/sts-{split}.csv", encoding="utf-8") as f:
@@ -40,20 +47,12 @@ def main(data, out_path):
                     if sentence and sentence not in seen:
                         seen.add(sentence)
                         docs.append((f"stsb/{len(seen)}", sentence))
-    with open(f"{data}/cranfield/cran.all.1400", encoding="utf-8", errors="replace") as f:
-        current, field, parts = None, None, {}
-        def flush():
-            if current is not None:
-                docs.append((f"cranfield/{current}", parts.get(".T", "") + "\n" + parts.get(".W", "")))
-        for line in f:
-            if line.startswith(".I "):
-                flush()
-                current, field, parts = line.split()[1], None, {}
-            elif line[:2] in (".T", ".A", ".B", ".W"):
-                field = line[:2]
-            elif field:
-                parts[field] = parts.get(field, "") + line
-        flush()
+    rng = random.Random(42)
+    for source, quota in GENERAL_QUOTAS.items():
+        with gzip.open(f"{data}/general/general-{source}.jsonl.gz", "rt", encoding="utf-8") as f:
+            passages = [json.loads(line) for line in f]
+        for d in rng.sample(passages, min(quota, len(passages))):
+            docs.append(("general/" + d["id"], d["text"]))
     with open(out_path, "w", encoding="utf-8") as out:
         for doc_id, text in docs:
             out.write(json.dumps({"id": doc_id, "text": text}) + "\n")

@@ -73,7 +73,7 @@ extension DamagedIndexCLITests {
 
 @Suite struct BackupCLITests {
     /// `backup` taken while an `index` runs: the copy opens, holds whole batches with their
-    /// codes, searches, and a second backup to the same place is refused.
+    /// codes, passes `check`, searches, and a second backup to the same place is refused.
     @Test func aBackupTakenWhileIndexingOpensAndSearches() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let (corpus, model) = try IndexCreationCLITests.corpus(dir, count: 6000)
@@ -93,6 +93,8 @@ extension DamagedIndexCLITests {
             #expect(try copy.store.count == 6000)
             #expect(try copy.store.termStatistics().documents == 6000)
             #expect(try runTwentyQ(["search", "--db", out, "-k", "3", "car engine"]).status == 0)
+            let check = try runTwentyQ(["check", "--db", out])
+            #expect(check.status == 0, "\(check.stdout)")
             copies += 1
             if copies >= 20 { break }
         }
