@@ -65,6 +65,7 @@ static void install(void (*handler)(int, siginfo_t *, void *)) {
     sigemptyset(&action.sa_mask);
     sigaction(SIGBUS, &action, NULL);
     sigaction(SIGSEGV, &action, NULL);
+    sigaction(SIGFPE, &action, NULL);
 }
 
 static const char *exit_message;
@@ -193,9 +194,10 @@ static void catch_handler(int sig, siginfo_t *info, void *context) {
 }
 
 int twentyq_run_catching_lmdb_faults(void (*body)(void *), void *context) {
-    struct sigaction old_bus, old_segv, old_usr2;
+    struct sigaction old_bus, old_segv, old_fpe, old_usr2;
     sigaction(SIGBUS, NULL, &old_bus);
     sigaction(SIGSEGV, NULL, &old_segv);
+    sigaction(SIGFPE, NULL, &old_fpe);
     sigaction(SIGUSR2, NULL, &old_usr2);
     install(catch_handler);
     struct sigaction usr2;
@@ -222,6 +224,7 @@ int twentyq_run_catching_lmdb_faults(void (*body)(void *), void *context) {
     catching = NULL;
     sigaction(SIGBUS, &old_bus, NULL);
     sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGFPE, &old_fpe, NULL);
     sigaction(SIGUSR2, &old_usr2, NULL);
     pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     return sig;

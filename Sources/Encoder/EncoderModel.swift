@@ -96,6 +96,18 @@ public struct EncoderModel: Sendable {
 
     /// The code for `text`. Empty text, or text with no known term, gives the code of the
     /// all-zero feature vector (the biases alone).
+    /// Share of the texts' tokens (words, as the featurizer splits them) that the vocabulary
+    /// holds: how much of a corpus the codes can see. 0 for texts without tokens.
+    public func tokenCoverage(_ texts: some Sequence<String>) -> Double {
+        var known = 0, total = 0
+        for text in texts {
+            let tokens = config.featurizer.tokens(text)
+            total += tokens.count
+            known += vocabulary.termIndices(tokens: tokens, bigrams: false).count
+        }
+        return total > 0 ? Double(known) / Double(total) : 0
+    }
+
     public func encode(_ text: String) -> BinaryCode {
         encode(features: features(text))
     }

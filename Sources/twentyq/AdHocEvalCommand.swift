@@ -33,8 +33,8 @@ extension EvalCommand {
         start = Date()
         try index.add(collection.documents.map { Document(id: $0.id, text: $0.text) })
         let indexSeconds = Date().timeIntervalSince(start)
-        let knownTokens = coverage(index.model, texts: queryTexts)
-        let knownDocTokens = coverage(index.model, texts: docTexts)
+        let knownTokens = index.model.tokenCoverage(queryTexts)
+        let knownDocTokens = index.model.tokenCoverage(docTexts)
         for mode in rescoringModes {
             for asymmetric in hamming ? [true, false] : [true] {
                 var options = RankingOptions(rescoring: mode)
@@ -51,14 +51,4 @@ extension EvalCommand {
         }
     }
 
-    /// Share of the texts' tokens that the model's vocabulary holds (unigrams).
-    func coverage(_ model: EncoderModel, texts: [String]) -> Double {
-        var known = 0, total = 0
-        for text in texts {
-            let tokens = model.config.featurizer.tokens(text)
-            total += tokens.count
-            known += model.vocabulary.termIndices(tokens: tokens, bigrams: false).count
-        }
-        return total > 0 ? Double(known) / Double(total) : 0
-    }
 }

@@ -94,8 +94,17 @@ struct IndexCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let total = try target.store.count
         let skipped = gathered.skipped.values.reduce(0, +)
+        let coverage = Self.coverage(target.model, gathered.documents)
+        if let coverage, coverage < Self.poorCoverage {
+            let percent = String(format: "%.0f%%", 100 * coverage)
+            FileHandle.standardError.write(Data(("warning: the model knows \(percent) of the words in these documents, so their codes miss "
+                + "much of what they say (exact words still match through the lexical stage). Train a model on them "
+                + "(`twentyq train --corpus FILE.jsonl --out my.tqm`, then index into a new --db with --model my.tqm; "
+                + "docs/INDEXING.md).\n").utf8))
+        }
         if json {
             print(try jsonLine([
+                "token_coverage": coverage.map { $0 as Any } ?? NSNull(),
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged, "skipped": skipped,
                 "skipped_reasons": gathered.skipped, "pruned": pruned, "documents": total, "seconds": seconds,
                 "docs_per_second": Double(gathered.documents.count) / max(seconds, 1e-9), "db": index.db,
@@ -110,6 +119,18 @@ struct IndexCommand: ParsableCommand {
 }
 
 extension IndexCommand {
+    /// Below this share of known words `index` warns. A rule, not a fit: when the model does
+    /// not know half of the words, half of each document is invisible to its code.
+    static let poorCoverage = 0.5
+
+    /// The model's token coverage over up to 2,000 of `documents` (evenly spaced); nil when
+    /// there are none.
+    static func coverage(_ model: EncoderModel, _ documents: [Document]) -> Double? {
+        guard !documents.isEmpty else { return nil }
+        let step = max(1, documents.count / 2000)
+        return model.tokenCoverage(stride(from: 0, to: documents.count, by: step).lazy.map { documents[$0].text })
+    }
+
     /// Reads the whole file (checking every line) before the index is created or changed.
     func indexCodes(_ file: String) throws {
         let start = Date()

@@ -24,8 +24,19 @@ import TwentyQ
         let folder = try Self.folder(dir)
         let model = dir.appending("m.tqm"), db = dir.appending("idx")
         try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
-        let indexed = try runTwentyQ(["index", "--db", db, "--model", model, folder])
+        let indexed = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
         #expect(indexed.status == 0, "\(indexed.stderr)")
+        // Coverage: these files are mostly the model's words, so no warning; documents of words
+        // it never saw get one that says what to do.
+        let coverage = try #require(try parseJSONObject(indexed.stdout)["token_coverage"] as? Double)
+        #expect(coverage >= 0.5 && !indexed.stderr.contains("warning"), "\(coverage) \(indexed.stderr)")
+        let strange = dir.appending("strange.jsonl")
+        try "{\"id\": \"s1\", \"text\": \"zyzzyva glorp snarf space\"}\n{\"id\": \"s2\", \"text\": \"quux frobnicate\"}\n"
+            .write(toFile: strange, atomically: true, encoding: .utf8)
+        let poor = try runTwentyQ(["index", "--db", dir.appending("strange"), "--model", model, "--json", strange])
+        let poorCoverage = try parseJSONObject(poor.stdout)["token_coverage"] as? Double
+        #expect(poor.status == 0 && poorCoverage == 1.0 / 6.0, "\(poor.stdout)")
+        #expect(poor.stderr.contains("warning: the model knows 17% of the words") && poor.stderr.contains("twentyq train --corpus"), "\(poor.stderr)")
         for mode in ["bm25", "fused"] {
             // Known words and an identifier the model never saw.
             let mixed = try runTwentyQ(["search", "--db", db, "--rescore", mode, "-k", "3", "--json", "space launch xsltproc"])

@@ -6,9 +6,9 @@
 /// LMDB trusts the pages of its memory-mapped file. TwentyQ checks what it can before LMDB
 /// reads (the file length, the bounds of every value returned), but a damaged page header or
 /// node flag can still send LMDB itself past the end of the file (SIGBUS) or through a pointer
-/// it never set (SIGSEGV, e.g. a sorted-duplicates flag on a node of a plain table). These
-/// functions tell such faults apart from any other: a SIGSEGV counts only when the faulting
-/// instruction lies in liblmdb's code; a SIGBUS is a read of the mapped file whatever the
+/// it never set (SIGSEGV, e.g. a sorted-duplicates flag on a node of a plain table), or divide by
+/// a zero it read (SIGFPE). These functions tell such faults apart from any other: a SIGSEGV or
+/// SIGFPE counts only when the faulting instruction lies in liblmdb's code; a SIGBUS is a read of the mapped file whatever the
 /// instruction. Everything else keeps its default action (the process dies, as a bug should).
 
 #include <stdint.h>
