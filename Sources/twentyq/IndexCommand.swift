@@ -32,6 +32,9 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "Remove documents of the given folders whose files are gone.") var prune = false
     @Flag(help: "Skip malformed JSONL lines and unreadable files instead of stopping.") var skipBad = false
     @Flag(help: "Print a JSON summary.") var json = false
+    @Flag(help: "Train a model on these documents first, then make a new index with it (one step from a folder to its own model; says what the model gains over the shipped one).") var train = false
+    @Option(name: .customLong("save-model"), help: ArgumentHelp("With --train: also write the model to this file.", valueName: "file")) var saveModel: String?
+    @Option(name: .customLong("train-epochs"), help: "With --train: passes over the documents.") var trainEpochs: Int = TrainingConfig().epochs
     @Option(help: ArgumentHelp("Index float vectors (npy, fvecs, or JSONL with \"id\" and \"vector\") instead of documents; a new index needs a vector --model.", valueName: "file")) var vectors: String?
     @Option(help: ArgumentHelp("With --vectors: one id per line, one line per vector (default: the JSONL ids, else 0-based row numbers).", valueName: "file")) var ids: String?
     @Option(help: ArgumentHelp("With --vectors, for a new index: keep the vectors for rescoring as int8, float16 or float32.", valueName: "format")) var storeVectors: String?
@@ -40,6 +43,9 @@ struct IndexCommand: ParsableCommand {
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        guard saveModel == nil || train else { throw ValidationError("--save-model goes with --train") }
+        guard trainEpochs >= 1 else { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
+        if train && (codes != nil || vectors != nil) { throw ValidationError("--train trains a text model: give documents, not --codes or --vectors") }
         if codes != nil {
             guard paths.isEmpty, vectors == nil else { throw ValidationError("give --codes FILE alone, without document paths or --vectors") }
             guard model == nil, ids == nil, storeVectors == nil, !prune else { throw ValidationError("--model, --ids, --store-vectors and --prune do not apply to --codes") }
@@ -48,6 +54,7 @@ struct IndexCommand: ParsableCommand {
             guard !prune else { throw ValidationError("--prune applies to folders of documents, not to --vectors") }
         } else {
             guard !paths.isEmpty else { throw ValidationError("give files or folders to index (or --vectors FILE)") }
+            guard !train || model == nil else { throw ValidationError("give --train or --model, not both") }
             guard ids == nil, storeVectors == nil else { throw ValidationError("--ids and --store-vectors go with --vectors") }
         }
         if let storeVectors, VectorStorage(rawValue: storeVectors) == nil {
@@ -71,7 +78,19 @@ struct IndexCommand: ParsableCommand {
             guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) }
             return true
         }
-        let target = try DocumentIndex.open(at: index.db, model: try model.map { try ModelFile.read($0) })
+        var chosen = try model.map { try ModelFile.read($0) }
+        var gains: [String: Any]?
+        if train {
+            guard !FileManager.default.fileExists(atPath: index.db + "/data.mdb") else {
+                throw IndexError.alreadyExists(path: index.db)  // a new model needs a new index
+            }
+            let own = OwnModel(documents: gathered.documents, epochs: trainEpochs, threads: SearchOptions.onlineCores)
+            let trained = try own.train()
+            if let saveModel { try ModelFile.write(trained, to: saveModel) }
+            gains = own.comparison(trained: trained, shipped: try DefaultModel.load())
+            chosen = trained
+        }
+        let target = try DocumentIndex.open(at: index.db, model: chosen)
         var report = IndexingReport()
         var progress = Progress(total: gathered.documents.count, label: "indexing")
         for batchStart in stride(from: 0, to: gathered.documents.count, by: batch) {
@@ -102,8 +121,15 @@ struct IndexCommand: ParsableCommand {
                 + "(`twentyq train --corpus FILE.jsonl --out my.tqm`, then index into a new --db with --model my.tqm; "
                 + "docs/INDEXING.md).\n").utf8))
         }
+        if let gains, !json {
+            print(String(format: "own model: knows %.0f%% of the words (shipped model %.0f%%); the first line of a document finds it among the 10 nearest codes for %.0f%% of %d documents (shipped model %.0f%%)",
+                         100 * (gains["coverage"] as! Double), 100 * (gains["default_coverage"] as! Double),
+                         100 * (gains["first_line_found_at_10"] as! Double), gains["queries"] as! Int,
+                         100 * (gains["default_first_line_found_at_10"] as! Double)))
+        }
         if json {
             print(try jsonLine([
+                "own_model": gains.map { $0 as Any } ?? NSNull(),
                 "token_coverage": coverage.map { $0 as Any } ?? NSNull(),
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged, "skipped": skipped,
                 "skipped_reasons": gathered.skipped, "pruned": pruned, "documents": total, "seconds": seconds,

@@ -38,6 +38,34 @@ import TwentyQ
         #expect((try parseJSONObject(bench.stdout)["docs_per_second"] as? Double ?? 0) > 0)
     }
 
+    /// `index --train`: one step from documents to an index with their own model, with progress
+    /// and a comparison with the shipped model on the same documents.
+    @Test func indexTrainMakesAnIndexWithItsOwnModel() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let db = dir.appending("idx"), saved = dir.appending("own.tqm")
+        let r = try runTwentyQ(["index", "--train", "--train-epochs", "2", "--save-model", saved, "--db", db, "--json", Self.fixture])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("training a model on 200 documents") && r.stderr.contains("epoch 2/2"), "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 200)
+        let own = try #require(summary["own_model"] as? [String: Any])
+        #expect((own["queries"] as? Int ?? 0) > 100 && own["pool"] as? Int == 200, "\(own)")
+        for key in ["coverage", "default_coverage", "first_line_found_at_10", "default_first_line_found_at_10"] {
+            let value = try #require(own[key] as? Double, "\(key)")
+            #expect(value > 0 && value <= 1, "\(key) = \(value)")
+        }
+        // The index carries the trained model (not the shipped one), the same as the saved file.
+        let stored = try DocumentIndex.open(at: db, readOnly: true).modelFingerprint
+        #expect(stored == (try ModelFile.fingerprint(try ModelFile.read(saved))))
+        #expect(stored != (try ModelFile.fingerprint(try DefaultModel.load())))
+        #expect(try runTwentyQ(["search", "--db", db, "-k", "3", "love"]).status == 0)
+        // A new model needs a new index; --train and --model exclude each other.
+        let again = try runTwentyQ(["index", "--train", "--train-epochs", "1", "--db", db, Self.fixture])
+        #expect(again.status != 0 && again.stderr.contains("already holds an index"), "\(again.stderr)")
+        let both = try runTwentyQ(["index", "--train", "--model", saved, "--db", dir.appending("other"), Self.fixture])
+        #expect(both.status == 64 && both.stderr.contains("--train or --model"), "\(both.stderr)")
+    }
+
     @Test func theSameSeedGivesTheSameFileAndAnotherSeedDoesNot() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         for (name, seed) in [("a", 7), ("b", 7), ("c", 8)] {
