@@ -74,8 +74,8 @@ extension CodeIndex {
                 try txn.forEach(termsTable) { key, value in
                     report.termRecords += 1
                     guard key.count == 8 else { problem("terms: a key of \(key.count) bytes"); return true }
-                    let slot = Int(UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)))
-                    guard slot < count else { problem("terms: a record for slot \(slot) past the \(count) codes"); return true }
+                    let stored = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+                    guard let slot = Int(exactly: stored), slot < count else { problem("terms: a record for slot \(stored) past the \(count) codes"); return true }
                     guard let terms = TermCounts(encoded: value) else { problem("terms: the record of slot \(slot) is malformed"); return true }
                     documents += 1
                     length += terms.length

@@ -90,7 +90,7 @@ extension CodeIndex {
                 // The ids table's view, to name documents whose record is lost.
                 var idOfSlot: [Int: String] = [:]
                 try? txn.forEach(ids) { key, value in
-                    if let slot = loadLE(value, as: UInt64.self) { idOfSlot[Int(slot)] = String(decoding: key, as: UTF8.self) }
+                    if let stored = loadLE(value, as: UInt64.self), let slot = Int(exactly: stored) { idOfSlot[slot] = String(decoding: key, as: UTF8.self) }
                     return true
                 }
                 let count = (try? storedCount(txn)) ?? 0

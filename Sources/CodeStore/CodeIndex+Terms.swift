@@ -44,10 +44,11 @@ extension CodeIndex {
     func termStatistics(_ txn: LMDBTransaction) throws -> TermStatistics {
         func read(_ key: String) throws -> Int {
             guard let raw = try txn.get(meta, key: Array(key.utf8)) else { return 0 }
-            guard let v = loadLE(raw, as: UInt64.self) else {
+            // Bounded far above any real index, so sums and counts built on them cannot overflow.
+            guard let v = loadLE(raw, as: UInt64.self), v < 1 << 56 else {
                 throw IndexError.corrupt(path: path, detail: "metadata '\(key)' is malformed")
             }
-            return Int(clamping: v)
+            return Int(v)
         }
         return TermStatistics(documents: try read("terms_docs"), totalLength: try read("terms_length"))
     }
