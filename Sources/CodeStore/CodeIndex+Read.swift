@@ -36,7 +36,7 @@ public struct IndexInfo: Codable, Equatable, Sendable {
 extension CodeIndex {
     func storedCount(_ txn: LMDBTransaction) throws -> Int {
         guard let raw = try txn.get(meta, key: Array("count".utf8)), let n = loadLE(raw, as: UInt64.self),
-              let count = Int(exactly: n), count <= Int(UInt32.max) * codesPerChunk else {
+              let count = Int(exactly: n), count <= Int(UInt32.max).saturatingProduct(codesPerChunk) else {
             throw IndexError.corrupt(path: path, detail: "metadata 'count' is missing or malformed")
         }
         return count

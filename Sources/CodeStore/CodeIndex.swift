@@ -139,7 +139,8 @@ public final class CodeIndex: @unchecked Sendable {
                 }
                 let bits = Int(try readU32(txn, meta, "bits", path: path))
                 let chunk = Int(try readU32(txn, meta, "chunk", path: path))
-                guard BinaryCode.supportedBits.contains(bits), chunk > 0 else {
+                // Chunks hold about 128 KiB of codes, so at most 1 << 17 of the narrowest.
+                guard BinaryCode.supportedBits.contains(bits), chunk > 0, chunk <= 1 << 20 else {
                     throw IndexError.corrupt(path: path, detail: "metadata gives width \(bits) and chunk \(chunk)")
                 }
                 let model = try txn.get(meta, key: Array("model".utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""

@@ -85,6 +85,7 @@ import TwentyQ
                 if sig == SIGUSR2 { stalls += 1 } else { faults += 1 }
                 releaseAbandoned(under: target)
             } else if ok { answered += 1 } else { refused += 1 }
+            if (n + 1) % 10_000 == 0 { print("index fuzz: \(n + 1 - Self.first) cases from \(Self.first) done") }
         }
         #expect(answered + refused + faults + stalls == max(0, Self.cases - Self.first))
         #expect(Self.cases - Self.first < 100 || (answered > 0 && refused > 0))
