@@ -106,36 +106,3 @@ struct DocumentSources {
         }
     }
 }
-
-/// HTML to text: drops script and style blocks, comments and tags; decodes the common entities.
-enum HTMLText {
-    static func strip(_ html: String) -> String {
-        var out = ""
-        out.reserveCapacity(html.count)
-        var i = html.startIndex
-        // Case-insensitive searches on the original string: indices into a lower-cased copy
-        // would not be valid here (lower-casing can change lengths).
-        func skip(past marker: String, from index: String.Index) -> String.Index {
-            html.range(of: marker, options: .caseInsensitive, range: index..<html.endIndex)?.upperBound ?? html.endIndex
-        }
-        func startsWith(_ prefix: String, at index: String.Index) -> Bool {
-            html[index...].prefix(prefix.count).lowercased() == prefix
-        }
-        while i < html.endIndex {
-            if html[i] == "<" {
-                if startsWith("<script", at: i) { i = skip(past: "</script>", from: i); out.append(" "); continue }
-                if startsWith("<style", at: i) { i = skip(past: "</style>", from: i); out.append(" "); continue }
-                if startsWith("<!--", at: i) { i = skip(past: "-->", from: i); continue }
-                i = skip(past: ">", from: i)
-                out.append(" ")
-                continue
-            }
-            out.append(html[i])
-            i = html.index(after: i)
-        }
-        for (entity, value) in [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&apos;", "'"), ("&amp;", "&")] {
-            out = out.replacingOccurrences(of: entity, with: value)
-        }
-        return out
-    }
-}

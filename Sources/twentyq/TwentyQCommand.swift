@@ -31,8 +31,9 @@ struct TwentyQCommand: ParsableCommand {
     )
 }
 
-/// Options every command that reads an index shares.
+/// Options every command that reads an index shares: `--db`, defaulting to the directory that
+/// `index` and `search` use, so every command finds the same index without it.
 struct IndexOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Index directory (holds data.mdb).", valueName: "dir"))
-    var db: String
+    @Option(name: .long, help: ArgumentHelp("Index directory, which holds data.mdb (default: ./\(defaultIndexDirectory)).", valueName: "dir"))
+    var db: String = defaultIndexDirectory
 }

@@ -5,6 +5,18 @@ import TwentyQ
 
 /// The real `twentyq` binary against real LMDB directories.
 @Suite struct CLITests {
+    /// Every command that takes --db defaults to ./twentyq-index, the directory `index` and
+    /// `search` use (issue #17: `remove` and `tables` required it).
+    @Test func everyCommandDefaultsToTheSameIndex() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        try "{\"id\": \"a\", \"text\": \"space launch\"}\n{\"id\": \"b\", \"text\": \"church faith\"}\n"
+            .write(toFile: dir.appending("d.jsonl"), atomically: true, encoding: .utf8)
+        let bin = try twentyqBinary()
+        let r = try runShell("cd '\(dir.path)' && '\(bin)' index d.jsonl >/dev/null && '\(bin)' remove a && '\(bin)' tables --json >/dev/null && '\(bin)' check && '\(bin)' info")
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("removed 1 document") && r.stdout.contains("twentyq-index: 1 codes") && r.stdout.contains("documents   1"), "\(r.stdout)")
+    }
+
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/fortunes-200.jsonl").path
 
