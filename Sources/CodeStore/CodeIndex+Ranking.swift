@@ -197,7 +197,8 @@ extension CodeIndex {
         var budget = options.rareTermBudget(shortlist: shortlist)
         for (h, df) in frequencies.sorted(by: { ($0.df, $0.hash) < ($1.df, $1.hash) }) {
             guard df <= budget else { break }
-            candidates.formUnion(try reader.slots(h))
+            // A damaged posting could name a slot past the codes: only slots that exist count.
+            candidates.formUnion(try reader.slots(h).lazy.filter { $0 < codes.count })
             budget -= df
         }
         // BM25 of every candidate; the code score for those the shortlist did not bring.
