@@ -63,9 +63,13 @@ struct TrainingOptions: ParsableArguments {
 
 /// Prints one line per epoch on standard error.
 func reportProgress(_ p: TrainingProgress) {
-    let line = String(format: "epoch %d/%d  loss %.4f (rec %.4f bits %.4f bal %.5f dec %.5f)  balanced bits %.0f%%  |corr| %.3f  %.0fs\n",
-                      p.epoch, p.epochs, p.losses.total, p.losses.reconstruction, p.losses.targetBits, p.losses.balance, p.losses.decorrelation,
-                      p.balancedBits * 100, p.meanAbsCorrelation, p.seconds)
+    // Only the parts of the loss that the objective has (the spectral one has no reconstruction).
+    var parts: [String] = []
+    if p.losses.reconstruction != 0 { parts.append(String(format: "rec %.4f", p.losses.reconstruction)) }
+    if p.losses.targetBits != 0 { parts.append(String(format: "bits %.4f", p.losses.targetBits)) }
+    parts.append(String(format: "bal %.5f dec %.5f", p.losses.balance, p.losses.decorrelation))
+    let line = String(format: "epoch %d/%d  loss %.4f (%@)  balanced bits %.0f%%  |corr| %.3f  %.0fs\n",
+                      p.epoch, p.epochs, p.losses.total, parts.joined(separator: " "), p.balancedBits * 100, p.meanAbsCorrelation, p.seconds)
     FileHandle.standardError.write(Data(line.utf8))
 }
 
@@ -119,6 +123,7 @@ struct TrainCommand: ParsableCommand {
             targets = try teacherTargets(teacher, count: docs.count, config: config)
         }
         var last: TrainingProgress?
+        FileHandle.standardError.write(Data("training on \(docs.count) documents: vocabulary\(config.objective == .spectral || config.objective == .both ? " and nearest-neighbour graph" : "") first, then \(config.epochs) epochs\n".utf8))
         let model = try Trainer(config: config).train(texts: docs.map(\.text), targets: targets) { p in
             reportProgress(p)
             last = p
