@@ -68,12 +68,15 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Bytes of the file that LMDB's last committed page reaches: (last page number + 1) x page
     /// size (`mdb_env_info`, `mdb_env_stat`). A data file shorter than this was cut short.
+    /// `Int.max` when a damaged meta page gives a product past it (no file is that long).
     public var usedBytes: Int {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         var stat = MDB_stat()
         mdb_env_stat(handle, &stat)
-        return (info.me_last_pgno + 1) * Int(stat.ms_psize)
+        let (pages, overflow) = info.me_last_pgno.addingReportingOverflow(1)
+        let (bytes, tooMany) = pages.multipliedReportingOverflow(by: Int(stat.ms_psize))
+        return overflow || tooMany || bytes < 0 ? Int.max : bytes
     }
 
     /// The addresses where committed pages live in the map: values a read transaction returns
@@ -85,7 +88,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
             return mapStart
         }
         guard let start else { return nil }
-        return start ..< start + UInt(usedBytes)
+        let (end, overflow) = start.addingReportingOverflow(UInt(usedBytes))
+        return start ..< (overflow ? UInt.max : end)
     }
 
     /// Where the map begins: LMDB does not say (`me_mapaddr` is set only for fixed maps), so
