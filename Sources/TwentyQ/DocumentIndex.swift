@@ -96,7 +96,7 @@ public final class DocumentIndex: @unchecked Sendable {
                 throw IndexError.kindMismatch(path: path, detail: "holds vectors, not text documents; search it with --vector or --queries-vectors, add to it with --vectors")
             }
             guard let bytes = try store.blob(modelKey) else {
-                throw IndexError.notAnIndex(path: path, reason: "it holds codes but no text model (made by `bench index`?); search it with `bench search`")
+                throw IndexError.notAnIndex(path: path, reason: "it holds ready-made codes but no text model (made by `index --codes` or `bench index`): search it with `twentyq search --code HEX` or `--like ID`")
             }
             let stored: EncoderModel
             do { stored = try ModelFile.decode(bytes, path: path + " (stored model)") } catch let error as ModelFileError {

@@ -24,6 +24,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Return every document within this Hamming distance instead of the k nearest.") var radius: Int?
     @Option(help: ArgumentHelp("Search with a stored document's code (more like this).", valueName: "id")) var like: String?
     @Option(help: ArgumentHelp("JSONL queries ({\"id\", \"text\"} per line).", valueName: "file")) var queries: String?
+    @Option(help: ArgumentHelp("Search by a code (hex, as `export` writes it), by Hamming distance: for any index, including one of ready-made codes (`index --codes`).", valueName: "hex")) var code: String?
     @Option(name: .customLong("text-field"), help: "Query JSONL field holding the text.") var textField: String = "text"
     @Flag(help: "For each hit, show the bits (questions) on which it and the query differ.") var explain = false
     @Flag(help: "Print JSON.") var json = false
@@ -45,12 +46,13 @@ struct SearchCommand: ParsableCommand {
         if let radius, radius < 0 { throw ValidationError("--radius must be >= 0 (got \(radius))") }
         guard oversample >= 1 else { throw ValidationError("--oversample must be at least 1 (got \(oversample))") }
         guard shortlist >= 1 else { throw ValidationError("--shortlist must be at least 1 (got \(shortlist))") }
-        let modes = [!text.isEmpty, like != nil, queries != nil, vector != nil, queriesVectors != nil].filter { $0 }.count
-        guard modes == 1 else { throw ValidationError("give exactly one of: a query text, --like ID, --queries FILE, --vector NUMBERS, --queries-vectors FILE") }
+        let modes = [!text.isEmpty, like != nil, queries != nil, vector != nil, queriesVectors != nil, code != nil].filter { $0 }.count
+        guard modes == 1 else { throw ValidationError("give exactly one of: a query text, --like ID, --code HEX, --queries FILE, --vector NUMBERS, --queries-vectors FILE") }
+        if code != nil && (explain || rescore != nil) { throw ValidationError("--code searches by Hamming distance alone: no --explain or --rescore") }
         if (vector != nil || queriesVectors != nil) && (radius != nil || explain) {
             throw ValidationError("--radius and --explain go with text queries, not vectors")
         }
-        if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text only") }
+        if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text or --code only") }
         if explain && queries != nil { throw ValidationError("--explain goes with a single query (text or --like)") }
         guard multiIndexUse != nil else { throw ValidationError("--method must be auto, scan or tables (got \(method))") }
         if vector != nil || queriesVectors != nil, let rescore, rescore != .none {
@@ -101,6 +103,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         if vector != nil || queriesVectors != nil { return try searchVectors() }
+        if try searchesByCode() { return try searchCodes() }
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
         let report = SearchReport()
         target.searchOptions = searchOptions(report)

@@ -13,6 +13,33 @@ import TwentyQ
         return codes
     }
 
+    /// An index of ready-made codes is searched by a code or by a stored id (issue #17): exact
+    /// Hamming order (checked against the naive reference), metadata shown; text is refused
+    /// with the way to search it, and a bad code names the width.
+    @Test func codesAreSearchedByCodeAndByID() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let db = dir.appending("idx")
+        let codes = try writeCodes(dir.appending("codes.jsonl"), count: 500)
+        #expect(try runTwentyQ(["index", "--codes", dir.appending("codes.jsonl"), "--db", db]).status == 0)
+        let query = codes[42]
+        let expected = (0..<codes.count).map { (HammingReference.distance(codes[$0], query), $0) }.sorted { $0 < $1 }.prefix(5)
+        for args in [["--code", query.hex], ["--like", "c42"]] {
+            let r = try runTwentyQ(["search", "--db", db, "-k", "5", "--json"] + args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            let results = try #require(try parseJSONObject(r.stdout)["results"] as? [[String: Any]])
+            #expect(results.map { $0["id"] as? String } == expected.map { "c\($0.1)" }, "\(args)")
+            #expect(results.map { $0["distance"] as? Int } == expected.map { $0.0 })
+            #expect((results.first?["fields"] as? [String: Any])?["n"] as? Int == 42)
+        }
+        let within = try runTwentyQ(["search", "--db", db, "--code", query.hex, "--radius", "3", "--json"])
+        let inRadius = try #require(try parseJSONObject(within.stdout)["results"] as? [[String: Any]])
+        #expect(inRadius.count == (0..<codes.count).filter { HammingReference.distance(codes[$0], query) <= 3 }.count)
+        let text = try runTwentyQ(["search", "--db", db, "hello"])
+        #expect(text.status != 0 && text.stderr.contains("search --code HEX"), "\(text.stderr)")
+        let bad = try runTwentyQ(["search", "--db", db, "--code", "abc"])
+        #expect(bad.status == 65 && bad.stderr.contains("64-bit codes: 16 hex digits"), "\(bad.stderr)")
+    }
+
     @Test func codesAreIndexedAndTablesShownChangedAndUsed() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let db = dir.appending("idx")

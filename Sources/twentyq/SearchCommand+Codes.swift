@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import TwentyQ
+
+/// Searching by a code: `--code HEX` on any index, and `--like ID` on an index of ready-made
+/// codes (`index --codes`), which has no model to encode text with. Hamming distance alone:
+/// there are no terms to rescore with.
+extension SearchCommand {
+    /// Whether this search goes by code: --code, or --like on an index without a model.
+    func searchesByCode() throws -> Bool {
+        if code != nil { return true }
+        guard like != nil, FileManager.default.fileExists(atPath: index.db + "/data.mdb") else { return false }
+        return try CodeIndex.open(at: index.db, readOnly: true).blob(DocumentIndex.modelKey) == nil
+    }
+
+    func searchCodes() throws {
+        let store = try CodeIndex.open(at: index.db, readOnly: true)
+        let query: BinaryCode
+        if let code {
+            do { query = try BinaryCode(hex: code, bits: store.bits) } catch {
+                throw InputError("--code: \(error) (the index holds \(store.bits)-bit codes: \(store.bits / 4) hex digits, as `export` writes them)")
+            }
+        } else {
+            guard let found = try store.code(for: like!) else { throw IndexError.unknownID(like!) }
+            query = found
+        }
+        let hits: [IndexHit]
+        if let radius {
+            guard radius <= store.bits else { throw ValidationError("--radius must be at most the code width, \(store.bits) (got \(radius))") }
+            hits = try store.within(radius: radius, of: query)
+        } else {
+            var matrix = try CodeMatrix(bits: store.bits)
+            try matrix.append(query)
+            hits = try store.nearest(to: matrix, k: k)[0]
+        }
+        let metadata = try store.metadata(for: hits.map(\.id))
+        if json {
+            print(try jsonLine(["query": code.map { "code:" + $0 } ?? "like:" + like!,
+                                "results": zip(hits, metadata).map { hit, bytes -> [String: Any] in
+                                    var o: [String: Any] = ["id": hit.id, "distance": hit.distance]
+                                    if let bytes, let fields = try? JSONSerialization.jsonObject(with: Data(bytes)) { o["fields"] = fields }
+                                    return o
+                                }]))
+            return
+        }
+        if hits.isEmpty { print("no results") }
+        for (rank, (hit, bytes)) in zip(hits, metadata).enumerated() {
+            let fields = bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            print("\(rank + 1). d=\(hit.distance)  \(TerminalText.safe(hit.id))" + (fields.isEmpty ? "" : "  " + TerminalText.safe(String(fields.prefix(100)))))
+        }
+    }
+}
