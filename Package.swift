@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "TwentyQ", targets: ["TwentyQ"]),
+        // Training models from an app (links OpenBLAS); apps that ship a model file need only TwentyQ.
+        .library(name: "TwentyQTraining", targets: ["Training"]),
         .executable(name: "twentyq", targets: ["twentyq"]),
     ],
     dependencies: [

@@ -4,7 +4,11 @@ import Foundation
 ///
 /// Located, in order: `$TWENTYQ_DEFAULT_MODEL`; `Data/default.tqm` beside the running
 /// executable's package checkout (walking up from the executable: `.build/<config>/twentyq` sits
-/// three levels below the package root); `share/twentyq/default.tqm` next to an installed binary.
+/// three levels below the package root); `share/twentyq/default.tqm` next to an installed binary;
+/// and `Data/default.tqm` of the TwentyQ package this code was compiled from (found by the
+/// source file's own path, so an app that depends on TwentyQ by path or URL finds the model on
+/// the machine that built it). An app that ships elsewhere ships the model file too and passes
+/// it (`DocumentIndex.open(at:model:)`) or sets `TWENTYQ_DEFAULT_MODEL`.
 public enum DefaultModel {
     public static func path() -> String? {
         if let env = ProcessInfo.processInfo.environment["TWENTYQ_DEFAULT_MODEL"], FileManager.default.fileExists(atPath: env) { return env }
@@ -24,7 +28,10 @@ public enum DefaultModel {
             }
             dir = dir.deletingLastPathComponent()
         }
-        return nil
+        // The package this file was compiled from: Sources/Encoder/DefaultModel.swift.
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let compiled = package.appendingPathComponent("Data/" + relative).path
+        return fm.fileExists(atPath: compiled) ? compiled : nil
     }
 
     /// Loads the default model.
@@ -32,7 +39,7 @@ public enum DefaultModel {
     public static func load() throws -> EncoderModel {
         guard let path = path() else {
             throw ModelFileError.unreadable(path: "Data/default.tqm",
-                                            reason: "the default model was not found; set TWENTYQ_DEFAULT_MODEL or pass --model FILE")
+                                            reason: "the default model was not found (looked beside the executable and in the TwentyQ package it was built from); set TWENTYQ_DEFAULT_MODEL to a model file, or pass a model (--model FILE, DocumentIndex.open(at:model:))")
         }
         return try ModelFile.read(path)
     }
