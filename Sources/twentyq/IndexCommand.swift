@@ -67,7 +67,7 @@ struct IndexCommand: ParsableCommand {
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
         var gathered = try DocumentSources(textField: textField, idField: idField, skipBad: skipBad).gather(paths)
-        var seen = Set<String>()
+        var seen: [String: Document] = [:]
         // Every id is checked before the index is created or changed, so a bad one leaves no
         // trace (not even a new, empty index); --skip-bad skips such documents and counts them.
         gathered.documents = try gathered.documents.filter { d in
@@ -75,7 +75,8 @@ struct IndexCommand: ParsableCommand {
                 gathered.skipped["bad id", default: 0] += 1
                 return false
             }
-            guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) }
+            if let first = seen[d.id] { throw Self.duplicateError(d.id, first: first, second: d) }
+            seen[d.id] = d
             return true
         }
         var chosen = try model.map { try ModelFile.read($0) }
@@ -91,6 +92,7 @@ struct IndexCommand: ParsableCommand {
             chosen = trained
         }
         let target = try DocumentIndex.open(at: index.db, model: chosen)
+        try Self.checkFolderCollisions(gathered.documents, in: target)
         var report = IndexingReport()
         var progress = Progress(total: gathered.documents.count, label: "indexing")
         for batchStart in stride(from: 0, to: gathered.documents.count, by: batch) {
@@ -105,7 +107,7 @@ struct IndexCommand: ParsableCommand {
             var gone: [String] = []
             try target.store.forEachRecord { id, metadata, _ in
                 let fields = (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]) ?? [:]
-                if let root = fields[DocumentSources.rootField] as? String, gathered.roots.contains(root), !seen.contains(id) { gone.append(id) }
+                if let root = fields[DocumentSources.rootField] as? String, gathered.roots.contains(root), seen[id] == nil { gone.append(id) }
                 return true
             }
             pruned = try target.remove(ids: gone)

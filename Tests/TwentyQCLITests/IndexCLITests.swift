@@ -33,6 +33,32 @@ import TwentyQ
         }
     }
 
+    /// Two folders with a README.md each (issue #17): in one run, an error naming both files;
+    /// across runs, the second folder may not silently replace the first one's document; their
+    /// common parent indexes both.
+    @Test func sameIDsFromTwoFoldersNeverReplaceEachOther() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        for name in ["f1", "f2"] {
+            try FileManager.default.createDirectory(atPath: dir.appending("p/\(name)"), withIntermediateDirectories: true)
+            try "read me: \(name) space church".write(toFile: dir.appending("p/\(name)/README.md"), atomically: true, encoding: .utf8)
+        }
+        let model = dir.appending("m.tqm"), db = dir.appending("idx")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        let both = try runTwentyQ(["index", "--db", db, "--model", model, dir.appending("p/f1"), dir.appending("p/f2")])
+        #expect(both.status == 65 && both.stderr.contains("comes from both") && both.stderr.contains("f2/README.md"), "\(both.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db + "/data.mdb"))
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, dir.appending("p/f1")]).status == 0)
+        let second = try runTwentyQ(["index", "--db", db, dir.appending("p/f2")])
+        #expect(second.status == 65 && second.stderr.contains("already held by") && second.stderr.contains("common parent"), "\(second.stderr)")
+        let kept = try DocumentIndex.open(at: db, readOnly: true)
+        let path = try kept.search("f1", k: 1).first?.fields["path"]
+        #expect(try kept.store.count == 1)
+        #expect(path?.hasSuffix("f1/README.md") == true, "\(path ?? "none")")
+        let parent = try runTwentyQ(["index", "--db", db, "--json", dir.appending("p")])
+        let documents = try parseJSONObject(parent.stdout)["documents"] as? Int
+        #expect(parent.status == 0 && documents == 3, "\(parent.stderr)")
+    }
+
     @Test func indexesFoldersAndJSONLThenSkipsUnchangedAndReplacesChanged() throws {
         let f = try Fixture(); defer { f.dir.remove() }
         var r = try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl, "--json"])
