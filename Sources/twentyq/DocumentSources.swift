@@ -54,9 +54,13 @@ struct DocumentSources {
                 for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                     files.append(url)
                 }
-                for url in files.sorted(by: { $0.path < $1.path }) {
+                // Reading is most of a re-index: show it (on a terminal) from the first file.
+                var progress = Progress(total: files.count, label: "reading ")
+                defer { progress.finish() }
+                for (n, url) in files.sorted(by: { $0.path < $1.path }).enumerated() {
                     let id = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
                     try readFile(url.path, id: id, root: root.path, into: &out)
+                    progress.update(n + 1)
                 }
             } else {
                 try readFile(path, id: path, root: nil, into: &out)
