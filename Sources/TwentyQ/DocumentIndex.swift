@@ -136,7 +136,12 @@ public final class DocumentIndex: @unchecked Sendable {
         let stored = try store.metadata(for: documents.map(\.id))
         for (i, existing) in stored.enumerated() {
             if let existing {
-                if Self.decodeFields(existing)["hash"] == hashes[i] { report.unchanged += 1 } else { changed.append(i); report.replaced += 1 }
+                // Unchanged: the same text, and (for folder files) the same file stamp, so a
+                // touched file gets its new stamp once and is not read again after that.
+                let fields = Self.decodeFields(existing)
+                if fields["hash"] == hashes[i] && fields[Self.fileStampField] == documents[i].fields[Self.fileStampField] {
+                    report.unchanged += 1
+                } else { changed.append(i); report.replaced += 1 }
             } else {
                 changed.append(i)
                 report.added += 1
@@ -288,6 +293,10 @@ public final class DocumentIndex: @unchecked Sendable {
     static func encodeFields(_ fields: [String: String]) throws -> [UInt8] {
         Array(JSONText.object(fields).utf8)
     }
+
+    /// The field in which `twentyq index` keeps a folder file's size and modification time
+    /// ("SIZE:SECONDS.NANOSECONDS"), to skip reading unchanged files on the next run.
+    public static let fileStampField = "twentyq.stamp"
 
     static func decodeFields(_ bytes: [UInt8]) -> [String: String] {
         guard !bytes.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return [:] }

@@ -9,6 +9,9 @@ struct GatheredDocuments {
     var skipped: [String: Int] = [:]
     /// Directory roots given (absolute), for --prune.
     var roots: [String] = []
+    /// Ids of folder files not read because their size and modification time match what the
+    /// index stored for them (`DocumentIndex.fileStampField`) under the same folder.
+    var unchanged: [String] = []
 }
 
 /// Turns `index` arguments into documents:
@@ -30,6 +33,9 @@ struct DocumentSources {
     var textField = "text"
     var idField = "id"
     var skipBad = false
+    /// Id -> "root|stamp" of the folder files an existing index holds: a file whose stamp is the
+    /// same is not read again.
+    var known: [String: String] = [:]
 
     func gather(_ paths: [String]) throws -> GatheredDocuments {
         var out = GatheredDocuments()
@@ -76,6 +82,11 @@ struct DocumentSources {
             if skipBad || root != nil { out.skipped["not a regular file", default: 0] += 1; return }
             throw CorpusError.unreadable(path: path, reason: "not a regular file (a pipe, socket or device); give files, folders, or - for standard input")
         }
+        var stamp: String?
+        if root != nil, (info.st_mode & S_IFMT) == S_IFREG {
+            stamp = "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+            if let root, let stamp, known[id] == root + "|" + stamp { out.unchanged.append(id); return }
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
             throw CorpusError.unreadable(path: path, reason: "permission denied")
@@ -94,7 +105,22 @@ struct DocumentSources {
         if text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; return }
         var fields = ["path": path]
         if let root { fields[Self.rootField] = root }
+        if let stamp { fields[DocumentIndex.fileStampField] = stamp }
         out.documents.append(Document(id: id, text: text, fields: fields))
+    }
+
+    /// The stamps of the folder files that the index at `path` holds (empty for no index).
+    static func knownStamps(at path: String) throws -> [String: String] {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { return [:] }
+        var known: [String: String] = [:]
+        try CodeIndex.open(at: path, readOnly: true).forEachRecord { id, metadata, _ in
+            if let fields = try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any],
+               let root = fields[rootField] as? String, let stamp = fields[DocumentIndex.fileStampField] as? String {
+                known[id] = root + "|" + stamp
+            }
+            return true
+        }
+        return known
     }
 
     private func readJSONL(_ data: Data, label: String, into out: inout GatheredDocuments) throws {

@@ -66,7 +66,11 @@ struct IndexCommand: ParsableCommand {
         if let codes { return try indexCodes(codes) }
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
-        var gathered = try DocumentSources(textField: textField, idField: idField, skipBad: skipBad).gather(paths)
+        var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad)
+        // Only folders have stamps: an index fed by JSONL is not read for them.
+        let folders = paths.contains { var isDir: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && isDir.boolValue }
+        if folders { sources.known = try DocumentSources.knownStamps(at: index.db) }
+        var gathered = try sources.gather(paths)
         var seen: [String: Document] = [:]
         // Every id is checked before the index is created or changed, so a bad one leaves no
         // trace (not even a new, empty index); --skip-bad skips such documents and counts them.
@@ -94,6 +98,8 @@ struct IndexCommand: ParsableCommand {
         let target = try DocumentIndex.open(at: index.db, model: chosen)
         try Self.checkFolderCollisions(gathered.documents, in: target)
         var report = IndexingReport()
+        report.unchanged = gathered.unchanged.count
+        for id in gathered.unchanged { seen[id] = seen[id] ?? Document(id: id, text: "") }  // for --prune
         var progress = Progress(total: gathered.documents.count, label: "indexing")
         for batchStart in stride(from: 0, to: gathered.documents.count, by: batch) {
             let slice = Array(gathered.documents[batchStart ..< min(gathered.documents.count, batchStart + batch)])

@@ -33,6 +33,36 @@ import TwentyQ
         }
     }
 
+    /// Re-indexing a folder reads only files whose size or modification time changed (issue
+    /// #17), like rsync's quick check: a file rewritten with the same size and its old time is
+    /// not read (shown by its old text staying); touched, it is read and replaced once.
+    @Test func unchangedFolderFilesAreNotReadAgain() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let folder = dir.appending("f"), db = dir.appending("idx"), model = dir.appending("m.tqm")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for i in 0..<20 { try "file \(i) space church".write(toFile: folder + "/\(i).txt", atomically: true, encoding: .utf8) }
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, folder]).status == 0)
+        let file = folder + "/7.txt"
+        // Same size, and the old time to the nanosecond (touch -r from a copy made with cp -p).
+        #expect(try runShell("cp -p '\(file)' '\(dir.path)/ref' && printf 'FILE 7 SPACE CHURCH' > '\(file)' && touch -r '\(dir.path)/ref' '\(file)'").status == 0)
+        var r = try runTwentyQ(["index", "--db", db, "--json", folder])
+        var o = try parseJSONObject(r.stdout)
+        #expect(o["unchanged"] as? Int == 20 && o["replaced"] as? Int == 0, "\(o)")
+        func snippet() throws -> String? {
+            let bytes = try #require(try CodeIndex.open(at: db, readOnly: true).metadata(for: "7.txt"))
+            return (try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["snippet"] as? String
+        }
+        #expect(try snippet() == "file 7 space church")
+        #expect(try runShell("touch -d '+5 seconds' '\(file)'").status == 0)
+        r = try runTwentyQ(["index", "--db", db, "--json", folder])
+        o = try parseJSONObject(r.stdout)
+        #expect(o["unchanged"] as? Int == 19 && o["replaced"] as? Int == 1, "\(o)")
+        #expect(try snippet() == "FILE 7 SPACE CHURCH")
+        r = try runTwentyQ(["index", "--db", db, "--json", folder])
+        #expect(try parseJSONObject(r.stdout)["unchanged"] as? Int == 20)
+    }
+
     /// Two folders with a README.md each (issue #17): in one run, an error naming both files;
     /// across runs, the second folder may not silently replace the first one's document; their
     /// common parent indexes both.
