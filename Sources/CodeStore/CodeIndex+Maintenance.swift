@@ -93,34 +93,46 @@ extension CodeIndex {
                     if let stored = loadLE(value, as: UInt64.self), let slot = Int(exactly: stored) { idOfSlot[slot] = String(decoding: key, as: UTF8.self) }
                     return true
                 }
+                // The slots to visit: those the records table holds (a damaged count cannot send
+                // the repair over billions of empty slots), plus, as lost, the slots below the
+                // count that the code chunks cover but no record does.
                 let count = (try? storedCount(txn)) ?? 0
+                var present: [Int] = []
+                try? txn.forEach(records) { key, _ in
+                    if key.count == 8, let slot = Int(exactly: UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))), slot < count { present.append(slot) }
+                    return true
+                }
+                var chunkCodes = 0
+                try? txn.forEach(codes) { _, value in chunkCodes += value.count / (8 * wordsPerCode); return true }
                 var seen = Set<String>()
                 var batch: [IndexEntry] = []
                 var chunk: (number: Int, words: [UInt64], verified: Bool)?
                 func drop(_ slot: Int, _ id: String?, _ reason: String) { report.dropped.append((slot, id ?? idOfSlot[slot], reason)) }
-                for slot in 0..<count {
+                let held = Set(present)
+                for slot in 0 ..< min(count, chunkCodes) where !held.contains(slot) { drop(slot, nil, "no record") }
+                func salvageSlot(_ slot: Int) throws {
                     let record: [UInt8]
                     do {
-                        guard let raw = try txn.get(records, key: be(UInt64(slot))) else { drop(slot, nil, "no record"); continue }
+                        guard let raw = try txn.get(records, key: be(UInt64(slot))) else { drop(slot, nil, "no record"); return }
                         if try sumMatches(txn, key: Self.recordSumKey(slot), raw) == false {
-                            drop(slot, nil, "the record does not match its checksum"); continue
+                            drop(slot, nil, "the record does not match its checksum"); return
                         }
                         record = Array(raw)
-                    } catch { drop(slot, nil, "the record cannot be read (\(error))"); continue }
-                    guard record.count >= 4 else { drop(slot, nil, "a record of \(record.count) bytes"); continue }
+                    } catch { drop(slot, nil, "the record cannot be read (\(error))"); return }
+                    guard record.count >= 4 else { drop(slot, nil, "a record of \(record.count) bytes"); return }
                     let n = Int(UInt32(littleEndian: record.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
                     guard n >= 1, n <= Self.maxIDBytes, 4 + n <= record.count,
                           let id = String(validating: record[4 ..< 4 + n], as: UTF8.self) else {
-                        drop(slot, nil, "the record's id is damaged"); continue
+                        drop(slot, nil, "the record's id is damaged"); return
                     }
-                    guard (try? Self.validateID(id)) != nil else { drop(slot, id, "the id is not valid"); continue }
-                    guard seen.insert(id).inserted else { drop(slot, id, "a second record with this id"); continue }
+                    guard (try? Self.validateID(id)) != nil else { drop(slot, id, "the id is not valid"); return }
+                    guard seen.insert(id).inserted else { drop(slot, id, "a second record with this id"); return }
                     let c = slot / codesPerChunk
                     if chunk?.number != c { chunk = try? readChunk(txn, c) }
                     let offset = (slot % codesPerChunk) * wordsPerCode
                     guard let current = chunk, current.number == c, offset + wordsPerCode <= current.words.count,
                           let code = try? BinaryCode(bits: bits, words: Array(current.words[offset ..< offset + wordsPerCode])) else {
-                        drop(slot, id, "its code cannot be read"); continue
+                        drop(slot, id, "its code cannot be read"); return
                     }
                     if !current.verified { report.unverifiedCodes.append(id) }
                     var terms: TermCounts?
@@ -142,6 +154,7 @@ extension CodeIndex {
                         batch.removeAll(keepingCapacity: true)
                     }
                 }
+                for slot in present { try salvageSlot(slot) }
                 report.kept += try fresh.add(batch).added
             }
         }
