@@ -51,10 +51,7 @@ extension CodeIndex {
     /// dead processes are removed first.
     static func inStaging(for path: String, operation: String, _ fill: (String) throws -> Void) throws {
         let fm = FileManager.default
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        let parent = url.deletingLastPathComponent().path, name = url.lastPathComponent
-        removeAbandonedCreations(parent: parent, name: name)
-        let staging = parent + "/.\(name).creating-\(getpid())-\(UUID().uuidString)"
+        let (parent, staging) = stagingPath(for: path)
         do {
             try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
             try fm.createDirectory(atPath: staging, withIntermediateDirectories: false)
@@ -67,6 +64,15 @@ extension CodeIndex {
             if errno == ENOTEMPTY || errno == EEXIST { throw IndexError.alreadyExists(path: path) }
             throw IndexError.permissionDenied(path: path, operation: "move the new directory into place")
         }
+    }
+
+    /// A new hidden sibling of `path` to write in (`.NAME.creating-PID-UUID`), with `path`'s
+    /// parent; the siblings that killed runs left are removed first.
+    static func stagingPath(for path: String) -> (parent: String, staging: String) {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let parent = url.deletingLastPathComponent().path, name = url.lastPathComponent
+        removeAbandonedCreations(parent: parent, name: name)
+        return (parent, parent + "/.\(name).creating-\(getpid())-\(UUID().uuidString)")
     }
 
     /// Removes the staging directories of creations whose process has died (killed mid-way).

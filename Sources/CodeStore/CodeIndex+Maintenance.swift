@@ -174,10 +174,7 @@ extension CodeIndex {
                                           _ write: (CodeIndex, String) throws -> Void) throws {
         _ = try open(at: path, readOnly: true)  // the errors of a missing or foreign index, at once
         guard let lock = try IndexLock.exclusive(path: path) else { throw IndexError.inUse(path: path, operation: operation) }
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        let parent = url.deletingLastPathComponent().path, name = url.lastPathComponent
-        removeAbandonedCreations(parent: parent, name: name)
-        let staging = parent + "/.\(name).creating-\(getpid())-\(UUID().uuidString)"
+        let (parent, staging) = stagingPath(for: path)
         guard (try? FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)) != nil else {
             throw IndexError.permissionDenied(path: path, operation: operation)
         }
@@ -194,11 +191,10 @@ extension CodeIndex {
         withExtendedLifetime(lock) {}
     }
 
-    /// fsync(2) of a file or directory; false when it fails.
+    /// fsync(2) of a file or directory (`FileHandle.synchronize`); false when it fails.
     private static func syncFile(_ path: String) -> Bool {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return fsync(fd) == 0
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.synchronize()) != nil
     }
 }

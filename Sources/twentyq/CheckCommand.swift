@@ -28,9 +28,13 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         // The index closes before a repair, which needs it to itself.
-        var report = try CodeIndex.open(at: index.db, readOnly: true).checkConsistency(limit: limit)
+        let (checked, model) = try { () throws -> (CheckReport, [UInt8]?) in
+            let store = try CodeIndex.open(at: index.db, readOnly: true)
+            return (try store.checkConsistency(limit: limit), try store.blob(DocumentIndex.modelKey))
+        }()
+        var report = checked
         // The stored model (text and vector indexes): LMDB's tables can be whole while it is not.
-        if let bytes = try CodeIndex.open(at: index.db, readOnly: true).blob(DocumentIndex.modelKey) {
+        if let bytes = model {
             do { _ = try ModelFile.decodeAny(bytes, path: index.db + " (stored model)") } catch let error as ModelFileError {
                 report.problems.append("the stored model: \(error.reason) (a repair cannot restore it: restore a backup, or index the documents again into a new index)")
             }

@@ -33,9 +33,9 @@ struct DocumentSources {
     var textField = "text"
     var idField = "id"
     var skipBad = false
-    /// Id -> "root|stamp" of the folder files an existing index holds: a file whose stamp is the
-    /// same is not read again.
-    var known: [String: String] = [:]
+    /// The index being added to (nil for a new one): a folder file whose stored stamp, under
+    /// the same folder, matches the file is not read again.
+    var existing: CodeIndex?
 
     func gather(_ paths: [String]) throws -> GatheredDocuments {
         var out = GatheredDocuments()
@@ -60,22 +60,25 @@ struct DocumentSources {
                 for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
                     files.append(url)
                 }
+                files.sort { $0.path < $1.path }
+                let ids = files.map { String($0.standardizedFileURL.path.dropFirst(root.path.count + 1)) }
+                let known = try storedStamps(ids)
                 // Reading is most of a re-index: show it (on a terminal) from the first file.
                 var progress = Progress(total: files.count, label: "reading ")
                 defer { progress.finish() }
-                for (n, url) in files.sorted(by: { $0.path < $1.path }).enumerated() {
-                    let id = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
-                    try readFile(url.path, id: id, root: root.path, into: &out)
+                for (n, url) in files.enumerated() {
+                    try readFile(url.path, id: ids[n], root: root.path, known: known[n], into: &out)
                     progress.update(n + 1)
                 }
             } else {
-                try readFile(path, id: path, root: nil, into: &out)
+                try readFile(path, id: path, root: nil, known: nil, into: &out)
             }
         }
         return out
     }
 
-    private func readFile(_ path: String, id: String, root: String?, into out: inout GatheredDocuments) throws {
+    /// `known`: the "root|stamp" the index holds for `id`, if any.
+    private func readFile(_ path: String, id: String, root: String?, known: String?, into out: inout GatheredDocuments) throws {
         // A FIFO, socket or device is not read (a FIFO would block, /dev/zero never ends).
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
@@ -85,7 +88,7 @@ struct DocumentSources {
         var stamp: String?
         if root != nil, (info.st_mode & S_IFMT) == S_IFREG {
             stamp = "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
-            if let root, let stamp, known[id] == root + "|" + stamp { out.unchanged.append(id); return }
+            if let root, let stamp, known == root + "|" + stamp { out.unchanged.append(id); return }
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
@@ -109,18 +112,15 @@ struct DocumentSources {
         out.documents.append(Document(id: id, text: text, fields: fields))
     }
 
-    /// The stamps of the folder files that the index at `path` holds (empty for no index).
-    static func knownStamps(at path: String) throws -> [String: String] {
-        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { return [:] }
-        var known: [String: String] = [:]
-        try CodeIndex.open(at: path, readOnly: true).forEachRecord { id, metadata, _ in
-            if let fields = try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any],
-               let root = fields[rootField] as? String, let stamp = fields[DocumentIndex.fileStampField] as? String {
-                known[id] = root + "|" + stamp
-            }
-            return true
+    /// The "root|stamp" that the existing index holds for each of `ids` (nil where none), read
+    /// in one transaction: only the files being walked are looked up, not the whole index.
+    private func storedStamps(_ ids: [String]) throws -> [String?] {
+        guard let existing else { return ids.map { _ in nil } }
+        return try existing.metadata(for: ids).map { bytes in
+            guard let bytes, let fields = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                  let root = fields[Self.rootField] as? String, let stamp = fields[DocumentIndex.fileStampField] as? String else { return nil }
+            return root + "|" + stamp
         }
-        return known
     }
 
     private func readJSONL(_ data: Data, label: String, into out: inout GatheredDocuments) throws {

@@ -67,9 +67,7 @@ struct IndexCommand: ParsableCommand {
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
         var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad)
-        // Only folders have stamps: an index fed by JSONL is not read for them.
-        let folders = paths.contains { var isDir: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && isDir.boolValue }
-        if folders { sources.known = try DocumentSources.knownStamps(at: index.db) }
+        if FileManager.default.fileExists(atPath: index.db + "/data.mdb") { sources.existing = try CodeIndex.open(at: index.db, readOnly: true) }
         var gathered = try sources.gather(paths)
         var seen: [String: Document] = [:]
         // Every id is checked before the index is created or changed, so a bad one leaves no
@@ -99,7 +97,6 @@ struct IndexCommand: ParsableCommand {
         try Self.checkFolderCollisions(gathered.documents, in: target)
         var report = IndexingReport()
         report.unchanged = gathered.unchanged.count
-        for id in gathered.unchanged { seen[id] = seen[id] ?? Document(id: id, text: "") }  // for --prune
         var progress = Progress(total: gathered.documents.count, label: "indexing")
         for batchStart in stride(from: 0, to: gathered.documents.count, by: batch) {
             let slice = Array(gathered.documents[batchStart ..< min(gathered.documents.count, batchStart + batch)])
@@ -110,10 +107,11 @@ struct IndexCommand: ParsableCommand {
         progress.finish()
         var pruned = 0
         if prune && !gathered.roots.isEmpty {
+            let present = Set(seen.keys).union(gathered.unchanged)  // files read, and files not read because unchanged
             var gone: [String] = []
             try target.store.forEachRecord { id, metadata, _ in
                 let fields = (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]) ?? [:]
-                if let root = fields[DocumentSources.rootField] as? String, gathered.roots.contains(root), seen[id] == nil { gone.append(id) }
+                if let root = fields[DocumentSources.rootField] as? String, gathered.roots.contains(root), !present.contains(id) { gone.append(id) }
                 return true
             }
             pruned = try target.remove(ids: gone)

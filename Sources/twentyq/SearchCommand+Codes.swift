@@ -6,15 +6,16 @@ import TwentyQ
 /// codes (`index --codes`), which has no model to encode text with. Hamming distance alone:
 /// there are no terms to rescore with.
 extension SearchCommand {
-    /// Whether this search goes by code: --code, or --like on an index without a model.
-    func searchesByCode() throws -> Bool {
-        if code != nil { return true }
-        guard like != nil, FileManager.default.fileExists(atPath: index.db + "/data.mdb") else { return false }
-        return try CodeIndex.open(at: index.db, readOnly: true).blob(DocumentIndex.modelKey) == nil
+    /// The index, opened, when this search goes by code: --code, or --like on an index
+    /// without a model; nil otherwise.
+    func indexSearchedByCode() throws -> CodeIndex? {
+        guard code != nil || (like != nil && FileManager.default.fileExists(atPath: index.db + "/data.mdb")) else { return nil }
+        let store = try CodeIndex.open(at: index.db, readOnly: true)
+        if code != nil { return store }
+        return try store.blob(DocumentIndex.modelKey) == nil ? store : nil
     }
 
-    func searchCodes() throws {
-        let store = try CodeIndex.open(at: index.db, readOnly: true)
+    func searchCodes(_ store: CodeIndex) throws {
         let query: BinaryCode
         if let code {
             do { query = try BinaryCode(hex: code, bits: store.bits) } catch {

@@ -103,7 +103,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         if vector != nil || queriesVectors != nil { return try searchVectors() }
-        if try searchesByCode() { return try searchCodes() }
+        if let store = try indexSearchedByCode() { return try searchCodes(store) }
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
         let report = SearchReport()
         target.searchOptions = searchOptions(report)
