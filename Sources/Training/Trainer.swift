@@ -67,6 +67,7 @@ public struct Trainer {
     /// - Parameter targets: with the `.teacher` objective, the target bits of each text (one code
     ///   per text, `config.bits` wide), e.g. a vector encoder's codes of a teacher's embeddings.
     public func train(texts: [String], targets: [BinaryCode]? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> EncoderModel {
+        try Dense.load()
         guard ModelConfig.supportedBits.contains(config.bits) else { throw TrainingError.badConfig("bits must be 16...1024 (got \(config.bits))") }
         guard config.hidden >= 1, config.batchSize >= 1, config.epochs >= 1 else {
             throw TrainingError.badConfig("hidden, batch size and epochs must be at least 1")
@@ -178,9 +179,13 @@ public struct Trainer {
 public enum TrainingError: Error, CustomStringConvertible {
     case emptyCorpus(documents: Int, usable: Int, terms: Int)
     case badConfig(String)
+    /// OpenBLAS, which training loads on first use, is missing or incomplete.
+    case blasUnavailable(String)
 
     public var description: String {
         switch self {
+        case .blasUnavailable(let why):
+            return why
         case .emptyCorpus(let documents, let usable, let terms):
             return "the corpus is too small to train on: \(documents) documents, \(usable) with known terms, vocabulary of \(terms) (terms need a document frequency of at least --min-df); give more text"
         case .badConfig(let why):

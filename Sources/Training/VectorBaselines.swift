@@ -30,8 +30,10 @@ public enum VectorBaselines {
     /// spaced sample beyond): PCA to `bits` directions, then `iterations` rounds of the rotation
     /// that best aligns them with the hypercube's corners.
     /// - Precondition: bits <= dimensions.
+    /// - Throws: `TrainingError.blasUnavailable`.
     public static func itq(_ set: VectorSet, bits: Int, iterations: Int = 50, seed: UInt64, metric: VectorMetric = .cosine,
-                           maxRows: Int = 100_000) -> VectorEncoderModel {
+                           maxRows: Int = 100_000) throws -> VectorEncoderModel {
+        try Dense.load()
         let fit = itqProjection(set, bits: bits, iterations: iterations, seed: seed, metric: metric, maxRows: maxRows)
         let config = VectorModelConfig(dimensions: set.dimensions, bits: bits, weights: .float, method: .itq, metric: metric,
                                        provenance: ["method": "ITQ", "iterations": String(iterations), "seed": String(seed),
@@ -109,16 +111,15 @@ public enum VectorBaselines {
     /// Eigenvectors of a symmetric n x n matrix (LAPACK ssyevd): vector k (ascending
     /// eigenvalue) at `k * n ..< (k + 1) * n`. Overwrites `a`.
     static func symmetricEigenvectors(_ a: inout [Float], n: Int) -> [Float] {
-        _ = Dense.pinned
         var w = [Float](repeating: 0, count: n)
         var info: Int32 = 0, nn = Int32(n), lwork: Int32 = -1, liwork: Int32 = -1
         var workSize: Float = 0, iworkSize: Int32 = 0
-        ssyevd_("V", "U", &nn, &a, &nn, &w, &workSize, &lwork, &iworkSize, &liwork, &info)
+        twentyq_ssyevd("V", "U", &nn, &a, &nn, &w, &workSize, &lwork, &iworkSize, &liwork, &info)
         lwork = Int32(workSize) + 1
         liwork = iworkSize
         var work = [Float](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
-        ssyevd_("V", "U", &nn, &a, &nn, &w, &work, &lwork, &iwork, &liwork, &info)
+        twentyq_ssyevd("V", "U", &nn, &a, &nn, &w, &work, &lwork, &iwork, &liwork, &info)
         precondition(info == 0, "ssyevd failed (info \(info))")
         return a
     }

@@ -72,8 +72,10 @@ public enum VectorEvaluation {
     }
 
     /// The exact top-`k` database rows of each query by the metric (ties to the lower row).
+    /// - Throws: `TrainingError.blasUnavailable`.
     public static func exactNeighbors(database: VectorSet, queries: VectorSet, metric: VectorMetric, k: Int,
-                                      exclude: [Int]? = nil, threads: Int = SearchOptions.onlineCores) -> [[Int32]] {
+                                      exclude: [Int]? = nil, threads: Int = SearchOptions.onlineCores) throws -> [[Int32]] {
+        try Dense.load()
         let d = database.dimensions
         let db = VectorBaselines.sample(database, maxRows: database.count, metric: metric).values
         let qs = VectorBaselines.sample(queries, maxRows: queries.count, metric: metric).values

@@ -83,7 +83,9 @@ public struct VectorTrainer {
     }
 
     /// The trained encoder.
-    public func train(_ set: VectorSet, progress: ((VectorTrainingProgress) -> Void)? = nil) -> VectorEncoderModel {
+    /// - Throws: `TrainingError.blasUnavailable`.
+    public func train(_ set: VectorSet, progress: ((VectorTrainingProgress) -> Void)? = nil) throws -> VectorEncoderModel {
+        try Dense.load()
         let c = config
         let start = Date()
         let d = set.dimensions, bits = c.bits

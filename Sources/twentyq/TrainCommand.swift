@@ -158,7 +158,7 @@ extension TrainCommand {
                 throw InputError("--bits \(config.bits) is more than the teacher's \(set.dimensions) dimensions; give --teacher-model (a trained vector encoder) for wider codes")
             }
             FileHandle.standardError.write(Data("fitting ITQ (\(config.bits) bits) on \(set.count) teacher vectors\n".utf8))
-            encoder = VectorBaselines.itq(set, bits: config.bits, seed: config.seed)
+            encoder = try VectorBaselines.itq(set, bits: config.bits, seed: config.seed)
         }
         let codes = encoder.encode(set, threads: config.threads)
         return (0..<codes.count).map { codes[$0] }

@@ -69,10 +69,10 @@ func makeVectorModel(method: VectorMethod, weights: WeightFormat, bits: Int, set
         guard bits <= set.dimensions else {
             throw ValidationError("ITQ gives at most one bit per dimension: --bits must be at most \(set.dimensions) (got \(bits))")
         }
-        return VectorBaselines.itq(set, bits: bits, seed: seed, metric: metric)
+        return try VectorBaselines.itq(set, bits: bits, seed: seed, metric: metric)
     case .trained:
         let config = options.config(bits: bits, weights: weights, learningRate: learningRate, seed: seed, threads: threads)
-        return VectorTrainer(config: config).train(set, progress: progress)
+        return try VectorTrainer(config: config).train(set, progress: progress)
     }
 }
 
@@ -167,7 +167,7 @@ struct VectorEvalCommand: ParsableCommand {
                 throw InputError("\(truth) has \(truthLists.count) lists for \(querySet.count) queries")
             }
         } else {
-            truthLists = VectorEvaluation.exactNeighbors(database: db, queries: querySet, metric: metric, k: 10, exclude: exclude, threads: threads)
+            truthLists = try VectorEvaluation.exactNeighbors(database: db, queries: querySet, metric: metric, k: 10, exclude: exclude, threads: threads)
         }
         if let limit = limitQueries, limit < querySet.count {
             querySet = VectorSet(dimensions: db.dimensions, values: Array(querySet.values[0 ..< limit * db.dimensions]))

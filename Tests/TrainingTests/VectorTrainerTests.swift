@@ -26,7 +26,7 @@ import Testing
 
     /// Tie-aware recall@10 of `model` on the test data, by the evaluation code.
     func recall(_ model: VectorEncoderModel) throws -> Double {
-        let truth = VectorEvaluation.exactNeighbors(database: Self.data, queries: Self.queries, metric: .cosine, k: 10)
+        let truth = try VectorEvaluation.exactNeighbors(database: Self.data, queries: Self.queries, metric: .cosine, k: 10)
         return try VectorEvaluation.recall(database: model.encode(Self.data), queries: model.encode(Self.queries), truth: truth)
     }
 
@@ -84,7 +84,7 @@ import Testing
         }
     }
 
-    @Test func itqProjectionIsOrthonormalAndCentred() {
+    @Test func itqProjectionIsOrthonormalAndCentred() throws {
         let d = 32, bits = 16
         let fit = VectorBaselines.itqProjection(Self.data, bits: bits, iterations: 20, seed: 1, metric: .cosine, maxRows: 10_000)
         for a in 0..<bits {
@@ -94,7 +94,7 @@ import Testing
             }
         }
         // Centred: every bit is near 50% ones over the training data.
-        let model = VectorBaselines.itq(Self.data, bits: bits, iterations: 20, seed: 1)
+        let model = try VectorBaselines.itq(Self.data, bits: bits, iterations: 20, seed: 1)
         let codes = model.encode(Self.data)
         for j in 0..<bits {
             let ones = (0..<codes.count).filter { codes[$0][bit: j] }.count
@@ -110,9 +110,9 @@ import Testing
 
     @Test(arguments: [0, nil] as [Int?])
     func trainingIsReproducibleAcrossRunsAndThreadCounts(hidden: Int?) throws {
-        let a = VectorTrainer(config: tinyConfig(steps: 20, threads: 1, hidden: hidden)).train(Self.data)
-        let b = VectorTrainer(config: tinyConfig(steps: 20, threads: 1, hidden: hidden)).train(Self.data)
-        let c = VectorTrainer(config: tinyConfig(steps: 20, threads: 2, hidden: hidden)).train(Self.data)
+        let a = try VectorTrainer(config: tinyConfig(steps: 20, threads: 1, hidden: hidden)).train(Self.data)
+        let b = try VectorTrainer(config: tinyConfig(steps: 20, threads: 1, hidden: hidden)).train(Self.data)
+        let c = try VectorTrainer(config: tinyConfig(steps: 20, threads: 2, hidden: hidden)).train(Self.data)
         #expect(a.config.hidden == (hidden == 0 ? nil : 64))
         #expect(try ModelFile.encode(a) == ModelFile.encode(b))
         #expect(try ModelFile.encode(a) == ModelFile.encode(c))
@@ -126,7 +126,7 @@ import Testing
         var losses: [Float] = []
         var config = tinyConfig(format: format, steps: 200, hidden: hidden)
         config.anchors = 64
-        let model = VectorTrainer(config: config).train(Self.data) { losses.append($0.loss) }
+        let model = try VectorTrainer(config: config).train(Self.data) { losses.append($0.loss) }
         #expect(losses.count == 3)  // steps 1, 100, 200
         #expect(losses.last! < losses.first!, "losses \(losses)")
         #expect(model.projection.format == format && model.config.method == .trained)
@@ -154,9 +154,9 @@ import Testing
     }
 
     @Test(arguments: [0, 40])
-    func packedInferenceMatchesTheDequantisedLayers(hidden: Int) {
+    func packedInferenceMatchesTheDequantisedLayers(hidden: Int) throws {
         for format in WeightFormat.allCases {
-            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5, hidden: hidden)).train(Self.data)
+            let model = try VectorTrainer(config: tinyConfig(format: format, steps: 5, hidden: hidden)).train(Self.data)
             let w = model.projection.dequantized()
             let w1 = model.hiddenLayer?.dequantized()
             let inputs = model.projection.cols
@@ -185,7 +185,7 @@ import Testing
     @Test(arguments: [0, 40])
     func vectorModelFilesRoundTripAndAreToldApartFromTextModels(hidden: Int) throws {
         for format in WeightFormat.allCases {
-            let model = VectorTrainer(config: tinyConfig(format: format, steps: 5, hidden: hidden)).train(Self.data)
+            let model = try VectorTrainer(config: tinyConfig(format: format, steps: 5, hidden: hidden)).train(Self.data)
             let bytes = try ModelFile.encode(model)
             guard case .vectors(let back) = try ModelFile.decodeAny(bytes) else { Issue.record("not read as a vector model"); continue }
             #expect(back.config == model.config && back.projection == model.projection && back.bias == model.bias)

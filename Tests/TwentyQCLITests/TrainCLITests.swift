@@ -14,6 +14,24 @@ import TwentyQ
                         "--hidden", "32", "--vocabulary", "500", "--neighbors", "5", "--seed", "\(seed)", "--out", out, "--json"] + extra)
     }
 
+    /// OpenBLAS is loaded when training starts, never linked: the commands that do not train
+    /// start without it, and a missing library is a clear error, not a loader failure.
+    @Test func openBLASIsLoadedOnlyByTraining() throws {
+        let binary = try twentyqBinary()
+        let ldd = try runShell("ldd '\(binary)'")
+        #expect(ldd.status == 0 && ldd.stdout.contains("liblmdb"), "\(ldd.stdout)\(ldd.stderr)")
+        #expect(!ldd.stdout.contains("openblas"), "\(ldd.stdout)")
+
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm")
+        let missing = try runShell("TWENTYQ_OPENBLAS=\(dir.appending("no-such-libopenblas.so")) '\(binary)' train --corpus '\(Self.fixture)' "
+                                   + "--bits 32 --epochs 1 --hidden 16 --vocabulary 200 --out '\(model)'")
+        #expect(missing.status == 1 && !missing.signaled, "\(missing.status) \(missing.stderr)")
+        #expect(missing.stderr.contains("OpenBLAS is needed for training") && missing.stderr.contains("TWENTYQ_OPENBLAS"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: model))
+        #expect(try train(model).status == 0)
+    }
+
     @Test func trainWritesAModelThatInfoExplainAndBenchRead() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let model = dir.appending("m.tqm")

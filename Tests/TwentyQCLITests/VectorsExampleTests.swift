@@ -12,7 +12,7 @@ import TwentyQ
         var config = VectorTrainingConfig()
         config.bits = 64                                                // ternary weights, cosine: the defaults
         config.steps = 100
-        let model = VectorTrainer(config: config).train(set)
+        let model = try VectorTrainer(config: config).train(set)
         try ModelFile.write(model, to: directory + "/vectors.tqm")
 
         let index = try VectorIndex.open(at: directory + "/index", model: model, storage: .int8)
