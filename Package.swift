@@ -26,18 +26,17 @@ let package = Package(
         // Faults inside LMDB on a damaged file, told apart from any other (the CLI's "damaged"
         // exit; the index fuzzing test's recovery).
         .target(name: "CMappedFaults", dependencies: ["CLMDB"]),
+        // zlib from the system (Debian: zlib1g-dev), for its fast CRC-32.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         // Codes, the naive reference distance, k-NN and radius search over code matrices.
-        .target(name: "BinaryCodes", dependencies: ["CHammingKernels"]),
+        .target(name: "BinaryCodes", dependencies: ["CHammingKernels", "CZlib"]),
         // The LMDB wrapper and TwentyQ's schema on top of it.
         .target(name: "CodeStore", dependencies: ["CLMDB", "CMappedFaults", "BinaryCodes"]),
         // Text to codes: featurizer, low-bit weight formats, packed inference, model files.
         .target(name: "Encoder", dependencies: ["BinaryCodes"]),
-        // OpenBLAS from the system (Debian: libopenblas-dev), for the trainer's dense products.
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // OpenBLAS (Debian: libopenblas0), loaded with dlopen when training starts, so the
+        // commands and apps that do not train neither link nor start it.
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // Quantisation-aware training, objectives, evaluation. Apps need not build it.
         .target(name: "Training", dependencies: ["Encoder", "BinaryCodes", "COpenBLAS"]),
         // The public facade apps import.

@@ -182,7 +182,7 @@ public enum ModelFile {
 
     static func decodeText(_ reader: inout Reader, path: String) throws -> EncoderModel {
         let declared = reader.bytes.count
-        let header = try header(Header.self, &reader, path: path)
+        let header = try textHeader(&reader, path: path)
         let config = header.config
         guard ModelConfig.supportedBits.contains(config.bits), ModelConfig.supportedHidden.contains(config.hidden), !header.terms.isEmpty else {
             throw ModelFileError.malformed(path: path, detail: "bits \(config.bits), hidden \(config.hidden), \(header.terms.count) terms")

@@ -40,8 +40,8 @@ public struct Vocabulary: Equatable, Sendable {
         var seconds: [[String: Int32]] = []
         for (i, t) in terms.enumerated() {
             index[t] = Int32(i)
-            if let cut = t.firstIndex(of: "_") {
-                let first = String(t[..<cut]), second = String(t[t.index(after: cut)...])
+            if let cut = t.utf8.firstIndex(of: UInt8(ascii: "_")) { // a UTF-8 scan: far cheaper than Characters
+                let first = String(t[..<cut]), second = String(t[t.utf8.index(after: cut)...])
                 let slot: Int32
                 if let existing = firsts[first] {
                     slot = existing
