@@ -46,6 +46,10 @@ let package = Package(
             name: "twentyq",
             dependencies: [
                 "TwentyQ",
+                // The CLI also uses the rooms behind the facade (benchmarks, maintenance).
+                "BinaryCodes",
+                "CodeStore",
+                "Encoder",
                 "Training",
                 "CMappedFaults",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,6 +60,6 @@ let package = Package(
         .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Encoder", "TestSupport"]),
-        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "Training", "TestSupport", "twentyq"]),
+        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Training", "TestSupport", "twentyq"]),
     ]
 )

@@ -54,12 +54,12 @@ public struct CodeMatrix: Sendable {
     /// Calls `body` with the matrix as a block of codes whose ids start at `firstID`.
     /// The block is valid only during the execution of the closure.
     /// Calls `body` with the words of row `row`.
-    public func withCode<R>(_ row: Int, _ body: (UnsafePointer<UInt64>) throws -> R) rethrows -> R {
+    package func withCode<R>(_ row: Int, _ body: (UnsafePointer<UInt64>) throws -> R) rethrows -> R {
         precondition(row >= 0 && row < count, "row \(row) out of 0..<\(count)")
         return try storage.withUnsafeBufferPointer { try body($0.baseAddress! + row * wordsPerCode) }
     }
 
-    public func withBlock<R>(firstID: Int = 0, _ body: (CodeBlock) throws -> R) rethrows -> R {
+    package func withBlock<R>(firstID: Int = 0, _ body: (CodeBlock) throws -> R) rethrows -> R {
         try storage.withUnsafeBufferPointer { buffer in
             try body(CodeBlock(words: buffer.baseAddress, count: count, firstID: firstID))
         }

@@ -42,7 +42,7 @@ public enum HammingSearch {
     /// - Returns: one list per query, ascending by (distance, id).
     /// - Throws: `CodeError.invalidK`, `CodeError.widthMismatch`.
     /// - Complexity: O(queries x codes x words) time; O(queries x k) memory on the list path.
-    public static func nearest(queries: CodeMatrix, blocks: [CodeBlock], bits: Int, k: Int,
+    package static func nearest(queries: CodeMatrix, blocks: [CodeBlock], bits: Int, k: Int,
                                options: SearchOptions = SearchOptions()) throws -> [[Neighbor]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard queries.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: queries.bits) }
@@ -71,7 +71,7 @@ public enum HammingSearch {
     /// Every code within Hamming distance `radius` (inclusive) of `query`, ascending by
     /// (distance, id).
     /// - Throws: `CodeError.invalidRadius`, `CodeError.widthMismatch`.
-    public static func within(radius: Int, of query: BinaryCode, blocks: [CodeBlock], bits: Int,
+    package static func within(radius: Int, of query: BinaryCode, blocks: [CodeBlock], bits: Int,
                               options: SearchOptions = SearchOptions()) throws -> [Neighbor] {
         guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
         guard radius >= 0 && radius <= bits else { throw CodeError.invalidRadius(radius, bits: bits) }

@@ -713,7 +713,7 @@ public final class MultiIndex: @unchecked Sendable {
 extension HammingSearch {
     /// The rows of `matrix` within distance `limit` of `query`, ascending by row, through the
     /// filter kernel the multi-index search runs on each bucket (`tq_filter_within`).
-    public static func filter(_ matrix: CodeMatrix, within limit: Int, of query: BinaryCode, kernel: KernelLevel = .best) throws -> [Neighbor] {
+    package static func filter(_ matrix: CodeMatrix, within limit: Int, of query: BinaryCode, kernel: KernelLevel = .best) throws -> [Neighbor] {
         guard query.bits == matrix.bits else { throw CodeError.widthMismatch(expected: matrix.bits, actual: query.bits) }
         guard matrix.count > 0 else { return [] }
         var index = [UInt32](repeating: 0, count: matrix.count), dist = [UInt32](repeating: 0, count: matrix.count)

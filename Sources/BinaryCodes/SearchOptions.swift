@@ -10,7 +10,7 @@ public struct SearchOptions: Sendable {
     public var threads: Int
     /// Kernel build; defaults to the best this CPU runs. An unsupported level falls back to
     /// the best supported one below it.
-    public var kernel: KernelLevel
+    package var kernel: KernelLevel
     /// Searches smaller than this many (query, code) pairs run on the calling thread:
     /// waking an idle core costs more than it saves (PERF-NOTES.md: milliseconds on this VM).
     public var minPairsForThreads: Int
@@ -23,11 +23,18 @@ public struct SearchOptions: Sendable {
     /// tables gives up and the scan answers instead.
     public var multiIndexBudget: Double
     /// Receives, per query, which path answered and what it cost (`search --explain-plan`).
-    public var report: SearchReport?
+    package var report: SearchReport?
 
-    public init(threads: Int? = nil, kernel: KernelLevel = .best,
-                minPairsForThreads: Int = 4_000_000, blockBytes: Int = 128 * 1024,
-                multiIndex: MultiIndexUse = .auto, multiIndexBudget: Double = 0.5) {
+    /// Settings for apps: the thread count and when multi-index tables may answer.
+    public init(threads: Int? = nil, multiIndex: MultiIndexUse = .auto) {
+        self.init(threads: threads, kernel: .best, multiIndex: multiIndex)
+    }
+
+    /// Every setting, for the package's own benchmarks and tests (a kernel level is not an app's
+    /// concern: the best one this CPU runs is chosen).
+    package init(threads: Int? = nil, kernel: KernelLevel,
+                 minPairsForThreads: Int = 4_000_000, blockBytes: Int = 128 * 1024,
+                 multiIndex: MultiIndexUse = .auto, multiIndexBudget: Double = 0.5) {
         self.threads = max(1, threads ?? SearchOptions.onlineCores)
         self.kernel = kernel
         self.minPairsForThreads = minPairsForThreads

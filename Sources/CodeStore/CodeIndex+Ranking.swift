@@ -102,7 +102,7 @@ extension CodeIndex {
     /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`, `.corrupt`.
     /// - Complexity: one scan (or multi-index probe) of the codes for the batch, then per query
     ///   O(shortlist x asymmetricPool) code scores and O(candidates) term-record reads.
-    public func rank(_ queries: [RankedQuery], k: Int, options: RankingOptions = RankingOptions(),
+    package func rank(_ queries: [RankedQuery], k: Int, options: RankingOptions = RankingOptions(),
                      search: SearchOptions = SearchOptions()) throws -> [RankedResult] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         for q in queries where q.code.bits != bits {

@@ -105,7 +105,7 @@ extension CodeIndex {
     /// - Lifetime: the blocks are valid only during the execution of the closure.
     /// - Note: chunk values too small for LMDB's overflow pages may sit unaligned in a leaf
     ///   page; those few are copied to aligned memory for the kernels.
-    public func withCodeBlocks<R>(_ body: ([CodeBlock], LMDBTransaction) throws -> R) throws -> R {
+    package func withCodeBlocks<R>(_ body: ([CodeBlock], LMDBTransaction) throws -> R) throws -> R {
         try guarded("read the index") {
             try env.read { txn in try codeBlocks(txn) { try body($0, txn) } }
         }
@@ -156,7 +156,7 @@ extension CodeIndex {
     ///   ascending by (distance, slot), the codes by slot) before any record is read; the
     ///   neighbours it returns, in its order, are the ones whose records are read and returned
     ///   (e.g. a shortlist re-ranked by `AsymmetricScorer`).
-    public func nearestWithMetadata(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions(),
+    package func nearestWithMetadata(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions(),
                                     refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])? = nil) throws -> [[(hit: IndexHit, metadata: [UInt8])]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }

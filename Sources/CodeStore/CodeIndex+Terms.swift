@@ -32,7 +32,7 @@ extension CodeIndex {
     static let postingsTableFlags = UInt32(MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED)
 
     /// Collection statistics of the lexical stage.
-    public struct TermStatistics: Equatable, Sendable {
+    package struct TermStatistics: Equatable, Sendable {
         /// Documents that have terms.
         public var documents: Int
         /// Their summed lengths in terms.
@@ -111,7 +111,7 @@ extension CodeIndex {
 
 /// Reads the lexical stage inside one read transaction (the one a search's codes come from,
 /// so slots agree).
-public struct TermReader {
+package struct TermReader {
     let index: CodeIndex
     let txn: LMDBTransaction
     /// Collection statistics.
@@ -169,13 +169,13 @@ public struct TermReader {
 
 extension CodeIndex {
     /// The lexical stage's collection statistics (committed state).
-    public func termStatistics() throws -> TermStatistics {
+    package func termStatistics() throws -> TermStatistics {
         try guarded("read the index") { try env.read { try termStatistics($0) } }
     }
 
     /// Calls `body` with a reader of the term tables inside one read transaction.
     /// - Lifetime: the reader is valid only during the execution of the closure.
-    public func withTermReader<R>(_ body: (TermReader) throws -> R) throws -> R {
+    package func withTermReader<R>(_ body: (TermReader) throws -> R) throws -> R {
         try guarded("read the index") { try env.read { try body(try TermReader(index: self, txn: $0)) } }
     }
 }

@@ -9,9 +9,14 @@ public struct IndexEntry: Sendable {
     public var metadata: [UInt8]
     /// The document's terms for the lexical stage (nil: none; a replaced document loses its old
     /// terms either way).
-    public var terms: TermCounts?
+    package var terms: TermCounts?
 
-    public init(id: String, code: BinaryCode, metadata: [UInt8] = [], terms: TermCounts? = nil) {
+    public init(id: String, code: BinaryCode, metadata: [UInt8] = []) {
+        self.init(id: id, code: code, metadata: metadata, terms: nil)
+    }
+
+    /// With the lexical stage's terms (the document index's path).
+    package init(id: String, code: BinaryCode, metadata: [UInt8] = [], terms: TermCounts?) {
         self.id = id
         self.code = code
         self.metadata = metadata

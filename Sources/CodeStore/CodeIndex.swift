@@ -237,7 +237,7 @@ public final class CodeIndex: @unchecked Sendable {
         case MDB_INVALID: return .corrupt(path: path, detail: "data.mdb is not a valid LMDB file")
         case MDB_CORRUPTED, MDB_PAGE_NOTFOUND: return .corrupt(path: path, detail: error.description)
         case MDB_VERSION_MISMATCH: return .corrupt(path: path, detail: "written by an incompatible LMDB version")
-        default: return .storage(path: path, error)
+        default: return .storage(path: path, detail: error.description)
         }
     }
 

@@ -26,8 +26,8 @@ public enum IndexError: Error, CustomStringConvertible {
     case readOnly(path: String)
     /// The index was made with another model.
     case modelMismatch(path: String, index: String, given: String)
-    /// Any other storage failure.
-    case storage(path: String, LMDBError)
+    /// Any other storage failure, in the storage engine's words (LMDB's message and code).
+    case storage(path: String, detail: String)
     /// The disk is full.
     case diskFull(path: String)
     /// The index holds another kind of data than asked for (text documents or vectors).
@@ -68,8 +68,8 @@ public enum IndexError: Error, CustomStringConvertible {
             return "the index at \(path) was opened read-only and cannot be changed"
         case .modelMismatch(let path, let index, let given):
             return "the index at \(path) was built with model \(index), not \(given): use that model or a new index"
-        case .storage(let path, let error):
-            return "storage error at \(path): \(error)"
+        case .storage(let path, let detail):
+            return "storage error at \(path): \(detail)"
         case .kindMismatch(let path, let detail):
             return "the index at \(path) \(detail)"
         case .invalidSetting(let detail):

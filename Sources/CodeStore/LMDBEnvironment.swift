@@ -18,10 +18,10 @@ import Darwin
 /// doubled (with no transaction of this process open, as `mdb_env_set_mapsize` requires),
 /// and the write closure runs again. A reader that finds the map grown by another process
 /// (`MDB_MAP_RESIZED`) adopts the new size and retries.
-public final class LMDBEnvironment: @unchecked Sendable {
+package final class LMDBEnvironment: @unchecked Sendable {
     let handle: OpaquePointer
     /// Opened with `MDB_RDONLY`.
-    public let isReadOnly: Bool
+    package let isReadOnly: Bool
     /// Transactions hold this shared; resizing the map holds it exclusively.
     private var mapLock = pthread_rwlock_t()
     private var mapSize: Int
@@ -37,7 +37,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     ///   - maxDatabases: named databases the environment may hold.
     /// - Throws: `LMDBError` from `mdb_env_create`, `mdb_env_set_*` or `mdb_env_open`; the
     ///   half-made environment is closed first.
-    public init(path: String, readOnly: Bool, mapSize: Int = 256 << 20, maxDatabases: UInt32 = 8) throws {
+    package init(path: String, readOnly: Bool, mapSize: Int = 256 << 20, maxDatabases: UInt32 = 8) throws {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create") }
@@ -69,7 +69,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Bytes of the file that LMDB's last committed page reaches: (last page number + 1) x page
     /// size (`mdb_env_info`, `mdb_env_stat`). A data file shorter than this was cut short.
     /// `Int.max` when a damaged meta page gives a product past it (no file is that long).
-    public var usedBytes: Int {
+    package var usedBytes: Int {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         var stat = MDB_stat()
@@ -118,12 +118,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// (free pages left out, pages renumbered: `mdb_env_copy2` with `MDB_CP_COMPACT`). It runs in
     /// a read transaction of its own, so writers go on meanwhile and the copy holds the last
     /// state committed when it began.
-    public func copy(to path: String) throws {
+    package func copy(to path: String) throws {
         try check(mdb_env_copy2(handle, path, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2")
     }
 
     /// Current map size in bytes.
-    public var currentMapSize: Int {
+    package var currentMapSize: Int {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         return info.me_mapsize
@@ -133,7 +133,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// ends it (`mdb_txn_commit`, which keeps database handles opened inside). Readers see one consistent snapshot and never block the writer.
     /// - Lifetime: bytes borrowed from the transaction are valid only during the execution of
     ///   the closure.
-    public func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+    package func read<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         while true {
             pthread_rwlock_rdlock(&mapLock)
             var txn: OpaquePointer?
@@ -155,7 +155,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// - Important: `body` may run more than once: when the map is full the transaction is
     ///   aborted, the map grown and `body` called again from the start. Keep side effects
     ///   outside the store inside the transaction's own data.
-    public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+    package func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
         var attempts = 0
         while true {
             attempts += 1
@@ -213,7 +213,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Opens (or, in a write transaction, creates) the named database `name`.
     /// Handles stay valid for the environment's life once their transaction commits.
-    public func openDatabase(_ name: String, create: Bool) throws -> LMDBDatabase {
+    package func openDatabase(_ name: String, create: Bool) throws -> LMDBDatabase {
         let open = { (txn: LMDBTransaction) throws -> LMDBDatabase in
             var dbi = MDB_dbi()
             try check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "mdb_dbi_open(\(name))")
@@ -224,7 +224,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
 }
 
 /// A named database inside an environment (`MDB_dbi`).
-public struct LMDBDatabase: Sendable {
+package struct LMDBDatabase: Sendable {
     let dbi: MDB_dbi
-    public let name: String
+    package let name: String
 }

@@ -3,7 +3,7 @@ import CLMDB
 /// A transaction handle, valid only during the `read` or `write` closure that received it.
 /// Values returned as `UnsafeRawBufferPointer` point into the memory map and are valid only
 /// until the transaction ends; copy what must outlive it.
-public struct LMDBTransaction {
+package struct LMDBTransaction {
     let handle: OpaquePointer
     let environment: LMDBEnvironment
     /// For read transactions, where values may lie (the committed pages of the map).
@@ -25,7 +25,7 @@ public struct LMDBTransaction {
 
     /// The value stored under `key`, borrowed from the map, or nil when absent (`mdb_get`).
     /// - Lifetime: valid only during the execution of the transaction's closure.
-    public func get(_ db: LMDBDatabase, key: some Collection<UInt8>) throws -> UnsafeRawBufferPointer? {
+    package func get(_ db: LMDBDatabase, key: some Collection<UInt8>) throws -> UnsafeRawBufferPointer? {
         try Array(key).withUnsafeBytes { k in
             var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var value = MDB_val()
@@ -37,7 +37,7 @@ public struct LMDBTransaction {
     }
 
     /// Stores `value` under `key`, replacing any old value (`mdb_put`).
-    public func put(_ db: LMDBDatabase, key: some Collection<UInt8>, value: UnsafeRawBufferPointer) throws {
+    package func put(_ db: LMDBDatabase, key: some Collection<UInt8>, value: UnsafeRawBufferPointer) throws {
         try Array(key).withUnsafeBytes { k in
             var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             var dataVal = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
@@ -48,7 +48,7 @@ public struct LMDBTransaction {
     /// Stores a value of `count` bytes under `key` that `fill` writes in place in the map
     /// (`mdb_put` with `MDB_RESERVE`): no copy of a large value outside the map. `fill` must
     /// write every byte.
-    public func put(_ db: LMDBDatabase, key: some Collection<UInt8>, reserving count: Int,
+    package func put(_ db: LMDBDatabase, key: some Collection<UInt8>, reserving count: Int,
                     _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
         try Array(key).withUnsafeBytes { k in
             var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
@@ -59,13 +59,13 @@ public struct LMDBTransaction {
     }
 
     /// Stores the bytes of `value` under `key`.
-    public func put(_ db: LMDBDatabase, key: some Collection<UInt8>, bytes value: some Collection<UInt8>) throws {
+    package func put(_ db: LMDBDatabase, key: some Collection<UInt8>, bytes value: some Collection<UInt8>) throws {
         try Array(value).withUnsafeBytes { try put(db, key: key, value: $0) }
     }
 
     /// Deletes `key`; returns false when it was absent (`mdb_del`).
     @discardableResult
-    public func delete(_ db: LMDBDatabase, key: some Collection<UInt8>) throws -> Bool {
+    package func delete(_ db: LMDBDatabase, key: some Collection<UInt8>) throws -> Bool {
         try Array(key).withUnsafeBytes { k in
             var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
             let rc = mdb_del(handle, db.dbi, &keyVal, nil)
@@ -80,7 +80,7 @@ public struct LMDBTransaction {
     /// big-endian, without allocating (the lexical stage's postings: millions of calls per bulk
     /// load). Returns false when the pair was already there (add) or absent (delete).
     @discardableResult
-    public func duplicate(_ db: LMDBDatabase, key: (UInt32, UInt64), value: UInt16, delete: Bool) throws -> Bool {
+    package func duplicate(_ db: LMDBDatabase, key: (UInt32, UInt64), value: UInt16, delete: Bool) throws -> Bool {
         // Three UInt32 are 12 contiguous bytes (a (UInt32, UInt64) tuple would be padded).
         var k = (key.0.bigEndian, UInt32(truncatingIfNeeded: key.1 >> 32).bigEndian, UInt32(truncatingIfNeeded: key.1).bigEndian)
         var v = value.bigEndian
@@ -99,7 +99,7 @@ public struct LMDBTransaction {
 
     /// Whether the pair (`key`, `value`) is stored in a sorted-duplicates database of the
     /// layout `duplicate` writes (`mdb_cursor_get` with `MDB_GET_BOTH`).
-    public func containsDuplicate(_ db: LMDBDatabase, key: (UInt32, UInt64), value: UInt16) throws -> Bool {
+    package func containsDuplicate(_ db: LMDBDatabase, key: (UInt32, UInt64), value: UInt16) throws -> Bool {
         var k = (key.0.bigEndian, UInt32(truncatingIfNeeded: key.1 >> 32).bigEndian, UInt32(truncatingIfNeeded: key.1).bigEndian)
         var v = value.bigEndian
         var cursor: OpaquePointer?
@@ -123,7 +123,7 @@ public struct LMDBTransaction {
     /// `key` (`mdb_cursor_count`), 0 when the key is absent; with `countOnly` no value is read.
     /// - Lifetime: each buffer is valid only during the transaction's closure.
     @discardableResult
-    public func forEachDuplicate(_ db: LMDBDatabase, key: some Collection<UInt8>, countOnly: Bool = false,
+    package func forEachDuplicate(_ db: LMDBDatabase, key: some Collection<UInt8>, countOnly: Bool = false,
                                  _ body: (UnsafeRawBufferPointer) throws -> Bool = { _ in true }) throws -> Int {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
@@ -150,7 +150,7 @@ public struct LMDBTransaction {
     }
 
     /// LMDB's statistics of `db` (`mdb_stat`): tree depth, pages by kind, entries.
-    public func statistics(_ db: LMDBDatabase) throws -> TableStatistics {
+    package func statistics(_ db: LMDBDatabase) throws -> TableStatistics {
         var stat = MDB_stat()
         try check(mdb_stat(handle, db.dbi, &stat), "mdb_stat(\(db.name))")
         return TableStatistics(depth: Int(stat.ms_depth), branchPages: stat.ms_branch_pages, leafPages: stat.ms_leaf_pages,
@@ -158,7 +158,7 @@ public struct LMDBTransaction {
     }
 
     /// Number of entries in `db` (`mdb_stat`).
-    public func entryCount(_ db: LMDBDatabase) throws -> Int {
+    package func entryCount(_ db: LMDBDatabase) throws -> Int {
         var stat = MDB_stat()
         try check(mdb_stat(handle, db.dbi, &stat), "mdb_stat(\(db.name))")
         return stat.ms_entries
@@ -167,7 +167,7 @@ public struct LMDBTransaction {
     /// Calls `body` with each (key, value) of `db` in key order, until it returns false
     /// (`mdb_cursor_get` with `MDB_FIRST`/`MDB_NEXT`).
     /// - Lifetime: both buffers are valid only during the transaction's closure.
-    public func forEach(_ db: LMDBDatabase,
+    package func forEach(_ db: LMDBDatabase,
                         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")

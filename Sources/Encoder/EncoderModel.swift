@@ -35,15 +35,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 /// thread-safe (the model is immutable).
 public struct EncoderModel: Sendable {
     public let config: ModelConfig
-    public let vocabulary: Vocabulary
+    package let vocabulary: Vocabulary
     /// Row t: the hidden-layer weights of vocabulary term t (V x H).
-    public let layer1: PackedMatrix
-    public let bias1: [Float]
+    package let layer1: PackedMatrix
+    package let bias1: [Float]
     /// Row b: the weights of output bit b over the hidden units (B x H).
-    public let layer2: PackedMatrix
-    public let bias2: [Float]
+    package let layer2: PackedMatrix
+    package let bias2: [Float]
 
-    public init(config: ModelConfig, vocabulary: Vocabulary, layer1: PackedMatrix, bias1: [Float],
+    package init(config: ModelConfig, vocabulary: Vocabulary, layer1: PackedMatrix, bias1: [Float],
                 layer2: PackedMatrix, bias2: [Float]) {
         precondition(layer1.rows == vocabulary.count && layer1.cols == config.hidden && bias1.count == config.hidden)
         precondition(layer2.rows == config.bits && layer2.cols == config.hidden && bias2.count == config.bits)
@@ -58,17 +58,17 @@ public struct EncoderModel: Sendable {
     public var bits: Int { config.bits }
 
     /// TF-IDF features of `text`.
-    public func features(_ text: String) -> SparseVector {
+    package func features(_ text: String) -> SparseVector {
         features(tokens: config.featurizer.tokens(text))
     }
 
     /// TF-IDF features of the featurizer's `tokens` of a text.
-    public func features(tokens: [String]) -> SparseVector {
+    package func features(tokens: [String]) -> SparseVector {
         vocabulary.tfidf(indices: vocabulary.termIndices(tokens: tokens, bigrams: config.featurizer.bigrams))
     }
 
     /// The hidden activations (after ReLU) for `features`, into `hidden` (paddedCols Floats).
-    public func hiddenActivations(_ features: SparseVector, into hidden: UnsafeMutablePointer<Float>) {
+    package func hiddenActivations(_ features: SparseVector, into hidden: UnsafeMutablePointer<Float>) {
         let padded = layer1.paddedCols
         hidden.update(repeating: 0, count: padded)
         for (t, x) in zip(features.indices, features.values) {
@@ -79,7 +79,7 @@ public struct EncoderModel: Sendable {
     }
 
     /// The B logits for `features`.
-    public func logits(_ features: SparseVector) -> [Float] {
+    package func logits(_ features: SparseVector) -> [Float] {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: layer1.paddedCols) { hidden in
             hiddenActivations(features, into: hidden.baseAddress!)
             return (0..<config.bits).map { layer2.dot(row: $0, hidden.baseAddress!) + bias2[$0] }
@@ -87,7 +87,7 @@ public struct EncoderModel: Sendable {
     }
 
     /// The code for `features`.
-    public func encode(features: SparseVector) -> BinaryCode {
+    package func encode(features: SparseVector) -> BinaryCode {
         let l = logits(features)
         var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: bits))
         for (b, v) in l.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }

@@ -74,7 +74,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
 /// the first layer before the projection. One-layer vector models are still written as version
 /// 2, so older readers keep reading them, and tell a two-layer model from a damaged file.
 public enum ModelFile {
-    public static let magic = Array("TWENTYQM".utf8)
+    package static let magic = Array("TWENTYQM".utf8)
     /// The newest version this build reads (1 = text model, 2 = vector model, 3 = two-layer vector model).
     public static let version: UInt32 = 3
     static let textVersion: UInt32 = 1

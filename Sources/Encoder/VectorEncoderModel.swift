@@ -72,12 +72,12 @@ public struct VectorEncoderModel: Sendable {
     public let config: VectorModelConfig
     /// Row j: the weights of bit j over the projection's inputs (the input dimensions, or the
     /// hidden activations of a two-layer model).
-    public let projection: PackedMatrix
-    public let bias: [Float]
+    package let projection: PackedMatrix
+    package let bias: [Float]
     /// The first layer of a two-layer model (`hidden x dimensions`), else nil.
-    public let hiddenLayer: PackedMatrix?
+    package let hiddenLayer: PackedMatrix?
 
-    public init(config: VectorModelConfig, projection: PackedMatrix, bias: [Float], hiddenLayer: PackedMatrix? = nil) {
+    package init(config: VectorModelConfig, projection: PackedMatrix, bias: [Float], hiddenLayer: PackedMatrix? = nil) {
         precondition(projection.rows == config.bits && projection.cols == config.projectionInputs && bias.count == config.bits)
         precondition(hiddenLayer.map { $0.rows == config.hidden && $0.cols == config.dimensions } ?? (config.hidden == nil))
         self.config = config

@@ -22,7 +22,7 @@ public enum VectorStorage: String, Codable, CaseIterable, Sendable {
     }
 
     /// The stored form of `vector`.
-    public func encode(_ vector: UnsafeBufferPointer<Float>) -> [UInt8] {
+    package func encode(_ vector: UnsafeBufferPointer<Float>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(byteCount(dimensions: vector.count))
         switch self {
@@ -44,7 +44,7 @@ public enum VectorStorage: String, Codable, CaseIterable, Sendable {
     }
 
     /// The vector a stored form stands for.
-    public func decode(_ bytes: UnsafeRawBufferPointer, dimensions d: Int) -> [Float] {
+    package func decode(_ bytes: UnsafeRawBufferPointer, dimensions d: Int) -> [Float] {
         precondition(bytes.count == byteCount(dimensions: d))
         switch self {
         case .int8:
@@ -59,7 +59,7 @@ public enum VectorStorage: String, Codable, CaseIterable, Sendable {
 
     /// The similarity of `query` (already normalised for cosine) and a stored vector: the dot
     /// product, divided by the stored vector's norm for cosine.
-    public func similarity(_ query: UnsafeBufferPointer<Float>, _ bytes: UnsafeRawBufferPointer, metric: VectorMetric) -> Float {
+    package func similarity(_ query: UnsafeBufferPointer<Float>, _ bytes: UnsafeRawBufferPointer, metric: VectorMetric) -> Float {
         let d = query.count
         var dot: Float = 0, norm: Float = 0
         switch self {

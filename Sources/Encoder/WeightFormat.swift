@@ -37,7 +37,7 @@ public enum WeightFormat: String, Codable, CaseIterable, Sendable {
     static let e3m0Magnitudes: [Float] = (0..<8).map { Float(pow(4.0, Double($0 - 4))) }
 
     /// The scale of one row of latent weights (never zero).
-    public func scale(of row: UnsafeBufferPointer<Float>) -> Float {
+    package func scale(of row: UnsafeBufferPointer<Float>) -> Float {
         guard !row.isEmpty else { return 1 }
         let s: Float
         switch self {
@@ -101,7 +101,7 @@ public enum WeightFormat: String, Codable, CaseIterable, Sendable {
     /// Quantises `rows x cols` latent weights (row-major) and writes the values they stand for
     /// into `out` and the row scales into `scales`: the "fake-quantised" weights that every
     /// training forward pass uses. For `float`, copies.
-    public func fakeQuantize(_ latent: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
+    package func fakeQuantize(_ latent: UnsafeBufferPointer<Float>, rows: Int, cols: Int,
                              into out: UnsafeMutableBufferPointer<Float>, scales: UnsafeMutableBufferPointer<Float>) {
         precondition(latent.count == rows * cols && out.count == rows * cols && scales.count == rows)
         if self == .float {

@@ -1,3 +1,6 @@
+import BinaryCodes
+import CodeStore
+import Encoder
 import Foundation
 
 /// A document to index: an external id, its text, and any extra fields to keep.
@@ -71,7 +74,7 @@ public struct TextSearchResult: Sendable {
 /// Thread safety: any number of threads may search while one adds or removes; writes are
 /// serialised by LMDB.
 public final class DocumentIndex: @unchecked Sendable {
-    public let store: CodeIndex
+    package let store: CodeIndex
     public let model: EncoderModel
     public let modelFingerprint: String
     /// The name of the blob that holds the index's model file (text and vector indexes).
@@ -179,7 +182,7 @@ public final class DocumentIndex: @unchecked Sendable {
     }
 
     /// The lexical stage's analyzer (the same for documents and queries).
-    public let analyzer = LexicalAnalyzer()
+    package let analyzer = LexicalAnalyzer()
 
     /// Removes documents by id (all or none).
     @discardableResult

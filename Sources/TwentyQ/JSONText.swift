@@ -1,8 +1,8 @@
 /// Minimal JSON text for high-volume paths (a document's stored fields, one output line per
 /// query), where JSONSerialization's cost per object dominated: strings escaped per RFC 8259.
-public enum JSONText {
+package enum JSONText {
     /// `s` as a JSON string literal.
-    public static func string(_ s: String) -> String {
+    package static func string(_ s: String) -> String {
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {
@@ -25,13 +25,13 @@ public enum JSONText {
     }
 
     /// A flat object of strings, keys sorted.
-    public static func object(_ fields: [String: String]) -> String {
+    package static func object(_ fields: [String: String]) -> String {
         "{" + fields.keys.sorted().map { string($0) + ":" + string(fields[$0]!) }.joined(separator: ",") + "}"
     }
 
     /// `{"query_id": ..., "results": [{"id": ..., "distance": ..., "score": ...}, ...]}`, the
     /// score (and "bm25") when the hit has them.
-    public static func queryResult(queryID: String, hits: [SearchHit]) -> String {
+    package static func queryResult(queryID: String, hits: [SearchHit]) -> String {
         var out = "{\"query_id\":" + string(queryID) + ",\"results\":["
         for (i, hit) in hits.enumerated() {
             if i > 0 { out += "," }
@@ -45,7 +45,7 @@ public enum JSONText {
 
     /// `{"query_id": row, "results": [{"id": ..., "distance": ..., "score": ...}, ...]}`, the
     /// score only for rescored hits.
-    public static func vectorQueryResult(queryRow: Int, hits: [VectorHit]) -> String {
+    package static func vectorQueryResult(queryRow: Int, hits: [VectorHit]) -> String {
         var out = "{\"query_id\":\(queryRow),\"results\":["
         for (i, hit) in hits.enumerated() {
             if i > 0 { out += "," }

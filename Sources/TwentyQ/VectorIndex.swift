@@ -1,3 +1,6 @@
+import BinaryCodes
+import CodeStore
+import Encoder
 import Foundation
 
 /// One result of a vector search.
@@ -40,7 +43,7 @@ public struct VectorIndexSettings: Codable, Equatable, Sendable {
 ///
 /// Thread safety: any number of threads may search while one adds or removes.
 public final class VectorIndex: @unchecked Sendable {
-    public let store: CodeIndex
+    package let store: CodeIndex
     public let model: VectorEncoderModel
     public let settings: VectorIndexSettings
     static let settingsKey = "vector_index"

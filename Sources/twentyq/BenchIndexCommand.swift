@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 struct BenchIndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

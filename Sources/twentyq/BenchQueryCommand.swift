@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Training
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// `twentyq bench query`: one text query at a time on a document index, as an app would ask,
 /// timed per query; the anchor in the same run is the codes alone (`--rescore none`), so the

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Training
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// The index directory used when --db is not given.
 let defaultIndexDirectory = "twentyq-index"

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Training
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

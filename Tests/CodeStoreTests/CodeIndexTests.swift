@@ -49,7 +49,7 @@ import Testing
         try index.add(try entries(7..<10_000, bits: 192))
         for i in 7..<10_000 { try all.append(try SyntheticCodes.code(index: i, bits: 192, seed: 1)) }
         let queries = try randomMatrix(bits: 192, count: 9, seed: 5)
-        got = try index.nearest(to: queries, k: 12, options: SearchOptions(threads: 2, minPairsForThreads: 0))
+        got = try index.nearest(to: queries, k: 12, options: SearchOptions(threads: 2, kernel: .best, minPairsForThreads: 0))
         for q in 0..<9 {
             let expected = HammingReference.nearest(to: queries[q], in: all, k: 12)
             #expect(got[q].map { Neighbor(id: $0.slot, distance: $0.distance) } == expected)

@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// The real `twentyq` binary against real LMDB directories.
 @Suite struct CLITests {

@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// Issue #16, C1 and C2: a damaged data.mdb gives an error, never a signal.
 @Suite struct DamagedIndexCLITests {

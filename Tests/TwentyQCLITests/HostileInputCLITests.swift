@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// Cases of issue #16 through the real binary: a clear message, a non-zero exit, no signal,
 /// and nothing committed changed.

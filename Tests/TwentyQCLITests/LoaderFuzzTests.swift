@@ -3,6 +3,9 @@ import TestSupport
 import Testing
 import Training
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// Seeded mutation fuzzing of every loader, in process (issue #16): model files (text and
 /// vector, half of them with length and checksum made valid again so parsing goes deep),

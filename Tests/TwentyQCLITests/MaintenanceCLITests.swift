@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// Issue #16: `compact` and `check --repair` rewrite data.mdb in place, only with the index to
 /// themselves, and a kill at any moment leaves an index that opens whole.

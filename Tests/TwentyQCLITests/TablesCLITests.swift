@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 import TwentyQ
+import BinaryCodes
+import CodeStore
+import Encoder
 
 /// `index --codes`, `tables`, `info` and `search --explain-plan --method` through the real binary.
 @Suite struct TablesCLITests {
