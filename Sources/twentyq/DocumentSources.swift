@@ -52,36 +52,32 @@ struct DocumentSources {
             if isDir.boolValue {
                 let root = URL(fileURLWithPath: path).standardizedFileURL
                 out.roots.append(root.path)
-                guard let walker = fm.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey],
-                                                 options: [.skipsHiddenFiles]) else {
+                guard let files = FolderWalk.files(below: root.path) else {
                     throw CorpusError.unreadable(path: path, reason: "cannot list the directory")
                 }
-                var files: [URL] = []
-                for case let url as URL in walker where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-                    files.append(url)
-                }
-                files.sort { $0.path < $1.path }
-                let ids = files.map { String($0.standardizedFileURL.path.dropFirst(root.path.count + 1)) }
+                let ids = files.map(\.relative)
                 let known = try storedStamps(ids)
                 // Reading is most of a re-index: show it (on a terminal) from the first file.
                 var progress = Progress(total: files.count, label: "reading ")
                 defer { progress.finish() }
-                for (n, url) in files.enumerated() {
-                    try readFile(url.path, id: ids[n], root: root.path, known: known[n], into: &out)
+                for (n, file) in files.enumerated() {
+                    try readFile(root.path + "/" + file.relative, id: ids[n], root: root.path, known: known[n], info: file.info, into: &out)
                     progress.update(n + 1)
                 }
             } else {
-                try readFile(path, id: path, root: nil, known: nil, into: &out)
+                try readFile(path, id: path, root: nil, known: nil, info: nil, into: &out)
             }
         }
         return out
     }
 
-    /// `known`: the "root|stamp" the index holds for `id`, if any.
-    private func readFile(_ path: String, id: String, root: String?, known: String?, into out: inout GatheredDocuments) throws {
+    /// `known`: the "root|stamp" the index holds for `id`, if any; `info`: the file's status
+    /// when the folder walk has it already.
+    private func readFile(_ path: String, id: String, root: String?, known: String?, info walked: stat?,
+                          into out: inout GatheredDocuments) throws {
         // A FIFO, socket or device is not read (a FIFO would block, /dev/zero never ends).
-        var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+        var info = walked ?? stat()
+        if walked != nil || stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
             if skipBad || root != nil { out.skipped["not a regular file", default: 0] += 1; return }
             throw CorpusError.unreadable(path: path, reason: "not a regular file (a pipe, socket or device); give files, folders, or - for standard input")
         }
