@@ -33,6 +33,32 @@ import TwentyQ
         }
     }
 
+    /// The folder walk takes regular files only: hidden files and folders, symbolic links (to a
+    /// file or a folder) and FIFOs are skipped, and nothing blocks on the FIFO.
+    @Test func folderWalkSkipsHiddenEntriesLinksAndSpecialFiles() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let fm = FileManager.default
+        for folder in ["docs/sub", "docs/.cache", "elsewhere"] {
+            try fm.createDirectory(atPath: dir.appending(folder), withIntermediateDirectories: true)
+        }
+        try "orbit and launch".write(toFile: dir.appending("docs/b.txt"), atomically: true, encoding: .utf8)
+        try "hockey game".write(toFile: dir.appending("docs/sub/c.txt"), atomically: true, encoding: .utf8)
+        try "hidden file".write(toFile: dir.appending("docs/.h.txt"), atomically: true, encoding: .utf8)
+        try "hidden folder".write(toFile: dir.appending("docs/.cache/d.txt"), atomically: true, encoding: .utf8)
+        try "linked".write(toFile: dir.appending("elsewhere/a.txt"), atomically: true, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: dir.appending("docs/link.txt"), withDestinationPath: dir.appending("elsewhere/a.txt"))
+        try fm.createSymbolicLink(atPath: dir.appending("docs/linkdir"), withDestinationPath: dir.appending("elsewhere"))
+        #expect(try runShell("mkfifo '\(dir.appending("docs/fifo"))'").status == 0)
+        let model = dir.appending("m.tqm")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        let db = dir.appending("idx")
+        let result = try runTwentyQ(["index", "--db", db, "--model", model, dir.appending("docs"), "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let exported = try runTwentyQ(["export", "--db", db])
+        let ids = try exported.stdout.split(separator: "\n").map { try parseJSONObject(String($0))["id"] as? String }
+        #expect(ids == ["b.txt", "sub/c.txt"], "\(ids)")
+    }
+
     /// Re-indexing a folder reads only files whose size or modification time changed (issue
     /// #17), like rsync's quick check: a file rewritten with the same size and its old time is
     /// not read (shown by its old text staying); touched, it is read and replaced once.
