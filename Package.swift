@@ -33,12 +33,15 @@ let package = Package(
         // The LMDB wrapper and TwentyQ's schema on top of it.
         .target(name: "CodeStore", dependencies: ["CLMDB", "CMappedFaults", "BinaryCodes"]),
         // Text to codes: featurizer, low-bit weight formats, packed inference, model files.
-        .target(name: "Encoder", dependencies: ["BinaryCodes"]),
+        .target(name: "Encoder", dependencies: ["BinaryCodes", "Ingest"]),
+        // Input: JSONL corpora, folder walks, HTML to text. Shared by `index`, `train` and the
+        // trainer; depends on Foundation alone.
+        .target(name: "Ingest"),
         // OpenBLAS (Debian: libopenblas0), loaded with dlopen when training starts, so the
         // commands and apps that do not train neither link nor start it.
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // Quantisation-aware training, objectives, evaluation. Apps need not build it.
-        .target(name: "Training", dependencies: ["Encoder", "BinaryCodes", "COpenBLAS"]),
+        .target(name: "Training", dependencies: ["Ingest", "Encoder", "BinaryCodes", "COpenBLAS"]),
         // The public facade apps import.
         .target(name: "TwentyQ", dependencies: ["BinaryCodes", "CodeStore", "Encoder"]),
         // The command-line tool.
@@ -50,6 +53,7 @@ let package = Package(
                 "BinaryCodes",
                 "CodeStore",
                 "Encoder",
+                "Ingest",
                 "Training",
                 "CMappedFaults",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -59,7 +63,7 @@ let package = Package(
         .testTarget(name: "BinaryCodesTests", dependencies: ["BinaryCodes", "TestSupport"]),
         .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Encoder", "TestSupport"]),
-        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Training", "TestSupport", "twentyq"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Ingest", "Encoder", "TestSupport"]),
+        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "twentyq"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 
 /// Float vectors read from a file: `count` rows of `dimensions` Floats, row-major.
 public struct VectorSet: Sendable {
@@ -350,7 +351,7 @@ public enum VectorFile {
                 throw VectorFileError.wrongDimensions(path: path, row: row, expected: dimensions, found: vector.count)
             }
             for (j, element) in vector.enumerated() {
-                guard let n = element as? NSNumber, !isBoolean(n) else {
+                guard let n = element as? NSNumber, !JSONID.isBoolean(n) else {
                     throw VectorFileError.badLine(path: path, line: lineNumber, detail: "vector element \(j) is not a number (row \(row))")
                 }
                 let v = n.floatValue
@@ -368,40 +369,10 @@ public enum VectorFile {
     }
 }
 
-/// JSONSerialization gives true and false as NSNumbers whose type code is "c" (char); JSON
-/// numbers never get that code.
-func isBoolean(_ n: NSNumber) -> Bool {
-    String(cString: n.objCType) == "c"
-}
-
-/// The one rule for ids read from JSON (documents, vectors, codes): a string is taken as it is,
-/// an integer is written as decimal text; anything else (true, null, 1.5, an array) is refused,
-/// so `{"id": true}` can never become document "1".
-public enum JSONID {
-    /// The id text of a JSON value from `JSONSerialization`, or nil when it is not a string or
-    /// an integer.
-    public static func text(_ value: Any) -> String? {
-        if let s = value as? String { return s }
-        guard let n = value as? NSNumber, !isBoolean(n) else { return nil }
-        switch String(cString: n.objCType) {
-        case "q", "i", "l", "s", "Q", "I", "L", "S", "C": return n.stringValue
-        default: return nil
-        }
-    }
-
-    /// What a refused value is, for messages.
-    public static func describe(_ value: Any) -> String {
-        if value is NSNull { return "null" }
-        if let n = value as? NSNumber { return isBoolean(n) ? "a boolean (\(n.boolValue))" : "the number \(n)" }
-        if value is [Any] { return "an array" }
-        if value is [String: Any] { return "an object" }
-        return "\(value)"
-    }
-}
 
 extension Float {
     /// The value of an IEEE 754 binary16 bit pattern.
-    public init(halfBits h: UInt16) {
+    package init(halfBits h: UInt16) {
         let sign = UInt32(h >> 15) << 31
         let exponent = Int(h >> 10) & 0x1f
         let mantissa = UInt32(h & 0x3ff)

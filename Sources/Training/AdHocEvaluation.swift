@@ -1,5 +1,6 @@
 import Encoder
 import Foundation
+import Ingest
 
 /// A judged ad-hoc collection: documents, queries, and graded judgements (higher = more
 /// relevant; a grade above 0 counts as relevant).

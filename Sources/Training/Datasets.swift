@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 
 /// The evaluation protocols of ../shared/data/README.md (semantic hashing, VDSH/NASH family):
 /// database = train split, queries = test split, relevant = shares a label.

@@ -1,6 +1,7 @@
 import BinaryCodes
 import Encoder
 import Foundation
+import Ingest
 
 /// Retrieval quality under the semantic-hashing protocol: precision of the top k database
 /// documents for each query, relevant = shares a label, averaged over queries.

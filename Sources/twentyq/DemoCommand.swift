@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Training
+import Ingest
 import TwentyQ
 
 struct DemoCommand: ParsableCommand {

@@ -1,5 +1,5 @@
 import Foundation
-import Training
+import Ingest
 import TwentyQ
 
 /// Documents gathered from the paths given to `twentyq index`, with what was skipped and why.

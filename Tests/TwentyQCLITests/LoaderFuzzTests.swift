@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import TestSupport
 import Testing
 import Training

@@ -2,8 +2,8 @@
 /// references: numeric ones (`&#8212;`, `&#x2014;`) and the named ones that documents use
 /// (HTML's Latin-1, typographic, arrow, maths and Greek names). An unknown name or a malformed
 /// reference stays as it is; a number that is not a Unicode scalar becomes U+FFFD.
-enum HTMLText {
-    static func strip(_ html: String) -> String {
+public enum HTMLText {
+    public static func strip(_ html: String) -> String {
         var out = ""
         out.reserveCapacity(html.count)
         var i = html.startIndex

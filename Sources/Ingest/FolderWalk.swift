@@ -8,15 +8,15 @@ import Darwin
 /// enumerator and URL resource values took two thirds of re-indexing an unchanged folder of
 /// 5,236 files). Hidden files and folders (names starting with ".") and symbolic links are
 /// skipped, as are FIFOs, sockets and devices; a subfolder that cannot be opened is skipped.
-enum FolderWalk {
-    struct File {
+public enum FolderWalk {
+    public struct File: Sendable {
         /// Path relative to the root, "/"-separated.
-        let relative: String
-        let info: stat
+        public let relative: String
+        public let info: stat
     }
 
     /// Files below `root`, sorted by relative path. Nil when `root` itself cannot be opened.
-    static func files(below root: String) -> [File]? {
+    public static func files(below root: String) -> [File]? {
         guard let top = opendir(root) else { return nil }
         var out: [File] = []
         func visit(_ dir: OpaquePointer, path: String, prefix: String) {

@@ -1,4 +1,3 @@
-import Encoder
 import Foundation
 
 /// One JSONL document: id, text, labels (from "label" or "labels"), split, and the other fields.
