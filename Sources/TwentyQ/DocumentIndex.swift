@@ -87,6 +87,10 @@ public final class DocumentIndex: @unchecked Sendable {
     }
 
     public var path: String { store.path }
+    /// Items in the index (committed state), as `CodeIndex.count`.
+    public var count: Int { get throws { try store.count } }
+    /// Sizes, bits, model fingerprint and table statistics, as `CodeIndex.info()`.
+    public func info() throws -> IndexInfo { try store.info() }
 
     /// Opens the index at `path`, creating it with `model` (default: the shipped model) when
     /// there is none.

@@ -55,6 +55,10 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     public var path: String { store.path }
+    /// Items in the index (committed state), as `CodeIndex.count`.
+    public var count: Int { get throws { try store.count } }
+    /// Sizes, bits, model fingerprint and table statistics, as `CodeIndex.info()`.
+    public func info() throws -> IndexInfo { try store.info() }
     public var dimensions: Int { model.dimensions }
 
     /// Opens the vector index at `path`, or creates it with `model` and `storage` when there is

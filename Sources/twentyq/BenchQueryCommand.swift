@@ -58,7 +58,7 @@ struct BenchQueryCommand: ParsableCommand {
         }
         let a = summary(times[0]), b = summary(times[1])
         print(try jsonLine([
-            "db": index.db, "documents": try target.store.count, "queries": times[0].count, "k": k,
+            "db": index.db, "documents": try target.count, "queries": times[0].count, "k": k,
             "pipeline": measured.rescoring.rawValue, "pipeline_latency": a, "anchor": "codes alone (--rescore none)",
             "anchor_latency": b, "p50_ratio": a["p50_ms"]! / b["p50_ms"]!, "p99_ratio": a["p99_ms"]! / b["p99_ms"]!,
             "kernel": KernelLevel.best.rawValue,

@@ -42,17 +42,17 @@ struct BenchVectorsCommand: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let hits = try index.search(row, k: k, rescore: rescore, oversample: oversample, shortlist: shortlist)
             latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            if hits.count != min(k, try index.store.count) { throw CommandFailure("query \(q) returned \(hits.count) hits") }
+            if hits.count != min(k, try index.count) { throw CommandFailure("query \(q) returned \(hits.count) hits") }
         }
         latencies.sort()
         let median = latencies[n / 2], p95 = latencies[min(n - 1, n * 95 / 100)], mean = latencies.reduce(0, +) / Double(n)
         let summary: [String: Any] = [
-            "db": db, "vectors": try index.store.count, "bits": index.model.bits, "dimensions": index.dimensions,
+            "db": db, "vectors": try index.count, "bits": index.model.bits, "dimensions": index.dimensions,
             "stored_vectors": index.settings.storage?.rawValue ?? "none", "rescore": rescore, "k": k, "oversample": oversample, "shortlist": shortlist,
             "queries": n, "median_ms": median, "p95_ms": p95, "mean_ms": mean, "first_query_ms": firstQuery * 1000,
         ]
         if json { print(try jsonLine(summary)); return }
         print(String(format: "%d single queries over %d vectors: median %.2f ms, p95 %.2f ms, mean %.2f ms (first query with open %.1f ms)",
-                     n, try index.store.count, median, p95, mean, firstQuery * 1000))
+                     n, try index.count, median, p95, mean, firstQuery * 1000))
     }
 }

@@ -121,7 +121,7 @@ struct IndexCommand: ParsableCommand {
             pruned = try target.remove(ids: gone)
         }
         let seconds = Date().timeIntervalSince(start)
-        let total = try target.store.count
+        let total = try target.count
         let skipped = gathered.skipped.values.reduce(0, +)
         let coverage = Self.coverage(target.model, gathered.documents)
         if let coverage, coverage < Self.poorCoverage {
@@ -258,7 +258,7 @@ extension IndexCommand {
         }
         progress.finish()
         let seconds = Date().timeIntervalSince(start)
-        let total = try target.store.count
+        let total = try target.count
         if json {
             print(try jsonLine([
                 "added": summary.added, "replaced": summary.replaced, "vectors": total, "seconds": seconds,

@@ -93,7 +93,7 @@ extension DamagedIndexCLITests {
             let r = try runTwentyQ(["backup", "--db", db, "--out", out, "--json"])
             #expect(r.status == 0, "\(r.stderr)")
             let copy = try DocumentIndex.open(at: out, readOnly: true)
-            #expect(try copy.store.count == 6000)
+            #expect(try copy.count == 6000)
             #expect(try copy.store.termStatistics().documents == 6000)
             #expect(try runTwentyQ(["search", "--db", out, "-k", "3", "car engine"]).status == 0)
             let check = try runTwentyQ(["check", "--db", out])

@@ -25,7 +25,7 @@ import TwentyQ
             }
             for round in 0..<60 {
                 do {
-                    let count = try index.store.count
+                    let count = try index.count
                     if count % batchSize != 0 { failures.add("count \(count) is not whole batches") }
                     guard count > 0 else { continue }
                     let probe = (round * 37 + worker) % count
@@ -37,7 +37,7 @@ import TwentyQ
             }
         }
         #expect(failures.all.isEmpty, "\(failures.all.prefix(5))")
-        #expect(try index.store.count == batches * batchSize)
+        #expect(try index.count == batches * batchSize)
     }
 
     @Test func openingAnIndexWithoutAModelExplainsWhatItIs() throws {

@@ -32,7 +32,7 @@ import TwentyQ
         #expect(again == IndexingReport(unchanged: 1))
         #expect(hits.count == 3 && hits[0].id == "shuttle", "\(hits.map { ($0.id, $0.distance) })")
         #expect(similar[0].id == "hockey" && similar[0].distance == 0)
-        #expect(try DocumentIndex.open(at: dir.path + "/notes").store.count == 2)
+        #expect(try DocumentIndex.open(at: dir.path + "/notes").count == 2)
     }
 
     @Test func theArticleQuotesTheCodeVerbatim() throws {

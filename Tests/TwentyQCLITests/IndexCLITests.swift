@@ -108,7 +108,7 @@ import TwentyQ
         #expect(second.status == 65 && second.stderr.contains("already held by") && second.stderr.contains("common parent"), "\(second.stderr)")
         let kept = try DocumentIndex.open(at: db, readOnly: true)
         let path = try kept.search("f1", k: 1).first?.fields["path"]
-        #expect(try kept.store.count == 1)
+        #expect(try kept.count == 1)
         #expect(path?.hasSuffix("f1/README.md") == true, "\(path ?? "none")")
         let parent = try runTwentyQ(["index", "--db", db, "--json", dir.appending("p")])
         let documents = try parseJSONObject(parent.stdout)["documents"] as? Int

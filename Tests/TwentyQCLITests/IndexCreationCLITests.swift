@@ -32,7 +32,7 @@ import TwentyQ
             indexer.killNow()
             if FileManager.default.fileExists(atPath: db) {
                 let index = try DocumentIndex.open(at: db, readOnly: true)
-                #expect(try index.store.count % 2000 == 0 || (try index.store.count) == 300, "round \(round)")
+                #expect(try index.count % 2000 == 0 || (try index.count) == 300, "round \(round)")
             }
             let rerun = try runTwentyQ(["index", "--db", db, "--model", model, corpus, "--json"])
             #expect(rerun.status == 0, "round \(round): \(rerun.stderr)")
@@ -72,7 +72,7 @@ import TwentyQ
             let b = try startTwentyQ(["index", "--db", db, "--model", model, corpus])
             let (ra, rb) = (a.finish(), b.finish())
             #expect(ra.status == 0 && rb.status == 0, "round \(round): \(ra.stderr) | \(rb.stderr)")
-            #expect(try DocumentIndex.open(at: db, readOnly: true).store.count == 300)
+            #expect(try DocumentIndex.open(at: db, readOnly: true).count == 300)
         }
     }
 }

@@ -46,7 +46,7 @@ import TwentyQ
             // Killed while at work, or ended on its own (then everything was indexed).
             let caught = indexer.process.terminationReason == .uncaughtSignal
             let index = try DocumentIndex.open(at: db, readOnly: true)
-            let now = try index.store.count
+            let now = try index.count
             #expect(now % batch == 0, "round \(round): \(now) documents is not whole batches")
             // The term statistics were committed with the codes: one term record per document.
             #expect(try index.store.termStatistics().documents == now, "round \(round)")

@@ -55,7 +55,7 @@ import Encoder
             }
             #expect(throws: IndexError.self) { try CodeIndex.compact(at: db) }
             #expect(throws: IndexError.self) { try CodeIndex.repair(at: db) }
-            #expect(try open.store.count == 1000)
+            #expect(try open.count == 1000)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: db + "/data.mdb")) == original)
         #expect(try CodeIndex.compact(at: db).documents == 1000)  // closed: it runs

@@ -95,7 +95,7 @@ import TwentyQ
         #expect(Set(hits.map(\.id)) == ["v7", "v8"])
         #expect(hits.first { $0.id == "v7" }!.metadata == Array(#"{"note":"moved"}"#.utf8))
         #expect(try index.remove(ids: ["v8", "v100"]) == 2)
-        #expect(try index.store.count == 298)
+        #expect(try index.count == 298)
         let after = try index.search(Self.data.row(8), k: 1, oversample: 50)
         #expect(after[0].id == "v7")
         // A moved record keeps its stored vector: every remaining vector still finds itself.
@@ -118,7 +118,7 @@ import TwentyQ
         }
         #expect(throws: VectorFileError.wrongDimensions(path: "query", row: 0, expected: 24, found: 2)) { try index.search([1, 2]) }
         #expect(throws: VectorFileError.notFinite(path: "query", row: 0, column: 3)) { try index.search(bad) }
-        #expect(try index.store.count == 300)
+        #expect(try index.count == 300)
         // Another model, other storage, or a text index: each refused with its reason.
         #expect(throws: IndexError.self) { try VectorIndex.open(at: path, model: randomVectorModel(dimensions: 24, bits: 32, seed: 2)) }
         #expect(throws: IndexError.self) { try VectorIndex.open(at: path, storage: .float32) }

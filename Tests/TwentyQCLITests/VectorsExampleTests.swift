@@ -27,7 +27,7 @@ import TwentyQ
         try Data(VectorFile.npyBytes(clusteredVectors(count: 400, dimensions: 32, seed: 3))).write(to: URL(fileURLWithPath: file))
         try vectorsExample(embeddings: file, directory: dir.path)
         let index = try VectorIndex.open(at: dir.appending("index"), readOnly: true)
-        #expect(try index.store.count == 400 && index.settings.storage == .int8)
+        #expect(try index.count == 400 && index.settings.storage == .int8)
         let hit = try index.search(VectorFile.read(file).row(7), k: 1)[0]
         #expect(hit.id == "7" && abs(hit.score! - 1) < 0.01)
         #expect(try ModelFile.readVectors(dir.appending("vectors.tqm")).config.weights == .ternary)
