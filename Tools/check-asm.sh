@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product twentyq >/dev/null
-obj=$(find .build/release/ -path '*CHammingKernels.build/kernels.c.o' | head -n 1)
-[ -n "$obj" ] || { echo "kernels.c.o not found under .build/release" >&2; exit 1; }
+obj=$(find .build/release/ -path '*CHammingKernels.build/scan.c.o' | head -n 1)
+[ -n "$obj" ] || { echo "scan.c.o not found under .build/release" >&2; exit 1; }
 status=0
 printf '%-22s %8s %8s %8s %8s\n' function popcnt vpshufb vpsadbw insns
 for fn in $(objdump -d "$obj" | sed -n 's/^[0-9a-f]* <\(\(knn[18]\?\|dist\|filter\)_[a-z0-9_]*\)>:$/\1/p'); do
