@@ -1,5 +1,6 @@
 // Shared by the kernel files (not part of the module's interface): CPU-level attributes, the
-// running top-k, and limits. See scan.c for the design of the kernels.
+// running top-k, limits, and the width list and picker of every kernel family. See scan.c for
+// the design of the kernels.
 #ifndef TWENTYQ_KERNELS_INTERNAL_H
 #define TWENTYQ_KERNELS_INTERNAL_H
 
@@ -14,32 +15,6 @@
 #define TQ_X86 1
 #else
 #define TQ_X86 0
-// Every kernel family is built for the same widths, in 64-bit words: 1, 2, 3, 4, 6, 8, 12 and 16
-// with the width a compile-time constant (the loops unroll, the query words stay in registers),
-// and a generic copy (W = 0) for any other width up to TQ_MAX_WORDS. TQ_FOR_EACH_WIDTH
-// instantiates family KIND at LEVEL with the body macro X(NAME, ATTR, W); TQ_PICK_WIDTH returns
-// the copy for `words`. One list and one picker for all families (scan, distances, filter,
-// nibble-split scan, multi-index probe), so a width is added or dropped in one place.
-#define TQ_FOR_EACH_WIDTH(X, KIND, LEVEL, ATTR)                                               \
-    X(KIND##_##LEVEL##_w1, ATTR, 1) X(KIND##_##LEVEL##_w2, ATTR, 2)                           \
-    X(KIND##_##LEVEL##_w3, ATTR, 3) X(KIND##_##LEVEL##_w4, ATTR, 4)                           \
-    X(KIND##_##LEVEL##_w6, ATTR, 6) X(KIND##_##LEVEL##_w8, ATTR, 8)                           \
-    X(KIND##_##LEVEL##_w12, ATTR, 12) X(KIND##_##LEVEL##_w16, ATTR, 16)                       \
-    X(KIND##_##LEVEL##_wn, ATTR, 0)
-
-#define TQ_PICK_WIDTH(KIND, LEVEL, words)                                                     \
-    switch (words) {                                                                          \
-    case 1: return KIND##_##LEVEL##_w1;                                                       \
-    case 2: return KIND##_##LEVEL##_w2;                                                       \
-    case 3: return KIND##_##LEVEL##_w3;                                                       \
-    case 4: return KIND##_##LEVEL##_w4;                                                       \
-    case 6: return KIND##_##LEVEL##_w6;                                                       \
-    case 8: return KIND##_##LEVEL##_w8;                                                       \
-    case 12: return KIND##_##LEVEL##_w12;                                                     \
-    case 16: return KIND##_##LEVEL##_w16;                                                     \
-    default: return KIND##_##LEVEL##_wn;                                                      \
-    }
-
 #endif
 
 #define TQ_MAX_WORDS 64
@@ -51,6 +26,8 @@
 #define TQ_ATTR_POPCNT __attribute__((target("popcnt")))
 #else
 #define TQ_ATTR_POPCNT
+#endif
+
 // Every kernel family is built for the same widths, in 64-bit words: 1, 2, 3, 4, 6, 8, 12 and 16
 // with the width a compile-time constant (the loops unroll, the query words stay in registers),
 // and a generic copy (W = 0) for any other width up to TQ_MAX_WORDS. TQ_FOR_EACH_WIDTH
@@ -76,8 +53,6 @@
     case 16: return KIND##_##LEVEL##_w16;                                                     \
     default: return KIND##_##LEVEL##_wn;                                                      \
     }
-
-#endif
 
 // The running top-k of one query.
 
@@ -98,31 +73,5 @@ __attribute__((noinline)) static void topk_insert(tq_topk_t *t, uint32_t d, int6
     t->ids[pos] = id;
     if (t->count < t->k) t->count++;
 }
-
-// Every kernel family is built for the same widths, in 64-bit words: 1, 2, 3, 4, 6, 8, 12 and 16
-// with the width a compile-time constant (the loops unroll, the query words stay in registers),
-// and a generic copy (W = 0) for any other width up to TQ_MAX_WORDS. TQ_FOR_EACH_WIDTH
-// instantiates family KIND at LEVEL with the body macro X(NAME, ATTR, W); TQ_PICK_WIDTH returns
-// the copy for `words`. One list and one picker for all families (scan, distances, filter,
-// nibble-split scan, multi-index probe), so a width is added or dropped in one place.
-#define TQ_FOR_EACH_WIDTH(X, KIND, LEVEL, ATTR)                                               \
-    X(KIND##_##LEVEL##_w1, ATTR, 1) X(KIND##_##LEVEL##_w2, ATTR, 2)                           \
-    X(KIND##_##LEVEL##_w3, ATTR, 3) X(KIND##_##LEVEL##_w4, ATTR, 4)                           \
-    X(KIND##_##LEVEL##_w6, ATTR, 6) X(KIND##_##LEVEL##_w8, ATTR, 8)                           \
-    X(KIND##_##LEVEL##_w12, ATTR, 12) X(KIND##_##LEVEL##_w16, ATTR, 16)                       \
-    X(KIND##_##LEVEL##_wn, ATTR, 0)
-
-#define TQ_PICK_WIDTH(KIND, LEVEL, words)                                                     \
-    switch (words) {                                                                          \
-    case 1: return KIND##_##LEVEL##_w1;                                                       \
-    case 2: return KIND##_##LEVEL##_w2;                                                       \
-    case 3: return KIND##_##LEVEL##_w3;                                                       \
-    case 4: return KIND##_##LEVEL##_w4;                                                       \
-    case 6: return KIND##_##LEVEL##_w6;                                                       \
-    case 8: return KIND##_##LEVEL##_w8;                                                       \
-    case 12: return KIND##_##LEVEL##_w12;                                                     \
-    case 16: return KIND##_##LEVEL##_w16;                                                     \
-    default: return KIND##_##LEVEL##_wn;                                                      \
-    }
 
 #endif
