@@ -134,7 +134,7 @@ extension CodeIndex {
 
     /// The levels of the layout record, with the record's version; nil when there are no
     /// tables.
-    /// - Throws: `IndexError.corrupt` when the record is inconsistent.
+    /// - Throws: `IndexError.damagedTables` when the record is inconsistent.
     func readLevels(_ txn: LMDBTransaction) throws -> (version: Int, levels: [StoredLevel])? {
         guard let mih, let raw = try txn.get(mih, key: Self.layoutKey) else { return nil }
         var at = 0
@@ -178,12 +178,12 @@ extension CodeIndex {
     }
 
     func tablesCorrupt(_ detail: String) -> IndexError {
-        .corrupt(path: path, detail: "multi-index tables: \(detail); the codes are intact: `twentyq tables --enable` rebuilds the tables from them, and `twentyq search --method scan` searches without them")
+        .damagedTables(path: path, detail: detail)
     }
 
     /// Calls `body` with the tables as `txn` sees them, or nil when there are none or `skip`
     /// (then the tables are not read at all, so damaged ones cannot stop a scan).
-    /// - Throws: `IndexError.corrupt` when the stored layout or a table's size is inconsistent.
+    /// - Throws: `IndexError.damagedTables` when the stored layout or a table's size is inconsistent.
     func withMultiIndexView<R>(_ txn: LMDBTransaction, unless skip: Bool = false, _ body: (MultiIndexView?) throws -> R) throws -> R {
         guard !skip, let mih, let (version, stored) = try readLevels(txn) else { return try body(nil) }
         var copies = AlignedCopies()

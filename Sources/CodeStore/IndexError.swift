@@ -31,18 +31,26 @@ public enum IndexError: Error, CustomStringConvertible {
     /// The disk is full.
     case diskFull(path: String)
     /// The index holds another kind of data than asked for (text documents or vectors).
-    case kindMismatch(path: String, detail: String)
+    case kindMismatch(path: String, holds: IndexKind, wanted: IndexKind)
+    /// There is no index at the path yet, and a new index of this kind needs a model.
+    case modelRequired(path: String, kind: IndexKind)
+    /// A vector index that keeps codes only was asked to rescore with stored vectors.
+    case noStoredVectors(path: String)
     /// A setting of the index outside its range.
     case invalidSetting(String)
     /// The model stored in the index cannot be read (its bytes changed since it was written).
     case damagedModel(path: String, detail: String)
     /// An operation that needs the index to itself (compact, repair) while others have it open.
     case inUse(path: String, operation: String)
+    /// The multi-index hashing tables do not read as written; the codes are intact, and
+    /// rebuilding the tables (`CodeIndex.configureMultiIndex(_:)`) or searching with
+    /// `SearchOptions(multiIndex: .off)` does without them.
+    case damagedTables(path: String, detail: String)
 
     public var description: String {
         switch self {
         case .noIndex(let path):
-            return "no index at \(path): the directory does not exist (create one with `twentyq index --db \(path) FILE...`, or pass the --db of an existing index)"
+            return "no index at \(path): the directory does not exist (create one there, or open an existing index)"
         case .notADirectory(let path):
             return "\(path) is a file, not an index directory: pass the directory that holds data.mdb"
         case .notAnIndex(let path, let reason):
@@ -52,9 +60,9 @@ public enum IndexError: Error, CustomStringConvertible {
         case .permissionDenied(let path, let operation):
             return "permission denied at \(path) while trying to \(operation): check the directory's owner and write permission, or use a copy you can write"
         case .corrupt(let path, let detail):
-            return "the index at \(path) is damaged (\(detail)): restore it from a backup (`twentyq backup` makes them) or run `twentyq check --repair --db \(path)`, which keeps every document it can still read"
+            return "the index at \(path) is damaged (\(detail)): restore it from a backup (`CodeIndex.backup(to:)` makes them) or repair it (`CodeIndex.repair(at:)`, which keeps every document it can still read)"
         case .unsupportedFormat(let path, let found, let supported):
-            return "the index at \(path) has format version \(found), this twentyq reads up to \(supported): upgrade twentyq"
+            return "the index at \(path) has format version \(found), this TwentyQ reads up to \(supported): upgrade TwentyQ"
         case .widthMismatch(let path, let indexBits, let codeBits):
             return "the index at \(path) holds \(indexBits)-bit codes; got a \(codeBits)-bit code"
         case .unknownID(let id):
@@ -70,16 +78,39 @@ public enum IndexError: Error, CustomStringConvertible {
             return "the index at \(path) was built with model \(index), not \(given): use that model or a new index"
         case .storage(let path, let detail):
             return "storage error at \(path): \(detail)"
-        case .kindMismatch(let path, let detail):
-            return "the index at \(path) \(detail)"
+        case .kindMismatch(let path, let holds, let wanted):
+            return "the index at \(path) holds \(holds.rawValue), not \(wanted.rawValue): open it as a \(holds.typeName)"
+        case .modelRequired(let path, let kind):
+            return "there is no index at \(path) yet, and a new index of \(kind.rawValue) needs a model: pass one to \(kind.typeName).open(at:model:)"
+        case .noStoredVectors(let path):
+            return "the index at \(path) stores codes only, so it cannot rescore: search without rescoring, or index the vectors again into an index that stores them"
         case .invalidSetting(let detail):
             return "invalid index setting: \(detail)"
         case .damagedModel(let path, let detail):
-            return "the model stored in the index at \(path) is damaged (\(detail)): restore the index from a backup, or index the documents again into a new index (`twentyq export` keeps what the index still holds)"
+            return "the model stored in the index at \(path) is damaged (\(detail)): restore the index from a backup, or index the documents again into a new index (its records still read: `CodeIndex.forEachRecord`)"
+        case .damagedTables(let path, let detail):
+            return "the multi-index tables of the index at \(path) are damaged (\(detail)); the codes are intact: rebuild the tables (`CodeIndex.configureMultiIndex(_:)`), or search without them (`SearchOptions(multiIndex: .off)`)"
         case .inUse(let path, let operation):
-            return "cannot \(operation) at \(path) while it is open elsewhere (a search, an index run, a server, or another index object in this process): stop those and run again; `twentyq backup` copies an index that is in use"
+            return "cannot \(operation) at \(path) while it is open elsewhere (a search, an index run, a server, or another index object in this process): close those and try again; `CodeIndex.backup(to:)` copies an index that is in use"
         case .diskFull(let path):
             return "no space left on the device holding \(path): free some space and run again; committed data is intact"
+        }
+    }
+}
+
+/// What an index holds: text documents (`DocumentIndex`), dense vectors (`VectorIndex`), or
+/// ready-made codes (`CodeIndex`).
+public enum IndexKind: String, Sendable {
+    case documents = "text documents"
+    case vectors = "vectors"
+    case codes = "ready-made codes"
+
+    /// The library type that opens an index of this kind.
+    public var typeName: String {
+        switch self {
+        case .documents: return "DocumentIndex"
+        case .vectors: return "VectorIndex"
+        case .codes: return "CodeIndex"
         }
     }
 }

@@ -16,9 +16,9 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
         case .unreadable(let path, let reason):
             return "cannot read model file \(path): \(reason)"
         case .notAModel(let path):
-            return "\(path) is not a TwentyQ model (wrong magic number); pass a file made by `twentyq train`"
+            return "\(path) is not a TwentyQ model (wrong magic number); pass a file that TwentyQ's trainer wrote"
         case .futureVersion(let path, let found, let supported):
-            return "\(path) is a version \(found) model; this twentyq reads up to version \(supported): upgrade twentyq"
+            return "\(path) is a version \(found) model; this TwentyQ reads up to version \(supported): upgrade TwentyQ"
         case .truncated(let path, let expected, let actual):
             return "model file \(path) is truncated: \(actual) of \(expected) bytes; copy it again or retrain"
         case .checksumMismatch(let path):
@@ -27,8 +27,8 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
             return "model file \(path) is malformed: \(detail)"
         case .wrongKind(let path, let found, let expected):
             return found == "vectors"
-                ? "\(path) is a vector model (float vectors to codes), not a \(expected) model; use it with --vectors"
-                : "\(path) is a \(found) model, not a \(expected) model; train one with `twentyq train --vectors`"
+                ? "\(path) is a vector model (float vectors to codes), not a \(expected) model; use it with a vector index"
+                : "\(path) is a \(found) model, not a \(expected) model; a vector index needs a vector model"
         }
     }
 
@@ -38,7 +38,7 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .unreadable(_, let reason): return reason
         case .notAModel: return "not a TwentyQ model (wrong magic number)"
-        case .futureVersion(_, let found, let supported): return "a version \(found) model; this twentyq reads up to version \(supported)"
+        case .futureVersion(_, let found, let supported): return "a version \(found) model; this TwentyQ reads up to version \(supported)"
         case .truncated(_, let expected, let actual): return "truncated: \(actual) of \(expected) bytes"
         case .checksumMismatch: return "its checksum does not match"
         case .malformed(_, let detail): return "malformed: \(detail)"

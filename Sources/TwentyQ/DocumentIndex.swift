@@ -100,10 +100,10 @@ public final class DocumentIndex: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: path + "/data.mdb") {
             let store = try CodeIndex.open(at: path, readOnly: readOnly)
             if try store.blob(VectorIndex.settingsKey) != nil {
-                throw IndexError.kindMismatch(path: path, detail: "holds vectors, not text documents; search it with --vector or --queries-vectors, add to it with --vectors")
+                throw IndexError.kindMismatch(path: path, holds: .vectors, wanted: .documents)
             }
             guard let bytes = try store.blob(modelKey) else {
-                throw IndexError.notAnIndex(path: path, reason: "it holds ready-made codes but no text model (made by `index --codes` or `bench index`): search it with `twentyq search --code HEX` or `--like ID`")
+                throw IndexError.kindMismatch(path: path, holds: .codes, wanted: .documents)
             }
             let stored: EncoderModel
             do { stored = try ModelFile.decode(bytes, path: path + " (stored model)") } catch let error as ModelFileError {

@@ -34,6 +34,7 @@ public typealias IndexEntry = CodeStore.IndexEntry
 public typealias IndexHit = CodeStore.IndexHit
 public typealias AddSummary = CodeStore.AddSummary
 public typealias IndexError = CodeStore.IndexError
+public typealias IndexKind = CodeStore.IndexKind
 public typealias IndexInfo = CodeStore.IndexInfo
 public typealias TableStatistics = CodeStore.TableStatistics
 public typealias MultiIndexSettings = CodeStore.MultiIndexSettings

@@ -64,14 +64,14 @@ public final class VectorIndex: @unchecked Sendable {
     /// Opens the vector index at `path`, or creates it with `model` and `storage` when there is
     /// none.
     /// - Throws: `IndexError.kindMismatch` for a text index, `.modelMismatch` when `model`
-    ///   differs from the index's, `.notAnIndex` when creating without a model, and when
-    ///   `storage` is given for an existing index with other storage.
+    ///   differs from the index's, `.modelRequired` when creating without a model, and
+    ///   `.invalidSetting` when `storage` is given for an existing index with other storage.
     public static func open(at path: String, model: VectorEncoderModel? = nil, storage: VectorStorage? = nil,
                             readOnly: Bool = false) throws -> VectorIndex {
         if FileManager.default.fileExists(atPath: path + "/data.mdb") {
             let store = try CodeIndex.open(at: path, readOnly: readOnly)
             guard let settingsBytes = try store.blob(settingsKey) else {
-                throw IndexError.kindMismatch(path: path, detail: "holds text documents, not vectors; search it with a query text or --queries")
+                throw IndexError.kindMismatch(path: path, holds: .documents, wanted: .vectors)
             }
             guard let settings = try? JSONDecoder().decode(VectorIndexSettings.self, from: Data(settingsBytes)),
                   let modelBytes = try store.blob(DocumentIndex.modelKey) else {
@@ -91,13 +91,13 @@ public final class VectorIndex: @unchecked Sendable {
                 }
             }
             if let storage, storage != settings.storage {
-                throw IndexError.kindMismatch(path: path, detail: "stores vectors as \(settings.storage?.rawValue ?? "nothing (codes only)"), not \(storage.rawValue); use a new index to change it")
+                throw IndexError.invalidSetting("the index at \(path) stores vectors as \(settings.storage?.rawValue ?? "nothing (codes only)"), not \(storage.rawValue); use a new index to change it")
             }
             return VectorIndex(store: store, model: stored, settings: settings)
         }
         guard !readOnly else { throw IndexError.noIndex(path: path) }
         guard let model else {
-            throw IndexError.notAnIndex(path: path, reason: "there is no index yet, and a new vector index needs a vector model (train one with `twentyq train --vectors`)")
+            throw IndexError.modelRequired(path: path, kind: .vectors)
         }
         let settings = VectorIndexSettings(storage: storage)
         let encoder = JSONEncoder()
@@ -180,8 +180,8 @@ public final class VectorIndex: @unchecked Sendable {
     public func search(_ queries: VectorSet, k: Int = 10, rescore: Bool? = nil, oversample: Int = 4,
                        shortlist: Int = VectorIndex.defaultShortlist, threads: Int = SearchOptions.onlineCores) throws -> [[VectorHit]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
-        guard oversample >= 1 else { throw IndexError.kindMismatch(path: path, detail: "cannot rescore with oversample \(oversample); use 1 or more") }
-        guard shortlist >= 1 else { throw IndexError.kindMismatch(path: path, detail: "cannot rescore with a shortlist of \(shortlist); use 1 or more") }
+        guard oversample >= 1 else { throw IndexError.invalidSetting("oversample must be 1 or more (got \(oversample))") }
+        guard shortlist >= 1 else { throw IndexError.invalidSetting("the shortlist must be 1 or more (got \(shortlist))") }
         guard queries.dimensions == dimensions else {
             throw VectorFileError.wrongDimensions(path: "query", row: 0, expected: dimensions, found: queries.dimensions)
         }
@@ -196,7 +196,7 @@ public final class VectorIndex: @unchecked Sendable {
             return try store.nearestWithMetadata(to: codes, k: k, options: searchOptions).map { list in list.map { Self.hit($0.hit, $0.metadata, score: nil) } }
         }
         guard let storage = settings.storage else {
-            throw IndexError.kindMismatch(path: path, detail: "stores codes only, so it cannot rescore; search with rescoring off, or index again with --store-vectors int8|float16|float32")
+            throw IndexError.noStoredVectors(path: path)
         }
         let rescored = k.saturatingProduct(oversample)
         var refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])?

@@ -235,7 +235,7 @@ extension IndexCommand {
         } else if let vectorModel {
             dimensions = vectorModel.dimensions
         } else {
-            throw IndexError.notAnIndex(path: index.db, reason: "there is no index yet, and a new vector index needs a vector model: pass --model (train one with `twentyq train --vectors`)")
+            throw IndexError.modelRequired(path: index.db, kind: .vectors)
         }
         let set = try VectorFile.read(file, dimensions: dimensions)
         let givenIDs = try ids.map { try VectorFile.readIDs($0, count: set.count) }

@@ -14,6 +14,10 @@ struct TwentyQCommand: ParsableCommand {
         } catch let error as InputError {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             Foundation.exit(InputError.exitStatus)
+        } catch let error as IndexError {
+            exit(withError: CLIError(description: CLIMessages.describe(error)))
+        } catch let error as ModelFileError {
+            exit(withError: CLIError(description: CLIMessages.describe(error)))
         } catch {
             exit(withError: error)
         }

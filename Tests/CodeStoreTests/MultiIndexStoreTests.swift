@@ -235,7 +235,7 @@ import Testing
         #expect {
             try index.nearest(to: codes, k: 3)
         } throws: { error in
-            guard case IndexError.corrupt(_, let detail) = error else { return false }
+            guard case IndexError.damagedTables(_, let detail) = error else { return false }
             return detail.contains("table 0")
         }
         // The scan alone still answers, and a rebuild repairs the tables.

@@ -43,7 +43,7 @@ import TwentyQ
     @Test func openingAnIndexWithoutAModelExplainsWhatItIs() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         try CodeIndex.create(at: dir.appending("codes"), bits: 64).add([IndexEntry(id: "a", code: try BinaryCode(zeroBits: 64))])
-        #expect { try DocumentIndex.open(at: dir.appending("codes")) } throws: { "\($0)".contains("no text model") }
+        #expect { try DocumentIndex.open(at: dir.appending("codes")) } throws: { "\($0)".contains("holds ready-made codes, not text documents") }
         #expect { try DocumentIndex.open(at: dir.appending("none"), readOnly: true) } throws: { "\($0)".contains("does not exist") }
     }
 }

@@ -33,6 +33,18 @@ import TwentyQ
         }
     }
 
+    /// Library errors reach a shell user in the CLI's words (commands and flags), not the
+    /// library's (Swift calls): `CLIMessages`.
+    @Test func libraryErrorsAreToldInTheCLIsWords() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let missing = try runTwentyQ(["search", "--db", dir.appending("none"), "orbit"])
+        #expect(missing.status == 1 && missing.stderr.contains("twentyq index --db \(dir.appending("none"))"), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("CodeIndex"), "\(missing.stderr)")
+        let vectors = try runTwentyQ(["index", "--db", dir.appending("v"), "--vectors", dir.appending("none.npy")])
+        #expect(vectors.status == 1 && vectors.stderr.contains("twentyq train --vectors"), "\(vectors.stderr)")
+        #expect(!vectors.stderr.contains("VectorIndex"), "\(vectors.stderr)")
+    }
+
     /// The folder walk takes regular files only: hidden files and folders, symbolic links (to a
     /// file or a folder) and FIFOs are skipped, and nothing blocks on the FIFO.
     @Test func folderWalkSkipsHiddenEntriesLinksAndSpecialFiles() throws {
