@@ -7,8 +7,8 @@ extension EvalCommand {
     /// `eval --dataset cranfield` or `eval --docs --queries --qrels`: the search pipeline as the
     /// CLI runs it, on a temporary index, beside exhaustive BM25 and TF-IDF cosine.
     func runAdHoc() throws {
-        let name = dataset ?? "custom"
-        let collection = dataset == "cranfield"
+        let name = dataset?.rawValue ?? "custom"
+        let collection = dataset == .cranfield
             ? try JudgedCollection.cranfield(directory: data + "/cranfield")
             : try JudgedCollection.files(documents: docs!, queries: queries!, qrels: qrels!)
         let base: [String: Any] = ["dataset": name, "documents": collection.documents.count, "queries": collection.queries.count]

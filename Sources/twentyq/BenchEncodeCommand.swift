@@ -20,12 +20,11 @@ struct BenchEncodeCommand: ParsableCommand {
     @Option(help: "Timed runs; the fastest is reported.") var runs: Int = 3
     @Option(help: "Use at most this many documents (0 = all).") var limit: Int = 0
     @Flag(help: "Drop the header block (up to the first blank line) of each text, as for 20 Newsgroups.") var stripHeaders = false
-    @Option(help: "What to time: tokens (tokenising), features (tokens and TF-IDF), or all (codes).") var stage: String = "all"
+    @Option(help: "What to time: tokens (tokenising), features (tokens and TF-IDF), or all (codes).") var stage: EncodeStage = .all
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         guard threads >= 1, runs >= 1, limit >= 0 else { throw ValidationError("--threads and --runs must be at least 1, --limit at least 0") }
-        guard ["tokens", "features", "all"].contains(stage) else { throw ValidationError("--stage must be tokens, features or all (got \(stage))") }
     }
 
     func run() throws {
@@ -37,15 +36,15 @@ struct BenchEncodeCommand: ParsableCommand {
         for _ in 0..<runs {
             let start = DispatchTime.now().uptimeNanoseconds
             switch stage {
-            case "tokens": parallelFor(iterations: threads) { t in for i in stride(from: t, to: texts.count, by: threads) { _ = encoder.config.featurizer.terms(texts[i]) } }
-            case "features": parallelFor(iterations: threads) { t in for i in stride(from: t, to: texts.count, by: threads) { _ = encoder.features(texts[i]) } }
-            default: _ = encoder.encode(texts, threads: threads)
+            case .tokens: parallelFor(iterations: threads) { t in for i in stride(from: t, to: texts.count, by: threads) { _ = encoder.config.featurizer.terms(texts[i]) } }
+            case .features: parallelFor(iterations: threads) { t in for i in stride(from: t, to: texts.count, by: threads) { _ = encoder.features(texts[i]) } }
+            case .all: _ = encoder.encode(texts, threads: threads)
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let object: [String: Any] = [
             "documents": texts.count, "threads": threads, "seconds": best, "docs_per_second": Double(texts.count) / best,
-            "stage": stage, "bits": encoder.bits, "weights": encoder.config.weights.rawValue, "model": model ?? "default",
+            "stage": stage.rawValue, "bits": encoder.bits, "weights": encoder.config.weights.rawValue, "model": model ?? "default",
         ]
         print(json ? try jsonLine(object) : String(format: "%d documents in %.3f s: %.0f documents/s (%d threads, %@ %d-bit model)",
                                                    texts.count, best, Double(texts.count) / best, threads,
@@ -57,4 +56,9 @@ struct BenchEncodeCommand: ParsableCommand {
 func loadModel(_ path: String?) throws -> EncoderModel {
     if let path { return try ModelFile.read(path) }
     return try DefaultModel.load()
+}
+
+/// `bench encode --stage`.
+enum EncodeStage: String, CaseIterable, ExpressibleByArgument {
+    case tokens, features, all
 }

@@ -20,7 +20,7 @@ struct BenchIndexCommand: ParsableCommand {
     @Option(help: "Code width in bits (1 to 4096).") var bits: Int
     @Option(help: "Seed of the random codes.") var seed: UInt64 = 42
     @Option(help: "Codes per committed transaction.") var batch: Int = 10_000
-    @Option(help: ArgumentHelp("on or off: keep multi-index tables while writing (set before the first write; default: the index's setting, on for codes of up to 128 bits).", valueName: "on|off")) var tables: String?
+    @Option(help: ArgumentHelp("on or off: keep multi-index tables while writing (set before the first write; default: the index's setting, on for codes of up to 128 bits).", valueName: "on|off")) var tables: OnOff?
     @Flag(help: "Print a JSON summary.") var json = false
 
     func validate() throws {
@@ -29,7 +29,6 @@ struct BenchIndexCommand: ParsableCommand {
             throw ValidationError("--bits must be between 1 and 4096 (got \(bits))")
         }
         guard batch >= 1 else { throw ValidationError("--batch must be >= 1 (got \(batch))") }
-        if let tables, tables != "on" && tables != "off" { throw ValidationError("--tables must be on or off (got \(tables))") }
     }
 
     func run() throws {
@@ -38,8 +37,8 @@ struct BenchIndexCommand: ParsableCommand {
         var tablesSeconds = 0.0
         if let tables {
             var settings = try index.multiIndexStatus().settings
-            if settings.enabled != (tables == "on") {
-                settings.enabled = tables == "on"
+            if settings.enabled != (tables == .on) {
+                settings.enabled = tables == .on
                 let start = Date()
                 try index.configureMultiIndex(settings)
                 tablesSeconds = Date().timeIntervalSince(start)
@@ -71,4 +70,9 @@ struct BenchIndexCommand: ParsableCommand {
             print("added \(added) codes (\(try index.count) in \(db)) in \(String(format: "%.2f", seconds)) s")
         }
     }
+}
+
+/// An option that is on or off.
+enum OnOff: String, CaseIterable, ExpressibleByArgument {
+    case on, off
 }

@@ -24,10 +24,10 @@ struct BenchSearchCommand: ParsableCommand {
     @Option(name: .short, help: "Neighbours per query.") var k: Int = 10
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Option(help: "Seed for codes and queries.") var seed: UInt64 = 42
-    @Option(help: "Kernel build: best, avx2, popcnt or portable.") var kernel: String = "best"
+    @Option(help: "Kernel build (best: the best this CPU runs).") var kernel: KernelChoice = .best
     @Option(help: "Queries to check against the naive reference.") var verify: Int = 3
     @Option(help: "Timed runs of the whole batch; the median is reported.") var runs: Int = 1
-    @Option(help: "scan (the batch scan), or mih / auto: single queries through multi-index hashing (mih always, auto falling back to the scan when cheaper), timed against single-query scans in the same run.") var method: String = "scan"
+    @Option(help: "scan (the batch scan), or mih / auto: single queries through multi-index hashing (mih always, auto falling back to the scan when cheaper), timed against single-query scans in the same run.") var method: BenchMethod = .scan
     @Option(help: "mih/auto without --db: substrings per code (default: MultiIndexLayout.defaultSubstrings). With --db the index's own tables answer (see `twentyq tables`).") var substrings: Int?
     @Option(help: ArgumentHelp("With --db: take the queries from this index's codes (its first --queries codes) instead of random and perturbed codes.", valueName: "dir")) var queryDb: String?
     @Option(help: "mih/auto: blocks (each run times every query by the scan, then every query through the tables, or the other way round in alternate runs) or interleaved (query by query: each query through the tables right after its scan, which leaves the caches to the scan's codes).") var order: Order = .blocks
@@ -57,16 +57,12 @@ struct BenchSearchCommand: ParsableCommand {
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (got \(runs))") }
-        guard ["scan", "mih", "auto"].contains(method) else { throw ValidationError("--method must be scan, mih or auto (got \(method))") }
         if queryDb != nil && db == nil { throw ValidationError("--query-db goes with --db") }
         if let substrings, substrings < 1 { throw ValidationError("--substrings must be at least 1 (got \(substrings))") }
         guard verify >= 0 else { throw ValidationError("--verify must be >= 0 (got \(verify))") }
-        guard kernelLevel != nil else {
-            throw ValidationError("--kernel must be one of best, \(KernelLevel.allCases.map(\.rawValue).joined(separator: ", ")) (got \(kernel))")
-        }
     }
 
-    var kernelLevel: KernelLevel? { kernel == "best" ? .best : KernelLevel(rawValue: kernel) }
+    var kernelLevel: KernelLevel? { kernel == .best ? .best : KernelLevel(rawValue: kernel.rawValue) }
 
     func run() throws {
         var options = SearchOptions(threads: threads, kernel: kernelLevel!)
@@ -88,7 +84,7 @@ struct BenchSearchCommand: ParsableCommand {
     private func runOnIndex(_ path: String, options: SearchOptions) throws {
         let opened = Date()
         let index = try CodeIndex.open(at: path, readOnly: true)
-        if method != "scan" { return try measureStoredMultiIndex(index, path: path) }
+        if method != .scan { return try measureStoredMultiIndex(index, path: path) }
         // First query straight after open: the codes come from the memory map, not a heap copy.
         let probe = try index.withCodeBlocks { blocks, _ in try makeQueries(blocks: blocks, bits: index.bits, count: 1) }
         _ = try index.nearest(to: probe, k: k, options: options)
@@ -122,7 +118,7 @@ struct BenchSearchCommand: ParsableCommand {
 
     private func measure(blocks: [CodeBlock], bits: Int, count: Int, options: SearchOptions, source: String,
                          extra: [String: Any]) throws {
-        if method != "scan" { return try measureMultiIndex(blocks: blocks, bits: bits, count: count, source: source, extra: extra) }
+        if method != .scan { return try measureMultiIndex(blocks: blocks, bits: bits, count: count, source: source, extra: extra) }
         let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
         var times: [Double] = []
         var results: [[Neighbor]] = []
@@ -190,7 +186,7 @@ struct BenchSearchCommand: ParsableCommand {
         var scanOptions = SearchOptions(kernel: kernelLevel!)
         scanOptions.multiIndex = .off
         var mihOptions = scanOptions
-        mihOptions.multiIndex = method == "mih" ? .always : .auto
+        mihOptions.multiIndex = method == .mih ? .always : .auto
         let report = SearchReport()
         mihOptions.report = report
         let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: order, scan: { q in
@@ -201,7 +197,7 @@ struct BenchSearchCommand: ParsableCommand {
         let viaTables = result.plans.filter { $0.method == .multiIndex }
         let sortedLatencies = result.latencies.sorted()
         var object: [String: Any] = [
-            "count": try index.count, "bits": index.bits, "queries": queryCodes.count, "k": k, "method": method, "source": "db", "db": path,
+            "count": try index.count, "bits": index.bits, "queries": queryCodes.count, "k": k, "method": method.rawValue, "source": "db", "db": path,
             "query_source": queryDb ?? "random and perturbed",
             "substrings": status.substrings, "substring_bits": status.substringBits, "table_bytes": status.tableBytes,
             "pending": status.pending, "file_bytes": try index.info().fileBytes,
@@ -214,7 +210,7 @@ struct BenchSearchCommand: ParsableCommand {
         if json {
             print(try jsonLine(object))
         } else {
-            print(result.line(count: try index.count, bits: index.bits, k: k, substrings: status.substrings, method: method))
+            print(result.line(count: try index.count, bits: index.bits, k: k, substrings: status.substrings, method: method.rawValue))
         }
         let mismatches = result.mismatches
         if mismatches > 0 { throw CommandFailure("\(mismatches) queries got other results through the tables than from the scan") }
@@ -234,7 +230,7 @@ struct BenchSearchCommand: ParsableCommand {
         let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
         var options = SearchOptions(threads: 1, kernel: kernelLevel!)
         options.minPairsForThreads = .max
-        let budget = method == "mih" ? Double.infinity : 0.5
+        let budget = method == .mih ? Double.infinity : 0.5
         let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: order, scan: { q in
             try HammingSearch.nearest(queries: CodeMatrix(bits: bits, words: queryCodes[q].words), blocks: blocks, bits: bits, k: k, options: options)[0]
         }, tables: { q in
@@ -242,7 +238,7 @@ struct BenchSearchCommand: ParsableCommand {
             return (found, [plan])
         })
         var object: [String: Any] = [
-            "count": count, "bits": bits, "queries": queries, "k": k, "method": method, "source": source,
+            "count": count, "bits": bits, "queries": queries, "k": k, "method": method.rawValue, "source": source,
             "substrings": index.substrings.count, "substring_bits": index.substrings.map(\.length),
             "build_seconds": buildSeconds, "table_bytes": index.tableBytes, "runs": runs, "order": order.rawValue,
         ]
@@ -251,7 +247,7 @@ struct BenchSearchCommand: ParsableCommand {
         if json {
             print(try jsonLine(object))
         } else {
-            print(result.line(count: count, bits: bits, k: k, substrings: index.substrings.count, method: method))
+            print(result.line(count: count, bits: bits, k: k, substrings: index.substrings.count, method: method.rawValue))
         }
         let mismatches = result.mismatches
         if mismatches > 0 { throw CommandFailure("\(mismatches) multi-index results differ from the scan's") }
@@ -340,4 +336,14 @@ struct BenchSearchCommand: ParsableCommand {
         return Comparison(queries: queries, tablesSeconds: tablesTimes.sorted()[runs / 2], scanSeconds: scanTimes.sorted()[runs / 2],
                           plans: plans, latencies: latencies, mismatches: mismatches)
     }
+}
+
+/// `bench search --kernel`: a kernel build, or the best this CPU runs.
+enum KernelChoice: String, CaseIterable, ExpressibleByArgument {
+    case best, avx2, popcnt, portable
+}
+
+/// `bench search --method`.
+enum BenchMethod: String, CaseIterable, ExpressibleByArgument {
+    case scan, mih, auto
 }

@@ -20,7 +20,7 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "cranfield (ad-hoc), 20news or reuters (category).") var dataset: String?
+    @Option(help: "cranfield (ad-hoc), 20news or reuters (category).") var dataset: EvalDataset?
     @Option(help: ArgumentHelp("Ad-hoc: documents as JSONL ({\"id\", \"text\"}).", valueName: "file")) var docs: String?
     @Option(help: ArgumentHelp("Ad-hoc: queries as JSONL ({\"id\", \"text\"}).", valueName: "file")) var queries: String?
     @Option(help: ArgumentHelp("Ad-hoc: judgements, TREC qrels (query 0 document grade).", valueName: "file")) var qrels: String?
@@ -35,7 +35,7 @@ struct EvalCommand: ParsableCommand {
 
     var widths: [Int] { bits.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
-    var isAdHoc: Bool { dataset == "cranfield" || docs != nil }
+    var isAdHoc: Bool { dataset == .cranfield || docs != nil }
     var rescoringModes: [Rescoring] { rescore.split(separator: ",").compactMap { Rescoring(rawValue: $0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -44,8 +44,8 @@ struct EvalCommand: ParsableCommand {
                 throw ValidationError("give --docs, --queries and --qrels together, without --dataset")
             }
         } else {
-            guard let dataset, ["cranfield", "20news", "reuters"].contains(dataset) else {
-                throw ValidationError("--dataset must be cranfield, 20news or reuters (got \(dataset ?? "nothing")), or give --docs, --queries and --qrels")
+            guard dataset != nil else {
+                throw ValidationError("give --dataset cranfield, 20news or reuters, or --docs, --queries and --qrels")
             }
         }
         guard rescoringModes.count == rescore.split(separator: ",").count, !rescoringModes.isEmpty else {
@@ -59,7 +59,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         if isAdHoc { return try runAdHoc() }
-        let dataset = dataset!
+        let dataset = dataset!.rawValue
         let split = try Datasets.load(dataset, dataDirectory: data)
         let (dbLabels, queryLabels) = RetrievalEvaluation.labelMasks(split.train, split.test)
         let base: [String: Any] = ["dataset": dataset, "database": split.train.count, "queries": split.test.count, "k": 100]
@@ -115,4 +115,11 @@ struct EvalCommand: ParsableCommand {
             "weight_bytes": model.weightBytes, "encode_docs_per_second": Double(split.train.count) / encodeSeconds,
         ]) { a, _ in a }))
     }
+}
+
+/// `eval --dataset`: the shared data sets the command knows.
+enum EvalDataset: String, CaseIterable, ExpressibleByArgument {
+    case cranfield
+    case twentyNews = "20news"
+    case reuters
 }

@@ -41,7 +41,7 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .customLong("train-epochs"), help: "With --train: passes over the documents.") var trainEpochs: Int = TrainingConfig().epochs
     @Option(help: ArgumentHelp("Index float vectors (npy, fvecs, or JSONL with \"id\" and \"vector\") instead of documents; a new index needs a vector --model.", valueName: "file")) var vectors: String?
     @Option(help: ArgumentHelp("With --vectors: one id per line, one line per vector (default: the JSONL ids, else 0-based row numbers).", valueName: "file")) var ids: String?
-    @Option(help: ArgumentHelp("With --vectors, for a new index: keep the vectors for rescoring as int8, float16 or float32.", valueName: "format")) var storeVectors: String?
+    @Option(help: ArgumentHelp("With --vectors, for a new index: keep the vectors for rescoring as int8, float16 or float32.", valueName: "format")) var storeVectors: VectorStorage?
     @Option(help: ArgumentHelp("Index ready-made binary codes: JSONL with \"id\" and \"code\" (hex, bit 0 last, as `export` writes; other fields kept as metadata) into a code-only index.", valueName: "file")) var codes: String?
     @Argument(help: ArgumentHelp("Files, folders, or - for JSONL on standard input.", valueName: "path")) var paths: [String] = []
 
@@ -60,9 +60,6 @@ struct IndexCommand: ParsableCommand {
             guard !paths.isEmpty else { throw ValidationError("give files or folders to index (or --vectors FILE)") }
             guard !train || model == nil else { throw ValidationError("give --train or --model, not both") }
             guard ids == nil, storeVectors == nil else { throw ValidationError("--ids and --store-vectors go with --vectors") }
-        }
-        if let storeVectors, VectorStorage(rawValue: storeVectors) == nil {
-            throw ValidationError("--store-vectors must be int8, float16 or float32 (got \(storeVectors))")
         }
     }
 
@@ -243,7 +240,7 @@ extension IndexCommand {
             var seen = Set<String>()
             for id in givenIDs { guard seen.insert(id).inserted else { throw IndexError.duplicateID(id) } }
         }
-        let target = try VectorIndex.open(at: index.db, model: vectorModel, storage: storeVectors.flatMap(VectorStorage.init(rawValue:)))
+        let target = try VectorIndex.open(at: index.db, model: vectorModel, storage: storeVectors)
         var summary = AddSummary()
         var progress = Progress(total: set.count, label: "indexing")
         let d = set.dimensions

@@ -6,14 +6,14 @@ import TwentyQ
 
 /// Training flags shared by `train` and `eval`.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Weight format: float, ternary, binary, fp4-e3m0, fp4-e2m1.") var weights: String = "ternary"
+    @Option(help: "Weight format.") var weights: WeightFormat = .ternary
     @Option(help: "Hidden units.") var hidden: Int = TrainingConfig().hidden
     @Option(help: "Vocabulary size: the most document-frequent unigrams, then bigrams to fill it.") var vocabulary: Int = TrainingConfig().vocabularySize
     @Flag(inversion: .prefixedNo, help: "Adjacent-token bigrams as terms.") var bigrams = TrainingConfig().bigrams
     @Option(help: "Passes over the corpus.") var epochs: Int = TrainingConfig().epochs
     @Option(name: .customLong("batch-size"), help: "Documents per step.") var batchSize: Int = TrainingConfig().batchSize
     @Option(name: .customLong("lr"), help: "Peak learning rate (AdamW).") var learningRate: Float = TrainingConfig().learningRate
-    @Option(help: "Objective: spectral (self-taught bits from the kNN graph), reconstruction (NASH-style), both.") var objective: String = TrainingConfig().objective.rawValue
+    @Option(help: "Objective: spectral (self-taught bits from the kNN graph), reconstruction (NASH-style), both.") var objective: Objective = TrainingConfig().objective
     @Option(help: "Spectral objective: neighbours per document in the kNN graph.") var neighbors: Int = TrainingConfig().neighbors
     @Flag(inversion: .prefixedNo, help: "Spectral objective: rotate the embedding by ITQ before thresholding.") var itq = TrainingConfig().itq
     @Option(help: "Weight of the bit-balance penalty.") var balance: Float = TrainingConfig().balanceWeight
@@ -24,14 +24,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Threads for element-wise work (the model does not depend on it).") var threads: Int = SearchOptions.onlineCores
 
     func validate() throws {
-        guard WeightFormat(rawValue: weights) != nil else {
-            throw ValidationError("--weights must be one of \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", ")) (got \(weights))")
-        }
         guard hidden >= 1, vocabulary >= 2, epochs >= 1, batchSize >= 1, threads >= 1 else {
             throw ValidationError("--hidden, --epochs, --batch-size and --threads must be at least 1, --vocabulary at least 2")
-        }
-        guard Objective(rawValue: objective) != nil else {
-            throw ValidationError("--objective must be one of \(Objective.allCases.map(\.rawValue).joined(separator: ", ")) (got \(objective))")
         }
         guard neighbors >= 1 else { throw ValidationError("--neighbors must be at least 1") }
         guard learningRate > 0 else { throw ValidationError("--lr must be positive (got \(learningRate))") }
@@ -42,7 +36,7 @@ struct TrainingOptions: ParsableArguments {
     func config(bits: Int) -> TrainingConfig {
         var c = TrainingConfig()
         c.bits = bits
-        c.weights = WeightFormat(rawValue: weights)!
+        c.weights = weights
         c.hidden = hidden
         c.vocabularySize = vocabulary
         c.bigrams = bigrams
@@ -54,7 +48,7 @@ struct TrainingOptions: ParsableArguments {
         c.seed = seed
         c.inputInitScale = initScale
         c.weightDecay = weightDecay
-        c.objective = Objective(rawValue: objective)!
+        c.objective = objective
         c.neighbors = neighbors
         c.itq = itq
         c.threads = threads
@@ -88,7 +82,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("JSONL corpus (one {\"id\", \"text\"} per line; .gz allowed).", valueName: "file")) var corpus: String?
     @Option(help: ArgumentHelp("Train a vector encoder on these float vectors (npy, fvecs or JSONL) instead of a text encoder.", valueName: "file")) var vectors: String?
-    @Option(help: "With --vectors: trained (default), or a baseline: sign, rotation, itq.") var method: String = VectorMethod.trained.rawValue
+    @Option(help: "With --vectors: trained (default), or a baseline: sign, rotation, itq.") var method: VectorMethod = .trained
     @OptionGroup var vectorTraining: VectorTrainingOptions
     @Option(name: .customLong("text-field"), help: "Field holding the text.") var textField: String = "text"
     @Option(help: ArgumentHelp("With --corpus: a dense teacher's embeddings of the corpus, one per line in order (npy, fvecs or JSONL; Tools/teacher/embed.py makes them); the text encoder learns to predict the bits a vector encoder gives them (the teacher objective).", valueName: "file")) var teacher: String?
@@ -105,9 +99,6 @@ struct TrainCommand: ParsableCommand {
         }
         if vectors != nil {
             guard VectorModelConfig.supportedBits.contains(bits) else { throw ValidationError("--bits must be between 8 and 4096 (got \(bits))") }
-            guard VectorMethod(rawValue: method) != nil else {
-                throw ValidationError("--method must be one of \(VectorMethod.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method))")
-            }
         } else {
             guard ModelConfig.supportedBits.contains(bits) else { throw ValidationError("--bits must be between 16 and 1024 (got \(bits))") }
         }
@@ -169,19 +160,19 @@ extension TrainCommand {
         let set = try VectorFile.read(file)
         guard set.count >= 2 else { throw InputError("\(file) holds \(set.count) vector; training needs at least 2") }
         let start = Date()
-        let methodValue = VectorMethod(rawValue: method)!
-        let weights = WeightFormat(rawValue: training.weights)!
-        let model = try makeVectorModel(method: methodValue, weights: weights, bits: bits, set: set, options: vectorTraining,
+        let model = try makeVectorModel(method: method, weights: training.weights, bits: bits, set: set, options: vectorTraining,
                                         learningRate: training.learningRate,
                                         seed: training.seed, threads: training.threads, progress: reportVectorProgress)
         try ModelFile.write(model, to: out)
         let seconds = Date().timeIntervalSince(start)
         let summary: [String: Any] = [
             "model": out, "fingerprint": try ModelFile.fingerprint(model), "bits": model.bits, "weights": model.config.weights.rawValue,
-            "method": methodValue.rawValue, "vectors": set.count, "dimensions": set.dimensions, "seconds": seconds, "weight_bytes": model.weightBytes,
+            "method": method.rawValue, "vectors": set.count, "dimensions": set.dimensions, "seconds": seconds, "weight_bytes": model.weightBytes,
             "hidden": model.config.hidden ?? 0,
         ]
         let layers = model.config.hidden.map { ", two layers through \($0) hidden" } ?? ""
-        print(json ? try jsonLine(summary) : "wrote \(out) (\(model.bits) bits from \(set.dimensions) dimensions\(layers), \(methodValue.rawValue), \(model.config.weights.rawValue)) in \(String(format: "%.1f", seconds)) s")
+        print(json ? try jsonLine(summary) : "wrote \(out) (\(model.bits) bits from \(set.dimensions) dimensions\(layers), \(method.rawValue), \(model.config.weights.rawValue)) in \(String(format: "%.1f", seconds)) s")
     }
 }
+
+extension Objective: ExpressibleByArgument {}

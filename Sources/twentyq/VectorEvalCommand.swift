@@ -12,9 +12,9 @@ struct VectorTrainingOptions: ParsableArguments {
     @Option(help: "Vector training: float-nearest neighbours drawn into the pool per anchor.") var neighborsPerAnchor: Int = VectorTrainingConfig().neighborsPerAnchor
     @Option(help: "Vector training: random vectors in each step's pool.") var randomPool: Int = VectorTrainingConfig().randomPool
     @Option(help: "Vector training: norm of the Gaussian noise added to each anchor.") var anchorNoise: Float = VectorTrainingConfig().anchorNoise
-    @Option(help: "Vector training: the starting projection, itq or sign (identity; bits <= dimensions).") var initialization: String = VectorTrainingConfig().initialization.rawValue
+    @Option(help: "Vector training: the starting projection, itq or sign (identity; bits <= dimensions).") var initialization: VectorInitialization = VectorInitialization(VectorTrainingConfig().initialization)
     @Option(name: .customLong("vector-hidden"), help: "Vector training: width of the first of two low-bit layers, 0 for one layer, or auto (2 x dimensions).") var hidden: String = "auto"
-    @Option(help: "Similarity the codes imitate: cosine or dot.") var metric: String = VectorMetric.cosine.rawValue
+    @Option(help: "Similarity the codes imitate.") var metric: VectorMetric = .cosine
 
     func validate() throws {
         guard steps >= 1, anchors >= 2, maxTrainingVectors >= 2 else {
@@ -24,8 +24,6 @@ struct VectorTrainingOptions: ParsableArguments {
             throw ValidationError("--neighbors-per-anchor and --random-pool must be >= 0, and not both 0")
         }
         guard temperature > 0 else { throw ValidationError("--temperature must be positive (got \(temperature))") }
-        guard ["itq", "sign"].contains(initialization) else { throw ValidationError("--initialization must be itq or sign (got \(initialization))") }
-        guard VectorMetric(rawValue: metric) != nil else { throw ValidationError("--metric must be cosine or dot (got \(metric))") }
         guard hidden == "auto" || Int(hidden).map({ $0 == 0 || VectorModelConfig.supportedHidden.contains($0) }) == true else {
             throw ValidationError("--vector-hidden must be auto, 0 (one layer) or a width in \(VectorModelConfig.supportedHidden) (got \(hidden))")
         }
@@ -43,8 +41,8 @@ struct VectorTrainingOptions: ParsableArguments {
         c.neighborsPerAnchor = neighborsPerAnchor
         c.randomPool = randomPool
         c.anchorNoise = anchorNoise
-        c.initialization = VectorMethod(rawValue: initialization)!
-        c.metric = VectorMetric(rawValue: metric)!
+        c.initialization = initialization.method
+        c.metric = metric
         c.hidden = Int(hidden)
         if let learningRate { c.learningRate = learningRate }
         c.seed = seed
@@ -56,7 +54,7 @@ struct VectorTrainingOptions: ParsableArguments {
 /// Builds the encoder a method names: a baseline or a trained one.
 func makeVectorModel(method: VectorMethod, weights: WeightFormat, bits: Int, set: VectorSet, options: VectorTrainingOptions,
                      learningRate: Float?, seed: UInt64, threads: Int, progress: ((VectorTrainingProgress) -> Void)?) throws -> VectorEncoderModel {
-    let metric = VectorMetric(rawValue: options.metric)!
+    let metric = options.metric
     switch method {
     case .sign:
         guard bits == set.dimensions else {
@@ -160,7 +158,7 @@ struct VectorEvalCommand: ParsableCommand {
     func evaluate(db: VectorSet, querySet: VectorSet, exclude: [Int]?) throws {
         var querySet = querySet, exclude = exclude
         var truthLists: [[Int32]]
-        let metric = VectorMetric(rawValue: training.metric)!
+        let metric = training.metric
         if let truth {
             truthLists = try VectorFile.readIvecs(truth)
             guard truthLists.count == querySet.count else {
@@ -228,3 +226,16 @@ struct VectorEvalCommand: ParsableCommand {
 func emitLine(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
+
+/// The starting projections a trained vector encoder can begin from (`--initialization`).
+enum VectorInitialization: String, CaseIterable, ExpressibleByArgument {
+    case itq, sign
+
+    init(_ method: VectorMethod) { self = method == .sign ? .sign : .itq }
+    var method: VectorMethod { self == .sign ? .sign : .itq }
+}
+
+extension WeightFormat: ExpressibleByArgument {}
+extension VectorMethod: ExpressibleByArgument {}
+extension VectorMetric: ExpressibleByArgument {}
+extension VectorStorage: ExpressibleByArgument {}

@@ -64,7 +64,10 @@ import Encoder
     @Test(arguments: [
         (["bench", "search", "--count", "10", "--bits", "64", "-k", "0"], "-k must be at least 1"),
         (["bench", "search", "--count", "10", "--bits", "64", "--queries", "0"], "--queries must be at least 1"),
-        (["bench", "search", "--count", "10", "--bits", "64", "--kernel", "sse9"], "--kernel must be one of"),
+        (["bench", "search", "--count", "10", "--bits", "64", "--kernel", "sse9"], "Please provide one of 'best', 'avx2', 'popcnt' or 'portable'"),
+        (["train", "--corpus", "x.jsonl", "--weights", "int3", "--out", "m.tqm"], "The value 'int3' is invalid for '--weights <weights>'"),
+        (["eval", "--dataset", "msmarco"], "Please provide one of 'cranfield', '20news' or 'reuters'"),
+        (["index", "--db", "/tmp/never-made", "--vectors", "v.npy", "--store-vectors", "int4"], "The value 'int4' is invalid for '--store-vectors <format>'"),
         (["bench", "search", "--count", "10", "--bits", "5000"], "--bits must be between 1 and 4096"),
         (["bench", "search", "--queries", "3"], "give --db DIR, or --count N and --bits B"),
         (["bench", "index", "--db", "/tmp/never-made", "--count", "10", "--bits", "64", "--batch", "0"], "--batch must be >= 1"),
