@@ -41,7 +41,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Text queries: BM25 k1 (term-frequency saturation).") var k1: Double = 1.2
     @Option(help: "Text queries: BM25 b (length normalisation, 0 to 1).") var b: Double = 0.75
     @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
-    @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: String = "auto"
+    @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: SearchMethod = .auto
     @Argument(help: "Query text.") var text: [String] = []
 
     func validate() throws {
@@ -57,7 +57,6 @@ struct SearchCommand: ParsableCommand {
         }
         if radius != nil && (queries != nil || like != nil) { throw ValidationError("--radius goes with a query text or --code only") }
         if explain && queries != nil { throw ValidationError("--explain goes with a single query (text or --like)") }
-        guard multiIndexUse != nil else { throw ValidationError("--method must be auto, scan or tables (got \(method))") }
         if vector != nil || queriesVectors != nil, let rescore, rescore != .none {
             throw ValidationError("--rescore \(rescore.rawValue) goes with text queries; for vectors give --rescore none (or nothing: rescoring with the stored vectors)")
         }
@@ -75,12 +74,18 @@ struct SearchCommand: ParsableCommand {
         return options
     }
 
-    var multiIndexUse: MultiIndexUse? { ["auto": .auto, "scan": .off, "tables": .always][method] }
+    var multiIndexUse: MultiIndexUse {
+        switch method {
+        case .auto: return .auto
+        case .scan: return .off
+        case .tables: return .always
+        }
+    }
 
     /// The search options of --method and --explain-plan.
     func searchOptions(_ report: SearchReport) -> SearchOptions {
         var options = SearchOptions()
-        options.multiIndex = multiIndexUse!
+        options.multiIndex = multiIndexUse
         if explainPlan { options.report = report }
         return options
     }
@@ -95,7 +100,7 @@ struct SearchCommand: ParsableCommand {
                 "candidates": plan.candidates, "probes": plan.probes, "substring_radius": plan.substringRadius,
                 "tables": report.substrings, "pending": report.pending,
             ]
-            if method == "scan" { object["why"] = "--method scan" }
+            if method == .scan { object["why"] = "--method scan" }
             else if report.substrings == 0 { object["why"] = "the index has no multi-index tables (see `twentyq tables`)" }
             else if plan.method == .scan && plan.probes == 0 { object["why"] = "the tables did not pay for recent queries or for this batch's first ones" }
             else if plan.method == .scan { object["why"] = "the tables' work passed the budget" }
@@ -219,4 +224,9 @@ extension SearchCommand {
             print("\(rank + 1). d=\(hit.distance)" + (hit.score.map { String(format: "  score=%.4f", $0) } ?? "") + "  \(TerminalText.safe(hit.id))")
         }
     }
+}
+
+/// `search --method`: how the codes are searched (results are the same either way).
+enum SearchMethod: String, CaseIterable, ExpressibleByArgument {
+    case auto, scan, tables
 }

@@ -115,6 +115,6 @@ import Encoder
         #expect(plan["method"] as? String == "scan" && plan["why"] as? String == "--method scan", "\(r.stderr)")
         #expect(r.stdout == scanned)
         r = try runTwentyQ(["search", "--db", db, "x", "--method", "fast"])
-        #expect(r.status != 0 && r.stderr.contains("--method must be auto, scan or tables"))
+        #expect(r.status != 0 && r.status == 64 && r.stderr.contains("Please provide one of 'auto', 'scan' or 'tables'"))
     }
 }
