@@ -4,8 +4,9 @@ import Foundation
 
 /// A TwentyQ index: binary codes with external ids and metadata, in one LMDB environment.
 ///
-/// ## Schema (format version 1)
-/// Named databases in the environment at `path` (`data.mdb`, `lock.mdb`):
+/// ## Schema (format version 4, `formatVersion`)
+/// Named databases in the environment at `path` (`data.mdb`, `lock.mdb`); the first four are
+/// those of version 1:
 /// - `meta`: `magic` = "twentyq-index", `format` (UInt32 LE), `bits` (UInt32 LE),
 ///   `chunk` (codes per chunk, UInt32 LE), `count` (UInt64 LE), `model` (UTF-8 fingerprint of
 ///   the model that made the codes, empty for none).
@@ -16,11 +17,13 @@ import Foundation
 /// - `ids`: external id (UTF-8, 1...511 bytes) -> slot (UInt64 LE).
 /// - `records`: slot (UInt64 big-endian) -> UInt32 LE id length, id bytes, metadata bytes.
 ///
-/// Format version 4 adds the lexical stage's `terms` and `postings` (CodeIndex+Terms.swift).
-/// Format version 2 adds `mih`, the multi-index hashing tables (see CodeIndex+MultiIndex.swift),
-/// which every write keeps in step with the codes; version 3 keeps them in levels. Older
-/// indexes are upgraded when first opened for writing (older builds, which would not maintain
-/// or would misread the tables, then refuse them).
+/// - `mih` (version 2; in levels since version 3): the multi-index hashing tables
+///   (CodeIndex+MultiIndex.swift), which every write keeps in step with the codes.
+/// - `terms` and `postings` (version 4): the lexical stage's term records and postings
+///   (CodeIndex+Terms.swift).
+/// - `sums` (version 4): CRC-32 of every record and code chunk (CodeIndex+Checksums.swift).
+/// Older indexes are upgraded when first opened for writing (older builds, which would not
+/// maintain or would misread the new tables, then refuse them).
 ///
 /// Slots are dense (`0 ..< count`): removing a code moves the last code into its slot, so a
 /// scan never meets holes. Search results order ties by slot, which is insertion order until
