@@ -25,15 +25,20 @@ public struct IndexEntry: Sendable {
 }
 
 /// What one `add` did.
+/// What one `add` did, the same for every kind of index.
 public struct AddSummary: Equatable, Sendable {
     /// Ids that were new.
     public var added = 0
     /// Ids that existed and got the new code and metadata.
     public var replaced = 0
+    /// Ids left as they were because nothing changed (documents whose text has the same content
+    /// hash: not re-encoded, not rewritten). Always 0 for codes and vectors, which are written.
+    public var unchanged = 0
 
-    public init(added: Int = 0, replaced: Int = 0) {
+    public init(added: Int = 0, replaced: Int = 0, unchanged: Int = 0) {
         self.added = added
         self.replaced = replaced
+        self.unchanged = unchanged
     }
 }
 

@@ -17,21 +17,9 @@ public struct Document: Sendable {
     }
 }
 
-/// What one `add` did.
-public struct IndexingReport: Equatable, Sendable {
-    /// New ids.
-    public var added = 0
-    /// Ids whose text changed.
-    public var replaced = 0
-    /// Ids whose text is unchanged (same content hash): not re-encoded, not rewritten.
-    public var unchanged = 0
-
-    public init(added: Int = 0, replaced: Int = 0, unchanged: Int = 0) {
-        self.added = added
-        self.replaced = replaced
-        self.unchanged = unchanged
-    }
-}
+/// The name `DocumentIndex.add` used for its summary before every index returned `AddSummary`.
+@available(*, deprecated, renamed: "AddSummary")
+public typealias IndexingReport = AddSummary
 
 /// One search result.
 public struct SearchHit: Sendable {
@@ -92,6 +80,15 @@ public final class DocumentIndex: @unchecked Sendable {
     /// Sizes, bits, model fingerprint and table statistics, as `CodeIndex.info()`.
     public func info() throws -> IndexInfo { try store.info() }
 
+    /// Creates a new index at `path` with `model` (default: the shipped model), as
+    /// `CodeIndex.create(at:bits:)` does for codes.
+    /// - Throws: `IndexError.alreadyExists` when an index is there (open it with
+    ///   `open(at:model:readOnly:)`), and the errors of `open`.
+    public static func create(at path: String, model: EncoderModel? = nil) throws -> DocumentIndex {
+        guard !FileManager.default.fileExists(atPath: path + "/data.mdb") else { throw IndexError.alreadyExists(path: path) }
+        return try open(at: path, model: model)
+    }
+
     /// Opens the index at `path`, creating it with `model` (default: the shipped model) when
     /// there is none.
     /// - Throws: `IndexError.modelMismatch` when `model` is given and differs from the index's;
@@ -134,8 +131,8 @@ public final class DocumentIndex: @unchecked Sendable {
     /// cores. Unchanged documents are skipped.
     /// - Throws: `IndexError.duplicateID` (nothing written), `.invalidID`, storage errors.
     @discardableResult
-    public func add(_ documents: [Document], threads: Int = SearchOptions.onlineCores) throws -> IndexingReport {
-        var report = IndexingReport()
+    public func add(_ documents: [Document], threads: Int = SearchOptions.onlineCores) throws -> AddSummary {
+        var report = AddSummary()
         var seen = Set<String>()
         for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
         let hashes = documents.map { Self.contentHash($0.text) }

@@ -61,6 +61,15 @@ public final class VectorIndex: @unchecked Sendable {
     public func info() throws -> IndexInfo { try store.info() }
     public var dimensions: Int { model.dimensions }
 
+    /// Creates a new vector index at `path` with `model`, keeping the vectors as `storage` for
+    /// rescoring (nil: codes only), as `CodeIndex.create(at:bits:)` does for codes.
+    /// - Throws: `IndexError.alreadyExists` when an index is there (open it with
+    ///   `open(at:model:storage:readOnly:)`), and the errors of `open`.
+    public static func create(at path: String, model: VectorEncoderModel, storage: VectorStorage? = nil) throws -> VectorIndex {
+        guard !FileManager.default.fileExists(atPath: path + "/data.mdb") else { throw IndexError.alreadyExists(path: path) }
+        return try open(at: path, model: model, storage: storage)
+    }
+
     /// Opens the vector index at `path`, or creates it with `model` and `storage` when there is
     /// none.
     /// - Throws: `IndexError.kindMismatch` for a text index, `.modelMismatch` when `model`

@@ -96,7 +96,7 @@ struct IndexCommand: ParsableCommand {
         }
         let target = try DocumentIndex.open(at: index.db, model: chosen)
         try Self.checkFolderCollisions(gathered.documents, in: target)
-        var report = IndexingReport()
+        var report = AddSummary()
         report.unchanged = gathered.unchanged.count
         var progress = Progress(total: gathered.documents.count, label: "indexing")
         for batchStart in stride(from: 0, to: gathered.documents.count, by: batch) {

@@ -57,6 +57,38 @@ final class Failures: @unchecked Sendable {
 }
 
 @Suite struct StoredFieldsTests {
+    /// The three index types share create/open/add/count/info: create refuses an existing index,
+    /// open finds it, add returns one summary type.
+    @Test func everyIndexTypeHasTheSameShape() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = randomModel(bits: 64, hidden: 16)
+        let docs = try DocumentIndex.create(at: dir.appending("docs"), model: model)
+        let summary: AddSummary = try docs.add([Document(id: "a", text: "space orbit"), Document(id: "b", text: "god church")])
+        let docCount = try docs.count, docInfo = try docs.info()
+        #expect(summary == AddSummary(added: 2) && docCount == 2 && docInfo.count == 2)
+        #expect(try docs.add([Document(id: "a", text: "space orbit")]) == AddSummary(unchanged: 1))
+        #expect { try DocumentIndex.create(at: dir.appending("docs"), model: model) } throws: { error in
+            guard case IndexError.alreadyExists = error else { return false }
+            return true
+        }
+        #expect(try DocumentIndex.open(at: dir.appending("docs")).count == 2)
+
+        let vectorModel = randomVectorModel(dimensions: 8, bits: 16)
+        let vectors = try VectorIndex.create(at: dir.appending("vectors"), model: vectorModel, storage: .int8)
+        let added: AddSummary = try vectors.add(clusteredVectors(count: 20, dimensions: 8))
+        let vectorCount = try vectors.count, vectorInfo = try vectors.info()
+        #expect(added == AddSummary(added: 20) && vectorCount == 20 && vectorInfo.bits == 16)
+        #expect { try VectorIndex.create(at: dir.appending("vectors"), model: vectorModel) } throws: { error in
+            guard case IndexError.alreadyExists = error else { return false }
+            return true
+        }
+
+        let codes = try CodeIndex.create(at: dir.appending("codes"), bits: 64)
+        let coded: AddSummary = try codes.add([IndexEntry(id: "c", code: try BinaryCode(bits: 64, words: [7]))])
+        let codeCount = try codes.count, codeInfo = try codes.info()
+        #expect(coded == AddSummary(added: 1) && codeCount == 1 && codeInfo.count == 1)
+    }
+
     @Test func fieldsRoundTripThroughTheirJSON() throws {
         let fields = ["snippet": "quote \" backslash \\ tab\t newline\n \u{01} ünï 日本", "path": "/a/b c.txt", "empty": ""]
         let text = JSONText.object(fields)

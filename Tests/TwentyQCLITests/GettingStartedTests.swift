@@ -6,7 +6,7 @@ import TwentyQ
 /// The DocC getting-started article's code, compiled and run against the shipped model; the
 /// article must quote `gettingStarted` verbatim (checked below).
 @Suite struct GettingStartedTests {
-    func gettingStarted(directory: String) throws -> (IndexingReport, IndexingReport, [SearchHit], [SearchHit]) {
+    func gettingStarted(directory: String) throws -> (AddSummary, AddSummary, [SearchHit], [SearchHit]) {
         // `directory`: any folder you may write to
         let index = try DocumentIndex.open(at: directory + "/notes")
         let report = try index.add([
@@ -28,8 +28,8 @@ import TwentyQ
     @Test func theArticleRunsAndDoesWhatItSays() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let (report, again, hits, similar) = try gettingStarted(directory: dir.path)
-        #expect(report == IndexingReport(added: 3))
-        #expect(again == IndexingReport(unchanged: 1))
+        #expect(report == AddSummary(added: 3))
+        #expect(again == AddSummary(unchanged: 1))
         #expect(hits.count == 3 && hits[0].id == "shuttle", "\(hits.map { ($0.id, $0.distance) })")
         #expect(similar[0].id == "hockey" && similar[0].distance == 0)
         #expect(try DocumentIndex.open(at: dir.path + "/notes").count == 2)
@@ -43,7 +43,7 @@ import TwentyQ
             .components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first)
         let articleLines = block.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && $0 != "import TwentyQ" }
-        let body = source.components(separatedBy: "throws -> (IndexingReport, IndexingReport, [SearchHit], [SearchHit]) {\n")[1]
+        let body = source.components(separatedBy: "throws -> (AddSummary, AddSummary, [SearchHit], [SearchHit]) {\n")[1]
             .components(separatedBy: "        return (report")[0]
         let bodyLines = body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         #expect(articleLines == bodyLines)
