@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "BinaryCodesTests", dependencies: ["BinaryCodes", "TestSupport"]),
         .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Ingest", "Encoder", "TestSupport"]),
         .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "twentyq"]),
     ]

@@ -30,7 +30,30 @@ public enum Corpus {
     /// large file). The whole must be valid UTF-8, checked once.
     public static func byteLines(_ data: Data, label: String) throws -> [Data] {
         guard String(data: data, encoding: .utf8) != nil else { throw CorpusError.unreadable(path: label, reason: "not valid UTF-8") }
-        return data.split(separator: 0x0A, omittingEmptySubsequences: false)
+        return lineRanges(data).map { data[$0.range] }
+    }
+
+    /// Where each line of `data` lies (split at "\n", the last line included even when empty),
+    /// and whether it holds nothing but spaces, tabs and carriage returns. One pass over the raw
+    /// bytes with memchr: `Data.split` checked exclusive access byte by byte and took a tenth of
+    /// indexing 20 Newsgroups.
+    public static func lineRanges(_ data: Data) -> [(range: Range<Data.Index>, blank: Bool)] {
+        data.withUnsafeBytes { raw -> [(range: Range<Data.Index>, blank: Bool)] in
+            guard let base = raw.baseAddress else { return [(data.startIndex ..< data.startIndex, true)] }
+            let bytes = base.assumingMemoryBound(to: UInt8.self)
+            var out: [(range: Range<Data.Index>, blank: Bool)] = []
+            var start = 0
+            while true {
+                let rest = raw.count - start
+                let hit = rest > 0 ? memchr(bytes + start, 0x0A, rest) : nil
+                let end = hit.map { UnsafeRawPointer($0) - base } ?? raw.count
+                var blank = true
+                for i in start ..< end where bytes[i] != 0x20 && bytes[i] != 0x09 && bytes[i] != 0x0D { blank = false; break }
+                out.append((data.startIndex + start ..< data.startIndex + end, blank))
+                guard hit != nil else { return out }
+                start = end + 1
+            }
+        }
     }
 
     /// The raw bytes of a file; `.gz` through `gzip -dc`.
@@ -77,8 +100,9 @@ public enum Corpus {
                                   hint: String = "") throws -> (documents: [CorpusDocument], badLines: Int) {
         var docs: [CorpusDocument] = []
         var badLines = 0
-        for (number, line) in try byteLines(data, label: label).enumerated()
-        where !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+        guard String(data: data, encoding: .utf8) != nil else { throw CorpusError.unreadable(path: label, reason: "not valid UTF-8") }
+        for (number, (range, blank)) in lineRanges(data).enumerated() where !blank {
+            let line = data[range]
             func bad(_ reason: String) throws {
                 guard skipBad else { throw CorpusError.badLine(path: label, line: number + 1, reason: reason + hint) }
                 badLines += 1

@@ -282,7 +282,10 @@ public final class DocumentIndex: @unchecked Sendable {
         var count = 0
         var pendingSpace = false
         for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+            // Unicode's White_Space, with the ASCII ones (tab to carriage return, space) decided
+            // without the property table (which took 6% of indexing 20 Newsgroups).
+            let space = scalar.value < 0x80 ? scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+            if space {
                 pendingSpace = count > 0
                 continue
             }

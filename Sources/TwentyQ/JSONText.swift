@@ -3,6 +3,12 @@
 package enum JSONText {
     /// `s` as a JSON string literal.
     package static func string(_ s: String) -> String {
+        // Most strings need no escape: then the literal is the text in quotes (bytes of
+        // multi-byte UTF-8 sequences are all >= 0x80, so only ASCII can need one).
+        let needsEscape = s.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+        } ?? true
+        if !needsEscape { return "\"" + s + "\"" }
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {

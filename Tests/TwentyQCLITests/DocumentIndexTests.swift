@@ -105,5 +105,12 @@ final class Failures: @unchecked Sendable {
         let snippet = try #require(try index.search(like: "a", k: 1).first?.fields["snippet"])
         #expect(snippet.hasPrefix("first second third ééé"))
         #expect(snippet.count == 300)
+        // Every kind of white space folds to one space: ASCII's (tab, line feed, vertical tab, form
+        // feed, carriage return, space) by the fast path, the others (next line, no-break space,
+        // line separator) by Unicode's property; other control characters stay.
+        let other = try DocumentIndex.open(at: dir.appending("idx2"), model: randomModel())
+        try other.add([Document(id: "b", text: "a\u{09}b\u{0A}c\u{0B}d\u{0C}e\u{0D}f g\u{85}h\u{A0}i\u{2028}j\u{01}k")])
+        let folded = try #require(try other.search(like: "b", k: 1).first?.fields["snippet"])
+        #expect(folded == "a b c d e f g h i j\u{01}k", "\(folded.unicodeScalars.map(\.value))")
     }
 }
