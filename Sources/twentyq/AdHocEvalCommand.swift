@@ -20,6 +20,7 @@ extension EvalCommand {
         }
         let ids = collection.documents.map(\.id)
         var start = Date()
+        Stage.begin("exhaustive BM25 and TF-IDF over \(docTexts.count) documents for \(queryTexts.count) queries")
         let bm25 = LexicalBaselines.bm25(documents: docTexts, queries: queryTexts, k: 1000)
         try report("bm25-exhaustive", bm25.map { $0.map { ids[$0] } }, ["seconds": Date().timeIntervalSince(start)])
         start = Date()
@@ -31,6 +32,7 @@ extension EvalCommand {
         let modelFile = try model.map { try ModelFile.read($0) }
         let index = try DocumentIndex.open(at: directory + "/index", model: modelFile)
         start = Date()
+        Stage.begin("indexing \(docTexts.count) documents")
         try index.add(collection.documents.map { Document(id: $0.id, text: $0.text) })
         let indexSeconds = Date().timeIntervalSince(start)
         let knownTokens = index.model.tokenCoverage(queryTexts)
@@ -41,6 +43,7 @@ extension EvalCommand {
                 options.asymmetric = asymmetric
                 index.ranking = options
                 start = Date()
+                Stage.begin("searching: --rescore \(mode.rawValue)\(asymmetric ? "" : ", Hamming shortlist"), \(queryTexts.count) queries")
                 let results = try index.search(texts: queryTexts, k: 1000, fields: false)
                 try report("twentyq", results.map { $0.hits.map(\.id) }, [
                     "rescore": mode.rawValue, "shortlist_by": asymmetric ? "asymmetric" : "hamming",

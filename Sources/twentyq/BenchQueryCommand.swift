@@ -41,7 +41,10 @@ struct BenchQueryCommand: ParsableCommand {
         let anchor = RankingOptions(rescoring: .none)
         var times: [[Double]] = [[], []]
         var candidates = 0
+        var progress = Progress(total: texts.count, label: "queries ")
+        defer { progress.finish() }
         for (i, text) in texts.enumerated() {
+            progress.update(i + 1)
             for (m, options) in [measured, anchor].enumerated() {
                 target.ranking = options
                 let start = DispatchTime.now().uptimeNanoseconds

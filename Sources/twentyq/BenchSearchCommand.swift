@@ -65,6 +65,7 @@ struct BenchSearchCommand: ParsableCommand {
     var kernelLevel: KernelLevel? { kernel == .best ? .best : KernelLevel(rawValue: kernel.rawValue) }
 
     func run() throws {
+        Stage.begin(db.map { "searching the codes of \($0)" } ?? "making \(count ?? 0) random \(bits ?? 0)-bit codes, then searching them")
         var options = SearchOptions(threads: threads, kernel: kernelLevel!)
         if threads != nil { options.minPairsForThreads = 0 } // an explicit count is honoured
         if let db {

@@ -60,10 +60,12 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         if isAdHoc { return try runAdHoc() }
         let dataset = dataset!.rawValue
+        Stage.begin("reading \(dataset)")
         let split = try Datasets.load(dataset, dataDirectory: data)
         let (dbLabels, queryLabels) = RetrievalEvaluation.labelMasks(split.train, split.test)
         let base: [String: Any] = ["dataset": dataset, "database": split.train.count, "queries": split.test.count, "k": 100]
         if baselines {
+            Stage.begin("baselines: TF-IDF cosine and LSH over \(split.train.count) documents")
             var c = TrainingConfig()
             c.bigrams = false
             c.maxDocumentRatio = 0.8

@@ -34,3 +34,15 @@ struct Progress {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 }
+
+/// A line on standard error saying which stage of a long command has begun ("indexing 1,400
+/// documents"), drawn only on a terminal: the first sign of life within a second for commands
+/// whose stages are single library calls (eval, tables, benchmarks).
+enum Stage {
+    static let enabled = isatty(STDERR_FILENO) != 0
+
+    static func begin(_ what: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\(what) ...\n".utf8))
+    }
+}

@@ -45,6 +45,7 @@ struct TablesCommand: ParsableCommand {
             if let substrings { settings.substrings = substrings == "auto" ? nil : Int(substrings) }
             if let minCount { settings.minimumCount = minCount }
             let start = Date()
+            Stage.begin("building the multi-index tables over \(try store.count) codes")
             status = try store.configureMultiIndex(settings)
             seconds = Date().timeIntervalSince(start)
         }
