@@ -238,8 +238,17 @@ public final class VectorIndex: @unchecked Sendable {
         try store.metadata(for: id).flatMap(storedVector(inRecord:))
     }
 
+    /// Every stored item in slot order, from one snapshot, until `body` returns false: id,
+    /// code, the stored vector (nil when the index keeps codes only) and the caller's metadata.
+    /// Export goes through here.
+    public func forEachVector(_ body: (_ id: String, _ code: BinaryCode, _ vector: [Float]?, _ metadata: [UInt8]) throws -> Bool) throws {
+        try store.forEachRecord { id, record, code in
+            try body(id, code, storedVector(inRecord: record), Self.userMetadata(record))
+        }
+    }
+
     /// The stored vector in a record's metadata (as `CodeIndex.forEachRecord` gives it), or nil.
-    public func storedVector(inRecord record: [UInt8]) -> [Float]? {
+    package func storedVector(inRecord record: [UInt8]) -> [Float]? {
         guard let storage = settings.storage, let range = storedVectorRange(record) else { return nil }
         return record.withUnsafeBytes { storage.decode(UnsafeRawBufferPointer(rebasing: $0[range]), dimensions: dimensions) }
     }
@@ -260,7 +269,7 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     /// The caller's metadata inside a record (after the stored vector).
-    public static func userMetadata(_ record: [UInt8]) -> [UInt8] {
+    package static func userMetadata(_ record: [UInt8]) -> [UInt8] {
         guard record.count >= 4 else { return [] }
         let n = prefixLength(record)
         return 4 + n <= record.count ? Array(record[(4 + n)...]) : []

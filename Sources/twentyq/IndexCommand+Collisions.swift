@@ -17,12 +17,11 @@ extension IndexCommand {
     static func checkFolderCollisions(_ documents: [Document], in index: DocumentIndex) throws {
         let fromFolders = documents.filter { $0.fields[DocumentSources.rootField] != nil }
         guard !fromFolders.isEmpty else { return }
-        let stored = try index.store.metadata(for: fromFolders.map(\.id))
-        for (document, bytes) in zip(fromFolders, stored) {
-            guard let bytes, let fields = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-                  let storedRoot = fields[DocumentSources.rootField] as? String,
+        let stored = try index.fields(for: fromFolders.map(\.id))
+        for (document, fields) in zip(fromFolders, stored) {
+            guard let fields, let storedRoot = fields[DocumentSources.rootField],
                   let root = document.fields[DocumentSources.rootField], storedRoot != root else { continue }
-            throw InputError("id '\(document.id)' is already held by \(fields["path"] as? String ?? document.id) from folder \(storedRoot); "
+            throw InputError("id '\(document.id)' is already held by \(fields["path"] ?? document.id) from folder \(storedRoot); "
                              + "\(document.fields["path"] ?? document.id) from folder \(root) would replace it. Index the folders' common "
                              + "parent folder instead (ids then differ), or use another --db")
         }

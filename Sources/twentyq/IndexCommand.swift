@@ -110,9 +110,10 @@ struct IndexCommand: ParsableCommand {
         if prune && !gathered.roots.isEmpty {
             let present = Set(seen.keys).union(gathered.unchanged)  // files read, and files not read because unchanged
             var gone: [String] = []
-            try target.store.forEachRecord { id, metadata, _ in
-                let fields = (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]) ?? [:]
-                if let root = fields[DocumentSources.rootField] as? String, gathered.roots.contains(root), !present.contains(id) { gone.append(id) }
+            try target.forEachDocument { document in
+                if let root = document.fields[DocumentSources.rootField], gathered.roots.contains(root), !present.contains(document.id) {
+                    gone.append(document.id)
+                }
                 return true
             }
             pruned = try target.remove(ids: gone)
@@ -291,18 +292,18 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("--vectors: the index at \(index.db) stores no vectors")
         }
         var buffer = ""
-        try store.forEachRecord { id, metadata, code in
+        func emit(_ id: String, _ code: BinaryCode, _ metadata: [UInt8], vector: [Float]? = nil) throws -> Bool {
             var object: [String: Any] = ["id": id, "code": code.hex]
-            var user = metadata
-            if let vectorIndex {
-                user = VectorIndex.userMetadata(metadata)
-                // From the record in hand: no second lookup by id.
-                if includeVectors, let vector = vectorIndex.storedVector(inRecord: metadata) { object["vector"] = vector.map(Double.init) }
-            }
-            object["metadata"] = (try? JSONSerialization.jsonObject(with: Data(user)) as? [String: Any]) ?? [:]
+            if let vector { object["vector"] = vector.map(Double.init) }
+            object["metadata"] = (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]) ?? [:]
             buffer += try jsonLine(object) + "\n"
             if buffer.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(buffer.utf8)); buffer = "" }
             return true
+        }
+        if let vectorIndex {
+            try vectorIndex.forEachVector { id, code, vector, metadata in try emit(id, code, metadata, vector: includeVectors ? vector : nil) }
+        } else {
+            try store.forEachRecord { id, metadata, code in try emit(id, code, metadata) }
         }
         FileHandle.standardOutput.write(Data(buffer.utf8))
     }

@@ -157,12 +157,12 @@ struct SearchCommand: ParsableCommand {
             return
         }
         if hits.isEmpty { print("no results") }
-        let queryCode = try like.map { id in try target.store.code(for: id) } ?? target.model.encode(query)
+        let queryCode = try like.map { id in try target.code(for: id) } ?? target.model.encode(query)
         let questions = explain ? BitExplanation.explain(target.model, top: 3) : []
         for (rank, hit) in hits.enumerated() {
             let snippet = (hit.fields["snippet"] ?? "").prefix(100)
             print("\(rank + 1). d=\(hit.distance)  \(TerminalText.safe(hit.id))  \(TerminalText.safe(snippet))")
-            guard explain, let queryCode, let code = try target.store.code(for: hit.id) else { continue }
+            guard explain, let queryCode, let code = try target.code(for: hit.id) else { continue }
             let differing = (0..<code.bits).filter { code[bit: $0] != queryCode[bit: $0] }
             print("   agree on \(code.bits - differing.count) of \(code.bits) questions; differ on \(differing.count)"
                   + (differing.isEmpty ? "" : ", first ones:"))

@@ -72,12 +72,24 @@ final class Failures: @unchecked Sendable {
             return true
         }
         #expect(try DocumentIndex.open(at: dir.appending("docs")).count == 2)
+        // What export and prune read: every document with its code and fields, through the library.
+        var seen: [String: StoredDocument] = [:]
+        try docs.forEachDocument { seen[$0.id] = $0; return true }
+        #expect(Set(seen.keys) == ["a", "b"] && seen["a"]?.fields["snippet"] == "space orbit")
+        #expect(try seen["b"]?.code == docs.code(for: "b") && docs.code(for: "zz") == nil)
+        #expect(try docs.fields(for: ["b", "zz"]).map { $0?["snippet"] } == ["god church", nil])
 
         let vectorModel = randomVectorModel(dimensions: 8, bits: 16)
         let vectors = try VectorIndex.create(at: dir.appending("vectors"), model: vectorModel, storage: .int8)
         let added: AddSummary = try vectors.add(clusteredVectors(count: 20, dimensions: 8))
         let vectorCount = try vectors.count, vectorInfo = try vectors.info()
         #expect(added == AddSummary(added: 20) && vectorCount == 20 && vectorInfo.bits == 16)
+        var stored = 0
+        try vectors.forEachVector { _, code, vector, _ in
+            stored += (code.bits == 16 && vector?.count == 8) ? 1 : 0
+            return true
+        }
+        #expect(stored == 20)
         #expect { try VectorIndex.create(at: dir.appending("vectors"), model: vectorModel) } throws: { error in
             guard case IndexError.alreadyExists = error else { return false }
             return true
