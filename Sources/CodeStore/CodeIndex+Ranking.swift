@@ -164,14 +164,17 @@ extension CodeIndex {
         }
         // The codes' shortlist, best first by the code score (ties: distance, slot).
         var chosen = nearest.map { (slot: $0.id, distance: $0.distance, code: codeScore($0.id, $0.distance)) }
+        let considered = chosen.count
         if scorer != nil {
-            chosen.sort { ($0.code, -$0.distance, -$0.slot) > ($1.code, -$1.distance, -$1.slot) }
+            // Only the best `k` (codes alone) or `shortlist` (the lexical stage's candidates)
+            // are needed: selected, not the whole pool sorted.
+            chosen = chosen.sortedPrefix(lexical ? shortlist : k) { ($0.code, -$0.distance, -$0.slot) > ($1.code, -$1.distance, -$1.slot) }
         }
         let lexicalOnly = lexical && !query.codeIsInformative
         if !lexical {
             let top = chosen.prefix(k)
             return RankedResult(hits: try top.map { try hit($0.slot, $0.distance, score: $0.code, bm25: nil, txn) },
-                                usedTerms: false, lexicalOnly: false, candidates: chosen.count)
+                                usedTerms: false, lexicalOnly: false, candidates: considered)
         }
         chosen = Array(chosen.prefix(shortlist))
 
@@ -227,10 +230,10 @@ extension CodeIndex {
         default:
             fused = scored.map(\.bm25)
         }
-        let order = scored.indices.sorted {
+        let order = Array(scored.indices).sortedPrefix(k) {
             (fused[$0], scored[$0].code, -scored[$0].slot) > (fused[$1], scored[$1].code, -scored[$1].slot)
         }
-        let hits = try order.prefix(k).map { i in
+        let hits = try order.map { i in
             try hit(scored[i].slot, scored[i].distance, score: fused[i], bm25: scored[i].bm25, txn)
         }
         return RankedResult(hits: hits, usedTerms: true, lexicalOnly: lexicalOnly, candidates: scored.count)
