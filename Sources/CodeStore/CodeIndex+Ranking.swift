@@ -131,21 +131,31 @@ extension CodeIndex {
             let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
             let reader = try TermReader(index: self, txn: txn)
             let lexical = options.rescoring != .none && reader.hasTerms
-            // One batched Hamming pass over the codes for every query whose code means something.
-            let informative = queries.indices.filter { queries[$0].codeIsInformative || !lexical }
             let wantsAsymmetric = queries.contains { $0.logits != nil }
             let pool = wantsAsymmetric ? max(1, options.asymmetricPool) : 1
             let depth = (lexical ? shortlist : k).saturatingProduct(pool)
-            var nearest: [Int: [Neighbor]] = [:]
-            if !informative.isEmpty {
-                let matrix = try CodeMatrix(bits: bits, words: informative.flatMap { queries[$0].code.words })
-                let found = try nearestNeighbors(matrix, k: depth, options: search, blocks: blocks, txn: txn)
-                for (row, q) in informative.enumerated() { nearest[q] = found[row] }
+            // Queries go through in chunks whose neighbour lists stay within about 4M entries
+            // (64 MB): a batch of 7,532 long queries at k = 100 asked for 20,000 neighbours each
+            // at once, 1.2 GB per thread. Each chunk is still one batched Hamming pass. With a
+            // plan report (which keeps one pass's plans), one chunk.
+            let chunk = search.report != nil ? max(1, queries.count) : max(1, min(queries.count, 4_000_000 / max(1, depth)))
+            var out: [RankedResult] = []
+            out.reserveCapacity(queries.count)
+            for start in stride(from: 0, to: queries.count, by: chunk) {
+                let range = start ..< min(queries.count, start + chunk)
+                let informative = range.filter { queries[$0].codeIsInformative || !lexical }
+                var nearest: [Int: [Neighbor]] = [:]
+                if !informative.isEmpty {
+                    let matrix = try CodeMatrix(bits: bits, words: informative.flatMap { queries[$0].code.words })
+                    let found = try nearestNeighbors(matrix, k: depth, options: search, blocks: blocks, txn: txn)
+                    for (row, q) in informative.enumerated() { nearest[q] = found[row] }
+                }
+                for q in range {
+                    out.append(try rankOne(queries[q], nearest: nearest[q] ?? [], k: k, shortlist: shortlist, lexical: lexical,
+                                           options: options, codes: codes, reader: reader, txn: txn))
+                }
             }
-            return try queries.indices.map { q in
-                try rankOne(queries[q], nearest: nearest[q] ?? [], k: k, shortlist: shortlist, lexical: lexical,
-                            options: options, codes: codes, reader: reader, txn: txn)
-            }
+            return out
         }
     }
 
