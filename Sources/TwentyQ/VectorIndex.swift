@@ -46,7 +46,7 @@ public final class VectorIndex: @unchecked Sendable {
     package let store: CodeIndex
     public let model: VectorEncoderModel
     public let settings: VectorIndexSettings
-    static let settingsKey = "vector_index"
+    package static let settingsKey = "vector_index"
 
     private init(store: CodeIndex, model: VectorEncoderModel, settings: VectorIndexSettings) {
         self.store = store
@@ -78,31 +78,7 @@ public final class VectorIndex: @unchecked Sendable {
     public static func open(at path: String, model: VectorEncoderModel? = nil, storage: VectorStorage? = nil,
                             readOnly: Bool = false) throws -> VectorIndex {
         if FileManager.default.fileExists(atPath: path + "/data.mdb") {
-            let store = try CodeIndex.open(at: path, readOnly: readOnly)
-            guard let settingsBytes = try store.blob(settingsKey) else {
-                throw IndexError.kindMismatch(path: path, holds: .documents, wanted: .vectors)
-            }
-            guard let settings = try? JSONDecoder().decode(VectorIndexSettings.self, from: Data(settingsBytes)),
-                  let modelBytes = try store.blob(DocumentIndex.modelKey) else {
-                throw IndexError.corrupt(path: path, detail: "its vector settings or model are missing or unreadable")
-            }
-            let decoded: AnyModel
-            do { decoded = try ModelFile.decodeAny(modelBytes, path: path + " (stored model)") } catch let error as ModelFileError {
-                throw IndexError.damagedModel(path: path, detail: error.reason)
-            }
-            guard case .vectors(let stored) = decoded else {
-                throw IndexError.corrupt(path: path, detail: "a vector index whose stored model is a text model")
-            }
-            if let model {
-                let given = try ModelFile.fingerprint(model)
-                guard given == store.modelFingerprint else {
-                    throw IndexError.modelMismatch(path: path, index: store.modelFingerprint, given: given)
-                }
-            }
-            if let storage, storage != settings.storage {
-                throw IndexError.invalidSetting("the index at \(path) stores vectors as \(settings.storage?.rawValue ?? "nothing (codes only)"), not \(storage.rawValue); use a new index to change it")
-            }
-            return VectorIndex(store: store, model: stored, settings: settings)
+            return try open(existing: try CodeIndex.open(at: path, readOnly: readOnly), model: model, storage: storage)
         }
         guard !readOnly else { throw IndexError.noIndex(path: path) }
         guard let model else {
@@ -236,6 +212,37 @@ public final class VectorIndex: @unchecked Sendable {
     /// the id is unknown or the index stores no vectors.
     public func vector(for id: String) throws -> [Float]? {
         try store.metadata(for: id).flatMap(storedVector(inRecord:))
+    }
+
+    /// The vector index over an open store: its settings and model read from the store.
+    /// `ExportCommand` and `open(at:)` share it, so one process never opens an index twice.
+    /// - Throws: as `open(at:model:storage:readOnly:)` for an existing index.
+    package static func open(existing store: CodeIndex, model: VectorEncoderModel? = nil, storage: VectorStorage? = nil) throws -> VectorIndex {
+        let path = store.path
+        guard let settingsBytes = try store.blob(settingsKey) else {
+            throw IndexError.kindMismatch(path: path, holds: .documents, wanted: .vectors)
+        }
+        guard let settings = try? JSONDecoder().decode(VectorIndexSettings.self, from: Data(settingsBytes)),
+              let modelBytes = try store.blob(DocumentIndex.modelKey) else {
+            throw IndexError.corrupt(path: path, detail: "its vector settings or model are missing or unreadable")
+        }
+        let decoded: AnyModel
+        do { decoded = try ModelFile.decodeAny(modelBytes, path: path + " (stored model)") } catch let error as ModelFileError {
+            throw IndexError.damagedModel(path: path, detail: error.reason)
+        }
+        guard case .vectors(let stored) = decoded else {
+            throw IndexError.corrupt(path: path, detail: "a vector index whose stored model is a text model")
+        }
+        if let model {
+            let given = try ModelFile.fingerprint(model)
+            guard given == store.modelFingerprint else {
+                throw IndexError.modelMismatch(path: path, index: store.modelFingerprint, given: given)
+            }
+        }
+        if let storage, storage != settings.storage {
+            throw IndexError.invalidSetting("the index at \(path) stores vectors as \(settings.storage?.rawValue ?? "nothing (codes only)"), not \(storage.rawValue); use a new index to change it")
+        }
+        return VectorIndex(store: store, model: stored, settings: settings)
     }
 
     /// Every stored item in slot order, from one snapshot, until `body` returns false: id,

@@ -62,11 +62,10 @@ struct BenchSearchCommand: ParsableCommand {
         guard verify >= 0 else { throw ValidationError("--verify must be >= 0 (got \(verify))") }
     }
 
-    var kernelLevel: KernelLevel? { kernel == .best ? .best : KernelLevel(rawValue: kernel.rawValue) }
 
     func run() throws {
         Stage.begin(db.map { "searching the codes of \($0)" } ?? "making \(count ?? 0) random \(bits ?? 0)-bit codes, then searching them")
-        var options = SearchOptions(threads: threads, kernel: kernelLevel!)
+        var options = SearchOptions(threads: threads, kernel: kernel.level)
         if threads != nil { options.minPairsForThreads = 0 } // an explicit count is honoured
         if let db {
             try runOnIndex(db, options: options)
@@ -184,7 +183,7 @@ struct BenchSearchCommand: ParsableCommand {
             throw ValidationError("the index at \(path) has no multi-index tables (\(try index.count) codes; tables appear from \(status.settings.minimumCount) codes when enabled): see `twentyq tables --db \(path)`")
         }
         let queryCodes = try queryCodes(index)
-        var scanOptions = SearchOptions(kernel: kernelLevel!)
+        var scanOptions = SearchOptions(kernel: kernel.level)
         scanOptions.multiIndex = .off
         var mihOptions = scanOptions
         mihOptions.multiIndex = method == .mih ? .always : .auto
@@ -229,7 +228,7 @@ struct BenchSearchCommand: ParsableCommand {
         let index = MultiIndex(matrix, substrings: substrings)
         let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e9
         let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
-        var options = SearchOptions(threads: 1, kernel: kernelLevel!)
+        var options = SearchOptions(threads: 1, kernel: kernel.level)
         options.minPairsForThreads = .max
         let budget = method == .mih ? Double.infinity : 0.5
         let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: order, scan: { q in
@@ -342,6 +341,15 @@ struct BenchSearchCommand: ParsableCommand {
 /// `bench search --kernel`: a kernel build, or the best this CPU runs.
 enum KernelChoice: String, CaseIterable, ExpressibleByArgument {
     case best, avx2, popcnt, portable
+
+    var level: KernelLevel {
+        switch self {
+        case .best: return .best
+        case .avx2: return .avx2
+        case .popcnt: return .popcnt
+        case .portable: return .portable
+        }
+    }
 }
 
 /// `bench search --method`.

@@ -286,8 +286,9 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = try CodeIndex.open(at: index.db, readOnly: true)
-        // A vector index keeps its stored vector before the metadata (see VectorIndex).
-        let vectorIndex = try store.blob("vector_index") != nil ? try VectorIndex.open(at: index.db, readOnly: true) : nil
+        // A vector index keeps its stored vector before the metadata (see VectorIndex); it is
+        // read through the store already open (LMDB: one environment per file per process).
+        let vectorIndex = try store.blob(VectorIndex.settingsKey) != nil ? try VectorIndex.open(existing: store) : nil
         if includeVectors && vectorIndex?.settings.storage == nil {
             throw ValidationError("--vectors: the index at \(index.db) stores no vectors")
         }

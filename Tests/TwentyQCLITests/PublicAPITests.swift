@@ -83,11 +83,10 @@ import Testing
             // The aliased type: the fragment after "=".
             let target = alias.fragments.last { $0["kind"] as? String == "typeIdentifier" }
             let name = try #require(target?["spelling"] as? String, "\(alias.declaration)")
-            let usr = target?["preciseIdentifier"] as? String
             var found = false
             for module in ["BinaryCodes", "CodeStore", "Encoder"] {
                 let symbols = graphs[module] ?? []
-                guard let type = symbols.first(where: { $0.path == [name] && (usr == nil || $0.declaration.contains(name)) }) else { continue }
+                guard let type = symbols.first(where: { $0.path == [name] }) else { continue }
                 found = true
                 byType[alias.path[0], default: []].insert(type.declaration)
                 for member in symbols where member.path.count > 1 && member.path[0] == name {
