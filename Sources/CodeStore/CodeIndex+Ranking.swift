@@ -3,9 +3,10 @@ import Foundation
 
 /// How a text query's candidates are ordered once the codes have chosen them.
 public enum Rescoring: String, CaseIterable, Sendable {
-    /// Reciprocal-rank fusion of the code score and BM25 (the default).
+    /// Reciprocal-rank fusion of the code score and BM25.
     case fused
-    /// BM25 alone over the candidates, ties by the code score.
+    /// BM25 alone over the candidates the codes chose, ties by the code score (the default: it
+    /// measured best on the ad-hoc collections, docs/EVALUATION.md).
     case bm25
     /// The codes alone (asymmetric score, or Hamming distance): no term statistics are read.
     case none
@@ -71,21 +72,9 @@ public struct RankedQuery: Sendable {
     }
 }
 
-/// One ranked hit.
-public struct RankedHit: Equatable, Sendable {
-    public var id: String
-    public var slot: Int
-    /// Hamming distance between the query's code and the document's.
-    public var distance: Int
-    /// The final score (higher is better): fused, BM25 or code score as the rescoring says.
-    public var score: Double
-    /// The document's BM25 for the query (nil when the lexical stage did not run).
-    public var bm25: Double?
-}
-
 /// The hits of one query, and how they were found.
 public struct RankedResult: Sendable {
-    public var hits: [RankedHit]
+    public var hits: [SearchHit]
     /// The lexical stage ran (the index has term statistics and the rescoring asks for them).
     public var usedTerms: Bool
     /// The query's code carried nothing, so the hits are lexical matches alone.
@@ -99,11 +88,12 @@ extension CodeIndex {
     /// then the asymmetric score when logits are given), documents holding a rare query term
     /// join it, and BM25 over the stored term statistics re-orders it, alone or fused with the
     /// code score (`RankingOptions`). Codes, terms and records come from one read transaction.
+    /// Each hit carries its record's fields (`SearchHit.fields`) when `fields` is true.
     /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`, `.corrupt`.
     /// - Complexity: one scan (or multi-index probe) of the codes for the batch, then per query
     ///   O(shortlist x asymmetricPool) code scores and O(candidates) term-record reads.
     package func rank(_ queries: [RankedQuery], k: Int, options: RankingOptions = RankingOptions(),
-                     search: SearchOptions = SearchOptions()) throws -> [RankedResult] {
+                     search: SearchOptions = SearchOptions(), fields: Bool = false) throws -> [RankedResult] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         for q in queries where q.code.bits != bits {
             throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: q.code.bits)
@@ -119,14 +109,14 @@ extension CodeIndex {
                 let range = (queries.count * w / workers) ..< (queries.count * (w + 1) / workers)
                 var options1 = search
                 if workers > 1 { options1.threads = 1 }
-                out[w] = Result { try rankGroup(Array(queries[range]), k: k, shortlist: shortlist, options: options, search: options1) }
+                out[w] = Result { try rankGroup(Array(queries[range]), k: k, shortlist: shortlist, options: options, search: options1, fields: fields) }
             }
         }
         return try parts.flatMap { try $0.get() }
     }
 
     private func rankGroup(_ queries: [RankedQuery], k: Int, shortlist: Int, options: RankingOptions,
-                           search: SearchOptions) throws -> [RankedResult] {
+                           search: SearchOptions, fields: Bool) throws -> [RankedResult] {
         try withCodeBlocks { blocks, txn in
             let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
             let reader = try TermReader(index: self, txn: txn)
@@ -152,7 +142,7 @@ extension CodeIndex {
                 }
                 for q in range {
                     out.append(try rankOne(queries[q], nearest: nearest[q] ?? [], k: k, shortlist: shortlist, lexical: lexical,
-                                           options: options, codes: codes, reader: reader, txn: txn))
+                                           options: options, codes: codes, reader: reader, txn: txn, fields: fields))
                 }
             }
             return out
@@ -160,7 +150,7 @@ extension CodeIndex {
     }
 
     private func rankOne(_ query: RankedQuery, nearest: [Neighbor], k: Int, shortlist: Int, lexical: Bool,
-                         options: RankingOptions, codes: SlotCodes, reader: TermReader, txn: LMDBTransaction) throws -> RankedResult {
+                         options: RankingOptions, codes: SlotCodes, reader: TermReader, txn: LMDBTransaction, fields: Bool) throws -> RankedResult {
         let scorer = query.logits.map { AsymmetricScorer(logits: $0) }
         let queryWords = query.code.words
         func distance(_ slot: Int) -> Int {
@@ -183,7 +173,7 @@ extension CodeIndex {
         let lexicalOnly = lexical && !query.codeIsInformative
         if !lexical {
             let top = chosen.prefix(k)
-            return RankedResult(hits: try top.map { try hit($0.slot, $0.distance, score: $0.code, bm25: nil, txn) },
+            return RankedResult(hits: try top.map { try hit(txn, slot: $0.slot, distance: $0.distance, score: $0.code, fields: fields) },
                                 usedTerms: false, lexicalOnly: false, candidates: considered)
         }
         chosen = Array(chosen.prefix(shortlist))
@@ -244,17 +234,11 @@ extension CodeIndex {
             (fused[$0], scored[$0].code, -scored[$0].slot) > (fused[$1], scored[$1].code, -scored[$1].slot)
         }
         let hits = try order.map { i in
-            try hit(scored[i].slot, scored[i].distance, score: fused[i], bm25: scored[i].bm25, txn)
+            try hit(txn, slot: scored[i].slot, distance: scored[i].distance, score: fused[i], bm25: scored[i].bm25, fields: fields)
         }
         return RankedResult(hits: hits, usedTerms: true, lexicalOnly: lexicalOnly, candidates: scored.count)
     }
 
-    private func hit(_ slot: Int, _ distance: Int, score: Double, bm25: Double?, _ txn: LMDBTransaction) throws -> RankedHit {
-        guard let id = try readID(txn: txn, slot: slot) else {
-            throw IndexError.corrupt(path: path, detail: "slot \(slot) has no record")
-        }
-        return RankedHit(id: id, slot: slot, distance: distance, score: score, bm25: bm25)
-    }
 }
 
 /// BM25 of stored term records for one query, read straight from the record bytes (the

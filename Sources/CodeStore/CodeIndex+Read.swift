@@ -1,19 +1,6 @@
 import BinaryCodes
 import Foundation
 
-/// One search hit: the document's external id, its slot and its Hamming distance.
-public struct IndexHit: Hashable, Sendable {
-    public var id: String
-    public var slot: Int
-    public var distance: Int
-
-    public init(id: String, slot: Int, distance: Int) {
-        self.id = id
-        self.slot = slot
-        self.distance = distance
-    }
-}
-
 /// Sizes and settings of an index, for `twentyq info`.
 public struct IndexInfo: Codable, Equatable, Sendable {
     public var path: String
@@ -139,14 +126,15 @@ extension CodeIndex {
         return try body(blocks)
     }
 
-    /// The `k` nearest documents to each query, ascending by (distance, slot).
+    /// The `k` nearest items to each query, ascending by (distance, slot), with their
+    /// metadata's fields (`SearchHit.fields`) unless `fields` is false.
     /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`.
-    public func nearest(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions()) throws -> [[IndexHit]] {
+    public func nearest(to queries: CodeMatrix, k: Int, fields: Bool = true, options: SearchOptions = SearchOptions()) throws -> [[SearchHit]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
         return try withCodeBlocks { blocks, txn in
             let results = try nearestNeighbors(queries, k: k, options: options, blocks: blocks, txn: txn)
-            return try results.map { try hits($0, txn) }
+            return try results.map { list in try list.map { try hit(txn, slot: $0.id, distance: $0.distance, fields: fields) } }
         }
     }
 
@@ -157,7 +145,7 @@ extension CodeIndex {
     ///   neighbours it returns, in its order, are the ones whose records are read and returned
     ///   (e.g. a shortlist re-ranked by `AsymmetricScorer`).
     package func nearestWithMetadata(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions(),
-                                    refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])? = nil) throws -> [[(hit: IndexHit, metadata: [UInt8])]] {
+                                    refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])? = nil) throws -> [[(hit: SearchHit, metadata: [UInt8])]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
         return try withCodeBlocks { blocks, txn in
@@ -172,27 +160,31 @@ extension CodeIndex {
                         throw IndexError.corrupt(path: path, detail: "slot \(n.id) has no record")
                     }
                     let id = Self.decodeRecordID(record)
-                    return (IndexHit(id: String(decoding: id, as: UTF8.self), slot: n.id, distance: n.distance), Array(record[(4 + id.count)...]))
+                    return (SearchHit(id: String(decoding: id, as: UTF8.self), distance: n.distance), Array(record[(4 + id.count)...]))
                 }
             }
         }
     }
 
-    /// Every document within Hamming distance `radius` of `query`, ascending by (distance, slot).
-    public func within(radius: Int, of query: BinaryCode, options: SearchOptions = SearchOptions()) throws -> [IndexHit] {
+    /// Every item within Hamming distance `radius` of `query`, ascending by (distance, slot),
+    /// with their metadata's fields unless `fields` is false.
+    public func within(radius: Int, of query: BinaryCode, fields: Bool = true, options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
         guard query.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.bits) }
         return try withCodeBlocks { blocks, txn in
-            try hits(try neighborsWithin(radius: radius, of: query, options: options, blocks: blocks, txn: txn), txn)
+            try neighborsWithin(radius: radius, of: query, options: options, blocks: blocks, txn: txn).map {
+                try hit(txn, slot: $0.id, distance: $0.distance, fields: fields)
+            }
         }
     }
 
-    private func hits(_ neighbors: [Neighbor], _ txn: LMDBTransaction) throws -> [IndexHit] {
-        try neighbors.map { n in
-            guard let id = try readID(txn: txn, slot: n.id) else {
-                throw IndexError.corrupt(path: path, detail: "slot \(n.id) has no record")
-            }
-            return IndexHit(id: id, slot: n.id, distance: n.distance)
+    /// The hit for `slot`: its id from its record and, when asked, the fields of its metadata.
+    func hit(_ txn: LMDBTransaction, slot: Int, distance: Int, score: Double? = nil, bm25: Double? = nil, fields: Bool) throws -> SearchHit {
+        guard let record = try verifiedRecord(txn, slot: slot) else {
+            throw IndexError.corrupt(path: path, detail: "slot \(slot) has no record")
         }
+        let id = Self.decodeRecordID(record)
+        return SearchHit(id: String(decoding: id, as: UTF8.self), distance: distance, score: score, bm25: bm25,
+                         fields: fields ? SearchHit.fields(json: record[(4 + id.count)...]) : [:])
     }
 
     /// Counts, sizes and settings.

@@ -8,8 +8,11 @@
 /// weighs a rare term as much as a common one, so rare terms and bigrams otherwise crowd the
 /// extremes with pushes no real document shows.
 public struct BitExplanation: Sendable {
+    /// A term of the text and how far it pushed the bit's logit (positive: towards 1).
     public struct Term: Sendable, Equatable {
+        /// The term (a word, or "a_b" for a bigram).
         public var term: String
+        /// Its contribution to the bit's logit.
         public var push: Float
     }
 

@@ -77,6 +77,7 @@ public enum VectorFileError: Error, CustomStringConvertible, Equatable {
 /// Rows are numbered from 0 in errors, as in ids made from row numbers. Every value must be
 /// finite.
 public enum VectorFile {
+    /// A vector file's format, from its extension.
     public enum Format: String, Sendable {
         case npy, fvecs, jsonl
     }

@@ -5,8 +5,11 @@ import Foundation
 /// A document as the index keeps it: id, code and fields. The text itself is not stored; its
 /// snippet (`fields["snippet"]`), content hash and the caller's fields are.
 public struct StoredDocument: Sendable {
+    /// The document's id.
     public var id: String
+    /// Its code, from the index's model.
     public var code: BinaryCode
+    /// Its stored fields: "hash", "snippet" and the caller's own.
     public var fields: [String: String]
 }
 

@@ -5,11 +5,15 @@ import Foundation
 
 /// A document to index: an external id, its text, and any extra fields to keep.
 public struct Document: Sendable {
+    /// The document's id: unique in the index, 1 to 511 bytes of UTF-8 (a path, a URL, a key).
     public var id: String
+    /// The text to encode and to take term statistics from; only its snippet is stored.
     public var text: String
-    /// Extra fields, kept as JSON with the document (strings, numbers, booleans, arrays, objects).
+    /// Extra fields, kept (as a JSON object of strings) with the document and returned with
+    /// each of its hits. The names "hash" and "snippet" are the index's own.
     public var fields: [String: String]
 
+    /// A document with its id, text and extra fields.
     public init(id: String, text: String, fields: [String: String] = [:]) {
         self.id = id
         self.text = text
@@ -21,30 +25,9 @@ public struct Document: Sendable {
 @available(*, deprecated, renamed: "AddSummary")
 public typealias IndexingReport = AddSummary
 
-/// One search result.
-public struct SearchHit: Sendable {
-    public var id: String
-    /// Hamming distance between the query's code and the document's.
-    public var distance: Int
-    /// The stored fields: "hash" (content hash), "snippet" (the first 300 characters) and the
-    /// document's own fields.
-    public var fields: [String: String]
-    /// The ranking score, higher is better (text queries; see `RankingOptions`), else nil.
-    public var score: Double?
-    /// The document's BM25 for the query, when the lexical stage ran.
-    public var bm25: Double?
-
-    public init(id: String, distance: Int, fields: [String: String], score: Double? = nil, bm25: Double? = nil) {
-        self.id = id
-        self.distance = distance
-        self.fields = fields
-        self.score = score
-        self.bm25 = bm25
-    }
-}
-
 /// The results of one text query, and how they were found.
 public struct TextSearchResult: Sendable {
+    /// The best hits, best first.
     public var hits: [SearchHit]
     /// No term of the query is known to the model, so its code says nothing: the hits are the
     /// documents that share a term with it, by BM25 (none when no document does).
@@ -63,7 +46,9 @@ public struct TextSearchResult: Sendable {
 /// serialised by LMDB.
 public final class DocumentIndex: @unchecked Sendable {
     package let store: CodeIndex
+    /// The index's model (the copy it keeps).
     public let model: EncoderModel
+    /// The fingerprint of that model (`ModelFile.fingerprint`), as `info()` reports it.
     public let modelFingerprint: String
     /// The name of the blob that holds the index's model file (text and vector indexes).
     public static let modelKey = "model_file"
@@ -74,6 +59,7 @@ public final class DocumentIndex: @unchecked Sendable {
         self.modelFingerprint = fingerprint
     }
 
+    /// The index's directory.
     public var path: String { store.path }
     /// Items in the index (committed state), as `CodeIndex.count`.
     public var count: Int { get throws { try store.count } }
@@ -207,10 +193,8 @@ public final class DocumentIndex: @unchecked Sendable {
     /// `fields: false` the hits carry ids, distances and scores only (no metadata reads).
     public func search(texts: [String], k: Int = 10, fields: Bool = true, threads: Int = SearchOptions.onlineCores) throws -> [TextSearchResult] {
         let queries = rankedQueries(texts, threads: threads)
-        let ranked = try store.rank(queries, k: k, options: ranking, search: searchOptions)
-        return try ranked.map { r in
-            let found = r.hits.map { SearchHit(id: $0.id, distance: $0.distance, fields: [:], score: $0.score, bm25: $0.bm25) }
-            return TextSearchResult(hits: try withFields(found, fields: fields), lexicalOnly: r.lexicalOnly, usedTerms: r.usedTerms)
+        return try store.rank(queries, k: k, options: ranking, search: searchOptions, fields: fields).map { r in
+            TextSearchResult(hits: r.hits, lexicalOnly: r.lexicalOnly, usedTerms: r.usedTerms)
         }
     }
 
@@ -244,27 +228,12 @@ public final class DocumentIndex: @unchecked Sendable {
     /// The k nearest documents to each code.
     public func search(codes: [BinaryCode], k: Int, fields: Bool = true) throws -> [[SearchHit]] {
         let queries = try CodeMatrix(bits: model.bits, words: codes.flatMap(\.words))
-        return try store.nearest(to: queries, k: k, options: searchOptions).map { try hits($0, fields: fields) }
+        return try store.nearest(to: queries, k: k, fields: fields, options: searchOptions)
     }
 
     /// Every document within Hamming distance `radius` of `text`'s code.
     public func search(_ text: String, radius: Int) throws -> [SearchHit] {
-        try hits(try store.within(radius: radius, of: model.encode(text), options: searchOptions), fields: true)
-    }
-
-    /// Search hits with their stored fields, read in one transaction.
-    private func hits(_ found: [IndexHit], fields: Bool) throws -> [SearchHit] {
-        try withFields(found.map { SearchHit(id: $0.id, distance: $0.distance, fields: [:]) }, fields: fields)
-    }
-
-    private func withFields(_ found: [SearchHit], fields: Bool) throws -> [SearchHit] {
-        guard fields else { return found }
-        let metadata = try store.metadata(for: found.map(\.id))
-        return zip(found, metadata).map { hit, bytes in
-            var hit = hit
-            hit.fields = Self.decodeFields(bytes ?? [])
-            return hit
-        }
+        try store.within(radius: radius, of: model.encode(text), options: searchOptions)
     }
 
     /// Content hash of a text: "fnv1a64:" + 16 hex digits.
@@ -306,7 +275,6 @@ public final class DocumentIndex: @unchecked Sendable {
     public static let fileStampField = "twentyq.stamp"
 
     static func decodeFields(_ bytes: [UInt8]) -> [String: String] {
-        guard !bytes.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return [:] }
-        return object.mapValues { "\($0)" }
+        SearchHit.fields(json: bytes)
     }
 }

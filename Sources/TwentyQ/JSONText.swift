@@ -38,27 +38,24 @@ package enum JSONText {
     /// `{"query_id": ..., "results": [{"id": ..., "distance": ..., "score": ...}, ...]}`, the
     /// score (and "bm25") when the hit has them.
     package static func queryResult(queryID: String, hits: [SearchHit]) -> String {
-        var out = "{\"query_id\":" + string(queryID) + ",\"results\":["
+        "{\"query_id\":" + string(queryID) + "," + results(hits, singlePrecision: false) + "}"
+    }
+
+    /// As `queryResult` with the query's row number as its id; scores (exact similarities
+    /// computed in Float) printed at Float's precision.
+    package static func vectorQueryResult(queryRow: Int, hits: [SearchHit]) -> String {
+        "{\"query_id\":\(queryRow)," + results(hits, singlePrecision: true) + "}"
+    }
+
+    private static func results(_ hits: [SearchHit], singlePrecision: Bool) -> String {
+        var out = "\"results\":["
         for (i, hit) in hits.enumerated() {
             if i > 0 { out += "," }
             out += "{\"distance\":\(hit.distance),\"id\":" + string(hit.id)
-            if let score = hit.score { out += ",\"score\":\(score)" }
+            if let score = hit.score { out += singlePrecision ? ",\"score\":\(Float(score))" : ",\"score\":\(score)" }
             if let bm25 = hit.bm25 { out += ",\"bm25\":\(bm25)" }
             out += "}"
         }
-        return out + "]}"
-    }
-
-    /// `{"query_id": row, "results": [{"id": ..., "distance": ..., "score": ...}, ...]}`, the
-    /// score only for rescored hits.
-    package static func vectorQueryResult(queryRow: Int, hits: [VectorHit]) -> String {
-        var out = "{\"query_id\":\(queryRow),\"results\":["
-        for (i, hit) in hits.enumerated() {
-            if i > 0 { out += "," }
-            out += "{\"distance\":\(hit.distance),\"id\":" + string(hit.id)
-            if let score = hit.score { out += ",\"score\":\(score)" }
-            out += "}"
-        }
-        return out + "]}"
+        return out + "]"
     }
 }

@@ -3,22 +3,17 @@ import CodeStore
 import Encoder
 import Foundation
 
-/// One result of a vector search.
-public struct VectorHit: Sendable {
-    public var id: String
-    /// Hamming distance between the query's code and the hit's.
-    public var distance: Int
-    /// The exact similarity (cosine or dot product) with the stored vector, when rescored.
-    public var score: Float?
-    /// The metadata stored with the vector (JSON bytes; empty when none).
-    public var metadata: [UInt8]
-}
+/// The name of a vector search's hit before every index returned `SearchHit` (its metadata
+/// is now `fields`, its score a `Double`).
+@available(*, deprecated, renamed: "SearchHit")
+public typealias VectorHit = SearchHit
 
 /// Settings of a vector index, kept in the index as JSON (blob `vector_index`).
 public struct VectorIndexSettings: Codable, Equatable, Sendable {
     /// How vectors are stored beside their codes for rescoring; nil: codes only.
     public var storage: VectorStorage?
 
+    /// Settings that store vectors as `storage` (nil: codes only).
     public init(storage: VectorStorage? = nil) {
         self.storage = storage
     }
@@ -44,7 +39,9 @@ public struct VectorIndexSettings: Codable, Equatable, Sendable {
 /// Thread safety: any number of threads may search while one adds or removes.
 public final class VectorIndex: @unchecked Sendable {
     package let store: CodeIndex
+    /// The index's vector model (the copy it keeps).
     public let model: VectorEncoderModel
+    /// How the index stores vectors, fixed when it is created.
     public let settings: VectorIndexSettings
     package static let settingsKey = "vector_index"
 
@@ -54,11 +51,13 @@ public final class VectorIndex: @unchecked Sendable {
         self.settings = settings
     }
 
+    /// The index's directory.
     public var path: String { store.path }
     /// Items in the index (committed state), as `CodeIndex.count`.
     public var count: Int { get throws { try store.count } }
     /// Sizes, bits, model fingerprint and table statistics, as `CodeIndex.info()`.
     public func info() throws -> IndexInfo { try store.info() }
+    /// The dimensions of the vectors it takes, its model's.
     public var dimensions: Int { model.dimensions }
 
     /// Creates a new vector index at `path` with `model`, keeping the vectors as `storage` for
@@ -128,9 +127,18 @@ public final class VectorIndex: @unchecked Sendable {
         return try store.add(entries)
     }
 
-    /// Adds or replaces vectors given as arrays (see `add(_:ids:)`).
+    /// Adds or replaces vectors given as arrays (see `add(_:ids:)`), each with the fields that
+    /// its hits will carry (`SearchHit.fields`).
     @discardableResult
-    public func add(ids: [String], vectors: [[Float]], metadata: [[UInt8]]? = nil) throws -> AddSummary {
+    public func add(ids: [String], vectors: [[Float]], fields: [[String: String]]? = nil) throws -> AddSummary {
+        precondition(fields == nil || fields!.count == ids.count)
+        return try add(ids: ids, vectors: vectors, metadata: fields.map { $0.map { $0.isEmpty ? [] : Array(JSONText.object($0).utf8) } })
+    }
+
+    /// Adds or replaces vectors given as arrays, with metadata as bytes (a JSON object gives
+    /// its hits' fields; other bytes are kept and exported but give no fields).
+    @discardableResult
+    public func add(ids: [String], vectors: [[Float]], metadata: [[UInt8]]?) throws -> AddSummary {
         precondition(ids.count == vectors.count && (metadata == nil || metadata!.count == ids.count))
         for (i, v) in vectors.enumerated() { try model.checkVector(v, label: "input", row: i) }
         if vectors.isEmpty { return AddSummary() }
@@ -147,12 +155,15 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// The k nearest stored vectors to `vector`.
     /// - Parameters:
+    ///   - vector: the query, of the index's dimensions, every value finite.
+    ///   - k: how many hits, 1 or more.
+    ///   - oversample: with rescoring, candidates rescored per hit (`k x oversample` in all).
     ///   - rescore: re-rank the `k * oversample` best candidates by exact similarity (needs
     ///     stored vectors); default: when the index stores vectors.
     ///   - shortlist: with rescoring, how many Hamming-nearest codes per rescored candidate the
     ///     asymmetric score chooses from (1: none, the Hamming-nearest are rescored).
     public func search(_ vector: [Float], k: Int = 10, rescore: Bool? = nil, oversample: Int = 4,
-                       shortlist: Int = VectorIndex.defaultShortlist) throws -> [VectorHit] {
+                       shortlist: Int = VectorIndex.defaultShortlist) throws -> [SearchHit] {
         try model.checkVector(vector, label: "query")
         return try search(VectorSet(dimensions: dimensions, values: vector), k: k, rescore: rescore, oversample: oversample,
                           shortlist: shortlist)[0]
@@ -163,7 +174,7 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// The k nearest stored vectors to each row of `queries`, in one batch pass over the codes.
     public func search(_ queries: VectorSet, k: Int = 10, rescore: Bool? = nil, oversample: Int = 4,
-                       shortlist: Int = VectorIndex.defaultShortlist, threads: Int = SearchOptions.onlineCores) throws -> [[VectorHit]] {
+                       shortlist: Int = VectorIndex.defaultShortlist, threads: Int = SearchOptions.onlineCores) throws -> [[SearchHit]] {
         guard k >= 1 else { throw CodeError.invalidK(k) }
         guard oversample >= 1 else { throw IndexError.invalidSetting("oversample must be 1 or more (got \(oversample))") }
         guard shortlist >= 1 else { throw IndexError.invalidSetting("the shortlist must be 1 or more (got \(shortlist))") }
@@ -193,7 +204,7 @@ public final class VectorIndex: @unchecked Sendable {
         return try (0..<queries.count).map { q in
             let query = model.config.metric.prepare(queries.row(q))
             let scored = try query.withUnsafeBufferPointer { qp in
-                try candidates[q].map { candidate -> (VectorHit, Float) in
+                try candidates[q].map { candidate -> (SearchHit, Float) in
                     let meta = candidate.metadata
                     guard let range = storedVectorRange(meta) else {
                         throw IndexError.corrupt(path: path, detail: "the record of '\(candidate.hit.id)' lacks its stored vector")
@@ -282,7 +293,7 @@ public final class VectorIndex: @unchecked Sendable {
         return 4 + n <= record.count ? Array(record[(4 + n)...]) : []
     }
 
-    static func hit(_ hit: IndexHit, _ record: [UInt8], score: Float?) -> VectorHit {
-        VectorHit(id: hit.id, distance: hit.distance, score: score, metadata: userMetadata(record))
+    static func hit(_ hit: SearchHit, _ record: [UInt8], score: Float?) -> SearchHit {
+        SearchHit(id: hit.id, distance: hit.distance, score: score.map(Double.init), fields: SearchHit.fields(json: userMetadata(record)))
     }
 }

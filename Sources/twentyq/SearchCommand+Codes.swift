@@ -25,7 +25,7 @@ extension SearchCommand {
             guard let found = try store.code(for: like!) else { throw IndexError.unknownID(like!) }
             query = found
         }
-        let hits: [IndexHit]
+        let hits: [SearchHit]
         if let radius {
             guard radius <= store.bits else { throw ValidationError("--radius must be at most the code width, \(store.bits) (got \(radius))") }
             hits = try store.within(radius: radius, of: query)
@@ -34,19 +34,18 @@ extension SearchCommand {
             try matrix.append(query)
             hits = try store.nearest(to: matrix, k: k)[0]
         }
-        let metadata = try store.metadata(for: hits.map(\.id))
         if json {
             print(try jsonLine(["query": code.map { "code:" + $0 } ?? "like:" + like!,
-                                "results": zip(hits, metadata).map { hit, bytes -> [String: Any] in
+                                "results": hits.map { hit -> [String: Any] in
                                     var o: [String: Any] = ["id": hit.id, "distance": hit.distance]
-                                    if let bytes, let fields = try? JSONSerialization.jsonObject(with: Data(bytes)) { o["fields"] = fields }
+                                    if !hit.fields.isEmpty { o["fields"] = hit.fields }
                                     return o
                                 }]))
             return
         }
         if hits.isEmpty { print("no results") }
-        for (rank, (hit, bytes)) in zip(hits, metadata).enumerated() {
-            let fields = bytes.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        for (rank, hit) in hits.enumerated() {
+            let fields = hit.fields.isEmpty ? "" : JSONText.object(hit.fields)
             print("\(rank + 1). d=\(hit.distance)  \(TerminalText.safe(hit.id))" + (fields.isEmpty ? "" : "  " + TerminalText.safe(String(fields.prefix(100)))))
         }
     }

@@ -10,6 +10,10 @@ import Testing
                                    metadata: Array("{\"n\":\($0)}".utf8)) }
     }
 
+    /// The slot of a hit from an index filled by `entries` in order, nothing removed ("doc-N" is
+    /// at slot N).
+    func slot(_ hit: SearchHit) -> Int { Int(hit.id.dropFirst(4)) ?? -1 }
+
     @Test(arguments: [64, 100, 256, 1024])
     func addedCodesReadBackAndSurviveReopening(bits: Int) throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
@@ -43,19 +47,20 @@ import Testing
         for i in 0..<7 { try all.append(try SyntheticCodes.code(index: i, bits: 192, seed: 1)) }
         var got = try index.nearest(to: small, k: 5)
         for q in 0..<3 {
-            #expect(got[q].map(\.slot) == HammingReference.nearest(to: small[q], in: all, k: 5).map(\.id))
-            #expect(got[q].allSatisfy { $0.id == "doc-\($0.slot)" })
+            #expect(got[q].map(slot) == HammingReference.nearest(to: small[q], in: all, k: 5).map(\.id))
+            // Each hit carries its metadata's members as fields ({"n": slot} here).
+            #expect(got[q].allSatisfy { $0.fields == ["n": String(slot($0))] })
         }
         try index.add(try entries(7..<10_000, bits: 192))
         for i in 7..<10_000 { try all.append(try SyntheticCodes.code(index: i, bits: 192, seed: 1)) }
         let queries = try randomMatrix(bits: 192, count: 9, seed: 5)
-        got = try index.nearest(to: queries, k: 12, options: SearchOptions(threads: 2, kernel: .best, minPairsForThreads: 0))
+        got = try index.nearest(to: queries, k: 12, fields: false, options: SearchOptions(threads: 2, kernel: .best, minPairsForThreads: 0))
         for q in 0..<9 {
             let expected = HammingReference.nearest(to: queries[q], in: all, k: 12)
-            #expect(got[q].map { Neighbor(id: $0.slot, distance: $0.distance) } == expected)
+            #expect(got[q].map { Neighbor(id: slot($0), distance: $0.distance) } == expected)
         }
         let radius = try index.within(radius: 80, of: queries[0])
-        #expect(radius.map { Neighbor(id: $0.slot, distance: $0.distance) } == HammingReference.within(radius: 80, of: queries[0], in: all))
+        #expect(radius.map { Neighbor(id: slot($0), distance: $0.distance) } == HammingReference.within(radius: 80, of: queries[0], in: all))
     }
 
     @Test func replacingAnIDKeepsItsSlotAndCount() throws {
@@ -80,15 +85,13 @@ import Testing
         var expected: [String: BinaryCode] = [:]
         for i in 0..<600 where ![5, 599, 300].contains(i) { expected["doc-\(i)"] = try SyntheticCodes.code(index: i, bits: 4096, seed: 1) }
         // Every survivor is findable by id, at a slot that maps back to it, with its code.
-        var slots = Set<Int>()
         try index.withCodeBlocks { blocks, _ in #expect(blocks.reduce(0) { $0 + $1.count } == 597) }
         for (id, code) in expected {
             #expect(try index.code(for: id) == code)
             let hit = try index.nearest(to: try CodeMatrix(bits: 4096, words: code.words), k: 1)[0][0]
             #expect(hit.id == id && hit.distance == 0)
-            slots.insert(hit.slot)
         }
-        #expect(slots == Set(0..<597))
+        #expect(Set(try (0..<597).map { try index.id(atSlot: $0) }) == Set(expected.keys))
         for gone in ["doc-5", "doc-599", "doc-300"] { #expect(try index.code(for: gone) == nil) }
     }
 

@@ -32,7 +32,8 @@ import Testing
             try CodeMatrix(bits: index.bits, words: blocks.flatMap { Array(UnsafeBufferPointer(start: $0.words, count: $0.count * index.wordsPerCode)) })
         }
         let got = try index.nearest(to: CodeMatrix(bits: index.bits, words: query.words), k: 7, options: SearchOptions(multiIndex: .off))[0]
-        #expect(got.map { Neighbor(id: $0.slot, distance: $0.distance) } == HammingReference.nearest(to: query, in: all, k: 7))
+        let reference = HammingReference.nearest(to: query, in: all, k: 7)
+        #expect(got.map { "\($0.id) \($0.distance)" } == (try reference.map { "\(try index.id(atSlot: $0.id) ?? "?") \($0.distance)" }))
     }
 
     /// `floor` lowers the thresholds of `maxUnindexed` and `maxPending` so that a few thousand
@@ -115,7 +116,7 @@ import Testing
         var options = SearchOptions()
         options.report = report
         let hits = try index.nearest(to: CodeMatrix(bits: 64, words: words), k: 1, options: options)
-        #expect(hits == [[IndexHit(id: "c123", slot: 123, distance: 2)]])
+        #expect(hits == [[SearchHit(id: "c123", distance: 2)]])
         #expect(report.plans.count == 1 && report.plans[0].method == .multiIndex && report.plans[0].candidates < 200, "\(report.plans)")
         #expect(report.substrings == status.substrings)
         // Random codes have far neighbours: within the default budget the scan answers.

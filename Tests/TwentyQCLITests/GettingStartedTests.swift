@@ -36,16 +36,9 @@ import TwentyQ
     }
 
     @Test func theArticleQuotesTheCodeVerbatim() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let article = try String(contentsOf: root.appendingPathComponent("Sources/TwentyQ/TwentyQ.docc/GettingStarted.md"), encoding: .utf8)
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let block = try #require(article.components(separatedBy: "<!-- docc-example").dropFirst().first?
-            .components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first)
-        let articleLines = block.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && $0 != "import TwentyQ" }
-        let body = source.components(separatedBy: "throws -> (AddSummary, AddSummary, [SearchHit], [SearchHit]) {\n")[1]
-            .components(separatedBy: "        return (report")[0]
-        let bodyLines = body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        #expect(articleLines == bodyLines)
+        let article = try #require(try Snippets.docLines("Sources/TwentyQ/TwentyQ.docc/GettingStarted.md", after: "<!-- docc-example"))
+        let body = try #require(try Snippets.bodyLines(#filePath, opening: "throws -> (AddSummary, AddSummary, [SearchHit], [SearchHit]) {",
+                                                       end: "        return (report"))
+        #expect(article == body)
     }
 }

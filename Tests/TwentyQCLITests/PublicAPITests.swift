@@ -17,10 +17,23 @@ import Testing
         let kind: String
         let declaration: String
         let fragments: [[String: Any]]
+        var documented = true
+
+        /// A member the compiler writes for a conformance (Equatable, Hashable, Codable), which
+        /// carries the protocol's documentation, not a comment of ours.
+        var synthesized: Bool {
+            ["hashValue", "hash(into:)", "init(from:)", "encode(to:)", "==(_:_:)", "!=(_:_:)"].contains(path.last ?? "")
+        }
     }
 
     /// Symbol graphs of the modules behind the facade, by module name.
     static func symbolGraphs() throws -> [String: [Symbol]] {
+        let out = try TemporaryDirectory(); defer { out.remove() }
+        return try symbolGraphs(in: out.path)
+    }
+
+    /// As `symbolGraphs()`, leaving the graph files (`MODULE.symbols.json`) in `out`.
+    static func symbolGraphs(in out: String) throws -> [String: [Symbol]] {
         let build = URL(fileURLWithPath: try twentyqBinary()).resolvingSymlinksInPath().deletingLastPathComponent()
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let tool = try runShell("command -v swift-symbolgraph-extract").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -30,11 +43,10 @@ import Testing
         #else
         let triple = "aarch64-unknown-linux-gnu"
         #endif
-        let out = try TemporaryDirectory(); defer { out.remove() }
         var graphs: [String: [Symbol]] = [:]
         for module in ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder"] {
             var args = ["-module-name", module, "-target", triple, "-I", build.appendingPathComponent("Modules").path,
-                        "-minimum-access-level", "public", "-output-dir", out.path]
+                        "-minimum-access-level", "public", "-output-dir", out]
             for map in ["CHammingKernels", "CMappedFaults"] {
                 args += ["-Xcc", "-fmodule-map-file=" + build.appendingPathComponent("\(map).build/module.modulemap").path,
                          "-Xcc", "-I" + root.appendingPathComponent("Sources/\(map)/include").path]
@@ -44,13 +56,14 @@ import Testing
             }
             let run = try startProcess(tool, args).finish()
             try #require(run.status == 0, "\(module): \(run.stderr)")
-            let data = try Data(contentsOf: URL(fileURLWithPath: out.appending("\(module).symbols.json")))
+            let data = try Data(contentsOf: URL(fileURLWithPath: out + "/\(module).symbols.json"))
             let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             graphs[module] = (json["symbols"] as? [[String: Any]] ?? []).compactMap { s in
                 guard let path = s["pathComponents"] as? [String], let kind = (s["kind"] as? [String: Any])?["identifier"] as? String,
                       let fragments = s["declarationFragments"] as? [[String: Any]] else { return nil }
                 let declaration = fragments.compactMap { $0["spelling"] as? String }.joined()
-                return Symbol(path: path, kind: kind, declaration: declaration, fragments: fragments)
+                let documented = ((s["docComment"] as? [String: Any])?["lines"] as? [Any])?.isEmpty == false
+                return Symbol(path: path, kind: kind, declaration: declaration, fragments: fragments, documented: documented)
             }
         }
         return graphs
@@ -154,5 +167,38 @@ import Testing
         }
         let committed = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
         #expect(committed == text, "docs/API.md is not the current surface; regenerate it (TWENTYQ_WRITE_API=1)")
+    }
+
+    /// DocC: the catalog (Sources/TwentyQ/TwentyQ.docc, its articles and TwentyQ's symbols)
+    /// converts without one warning (every symbol link resolves, every documented parameter
+    /// exists), every declaration of TwentyQ has a doc comment (a re-exported type's is on its
+    /// alias), and every type an app reaches through an alias, nested ones too, has one.
+    @Test func theDocCCatalogBuildsCleanAndEveryTypeIsDocumented() throws {
+        let out = try TemporaryDirectory(); defer { out.remove() }
+        let graphs = try Self.symbolGraphs(in: out.path)
+        let undocumented = (graphs["TwentyQ"] ?? []).filter { !$0.documented && !$0.synthesized }.map { $0.path.joined(separator: ".") }
+        #expect(undocumented.isEmpty, "TwentyQ declarations without a doc comment: \(undocumented)")
+        let aliased = Set((graphs["TwentyQ"] ?? []).filter { $0.kind == "swift.typealias" && $0.path.count == 1 }.compactMap { alias in
+            alias.fragments.last { $0["kind"] as? String == "typeIdentifier" }?["spelling"] as? String
+        })
+        let typeKinds: Set = ["swift.struct", "swift.enum", "swift.class", "swift.protocol"]
+        var bareTypes: [String] = []
+        for module in ["BinaryCodes", "CodeStore", "Encoder"] {
+            for s in graphs[module] ?? [] where typeKinds.contains(s.kind) && aliased.contains(s.path[0]) && s.path.count > 1 && !s.documented {
+                bareTypes.append(s.path.joined(separator: "."))
+            }
+        }
+        #expect(bareTypes.isEmpty, "nested types without a doc comment: \(bareTypes)")
+
+        let docc = try runShell("command -v docc").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(!docc.isEmpty, "docc is not on PATH (it ships with every Swift toolchain since 5.6)")
+        let graphsOnly = out.appending("twentyq-graph")
+        try FileManager.default.createDirectory(atPath: graphsOnly, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: out.appending("TwentyQ.symbols.json"), toPath: graphsOnly + "/TwentyQ.symbols.json")
+        let catalog = Snippets.root.appendingPathComponent("Sources/TwentyQ/TwentyQ.docc").path
+        let run = try startProcess(docc, ["convert", catalog, "--additional-symbol-graph-dir", graphsOnly, "--analyze",
+                                          "--output-path", out.appending("archive")]).finish()
+        let warnings = (run.stdout + run.stderr).split(separator: "\n").filter { $0.contains("warning:") || $0.contains("error:") }
+        #expect(run.status == 0 && warnings.isEmpty, "docc convert: status \(run.status)\n\(warnings.joined(separator: "\n"))")
     }
 }

@@ -30,17 +30,11 @@ import TwentyQ
         #expect(try index.code(for: "doc-41") != nil)
     }
 
-    @Test func theReadmeQuotesTheExampleVerbatim() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let block = try #require(readme.components(separatedBy: "<!-- readme-example").dropFirst().first)
-            .components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first
-        let readmeLines = try #require(block).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && $0 != "import TwentyQ" }
-        let body = source.components(separatedBy: "func readmeExample(directory: String) throws {\n")[1]
-            .components(separatedBy: "\n    }\n")[0]
-        let bodyLines = body.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        #expect(readmeLines == bodyLines)
+    /// The README and the DocC article on codes quote it.
+    @Test(arguments: [("README.md", "<!-- readme-example"), ("Sources/TwentyQ/TwentyQ.docc/Codes.md", "<!-- docc-codes-example")])
+    func theDocsQuoteTheExampleVerbatim(file: String, marker: String) throws {
+        let doc = try #require(try Snippets.docLines(file, after: marker), "no example in \(file)")
+        let body = try #require(try Snippets.bodyLines(#filePath, opening: "func readmeExample(directory: String) throws {"))
+        #expect(doc == body, "\(file)")
     }
 }

@@ -88,12 +88,18 @@ import TwentyQ
         let ids = (0..<300).map { "v\($0)" }
         try index.add(Self.data, ids: ids)
         // Replacing v7 with v8's vector (and metadata) makes it v8's exact twin.
-        let summary = try index.add(ids: ["v7"], vectors: [Self.data.row(8)], metadata: [Array(#"{"note":"moved"}"#.utf8)])
+        let summary = try index.add(ids: ["v7"], vectors: [Self.data.row(8)], fields: [["note": "moved"]])
         #expect(summary == AddSummary(added: 0, replaced: 1))
         #expect(try index.vector(for: "v7") == Self.data.row(8))
         let hits = try index.search(Self.data.row(8), k: 2, oversample: 50)
         #expect(Set(hits.map(\.id)) == ["v7", "v8"])
-        #expect(hits.first { $0.id == "v7" }!.metadata == Array(#"{"note":"moved"}"#.utf8))
+        #expect(hits.first { $0.id == "v7" }!.fields == ["note": "moved"])
+        // Metadata given as JSON bytes (as a JSONL file's extra members are): its members come
+        // back as fields, non-strings as their JSON text; bytes that are no object give none.
+        try index.add(ids: ["v9", "v10"], vectors: [Self.data.row(9), Self.data.row(10)],
+                      metadata: [Array(#"{"tags":["a","b"],"title":"nine","year":1993}"#.utf8), Array("raw".utf8)])
+        #expect(try index.search(Self.data.row(9), k: 1, oversample: 50)[0].fields == ["tags": #"["a","b"]"#, "title": "nine", "year": "1993"])
+        #expect(try index.search(Self.data.row(10), k: 1, oversample: 50)[0].fields == [:])
         #expect(try index.remove(ids: ["v8", "v100"]) == 2)
         #expect(try index.count == 298)
         let after = try index.search(Self.data.row(8), k: 1, oversample: 50)

@@ -33,17 +33,11 @@ import TwentyQ
         #expect(try ModelFile.readVectors(dir.appending("vectors.tqm")).config.weights == .ternary)
     }
 
-    @Test func theDocQuotesTheExampleVerbatim() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let doc = try String(contentsOf: root.appendingPathComponent("docs/VECTORS.md"), encoding: .utf8)
-        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-        let block = try #require(doc.components(separatedBy: "<!-- vectors-example").dropFirst().first)
-            .components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first
-        let docLines = try #require(block).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("import ") }
-        let body = try #require(source.components(separatedBy: "func vectorsExample(embeddings: String, directory: String) throws {\n").dropFirst().first)
-        let codeLines = body.components(separatedBy: "\n    }\n")[0].split(separator: "\n")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        #expect(docLines == codeLines)
+    /// docs/VECTORS.md and the DocC article on vectors quote it.
+    @Test(arguments: [("docs/VECTORS.md", "<!-- vectors-example"), ("Sources/TwentyQ/TwentyQ.docc/Vectors.md", "<!-- docc-vectors-example")])
+    func theDocsQuoteTheExampleVerbatim(file: String, marker: String) throws {
+        let doc = try #require(try Snippets.docLines(file, after: marker), "no example in \(file)")
+        let body = try #require(try Snippets.bodyLines(#filePath, opening: "func vectorsExample(embeddings: String, directory: String) throws {"))
+        #expect(doc == body, "\(file)")
     }
 }
