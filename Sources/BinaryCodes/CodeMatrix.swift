@@ -51,6 +51,18 @@ public struct CodeMatrix: Sendable {
         return try! BinaryCode(bits: bits, words: Array(storage[start ..< start + wordsPerCode]))
     }
 
+    /// The matrix of the given rows, in that order.
+    package func rows(_ rows: [Int]) -> CodeMatrix {
+        var copy = self
+        copy.storage = []
+        copy.storage.reserveCapacity(rows.count * wordsPerCode)
+        for row in rows {
+            precondition(row >= 0 && row < count, "row \(row) out of range 0..<\(count)")
+            copy.storage.append(contentsOf: storage[row * wordsPerCode ..< (row + 1) * wordsPerCode])
+        }
+        return copy
+    }
+
     /// Calls `body` with the matrix as a block of codes whose ids start at `firstID`.
     /// The block is valid only during the execution of the closure.
     /// Calls `body` with the words of row `row`.
@@ -63,6 +75,11 @@ public struct CodeMatrix: Sendable {
         try storage.withUnsafeBufferPointer { buffer in
             try body(CodeBlock(words: buffer.baseAddress, count: count, firstID: firstID))
         }
+    }
+
+    /// Calls `body` with the rows as slot-addressed codes of this width (slot = row).
+    package func withSlotCodes<R>(_ body: (SlotCodes) throws -> R) rethrows -> R {
+        try withBlock { try body(SlotCodes(single: $0, bits: bits)) }
     }
 }
 

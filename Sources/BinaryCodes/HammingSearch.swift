@@ -35,22 +35,20 @@ public enum HammingSearch {
 
     /// The `k` nearest codes to each query.
     /// - Parameters:
-    ///   - queries: query codes, of width `bits`.
-    ///   - blocks: the database, in id order (ids must ascend across and within blocks).
-    ///   - bits: width of the database codes.
+    ///   - queries: query codes, of the codes' width.
+    ///   - codes: the database (ids are slots).
     ///   - k: neighbours per query, >= 1; fewer are returned when the database is smaller.
     /// - Returns: one list per query, ascending by (distance, id).
-    /// - Throws: `CodeError.invalidK`, `CodeError.widthMismatch`.
+    /// - Precondition: k >= 1 and the widths agree (checked where they entered).
     /// - Complexity: O(queries x codes x words) time; O(queries x k) memory on the list path.
-    package static func nearest(queries: CodeMatrix, blocks: [CodeBlock], bits: Int, k: Int,
-                               options: SearchOptions = SearchOptions()) throws -> [[Neighbor]] {
-        guard k >= 1 else { throw CodeError.invalidK(k) }
-        guard queries.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: queries.bits) }
-        let total = blocks.reduce(0) { $0 + $1.count }
+    package static func nearest(queries: CodeMatrix, in codes: SlotCodes, k: Int,
+                               options: SearchOptions = SearchOptions()) -> [[Neighbor]] {
+        precondition(k >= 1 && queries.bits == codes.bits, "k and the width are checked where they enter")
+        let total = codes.count
         let nq = queries.count
         if nq == 0 { return [] }
         if total == 0 { return Array(repeating: [], count: nq) }
-        let plan = Plan(bits: bits, blocks: blocks, total: total, options: options)
+        let plan = Plan(codes: codes, options: options)
         let kept = min(k, total)
         return queries.storage.withUnsafeBufferPointer { qbuf in
             if !usesLists(k: kept, total: total) {
@@ -60,35 +58,53 @@ public enum HammingSearch {
         }
     }
 
-    /// The `k` nearest rows of `matrix` (ids are row numbers).
+    /// The `k` nearest rows of `matrix` to each query, ascending by (distance, row).
+    /// - Throws: `CodeError.invalidK`, `CodeError.widthMismatch`.
     public static func nearest(queries: CodeMatrix, in matrix: CodeMatrix, k: Int,
                                options: SearchOptions = SearchOptions()) throws -> [[Neighbor]] {
-        try matrix.withBlock { block in
-            try nearest(queries: queries, blocks: [block], bits: matrix.bits, k: k, options: options)
-        }
+        try check(k: k)
+        try check(queries.bits, against: matrix.bits)
+        return matrix.withSlotCodes { nearest(queries: queries, in: $0, k: k, options: options) }
     }
 
     /// Every code within Hamming distance `radius` (inclusive) of `query`, ascending by
     /// (distance, id).
-    /// - Throws: `CodeError.invalidRadius`, `CodeError.widthMismatch`.
-    package static func within(radius: Int, of query: BinaryCode, blocks: [CodeBlock], bits: Int,
-                              options: SearchOptions = SearchOptions()) throws -> [Neighbor] {
-        guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
-        guard radius >= 0 && radius <= bits else { throw CodeError.invalidRadius(radius, bits: bits) }
-        let total = blocks.reduce(0) { $0 + $1.count }
-        if total == 0 { return [] }
-        let plan = Plan(bits: bits, blocks: blocks, total: total, options: options)
+    /// - Precondition: 0 <= radius <= bits and the widths agree (checked where they entered).
+    package static func within(radius: Int, of query: BinaryCode, in codes: SlotCodes,
+                              options: SearchOptions = SearchOptions()) -> [Neighbor] {
+        precondition(query.bits == codes.bits && radius >= 0 && radius <= codes.bits, "the radius and width are checked where they enter")
+        if codes.count == 0 { return [] }
+        let plan = Plan(codes: codes, options: options)
         return query.words.withUnsafeBufferPointer { q in
             plan.radius(query: q.baseAddress!, radius: radius)
         }
     }
 
     /// Every row of `matrix` within `radius` of `query`.
+    /// - Throws: `CodeError.invalidRadius`, `CodeError.widthMismatch`.
     public static func within(radius: Int, of query: BinaryCode, in matrix: CodeMatrix,
                               options: SearchOptions = SearchOptions()) throws -> [Neighbor] {
-        try matrix.withBlock { block in
-            try within(radius: radius, of: query, blocks: [block], bits: matrix.bits, options: options)
-        }
+        try check(query.bits, against: matrix.bits)
+        try check(radius: radius, bits: matrix.bits)
+        return matrix.withSlotCodes { within(radius: radius, of: query, in: $0, options: options) }
+    }
+
+    // The checks of what enters a search, in one place: the public entry points here, in
+    // `MultiIndex` and in `CodeIndex` call them; everything below them assumes them.
+
+    /// - Throws: `CodeError.invalidK` unless k >= 1.
+    package static func check(k: Int) throws {
+        guard k >= 1 else { throw CodeError.invalidK(k) }
+    }
+
+    /// - Throws: `CodeError.invalidRadius` unless 0 <= radius <= bits.
+    package static func check(radius: Int, bits: Int) throws {
+        guard radius >= 0 && radius <= bits else { throw CodeError.invalidRadius(radius, bits: bits) }
+    }
+
+    /// - Throws: `CodeError.widthMismatch` unless a query of `bits` matches codes of `expected`.
+    package static func check(_ bits: Int, against expected: Int) throws {
+        guard bits == expected else { throw CodeError.widthMismatch(expected: expected, actual: bits) }
     }
 }
 
@@ -102,15 +118,15 @@ struct Plan {
     let total: Int
     let options: SearchOptions
 
-    init(bits: Int, blocks: [CodeBlock], total: Int, options: SearchOptions) {
-        self.bits = bits
-        self.words = BinaryCode.wordCount(bits: bits)
+    init(codes: SlotCodes, options: SearchOptions) {
+        self.bits = codes.bits
+        self.words = codes.words
         self.level = options.kernel.cLevel
-        self.total = total
+        self.total = codes.count
         self.options = options
         let perPiece = max(1, options.blockBytes / (8 * words))
         var pieces: [CodeBlock] = []
-        for block in blocks where block.count > 0 {
+        for block in codes.blocks where block.count > 0 {
             var start = 0
             while start < block.count {
                 let n = min(perPiece, block.count - start)
@@ -299,10 +315,10 @@ extension HammingSearch {
     /// The distance from `query` to every row of `matrix`, in row order.
     public static func distances(from query: BinaryCode, to matrix: CodeMatrix,
                                  options: SearchOptions = SearchOptions()) throws -> [UInt32] {
-        guard query.bits == matrix.bits else { throw CodeError.widthMismatch(expected: matrix.bits, actual: query.bits) }
+        try check(query.bits, against: matrix.bits)
         if matrix.isEmpty { return [] }
-        return matrix.withBlock { block in
-            let plan = Plan(bits: matrix.bits, blocks: [block], total: matrix.count, options: options)
+        return matrix.withSlotCodes { codes in
+            let plan = Plan(codes: codes, options: options)
             var out = [UInt32](repeating: 0, count: matrix.count)
             query.words.withUnsafeBufferPointer { q in
                 out.withUnsafeMutableBufferPointer { plan.fillDistances(query: q.baseAddress!, into: $0.baseAddress!) }

@@ -38,7 +38,7 @@ public final class MultiIndex: @unchecked Sendable {
         self.layout = layout
         let (count, words) = (count, words)
         storage = codes.withUnsafeBufferPointer { all in
-            let slots = SlotCodes(blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)], codesPerBlock: max(1, count), words: words)
+            let slots = SlotCodes(single: CodeBlock(words: all.baseAddress, count: count, firstID: 0), bits: matrix.bits)
             return layout.substrings.indices.map { t in
                 let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: layout.tableByteCount(t, entries: count, words: words), alignment: 8)
                 layout.writeTable(t, codes: slots, slots: 0 ..< count, into: bytes.baseAddress!)
@@ -54,14 +54,18 @@ public final class MultiIndex: @unchecked Sendable {
     /// Bytes of the tables (offsets, slots and code copies), beside the codes.
     public var tableBytes: Int { storage.reduce(0) { $0 + $1.count } }
 
-    /// Calls `body` with views of the codes and tables.
-    private func withViews<R>(_ body: (SlotCodes, [MultiIndexLevel]) throws -> R) rethrows -> R {
+    /// Calls `body` with the planner over the codes and tables, for one query on the calling
+    /// thread: the tables until `budget` x a scan's cost, then the scan.
+    private func withPlanner<R>(budget: Double, kernel: KernelLevel, _ body: (SearchPlanner) throws -> R) rethrows -> R {
         try codes.withUnsafeBufferPointer { all in
-            let slots = SlotCodes(blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)], codesPerBlock: max(1, count), words: words)
+            let slots = SlotCodes(single: CodeBlock(words: all.baseAddress, count: count, firstID: 0), bits: bits)
             let tables = storage.indices.map {
                 MultiIndexTable(layout: layout, table: $0, entries: count, words: words, bytes: UnsafeRawPointer(storage[$0].baseAddress!))
             }
-            return try body(slots, [MultiIndexLevel(layout: layout, slots: 0 ..< count, tables: tables)])
+            var options = SearchOptions(threads: 1, kernel: kernel, multiIndex: budget.isFinite ? .auto : .always, multiIndexBudget: budget)
+            options.minPairsForThreads = .max
+            let levels = count == 0 ? [] : [MultiIndexLevel(layout: layout, slots: 0 ..< count, tables: tables)]
+            return try body(SearchPlanner(codes: slots, levels: levels, options: options))
         }
     }
 
@@ -69,45 +73,21 @@ public final class MultiIndex: @unchecked Sendable {
     /// - Parameters:
     ///   - budget: the share of a scan's cost after which the search scans instead.
     ///   - kernel: the build of the probe kernel (all give the same answers).
+    /// - Throws: `CodeError.invalidK`, `CodeError.widthMismatch`.
     public func nearest(to query: BinaryCode, k: Int, budget: Double = 0.5, kernel: KernelLevel = .best) throws -> (neighbors: [Neighbor], plan: MultiIndexPlan) {
-        guard k >= 1 else { throw CodeError.invalidK(k) }
-        guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
-        let (found, plan) = withViews { slots, views in
-            query.words.withUnsafeBufferPointer { q in
-                MultiIndexSearch.nearest(to: q.baseAddress!, k: k, levels: views, codes: slots,
-                                         pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget, kernel: kernel)
-            }
-        }
-        if let found { return (found, plan) }
-        return (try scan(query, k: min(k, count)), plan)
+        try HammingSearch.check(k: k)
+        try HammingSearch.check(query.bits, against: bits)
+        let queries = try CodeMatrix(bits: bits, words: query.words)
+        let (found, plans) = withPlanner(budget: budget, kernel: kernel) { $0.nearest(queries, k: k) }
+        return (found[0], plans[0])
     }
 
     /// Every code within `radius` of `query`, ascending by (distance, id).
+    /// - Throws: `CodeError.invalidRadius`, `CodeError.widthMismatch`.
     public func within(radius: Int, of query: BinaryCode, budget: Double = 0.5, kernel: KernelLevel = .best) throws -> (neighbors: [Neighbor], plan: MultiIndexPlan) {
-        guard radius >= 0 && radius <= bits else { throw CodeError.invalidRadius(radius, bits: bits) }
-        guard query.bits == bits else { throw CodeError.widthMismatch(expected: bits, actual: query.bits) }
-        let (found, plan) = withViews { slots, views in
-            query.words.withUnsafeBufferPointer { q in
-                MultiIndexSearch.within(radius: radius, of: q.baseAddress!, levels: views, codes: slots,
-                                        pending: UnsafeBufferPointer(start: nil, count: 0), budget: budget, kernel: kernel)
-            }
-        }
-        if let found { return (found, plan) }
-        let scanned = try codes.withUnsafeBufferPointer { all in
-            try HammingSearch.within(radius: radius, of: query, blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)], bits: bits)
-        }
-        return (scanned, plan)
-    }
-
-    func scan(_ query: BinaryCode, k: Int) throws -> [Neighbor] {
-        if k == 0 { return [] }
-        let queries = try CodeMatrix(bits: bits, words: query.words)
-        var options = SearchOptions(threads: 1)
-        options.minPairsForThreads = .max
-        return try codes.withUnsafeBufferPointer { all in
-            try HammingSearch.nearest(queries: queries, blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)],
-                                      bits: bits, k: k, options: options)[0]
-        }
+        try HammingSearch.check(radius: radius, bits: bits)
+        try HammingSearch.check(query.bits, against: bits)
+        return withPlanner(budget: budget, kernel: kernel) { $0.within(radius: radius, of: query) }
     }
 }
 
@@ -115,7 +95,7 @@ extension HammingSearch {
     /// The rows of `matrix` within distance `limit` of `query`, ascending by row, through the
     /// filter kernel the multi-index search runs on each bucket (`tq_filter_within`).
     package static func filter(_ matrix: CodeMatrix, within limit: Int, of query: BinaryCode, kernel: KernelLevel = .best) throws -> [Neighbor] {
-        guard query.bits == matrix.bits else { throw CodeError.widthMismatch(expected: matrix.bits, actual: query.bits) }
+        try check(query.bits, against: matrix.bits)
         guard matrix.count > 0 else { return [] }
         var index = [UInt32](repeating: 0, count: matrix.count), dist = [UInt32](repeating: 0, count: matrix.count)
         let found = matrix.storage.withUnsafeBufferPointer { codes in

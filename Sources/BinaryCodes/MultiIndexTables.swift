@@ -5,27 +5,40 @@ import Glibc
 import Darwin
 #endif
 
-/// Codes addressed by slot over blocks of equal size (the last may be shorter), as an
-/// index's chunks lie in the memory map.
+/// Codes of one width addressed by slot, over blocks of equal size (the last may be shorter):
+/// an index's chunks as they lie in the memory map, or a `CodeMatrix` as one block. Every
+/// search reads its codes through this. The width travels with the codes, so a query's width
+/// and k are checked once, where they enter (`HammingSearch`'s and `CodeIndex`'s public
+/// methods, `MultiIndex`); below that, preconditions.
 public struct SlotCodes: @unchecked Sendable {
     public let blocks: [CodeBlock]
     public let codesPerBlock: Int
+    /// The codes' width, and the 64-bit words each takes.
+    public let bits: Int
     public let words: Int
     /// Slots `0 ..< count`.
     public let count: Int
 
     /// - Precondition: block b holds slots `b * codesPerBlock ..< (b + 1) * codesPerBlock`
-    ///   (the last block may hold fewer).
-    public init(blocks: [CodeBlock], codesPerBlock: Int, words: Int) {
-        precondition(codesPerBlock >= 1 && words >= 1)
+    ///   (the last block may hold fewer); `bits` is a supported width.
+    public init(blocks: [CodeBlock], codesPerBlock: Int, bits: Int) {
+        precondition(codesPerBlock >= 1 && BinaryCode.supportedBits.contains(bits))
+        let words = BinaryCode.wordCount(bits: bits)
         for (b, block) in blocks.enumerated() {
             precondition(block.firstID == b * codesPerBlock && (block.count == codesPerBlock || b == blocks.count - 1),
                          "blocks must be consecutive and full but for the last")
         }
         self.blocks = blocks
         self.codesPerBlock = codesPerBlock
+        self.bits = bits
         self.words = words
         self.count = blocks.reduce(0) { $0 + $1.count }
+    }
+
+    /// One block of `block.count` codes of width `bits` (slots are its rows).
+    public init(single block: CodeBlock, bits: Int) {
+        precondition(block.firstID == 0)
+        self.init(blocks: [block], codesPerBlock: max(1, block.count), bits: bits)
     }
 
     @inline(__always)

@@ -302,8 +302,7 @@ extension CodeIndex {
     private func writeLevel(_ txn: LMDBTransaction, number: Int, slots: Range<Int>, settings: MultiIndexSettings) throws -> StoredLevel {
         guard let mih else { throw IndexError.corrupt(path: path, detail: "the index has no 'mih' table") }
         let layout = MultiIndexLayout(bits: bits, count: slots.count, substrings: settings.substrings)
-        try codeBlocks(txn) { blocks in
-            let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
+        try codeBlocks(txn) { codes in
             for t in layout.substrings.indices {
                 let size = layout.tableByteCount(t, entries: slots.count, words: wordsPerCode)
                 try txn.put(mih, key: Self.tableKey(level: number, t), reserving: size) { out in

@@ -94,10 +94,8 @@ extension CodeIndex {
     ///   O(shortlist x asymmetricPool) code scores and O(candidates) term-record reads.
     package func rank(_ queries: [RankedQuery], k: Int, options: RankingOptions = RankingOptions(),
                      search: SearchOptions = SearchOptions(), fields: Bool = false) throws -> [RankedResult] {
-        guard k >= 1 else { throw CodeError.invalidK(k) }
-        for q in queries where q.code.bits != bits {
-            throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: q.code.bits)
-        }
+        try HammingSearch.check(k: k)
+        for q in queries { try checkQueries(bits: q.code.bits) }
         let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
         // Large batches run on `search.threads` threads, each over its own read transaction
         // (LMDB transactions belong to one thread) and its own part of the queries; a query's
@@ -117,8 +115,7 @@ extension CodeIndex {
 
     private func rankGroup(_ queries: [RankedQuery], k: Int, shortlist: Int, options: RankingOptions,
                            search: SearchOptions, fields: Bool) throws -> [RankedResult] {
-        try withCodeBlocks { blocks, txn in
-            let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
+        try withCodeBlocks { codes, txn in
             let reader = try TermReader(index: self, txn: txn)
             let lexical = options.rescoring != .none && reader.hasTerms
             let wantsAsymmetric = queries.contains { $0.logits != nil }
@@ -137,7 +134,7 @@ extension CodeIndex {
                 var nearest: [Int: [Neighbor]] = [:]
                 if !informative.isEmpty {
                     let matrix = try CodeMatrix(bits: bits, words: informative.flatMap { queries[$0].code.words })
-                    let found = try nearestNeighbors(matrix, k: depth, options: search, blocks: blocks, txn: txn)
+                    let found = try nearestNeighbors(matrix, k: depth, options: search, codes: codes, txn: txn)
                     for (row, q) in informative.enumerated() { nearest[q] = found[row] }
                 }
                 for q in range {

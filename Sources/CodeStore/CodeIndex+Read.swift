@@ -92,7 +92,7 @@ extension CodeIndex {
     /// - Lifetime: the blocks are valid only during the execution of the closure.
     /// - Note: chunk values too small for LMDB's overflow pages may sit unaligned in a leaf
     ///   page; those few are copied to aligned memory for the kernels.
-    package func withCodeBlocks<R>(_ body: ([CodeBlock], LMDBTransaction) throws -> R) throws -> R {
+    package func withCodeBlocks<R>(_ body: (SlotCodes, LMDBTransaction) throws -> R) throws -> R {
         try guarded("read the index") {
             try env.read { txn in try codeBlocks(txn) { try body($0, txn) } }
         }
@@ -100,7 +100,7 @@ extension CodeIndex {
 
     /// Calls `body` with the codes as `txn` sees them, as blocks in slot order (block b holds
     /// slots `b * codesPerChunk ..< (b + 1) * codesPerChunk`).
-    func codeBlocks<R>(_ txn: LMDBTransaction, _ body: ([CodeBlock]) throws -> R) throws -> R {
+    func codeBlocks<R>(_ txn: LMDBTransaction, _ body: (SlotCodes) throws -> R) throws -> R {
         let total = try storedCount(txn)
         var blocks: [CodeBlock] = []
         var copies = AlignedCopies()
@@ -123,17 +123,16 @@ extension CodeIndex {
         guard seen == total else {
             throw IndexError.corrupt(path: path, detail: "codes table holds \(seen) codes, metadata says \(total)")
         }
-        return try body(blocks)
+        return try body(SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, bits: bits))
     }
 
     /// The `k` nearest items to each query, ascending by (distance, slot), with their
     /// metadata's fields (`SearchHit.fields`) unless `fields` is false.
     /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`.
     public func nearest(to queries: CodeMatrix, k: Int, fields: Bool = true, options: SearchOptions = SearchOptions()) throws -> [[SearchHit]] {
-        guard k >= 1 else { throw CodeError.invalidK(k) }
-        guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
-        return try withCodeBlocks { blocks, txn in
-            let results = try nearestNeighbors(queries, k: k, options: options, blocks: blocks, txn: txn)
+        try checkQueries(bits: queries.bits, k: k)
+        return try withCodeBlocks { codes, txn in
+            let results = try nearestNeighbors(queries, k: k, options: options, codes: codes, txn: txn)
             return try results.map { list in try list.map { try hit(txn, slot: $0.id, distance: $0.distance, fields: fields) } }
         }
     }
@@ -146,12 +145,10 @@ extension CodeIndex {
     ///   (e.g. a shortlist re-ranked by `AsymmetricScorer`).
     package func nearestWithMetadata(to queries: CodeMatrix, k: Int, options: SearchOptions = SearchOptions(),
                                     refine: ((Int, [Neighbor], SlotCodes) -> [Neighbor])? = nil) throws -> [[(hit: SearchHit, metadata: [UInt8])]] {
-        guard k >= 1 else { throw CodeError.invalidK(k) }
-        guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
-        return try withCodeBlocks { blocks, txn in
-            var results = try nearestNeighbors(queries, k: k, options: options, blocks: blocks, txn: txn)
+        try checkQueries(bits: queries.bits, k: k)
+        return try withCodeBlocks { codes, txn in
+            var results = try nearestNeighbors(queries, k: k, options: options, codes: codes, txn: txn)
             if let refine {
-                let codes = SlotCodes(blocks: blocks, codesPerBlock: codesPerChunk, words: wordsPerCode)
                 results = results.enumerated().map { refine($0.offset, $0.element, codes) }
             }
             return try results.map { list in
@@ -169,12 +166,21 @@ extension CodeIndex {
     /// Every item within Hamming distance `radius` of `query`, ascending by (distance, slot),
     /// with their metadata's fields unless `fields` is false.
     public func within(radius: Int, of query: BinaryCode, fields: Bool = true, options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
-        guard query.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.bits) }
-        return try withCodeBlocks { blocks, txn in
-            try neighborsWithin(radius: radius, of: query, options: options, blocks: blocks, txn: txn).map {
+        try checkQueries(bits: query.bits)
+        try HammingSearch.check(radius: radius, bits: bits)
+        return try withCodeBlocks { codes, txn in
+            try neighborsWithin(radius: radius, of: query, options: options, codes: codes, txn: txn).map {
                 try hit(txn, slot: $0.id, distance: $0.distance, fields: fields)
             }
         }
+    }
+
+    /// The checks of a search's input, once, where it enters the index: the queries' width
+    /// and, when given, k.
+    /// - Throws: `IndexError.widthMismatch`, `CodeError.invalidK`.
+    func checkQueries(bits queryBits: Int, k: Int? = nil) throws {
+        if let k { try HammingSearch.check(k: k) }
+        guard queryBits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queryBits) }
     }
 
     /// The hit for `slot`: its id from its record and, when asked, the fields of its metadata.
@@ -223,8 +229,8 @@ extension CodeIndex {
     /// Calls `body` with every document in slot order: id, metadata and code, from one
     /// consistent snapshot. Stops early when `body` returns false.
     public func forEachRecord(_ body: (_ id: String, _ metadata: [UInt8], _ code: BinaryCode) throws -> Bool) throws {
-        try withCodeBlocks { blocks, txn in
-            for block in blocks {
+        try withCodeBlocks { codes, txn in
+            for block in codes.blocks {
                 for i in 0..<block.count {
                     let slot = block.firstID + i
                     guard let record = try verifiedRecord(txn, slot: slot) else {

@@ -75,8 +75,8 @@ struct BenchSearchCommand: ParsableCommand {
             words.reserveCapacity(count * BinaryCode.wordCount(bits: bits))
             for i in 0..<count { words += try SyntheticCodes.code(index: i, bits: bits, seed: seed).words }
             let matrix = try CodeMatrix(bits: bits, words: words)
-            try matrix.withBlock { block in
-                try measure(blocks: [block], bits: bits, count: count, options: options, source: "memory", extra: [:])
+            try matrix.withSlotCodes { codes in
+                try measure(codes: codes, options: options, source: "memory", extra: [:])
             }
         }
     }
@@ -86,45 +86,42 @@ struct BenchSearchCommand: ParsableCommand {
         let index = try CodeIndex.open(at: path, readOnly: true)
         if method != .scan { return try measureStoredMultiIndex(index, path: path) }
         // First query straight after open: the codes come from the memory map, not a heap copy.
-        let probe = try index.withCodeBlocks { blocks, _ in try makeQueries(blocks: blocks, bits: index.bits, count: 1) }
+        let probe = try index.withCodeBlocks { codes, _ in try makeQueries(codes: codes, count: 1) }
         _ = try index.nearest(to: probe, k: k, options: options)
         let firstQuery = Date().timeIntervalSince(opened)
-        try index.withCodeBlocks { blocks, _ in
-            let count = blocks.reduce(0) { $0 + $1.count }
-            try measure(blocks: blocks, bits: index.bits, count: count, options: options, source: "db",
+        try index.withCodeBlocks { codes, _ in
+            try measure(codes: codes, options: options, source: "db",
                         extra: ["first_query_seconds": firstQuery, "db": path])
         }
     }
 
     /// Half random codes, half perturbed database codes (10% of bits flipped).
-    private func makeQueries(blocks: [CodeBlock], bits: Int, count n: Int) throws -> CodeMatrix {
+    private func makeQueries(codes: SlotCodes, count n: Int) throws -> CodeMatrix {
         var rng = SeededGenerator(seed: seed &+ 0x5157)
+        let bits = codes.bits
         var matrix = try CodeMatrix(bits: bits)
-        let total = blocks.reduce(0) { $0 + $1.count }
-        let words = BinaryCode.wordCount(bits: bits)
+        let total = codes.count
         for q in 0..<n {
             if q < (n + 1) / 2 || total == 0 {
                 try matrix.append(try BinaryCode.random(bits: bits, using: &rng))
             } else {
-                var slot = Int(rng.next() % UInt64(total))
-                var block = blocks[0]
-                for b in blocks { if slot < b.count { block = b; break }; slot -= b.count }
-                let base = try BinaryCode(bits: bits, words: Array(UnsafeBufferPointer(start: block.words! + slot * words, count: words)))
+                let slot = Int(rng.next() % UInt64(total))
+                let base = try BinaryCode(bits: bits, words: Array(UnsafeBufferPointer(start: codes.pointer(slot), count: codes.words)))
                 try matrix.append(SyntheticCodes.perturbed(base, flips: max(1, bits / 10), using: &rng))
             }
         }
         return matrix
     }
 
-    private func measure(blocks: [CodeBlock], bits: Int, count: Int, options: SearchOptions, source: String,
-                         extra: [String: Any]) throws {
-        if method != .scan { return try measureMultiIndex(blocks: blocks, bits: bits, count: count, source: source, extra: extra) }
-        let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
+    private func measure(codes: SlotCodes, options: SearchOptions, source: String, extra: [String: Any]) throws {
+        if method != .scan { return try measureMultiIndex(codes: codes, source: source, extra: extra) }
+        let (bits, count) = (codes.bits, codes.count)
+        let queryCodes = try makeQueries(codes: codes, count: queries)
         var times: [Double] = []
         var results: [[Neighbor]] = []
         for _ in 0..<runs {
             let start = DispatchTime.now().uptimeNanoseconds
-            results = try HammingSearch.nearest(queries: queryCodes, blocks: blocks, bits: bits, k: k, options: options)
+            results = HammingSearch.nearest(queries: queryCodes, in: codes, k: k, options: options)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let seconds = times.sorted()[times.count / 2]
@@ -132,7 +129,7 @@ struct BenchSearchCommand: ParsableCommand {
         // Check a spread sample (random and perturbed queries) against the reference.
         let sample = Set((0..<min(verify, queries)).map { $0 * queries / max(1, min(verify, queries)) + (queries / max(1, min(verify, queries))) / 2 })
         var mismatches: [Int] = []
-        for q in sample.sorted() where HammingReference.nearest(to: queryCodes[q], blocks: blocks, k: k) != results[q] {
+        for q in sample.sorted() where HammingReference.nearest(to: queryCodes[q], blocks: codes.blocks, k: k) != results[q] {
             mismatches.append(q)
         }
         let verified = mismatches.isEmpty
@@ -159,14 +156,14 @@ struct BenchSearchCommand: ParsableCommand {
 
     /// The queries: from --query-db, or half random, half perturbed codes of the index.
     private func queryCodes(_ index: CodeIndex) throws -> CodeMatrix {
-        guard let queryDb else { return try index.withCodeBlocks { blocks, _ in try makeQueries(blocks: blocks, bits: index.bits, count: queries) } }
+        guard let queryDb else { return try index.withCodeBlocks { codes, _ in try makeQueries(codes: codes, count: queries) } }
         let source = try CodeIndex.open(at: queryDb, readOnly: true)
         guard source.bits == index.bits else {
             throw ValidationError("--query-db holds \(source.bits)-bit codes; the index holds \(index.bits)-bit codes")
         }
-        return try source.withCodeBlocks { blocks, _ in
+        return try source.withCodeBlocks { codes, _ in
             var matrix = try CodeMatrix(bits: index.bits)
-            for block in blocks where matrix.count < queries {
+            for block in codes.blocks where matrix.count < queries {
                 for i in 0 ..< min(block.count, queries - matrix.count) {
                     try matrix.append(BinaryCode(bits: index.bits, words: Array(UnsafeBufferPointer(start: block.words! + i * index.wordsPerCode, count: index.wordsPerCode))))
                 }
@@ -218,21 +215,21 @@ struct BenchSearchCommand: ParsableCommand {
 
     /// Single queries through multi-index hashing against single-query scans, same queries,
     /// alternating; every result compared with the scan's.
-    private func measureMultiIndex(blocks: [CodeBlock], bits: Int, count: Int, source: String, extra: [String: Any]) throws {
+    private func measureMultiIndex(codes: SlotCodes, source: String, extra: [String: Any]) throws {
+        let (bits, count) = (codes.bits, codes.count)
         var words: [UInt64] = []
-        let wordCount = BinaryCode.wordCount(bits: bits)
-        words.reserveCapacity(count * wordCount)
-        for b in blocks where b.count > 0 { words += UnsafeBufferPointer(start: b.words!, count: b.count * wordCount) }
+        words.reserveCapacity(count * codes.words)
+        for b in codes.blocks where b.count > 0 { words += UnsafeBufferPointer(start: b.words!, count: b.count * codes.words) }
         let matrix = try CodeMatrix(bits: bits, words: words)
         let buildStart = DispatchTime.now().uptimeNanoseconds
         let index = MultiIndex(matrix, substrings: substrings)
         let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - buildStart) / 1e9
-        let queryCodes = try makeQueries(blocks: blocks, bits: bits, count: queries)
+        let queryCodes = try makeQueries(codes: codes, count: queries)
         var options = SearchOptions(threads: 1, kernel: kernel.level)
         options.minPairsForThreads = .max
         let budget = method == .mih ? Double.infinity : 0.5
         let result = try Self.alternate(queries: queryCodes.count, runs: runs, order: order, scan: { q in
-            try HammingSearch.nearest(queries: CodeMatrix(bits: bits, words: queryCodes[q].words), blocks: blocks, bits: bits, k: k, options: options)[0]
+            HammingSearch.nearest(queries: try CodeMatrix(bits: bits, words: queryCodes[q].words), in: codes, k: k, options: options)[0]
         }, tables: { q in
             let (found, plan) = try index.nearest(to: queryCodes[q], k: k, budget: budget)
             return (found, [plan])

@@ -81,7 +81,7 @@ import Testing
             let layout = MultiIndexLayout(bits: bits, count: max(count, 1), substrings: bits == 150 ? 15 : 6)
             let storage = matrix.storage
             try storage.withUnsafeBufferPointer { all in
-                let slots = SlotCodes(blocks: [CodeBlock(words: all.baseAddress, count: count, firstID: 0)], codesPerBlock: max(1, count), words: words)
+                let slots = SlotCodes(single: CodeBlock(words: all.baseAddress, count: count, firstID: 0), bits: bits)
                 let buffers = layout.substrings.indices.map { t in
                     UnsafeMutableRawBufferPointer.allocate(byteCount: layout.tableByteCount(t, entries: count, words: words), alignment: 8)
                 }

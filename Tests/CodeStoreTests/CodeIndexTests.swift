@@ -85,7 +85,7 @@ import Testing
         var expected: [String: BinaryCode] = [:]
         for i in 0..<600 where ![5, 599, 300].contains(i) { expected["doc-\(i)"] = try SyntheticCodes.code(index: i, bits: 4096, seed: 1) }
         // Every survivor is findable by id, at a slot that maps back to it, with its code.
-        try index.withCodeBlocks { blocks, _ in #expect(blocks.reduce(0) { $0 + $1.count } == 597) }
+        try index.withCodeBlocks { codes, _ in #expect(codes.count == 597 && codes.bits == 4096) }
         for (id, code) in expected {
             #expect(try index.code(for: id) == code)
             let hit = try index.nearest(to: try CodeMatrix(bits: 4096, words: code.words), k: 1)[0][0]
@@ -209,9 +209,9 @@ import Testing
         let writer = try CodeIndex.create(at: path, bits: 64)
         try writer.add(try entries(0..<10, bits: 64))
         let reader = try CodeIndex.open(at: path, readOnly: true)
-        try reader.withCodeBlocks { blocks, _ in
+        try reader.withCodeBlocks { codes, _ in
             try writer.add(try entries(10..<20, bits: 64)) // commits while the read transaction is open
-            #expect(blocks.reduce(0) { $0 + $1.count } == 10)
+            #expect(codes.count == 10 && codes.blocks.reduce(0) { $0 + $1.count } == 10)
         }
         #expect(try reader.count == 20)
     }

@@ -28,8 +28,8 @@ import Testing
     /// The scan over the index's codes, checked against the naive reference once, so that the
     /// comparison above does not lean on a broken scan.
     func expectScanIsReference(_ index: CodeIndex, query: BinaryCode) throws {
-        let all = try index.withCodeBlocks { blocks, _ in
-            try CodeMatrix(bits: index.bits, words: blocks.flatMap { Array(UnsafeBufferPointer(start: $0.words, count: $0.count * index.wordsPerCode)) })
+        let all = try index.withCodeBlocks { codes, _ in
+            try CodeMatrix(bits: index.bits, words: codes.blocks.flatMap { Array(UnsafeBufferPointer(start: $0.words, count: $0.count * index.wordsPerCode)) })
         }
         let got = try index.nearest(to: CodeMatrix(bits: index.bits, words: query.words), k: 7, options: SearchOptions(multiIndex: .off))[0]
         let reference = HammingReference.nearest(to: query, in: all, k: 7)
@@ -195,8 +195,7 @@ import Testing
         try index.configureMultiIndex(MultiIndexSettings(enabled: false))
         let layout = MultiIndexLayout(bits: 64, exactly: 4)!
         try index.env.write { txn in
-            try index.codeBlocks(txn) { blocks in
-                let slots = SlotCodes(blocks: blocks, codesPerBlock: index.codesPerChunk, words: 1)
+            try index.codeBlocks(txn) { slots in
                 for t in 0..<4 {
                     let size = layout.tableByteCount(t, entries: 3000, words: 1)
                     let bytes = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
