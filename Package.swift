@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "TwentyQ",
-    platforms: [.macOS(.v13)],
+    // macOS 14: Hummingbird 2's minimum (the `serve` command); TwentyQ itself asks for no more.
+    platforms: [.macOS(.v14)],
     products: [
         .library(name: "TwentyQ", targets: ["TwentyQ"]),
         // Training models from an app (links OpenBLAS); apps that ship a model file need only TwentyQ.
@@ -12,6 +13,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `twentyq serve`: HTTP server, graceful shutdown, logs and Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev). Module map and shim only; no Swift API.
@@ -44,6 +51,20 @@ let package = Package(
         .target(name: "Training", dependencies: ["Ingest", "Encoder", "BinaryCodes", "COpenBLAS"]),
         // The public facade apps import.
         .target(name: "TwentyQ", dependencies: ["BinaryCodes", "CodeStore", "Encoder"]),
+        // `twentyq serve`: the JSON API over HTTP, the search page, access tokens and metrics.
+        // HTTP only: every answer comes from the TwentyQ library, as the CLI's do.
+        .target(
+            name: "Serve",
+            dependencies: [
+                "TwentyQ",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources/openapi.json"), .copy("Resources/page.html")]
+        ),
         // The command-line tool.
         .executableTarget(
             name: "twentyq",
@@ -56,6 +77,7 @@ let package = Package(
                 "Ingest",
                 "Training",
                 "CMappedFaults",
+                "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +87,6 @@ let package = Package(
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Ingest", "Encoder", "TestSupport"]),
-        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "twentyq"]),
+        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "Serve", "twentyq"]),
     ]
 )

@@ -66,6 +66,30 @@ public final class DocumentIndex: @unchecked Sendable {
     /// Sizes, bits, model fingerprint and table statistics, as `CodeIndex.info()`.
     public func info() throws -> IndexInfo { try store.info() }
 
+    /// The document index over an open store: its model read from the store (`AnyIndex` and
+    /// `open(at:)` share it, so one process never opens an index twice).
+    /// - Throws: `IndexError.kindMismatch`, `.damagedModel`, `.modelMismatch` (when `model` is given).
+    package static func open(existing store: CodeIndex, model: EncoderModel? = nil) throws -> DocumentIndex {
+        let path = store.path
+        if try store.blob(VectorIndex.settingsKey) != nil {
+            throw IndexError.kindMismatch(path: path, holds: .vectors, wanted: .documents)
+        }
+        guard let bytes = try store.blob(modelKey) else {
+            throw IndexError.kindMismatch(path: path, holds: .codes, wanted: .documents)
+        }
+        let stored: EncoderModel
+        do { stored = try ModelFile.decode(bytes, path: path + " (stored model)") } catch let error as ModelFileError {
+            throw IndexError.damagedModel(path: path, detail: error.reason)
+        }
+        if let model {
+            let given = try ModelFile.fingerprint(model)
+            guard given == store.modelFingerprint else {
+                throw IndexError.modelMismatch(path: path, index: store.modelFingerprint, given: given)
+            }
+        }
+        return DocumentIndex(store: store, model: stored, fingerprint: store.modelFingerprint)
+    }
+
     /// Creates a new index at `path` with `model` (default: the shipped model), as
     /// `CodeIndex.create(at:bits:)` does for codes.
     /// - Throws: `IndexError.alreadyExists` when an index is there (open it with
@@ -81,24 +105,7 @@ public final class DocumentIndex: @unchecked Sendable {
     ///   the errors of `CodeIndex` and `ModelFile`.
     public static func open(at path: String, model: EncoderModel? = nil, readOnly: Bool = false) throws -> DocumentIndex {
         if FileManager.default.fileExists(atPath: path + "/data.mdb") {
-            let store = try CodeIndex.open(at: path, readOnly: readOnly)
-            if try store.blob(VectorIndex.settingsKey) != nil {
-                throw IndexError.kindMismatch(path: path, holds: .vectors, wanted: .documents)
-            }
-            guard let bytes = try store.blob(modelKey) else {
-                throw IndexError.kindMismatch(path: path, holds: .codes, wanted: .documents)
-            }
-            let stored: EncoderModel
-            do { stored = try ModelFile.decode(bytes, path: path + " (stored model)") } catch let error as ModelFileError {
-                throw IndexError.damagedModel(path: path, detail: error.reason)
-            }
-            if let model {
-                let given = try ModelFile.fingerprint(model)
-                guard given == store.modelFingerprint else {
-                    throw IndexError.modelMismatch(path: path, index: store.modelFingerprint, given: given)
-                }
-            }
-            return DocumentIndex(store: store, model: stored, fingerprint: store.modelFingerprint)
+            return try open(existing: try CodeIndex.open(at: path, readOnly: readOnly), model: model)
         }
         guard !readOnly else { throw IndexError.noIndex(path: path) }
         let chosen = try model ?? DefaultModel.load()
@@ -192,7 +199,14 @@ public final class DocumentIndex: @unchecked Sendable {
     /// The best `k` documents for each text, in one batch pass over the codes. With
     /// `fields: false` the hits carry ids, distances and scores only (no metadata reads).
     public func search(texts: [String], k: Int = 10, fields: Bool = true, threads: Int = SearchOptions.onlineCores) throws -> [TextSearchResult] {
-        let queries = rankedQueries(texts, threads: threads)
+        try search(texts: texts, k: k, ranking: ranking, fields: fields, threads: threads)
+    }
+
+    /// As `search(texts:k:fields:threads:)` ranked by `ranking` instead of the index's own
+    /// setting: for a shared index whose callers each choose (a service's requests).
+    public func search(texts: [String], k: Int = 10, ranking: RankingOptions, fields: Bool = true,
+                       threads: Int = SearchOptions.onlineCores) throws -> [TextSearchResult] {
+        let queries = rankedQueries(texts, asymmetric: ranking.asymmetric, threads: threads)
         return try store.rank(queries, k: k, options: ranking, search: searchOptions, fields: fields).map { r in
             TextSearchResult(hits: r.hits, lexicalOnly: r.lexicalOnly, usedTerms: r.usedTerms)
         }
@@ -200,10 +214,9 @@ public final class DocumentIndex: @unchecked Sendable {
 
     /// The queries for `CodeIndex.rank`: code, logits (with `ranking.asymmetric`), terms, and
     /// whether the model knows any of the text's terms.
-    func rankedQueries(_ texts: [String], threads: Int) -> [RankedQuery] {
+    func rankedQueries(_ texts: [String], asymmetric: Bool, threads: Int) -> [RankedQuery] {
         var out = [RankedQuery?](repeating: nil, count: texts.count)
         let workers = max(1, min(threads, texts.count / 64))
-        let asymmetric = ranking.asymmetric
         out.withUnsafeMutableBufferPointer { buffer in
             parallelFor(iterations: workers) { w in
                 for i in stride(from: w, to: texts.count, by: workers) {

@@ -1,0 +1,119 @@
+import TwentyQ
+
+// The JSON shapes of the API (docs/SERVE.md, /openapi.json). Field names are snake_case on
+// the wire; unknown fields are ignored.
+
+struct CreateIndexRequest: Decodable {
+    /// "documents", "vectors" or "codes".
+    var kind: String
+    /// Documents and vectors: the name of a model file in DATA/models (NAME.tqm); documents
+    /// default to the shipped model, vectors need one.
+    var model: String?
+    /// Codes: the width, 1 to 4096.
+    var bits: Int?
+    /// Vectors: "int8", "float16" or "float32" to keep the vectors for rescoring; none: codes only.
+    var storage: String?
+}
+
+struct DocumentItem: Decodable {
+    var id: String
+    var text: String
+    var fields: [String: String]?
+}
+
+struct VectorItem: Decodable {
+    var id: String
+    var vector: [Float]
+    var fields: [String: String]?
+}
+
+struct CodeItem: Decodable {
+    var id: String
+    /// Hex, as `twentyq export` writes codes.
+    var code: String
+    var fields: [String: String]?
+}
+
+/// One of the three arrays, as the index's kind asks.
+struct AddRequest: Decodable {
+    var documents: [DocumentItem]?
+    var vectors: [VectorItem]?
+    var codes: [CodeItem]?
+}
+
+struct QueryItem: Decodable {
+    var id: String
+    var text: String?
+    var vector: [Float]?
+    var code: String?
+}
+
+/// Exactly one of `text`, `vector`, `code`, `like` or `queries`.
+struct SearchRequest: Decodable {
+    var text: String?
+    var vector: [Float]?
+    var code: String?
+    var like: String?
+    var queries: [QueryItem]?
+    var k: Int?
+    var radius: Int?
+    /// Text queries: "bm25" (default), "fused" or "none"; vector queries: "none" turns off
+    /// rescoring with the stored vectors.
+    var rescore: String?
+    /// Text queries: documents the codes choose for the lexical stage.
+    var candidates: Int?
+    /// Vector queries: candidates rescored per result.
+    var oversample: Int?
+    /// Text or like on a document index: per hit, the questions (bits) on which it and the
+    /// query agree and the first ones on which they differ (`twentyq search --explain`).
+    var explain: Bool?
+}
+
+struct HitJSON: Encodable {
+    var id: String
+    var distance: Int
+    var score: Double?
+    var bm25: Double?
+    var fields: [String: String]
+    var explain: ExplainJSON?
+
+    init(_ hit: SearchHit) {
+        id = hit.id
+        distance = hit.distance
+        score = hit.score
+        bm25 = hit.bm25
+        fields = hit.fields
+    }
+}
+
+struct ExplainJSON: Encodable {
+    struct Bit: Encodable {
+        var bit: Int
+        /// The terms that push the bit's answer to yes most, and to no.
+        var yes: [String]
+        var no: [String]
+        var query: Bool
+        var hit: Bool
+    }
+    var agree: Int
+    var differ: Int
+    /// The first (up to 5) bits on which they differ.
+    var bits: [Bit]
+}
+
+struct SearchResponse: Encodable {
+    var results: [HitJSON]
+    /// Text queries: no word of the query is known to the model, so the hits are the documents
+    /// sharing a word with it, by BM25 (`twentyq search` warns the same way).
+    var lexical_only: Bool?
+}
+
+struct QueryResults: Encodable {
+    var query_id: String
+    var results: [HitJSON]
+    var lexical_only: Bool?
+}
+
+struct BatchSearchResponse: Encodable {
+    var results: [QueryResults]
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Hummingbird
+import TwentyQ
+
+/// Every route the server answers, as "METHOD /path/{parameter}" (the router's own list; a
+/// test holds /openapi.json to it).
+package func serveRouteList() -> [String] {
+    let router = Router()
+    Routes(settings: ServeSettings(dataDirectory: "/"), registry: IndexRegistry(directory: "/"), metricsText: { [] }).add(to: router)
+    return router.routes.map { route in
+        "\(route.method.rawValue) " + "\(route.path)".split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(":") ? "{" + $0.dropFirst() + "}" : String($0) }.joined(separator: "/")
+    }.sorted()
+}
+
+/// The routes: `/v1` (indexes, documents, search), `/healthz`, `/metrics`, `/openapi.json`
+/// and the search page at `/`. Each handler checks access, reads the request, calls the
+/// TwentyQ library (as the CLI does) and writes JSON; nothing else happens here.
+struct Routes: Sendable {
+    let settings: ServeSettings
+    let registry: IndexRegistry
+    let metricsText: @Sendable () -> [UInt8]
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in try Self.resource("page.html", type: "text/html; charset=utf-8") }
+        router.get("/openapi.json") { _, _ in try Self.resource("openapi.json", type: "application/json") }
+        router.get("/healthz") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("/metrics") { request, _ in
+            try authorize(request, index: nil, write: false)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metricsText())))
+        }
+        router.get("/v1/indexes") { request, _ in
+            try authorize(request, index: nil, write: false)
+            return try handle {
+                JSONBody.response(["indexes": try registry.names().map { try summary(registry.index($0)) }])
+            }
+        }
+        router.get("/v1/indexes/:name") { request, context in
+            let name = try parameter("name", context)
+            try authorize(request, index: name, write: false)
+            return try handle { JSONBody.response(try info(registry.index(name))) }
+        }
+        router.put("/v1/indexes/:name") { request, context in
+            let name = try parameter("name", context)
+            try authorize(request, index: name, write: true)
+            let body = try await JSONBody.decode(CreateIndexRequest.self, from: request, limit: settings.maxBodyBytes)
+            return try handle {
+                JSONBody.response(try info(createIndex(name, body)), status: .created)
+            }
+        }
+        router.delete("/v1/indexes/:name") { request, context in
+            let name = try parameter("name", context)
+            try authorize(request, index: name, write: true)
+            return try await handleAsync {
+                try await registry.delete(name)
+                return JSONBody.response(["deleted": name])
+            }
+        }
+        addDocumentRoutes(to: router)
+        addSearchRoute(to: router)
+    }
+
+    // MARK: Access
+
+    /// Checks the request's bearer token (when the server has tokens) for reading, or writing,
+    /// `index` (nil: no particular index).
+    /// - Throws: 401 without a known token, 403 when the token may not do this.
+    func authorize(_ request: Request, index: String?, write: Bool) throws {
+        guard let tokens = settings.tokens else { return }
+        guard let grant = tokens.grant(authorization: request.headers[.authorization]) else {
+            throw APIError(.unauthorized, "unauthorized", "a bearer token is needed: send 'Authorization: Bearer TOKEN' with a token from the server's --tokens file")
+        }
+        if let index, let allowed = grant.indexes, !allowed.contains(index) {
+            throw APIError(.forbidden, "forbidden", "this token does not cover the index '\(index)'")
+        }
+        if write && !grant.write {
+            throw APIError(.forbidden, "forbidden", "this token may read, not write: use a token with write access")
+        }
+    }
+
+    // MARK: Helpers
+
+    func parameter(_ name: String, _ context: BasicRequestContext) throws -> String {
+        guard let value = context.parameters.get(name) else { throw APIError.badRequest("the path lacks its \(name)") }
+        return value.removingPercentEncoding ?? value
+    }
+
+    /// Runs `body`, answering any error as the API's JSON error.
+    func handle(_ body: () throws -> Response) throws -> Response {
+        do { return try body() } catch { throw APIError.from(error, dataDirectory: settings.dataDirectory) }
+    }
+
+    func handleAsync(_ body: () async throws -> Response) async throws -> Response {
+        do { return try await body() } catch { throw APIError.from(error, dataDirectory: settings.dataDirectory) }
+    }
+
+    static func resource(_ name: String, type: String) throws -> Response {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil), let data = try? Data(contentsOf: url) else {
+            throw APIError(.internalServerError, "internal", "the server's resource \(name) is missing from its bundle: reinstall twentyq")
+        }
+        return Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    // MARK: Indexes
+
+    func summary(_ served: ServedIndex) throws -> [String: Any] {
+        ["name": served.name, "kind": Self.kindName(served.index.kind), "count": try served.index.count, "bits": served.index.bits]
+    }
+
+    func info(_ served: ServedIndex) throws -> [String: Any] {
+        let info = try served.index.info()
+        var out = try summary(served)
+        out["model_fingerprint"] = info.modelFingerprint
+        out["file_bytes"] = info.fileBytes
+        out["code_bytes"] = info.codeBytes
+        if case .vectors(let index) = served.index {
+            out["dimensions"] = index.dimensions
+            out["storage"] = index.settings.storage?.rawValue ?? "none"
+        }
+        return out
+    }
+
+    static func kindName(_ kind: IndexKind) -> String {
+        switch kind {
+        case .documents: return "documents"
+        case .vectors: return "vectors"
+        case .codes: return "codes"
+        }
+    }
+
+    func createIndex(_ name: String, _ body: CreateIndexRequest) throws -> ServedIndex {
+        func modelPath(_ model: String) throws -> String {
+            try IndexRegistry.checkName(model)
+            let path = settings.dataDirectory + "/models/" + model + ".tqm"
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw APIError.badRequest("no model '\(model)': put its file at DATA/models/\(model).tqm on the server")
+            }
+            return path
+        }
+        switch body.kind {
+        case "documents":
+            let model = try body.model.map { try ModelFile.read(try modelPath($0)) }
+            return try registry.create(name) { .documents(try DocumentIndex.create(at: $0, model: model)) }
+        case "vectors":
+            guard let modelName = body.model else {
+                throw APIError.badRequest("a vector index needs \"model\": the name of a vector model in DATA/models (train one with `twentyq train --vectors`)")
+            }
+            let model = try ModelFile.readVectors(try modelPath(modelName))
+            let storage = try body.storage.map { raw -> VectorStorage in
+                guard let storage = VectorStorage(rawValue: raw) else {
+                    throw APIError.badRequest("\"storage\" must be int8, float16 or float32 (got '\(raw)')")
+                }
+                return storage
+            }
+            return try registry.create(name) { .vectors(try VectorIndex.create(at: $0, model: model, storage: storage)) }
+        case "codes":
+            guard let bits = body.bits else { throw APIError.badRequest("an index of codes needs \"bits\", their width (1 to 4096)") }
+            return try registry.create(name) { .codes(try CodeIndex.create(at: $0, bits: bits)) }
+        default:
+            throw APIError.badRequest("\"kind\" must be \"documents\", \"vectors\" or \"codes\" (got '\(body.kind)')")
+        }
+    }
+}

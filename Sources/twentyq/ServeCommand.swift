@@ -1,0 +1,80 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Serve
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the indexes in a directory over HTTP: a JSON API under /v1 and a search page at /.",
+        discussion: """
+        Every subdirectory of --data that holds an index is served under its name; PUT \
+        /v1/indexes/NAME creates one. Without --tokens the server binds to the loopback address \
+        only. Stops gracefully on SIGTERM or SIGINT: requests in flight finish and every \
+        acknowledged write is committed. docs/SERVE.md has the API, curl lines and a Python client.
+        """
+    )
+
+    @Option(help: ArgumentHelp("Directory of indexes (each subdirectory one index; models for PUT in DIR/models).", valueName: "dir"))
+    var data: String
+    @Option(help: "Address to bind: 127.0.0.1 (default) serves this machine only; any other needs --tokens.") var host = "127.0.0.1"
+    @Option(help: "Port; 0 picks a free one (printed when listening).") var port = 8080
+    @Option(help: ArgumentHelp("Access tokens, one per line: TOKEN read|write [INDEX,...] (default: $TWENTYQ_TOKENS, lines separated by ';').", valueName: "file"))
+    var tokens: String?
+    @Option(help: "Largest request body, bytes.") var maxBody = 16 << 20
+    @Option(help: "Largest k of a search.") var maxK = 1_000
+    @Option(help: "Most documents in one POST, and most queries in one search request.") var maxBatch = 10_000
+    @Option(help: "Seconds a connection may stay idle before it is closed.") var idleTimeout = 60
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level")) var logLevel = "info"
+
+    func run() throws {
+        var settings = ServeSettings(dataDirectory: (data as NSString).standardizingPath)
+        settings.host = host
+        settings.port = port
+        settings.maxBodyBytes = maxBody
+        settings.maxK = maxK
+        settings.maxBatch = maxBatch
+        settings.idleTimeoutSeconds = idleTimeout
+        if let tokens {
+            guard let text = try? String(contentsOfFile: tokens, encoding: .utf8) else {
+                throw ValidationError("--tokens \(tokens): cannot read the file")
+            }
+            settings.tokens = try AccessTokens(parsing: text, source: tokens)
+        } else if let text = ProcessInfo.processInfo.environment["TWENTYQ_TOKENS"], !text.isEmpty {
+            settings.tokens = try AccessTokens(parsing: text, source: "TWENTYQ_TOKENS")
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')")
+        }
+        // Logs go to standard error; standard output carries the one "listening" line.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "twentyq.serve")
+        logger.logLevel = level
+        try settings.validate()
+
+        // ArgumentParser runs commands synchronously; the server runs on Swift concurrency's
+        // threads while this one waits for it to stop.
+        let outcome = ServeOutcome()
+        let done = DispatchSemaphore(value: 0)
+        Task { [settings, logger] in
+            do {
+                try await TwentyQServer.run(settings, logger: logger) { host, port in
+                    // One line on standard output, written at once (a pipe does not flush print's buffer).
+                    FileHandle.standardOutput.write(Data("twentyq serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n".utf8))
+                }
+            } catch {
+                outcome.error = error
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw CLIError(description: "serve: \(error)") }
+    }
+}
+
+/// The server task's failure, handed to the waiting thread (written before the semaphore is
+/// signalled, read after it is waited for).
+private final class ServeOutcome: @unchecked Sendable {
+    var error: (any Error)?
+}
