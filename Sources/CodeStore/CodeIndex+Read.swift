@@ -38,15 +38,21 @@ extension CodeIndex {
     public func code(for id: String) throws -> BinaryCode? {
         try guarded("read the index") {
             try env.read { txn -> BinaryCode? in
-                guard let raw = try txn.get(ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self) else {
-                    return nil
-                }
+                guard let slot = try storedSlot(of: id, txn) else { return nil }
                 guard let index = Int(exactly: slot) else {
                     throw IndexError.corrupt(path: path, detail: "id '\(id)' points to slot \(slot)")
                 }
                 return try readCode(txn, slot: index)
             }
         }
+    }
+
+    /// The slot the ids table gives `id`, or nil when it has none. An id no index can hold
+    /// (empty, or longer than LMDB's key limit) has none: it is unknown, not a storage error.
+    func storedSlot(of id: String, _ txn: LMDBTransaction) throws -> UInt64? {
+        let key = Array(id.utf8)
+        guard (1...Self.maxIDBytes).contains(key.count), let raw = try txn.get(ids, key: key) else { return nil }
+        return loadLE(raw, as: UInt64.self)
     }
 
     /// The metadata stored for `id`, or nil when the id is unknown.
@@ -59,8 +65,7 @@ extension CodeIndex {
         try guarded("read the index") {
             try env.read { txn in
                 try ids.map { id -> [UInt8]? in
-                    guard let raw = try txn.get(self.ids, key: Array(id.utf8)), let slot = loadLE(raw, as: UInt64.self),
-                          let index = Int(exactly: slot), let record = try verifiedRecord(txn, slot: index) else { return nil }
+                    guard let slot = try storedSlot(of: id, txn), let index = Int(exactly: slot), let record = try verifiedRecord(txn, slot: index) else { return nil }
                     return Array(record[(4 + Self.decodeRecordID(record).count)...])
                 }
             }

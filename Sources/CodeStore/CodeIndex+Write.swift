@@ -119,9 +119,7 @@ extension CodeIndex {
                 var stats = try termStatistics(txn)
                 for id in unique {
                     let idKey = Array(id.utf8)
-                    guard let raw = try txn.get(ids, key: idKey), let slot64 = loadLE(raw, as: UInt64.self) else {
-                        throw IndexError.unknownID(id)
-                    }
+                    guard let slot64 = try storedSlot(of: id, txn) else { throw IndexError.unknownID(id) }
                     guard slot64 < UInt64(editor.count) else {
                         throw IndexError.corrupt(path: path, detail: "id '\(id)' points to slot \(slot64) past the \(editor.count) codes")
                     }

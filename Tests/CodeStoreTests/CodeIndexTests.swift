@@ -115,6 +115,27 @@ import Testing
         #expect(try index.code(for: "doc-1") != nil)
     }
 
+    /// Ids no index can hold (empty, over LMDB's key limit) are unknown to lookups and removal,
+    /// never a storage error (LMDB refuses such keys with MDB_BAD_VALSIZE).
+    @Test func idsNoIndexCanHoldAreUnknownNotStorageErrors() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)
+        try index.add(try entries(0..<3, bits: 64))
+        for id in ["", String(repeating: "x", count: CodeIndex.maxIDBytes + 1)] {
+            #expect(try index.code(for: id) == nil)
+            #expect(try index.metadata(for: [id, "doc-1"]).map { $0 != nil } == [false, true])
+            #expect { try index.remove(ids: [id]) } throws: { error in
+                guard case IndexError.unknownID = error else { return false }
+                return true
+            }
+            #expect { try index.add([IndexEntry(id: id, code: try BinaryCode(bits: 64, words: [1]))]) } throws: { error in
+                guard case IndexError.invalidID = error else { return false }
+                return true
+            }
+        }
+        #expect(try index.count == 3)
+    }
+
     @Test func badBatchesWriteNothing() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let index = try CodeIndex.create(at: dir.appending("idx"), bits: 64)

@@ -94,14 +94,48 @@ public final class RunningCLI: @unchecked Sendable {
         for (pipe, isError) in [(stdout, false), (stderr, true)] {
             drained.enter()
             Thread.detachNewThread { [self] in
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                lock.withLock { if isError { errors = data } else { output = data } }
+                // Read as it comes, so that a long-running child's first lines can be waited for.
+                while true {
+                    let data = pipe.fileHandleForReading.availableData
+                    if data.isEmpty { break }
+                    lock.withLock { if isError { errors.append(data) } else { output.append(data) } }
+                }
                 drained.leave()
             }
         }
     }
 
     public var pid: pid_t { process.processIdentifier }
+
+    /// What the process has printed to standard output so far.
+    public var outputSoFar: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
+    /// What it has printed to standard error so far.
+    public var errorsSoFar: String { lock.withLock { String(decoding: errors, as: UTF8.self) } }
+
+    /// Waits until `condition` holds (true) or the process ends or `limit` seconds pass (a
+    /// guard against a hung child, not a measure of speed) (false).
+    public func waitUntil(limit: Double = 300, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            if condition() { return true }
+            if !process.isRunning { return condition() }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// Waits until standard output holds a line that `match` accepts and returns it; nil when
+    /// the process ends first, or after `limit` seconds (a guard against a hung child, not a
+    /// measure of speed).
+    public func waitForLine(limit: Double = 300, _ match: (String) -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            if let line = outputSoFar.split(separator: "\n").map(String.init).first(where: match) { return line }
+            if !process.isRunning { return outputSoFar.split(separator: "\n").map(String.init).first(where: match) }
+            usleep(20_000)
+        }
+        return nil
+    }
 
     /// Waits for the process to end and both pipes to close.
     public func finish() -> CLIResult {
