@@ -7,13 +7,19 @@ public enum Snippets {
     /// The package's root directory.
     public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The lines of the first ```swift block after `marker` in `file` (relative to the root),
-    /// trimmed, without blank and `import` lines; nil when there is no such block.
-    public static func docLines(_ file: String, after marker: String) throws -> [String]? {
-        let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
-        guard let block = text.components(separatedBy: marker).dropFirst().first?
-            .components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first else { return nil }
+    /// The lines of the first ```swift (or `language`) block after `marker` in `file`
+    /// (relative to the root), trimmed, without blank and `import` lines; nil when there is no
+    /// such block.
+    public static func docLines(_ file: String, after marker: String, language: String = "swift") throws -> [String]? {
+        guard let block = try docBlock(file, after: marker, language: language) else { return nil }
         return significant(block).filter { !$0.hasPrefix("import ") }
+    }
+
+    /// The text of the first ```language block after `marker` in `file`, as it is.
+    public static func docBlock(_ file: String, after marker: String, language: String) throws -> String? {
+        let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+        return text.components(separatedBy: marker).dropFirst().first?
+            .components(separatedBy: "```\(language)\n").dropFirst().first?.components(separatedBy: "```").first
     }
 
     /// The lines of a function body in `sourceFile` (a test's `#filePath`): from the line after
