@@ -4,8 +4,11 @@ import Foundation
 /// An index of any kind, opened by what it holds: what a service or a tool that serves many
 /// indexes needs (`twentyq serve`, `info`). Apps that know their index use its own type.
 public enum AnyIndex: Sendable {
+    /// An index of text documents.
     case documents(DocumentIndex)
+    /// An index of dense vectors.
     case vectors(VectorIndex)
+    /// An index of ready-made codes.
     case codes(CodeIndex)
 
     /// Opens the index at `path`, whatever it holds. Never creates one.
