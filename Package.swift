@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // Codes in PostgreSQL (issue #19).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev). Module map and shim only; no Swift API.
@@ -65,6 +67,16 @@ let package = Package(
             ],
             resources: [.copy("Resources/openapi.json"), .copy("Resources/page.html")]
         ),
+        // Codes in PostgreSQL: a table per index, searched by Hamming distance in SQL
+        // (bit_count(code # query)), beside the LMDB store (docs/SCALE.md).
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "BinaryCodes", "CodeStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command-line tool.
         .executableTarget(
             name: "twentyq",
@@ -88,5 +100,6 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Ingest", "Encoder", "TestSupport"]),
         .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "Serve", "twentyq"]),
+        .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "BinaryCodes", "CodeStore", "TestSupport"]),
     ]
 )

@@ -15,6 +15,8 @@ public enum CodeError: Error, Equatable, CustomStringConvertible {
     case invalidRadius(Int, bits: Int)
     /// A hexadecimal code string that cannot be parsed for this width.
     case invalidHex(String, bits: Int)
+    /// A bit string (`BinaryCode(bitString:)`) with a character other than '0' or '1'.
+    case invalidBitString(position: Int, found: String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,8 @@ public enum CodeError: Error, Equatable, CustomStringConvertible {
         case .invalidHex(let text, let bits):
             let shown = text.count > 40 ? String(text.prefix(40)) + "..." : text
             return "'\(shown)' is not a \(bits)-bit code in hex: expected \((bits + 3) / 4) hex digits"
+        case .invalidBitString(let position, let found):
+            return "not a bit string: character \(position) is '\(found)'; only '0' and '1' may appear"
         }
     }
 }

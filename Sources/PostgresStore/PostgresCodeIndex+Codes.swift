@@ -1,0 +1,124 @@
+import BinaryCodes
+import CodeStore
+import Foundation
+import PostgresNIO
+
+// Adding, removing and searching codes in SQL.
+extension PostgresCodeIndex {
+    /// Adds or replaces `entries` in one transaction (all or none). An entry whose code and
+    /// fields equal the stored ones is left unchanged.
+    /// - Throws: `IndexError.duplicateID`, `.invalidID`, `.widthMismatch`, `.invalidSetting` for
+    ///   metadata that is not a JSON object; nothing is written then.
+    @discardableResult
+    public func add(_ entries: [IndexEntry]) async throws -> AddSummary {
+        var seen = Set<String>()
+        var ids: [String] = [], codes: [String] = [], fields: [String] = []
+        for entry in entries {
+            try CodeIndex.validateID(entry.id)
+            guard seen.insert(entry.id).inserted else { throw IndexError.duplicateID(entry.id) }
+            guard entry.code.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: entry.code.bits) }
+            ids.append(entry.id)
+            codes.append(entry.code.bitString)
+            if entry.metadata.isEmpty {
+                fields.append("")
+            } else {
+                guard entry.metadata.first == UInt8(ascii: "{"),
+                      (try? JSONSerialization.jsonObject(with: Data(entry.metadata))) is [String: Any] else {
+                    throw IndexError.invalidSetting("the metadata of '\(entry.id)' is not a JSON object; a PostgreSQL index keeps metadata as jsonb")
+                }
+                fields.append(String(decoding: entry.metadata, as: UTF8.self))
+            }
+        }
+        if entries.isEmpty { return AddSummary() }
+        return try await run {
+            try await connection.withTransaction(logger: logger) { c in
+                let rows = try await c.query("""
+                    INSERT INTO \(unescaped: table) (id, code, fields)
+                    SELECT u.id, u.code::bit(\(unescaped: String(bits))), NULLIF(u.fields, '')::jsonb
+                    FROM unnest(\(ids)::text[], \(codes)::text[], \(fields)::text[]) AS u(id, code, fields)
+                    ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, fields = EXCLUDED.fields
+                    WHERE \(unescaped: table).code IS DISTINCT FROM EXCLUDED.code OR \(unescaped: table).fields IS DISTINCT FROM EXCLUDED.fields
+                    RETURNING (xmax = 0)
+                    """, logger: logger)
+                var summary = AddSummary()
+                for try await (inserted,) in rows.decode((Bool,).self) {
+                    if inserted { summary.added += 1 } else { summary.replaced += 1 }
+                }
+                summary.unchanged = entries.count - summary.added - summary.replaced
+                return summary
+            }
+        }
+    }
+
+    /// Removes `ids` in one transaction: all of them, or none when one is unknown.
+    /// - Throws: `IndexError.unknownID` naming an id that is not there.
+    @discardableResult
+    public func remove(ids: [String]) async throws -> Int {
+        var unique: [String] = []
+        var seen = Set<String>()
+        for id in ids where seen.insert(id).inserted { unique.append(id) }
+        if unique.isEmpty { return 0 }
+        return try await run {
+            try await connection.withTransaction(logger: logger) { c in
+                var removed = Set<String>()
+                for try await (id,) in try await c.query("DELETE FROM \(unescaped: table) WHERE id = ANY(\(unique)::text[]) RETURNING id", logger: logger).decode((String,).self) {
+                    removed.insert(id)
+                }
+                if let missing = unique.first(where: { !removed.contains($0) }) { throw IndexError.unknownID(missing) }
+                return removed.count
+            }
+        }
+    }
+
+    /// The stored code of `id`, or nil.
+    public func code(for id: String) async throws -> BinaryCode? {
+        try await run {
+            var found: BinaryCode?
+            for try await (text,) in try await connection.query("SELECT code::text FROM \(unescaped: table) WHERE id = \(id)", logger: logger).decode((String,).self) {
+                found = try BinaryCode(bitString: text)
+            }
+            return found
+        }
+    }
+
+    /// The `k` nearest items to each query by exact Hamming distance, ascending by (distance,
+    /// id): one `ORDER BY bit_count(code # query), id LIMIT k` per query, which PostgreSQL runs
+    /// as a (parallel) sequential scan.
+    /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`.
+    public func nearest(to queries: CodeMatrix, k: Int, fields: Bool = true) async throws -> [[SearchHit]] {
+        try HammingSearch.check(k: k)
+        guard queries.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: queries.bits) }
+        var out: [[SearchHit]] = []
+        for q in 0..<queries.count {
+            let query = queries[q].bitString
+            out.append(try await hits(fields: fields) { try await self.connection.query("""
+                SELECT id, bit_count(code # \(query)::bit(\(unescaped: String(self.bits))))::bigint AS d, COALESCE(fields::text, '')
+                FROM \(unescaped: self.table) ORDER BY d, id LIMIT \(k)
+                """, logger: self.logger) })
+        }
+        return out
+    }
+
+    /// Every item within Hamming distance `radius` of `query`, ascending by (distance, id).
+    /// - Throws: `CodeError.invalidRadius`, `IndexError.widthMismatch`.
+    public func within(radius: Int, of query: BinaryCode, fields: Bool = true) async throws -> [SearchHit] {
+        guard query.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.bits) }
+        try HammingSearch.check(radius: radius, bits: bits)
+        return try await hits(fields: fields) { try await self.connection.query("""
+            SELECT id, d, COALESCE(fields, '') FROM (
+                SELECT id, bit_count(code # \(query.bitString)::bit(\(unescaped: String(self.bits))))::bigint AS d, fields::text AS fields
+                FROM \(unescaped: self.table)) AS t
+            WHERE d <= \(radius) ORDER BY d, id
+            """, logger: self.logger) }
+    }
+
+    private func hits(fields: Bool, _ query: () async throws -> PostgresRowSequence) async throws -> [SearchHit] {
+        try await run {
+            var out: [SearchHit] = []
+            for try await (id, distance, json) in try await query().decode((String, Int, String).self) {
+                out.append(SearchHit(id: id, distance: distance, fields: fields ? SearchHit.fields(json: Array(json.utf8)) : [:]))
+            }
+            return out
+        }
+    }
+}

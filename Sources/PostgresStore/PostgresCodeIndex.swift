@@ -1,0 +1,164 @@
+import BinaryCodes
+import CodeStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// An index of codes in PostgreSQL: one table per index, `tq_NAME (id text PRIMARY KEY, code
+/// bit(BITS) NOT NULL, fields jsonb)`, and one row per index in `tq_indexes` (its width, model
+/// fingerprint and format). The same add/replace/remove semantics and the same model check as a
+/// `CodeIndex` in LMDB; searches run in SQL:
+///
+/// - k nearest: `ORDER BY bit_count(code # $1), id LIMIT k`, exact, ties by id (a `CodeIndex`
+///   breaks ties by slot; over the same codes the distances are the same);
+/// - radius: `WHERE bit_count(code # $1) <= r`.
+///
+/// Bit i of a code is character i of its bit string (the order `BinaryCode.bitString` writes).
+/// Metadata must be a JSON object (or empty): it is kept as `jsonb` and comes back as the hits'
+/// `fields`. Each call is one statement or one transaction on the index's own connection, so
+/// calls on one `PostgresCodeIndex` run one at a time; open one per concurrent user.
+public final class PostgresCodeIndex: @unchecked Sendable {
+    public let location: PostgresLocation
+    public let name: String
+    public let bits: Int
+    public let modelFingerprint: String
+    let connection: PostgresConnection
+    let logger = Logger(label: "twentyq.postgres")
+
+    /// The layout of tables this version writes.
+    public static let formatVersion = 1
+
+    private init(location: PostgresLocation, name: String, bits: Int, modelFingerprint: String, connection: PostgresConnection) {
+        self.location = location
+        self.name = name
+        self.bits = bits
+        self.modelFingerprint = modelFingerprint
+        self.connection = connection
+    }
+
+    /// The index's table.
+    var table: String { "tq_" + name }
+
+    /// Index names: 1 to 48 lowercase letters, digits or '_' (they become table names).
+    public static func checkName(_ name: String) throws {
+        guard (1...48).contains(name.count), name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }) else {
+            throw IndexError.invalidSetting("a PostgreSQL index name is 1 to 48 lowercase letters, digits or '_' (got '\(name.prefix(60))')")
+        }
+    }
+
+    static func connect(_ location: PostgresLocation) async throws -> PostgresConnection {
+        let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.username,
+                                                             password: location.password, database: location.database, tls: .disable)
+        do {
+            return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "twentyq.postgres"))
+        } catch {
+            throw IndexError.storage(path: location.description, detail: "cannot connect: \(Self.describe(error)); is PostgreSQL running there, and may this user log in?")
+        }
+    }
+
+    /// Creates the index `name` (and the `tq_indexes` table on first use).
+    /// - Throws: `IndexError.alreadyExists`, `.invalidSetting` for a bad name, `CodeError.unsupportedWidth`.
+    public static func create(at location: PostgresLocation, name: String, bits: Int, modelFingerprint: String = "") async throws -> PostgresCodeIndex {
+        try checkName(name)
+        guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
+        let connection = try await connect(location)
+        let index = PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: modelFingerprint, connection: connection)
+        do {
+            try await index.run {
+                try await connection.withTransaction(logger: index.logger) { c in
+                    try await c.query("CREATE TABLE IF NOT EXISTS tq_indexes (name text PRIMARY KEY, bits integer NOT NULL, model_fingerprint text NOT NULL, format integer NOT NULL)", logger: index.logger)
+                    let inserted = try await c.query("INSERT INTO tq_indexes VALUES (\(name), \(bits), \(modelFingerprint), \(formatVersion)) ON CONFLICT (name) DO NOTHING RETURNING name", logger: index.logger)
+                    var created = false
+                    for try await _ in inserted { created = true }
+                    guard created else { throw IndexError.alreadyExists(path: index.path) }
+                    try await c.query("CREATE TABLE \(unescaped: index.table) (id text PRIMARY KEY, code bit(\(unescaped: String(bits))) NOT NULL, fields jsonb)", logger: index.logger)
+                }
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return index
+    }
+
+    /// Opens the index `name`.
+    /// - Throws: `IndexError.noIndex` when there is none, `.modelMismatch` when
+    ///   `modelFingerprint` is given and differs, `.unsupportedFormat` for a newer layout.
+    public static func open(at location: PostgresLocation, name: String, modelFingerprint: String? = nil) async throws -> PostgresCodeIndex {
+        try checkName(name)
+        let connection = try await connect(location)
+        do {
+            let path = "\(location)#\(name)"
+            let rows = try await connection.query("SELECT bits, model_fingerprint, format FROM tq_indexes WHERE name = \(name)", logger: Logger(label: "twentyq.postgres"))
+            var found: (Int, String, Int)?
+            for try await (bits, fingerprint, format) in rows.decode((Int, String, Int).self) { found = (bits, fingerprint, format) }
+            guard let (bits, fingerprint, format) = found else { throw IndexError.noIndex(path: path) }
+            guard format <= formatVersion else { throw IndexError.unsupportedFormat(path: path, found: UInt32(format), supported: UInt32(formatVersion)) }
+            if let modelFingerprint, modelFingerprint != fingerprint {
+                throw IndexError.modelMismatch(path: path, index: fingerprint, given: modelFingerprint)
+            }
+            return PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: fingerprint, connection: connection)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+            try? await connection.close()
+            throw IndexError.noIndex(path: "\(location)#\(name)")
+        } catch {
+            try? await connection.close()
+            throw error is IndexError ? error : IndexError.storage(path: location.description, detail: describe(error))
+        }
+    }
+
+    /// Drops the index's table and its row in `tq_indexes`.
+    public func drop() async throws {
+        try await run {
+            try await connection.withTransaction(logger: logger) { c in
+                try await c.query("DROP TABLE IF EXISTS \(unescaped: table)", logger: logger)
+                try await c.query("DELETE FROM tq_indexes WHERE name = \(name)", logger: logger)
+            }
+        }
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// Where it is, for messages: the database URL (no password) and the index's name.
+    public var path: String { "\(location)#\(name)" }
+
+    /// Items in the index.
+    public func count() async throws -> Int {
+        try await run {
+            var n = 0
+            for try await (count,) in try await connection.query("SELECT count(*)::bigint FROM \(unescaped: table)", logger: logger).decode((Int,).self) { n = count }
+            return n
+        }
+    }
+
+    /// Runs `body`, turning PostgreSQL's errors into `IndexError.storage` with the server's words.
+    func run<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as IndexError {
+            throw error
+        } catch let error as CodeError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            if let inner = error.closureError as? IndexError { throw inner }
+            if let inner = error.closureError as? CodeError { throw inner }
+            throw IndexError.storage(path: path, detail: Self.describe(error.closureError ?? error.beginError ?? error.commitError ?? error))
+        } catch {
+            throw IndexError.storage(path: path, detail: Self.describe(error))
+        }
+    }
+
+    /// The server's message for a PostgreSQL error (PSQLError's own description hides it).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+            }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+}
