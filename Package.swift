@@ -90,6 +90,7 @@ let package = Package(
                 "Training",
                 "CMappedFaults",
                 "Serve",
+                "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -117,6 +117,13 @@ public final class PostgresCodeIndex: @unchecked Sendable {
         }
     }
 
+    /// How many parallel workers PostgreSQL may use for one search on this connection
+    /// (`max_parallel_workers_per_gather`; 0: none, the search runs in the one backend).
+    public func setParallelWorkers(_ workers: Int) async throws {
+        guard (0...64).contains(workers) else { throw IndexError.invalidSetting("parallel workers must be 0 to 64 (got \(workers))") }
+        try await run { try await connection.query("SET max_parallel_workers_per_gather = \(unescaped: String(workers))", logger: logger) }
+    }
+
     /// Closes the connection.
     public func close() async {
         try? await connection.close()

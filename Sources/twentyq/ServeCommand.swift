@@ -53,28 +53,16 @@ struct ServeCommand: ParsableCommand {
         logger.logLevel = level
         try settings.validate()
 
-        // ArgumentParser runs commands synchronously; the server runs on Swift concurrency's
-        // threads while this one waits for it to stop.
-        let outcome = ServeOutcome()
-        let done = DispatchSemaphore(value: 0)
-        Task { [settings, logger] in
-            do {
+        do {
+            try runAsync { [settings, logger] in
                 try await TwentyQServer.run(settings, logger: logger) { host, port in
                     // One line on standard output, written at once (a pipe does not flush print's buffer).
                     FileHandle.standardOutput.write(Data("twentyq serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n".utf8))
                 }
-            } catch {
-                outcome.error = error
             }
-            done.signal()
+        } catch {
+            throw CLIError(description: "serve: \(error)")
         }
-        done.wait()
-        if let error = outcome.error { throw CLIError(description: "serve: \(error)") }
     }
 }
 
-/// The server task's failure, handed to the waiting thread (written before the semaphore is
-/// signalled, read after it is waited for).
-private final class ServeOutcome: @unchecked Sendable {
-    var error: (any Error)?
-}
