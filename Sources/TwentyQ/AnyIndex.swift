@@ -23,7 +23,8 @@ public enum AnyIndex: Sendable {
         }
     }
 
-    /// What the index in `store` holds, from its blobs.
+    /// What the index in `store` holds, from its blobs: the one place that tells the kinds
+    /// apart (`DocumentIndex` and `VectorIndex` refuse the others through it).
     static func kind(of store: CodeIndex) throws -> IndexKind {
         if try store.blob(VectorIndex.settingsKey) != nil { return .vectors }
         return try store.blob(DocumentIndex.modelKey) != nil ? .documents : .codes

@@ -19,7 +19,7 @@ extension DocumentIndex {
     /// - Throws: `IndexError.corrupt` when a record does not match its checksum.
     public func forEachDocument(_ body: (StoredDocument) throws -> Bool) throws {
         try store.forEachRecord { id, metadata, code in
-            try body(StoredDocument(id: id, code: code, fields: Self.decodeFields(metadata)))
+            try body(StoredDocument(id: id, code: code, fields: SearchHit.fields(json: metadata)))
         }
     }
 
@@ -29,6 +29,6 @@ extension DocumentIndex {
     /// The stored fields of each of `ids` (nil where there is no such document), read from one
     /// snapshot.
     public func fields(for ids: [String]) throws -> [[String: String]?] {
-        try store.metadata(for: ids).map { $0.map(Self.decodeFields) }
+        try store.metadata(for: ids).map { $0.map { SearchHit.fields(json: $0) } }
     }
 }

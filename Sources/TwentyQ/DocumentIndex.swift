@@ -71,11 +71,9 @@ public final class DocumentIndex: @unchecked Sendable {
     /// - Throws: `IndexError.kindMismatch`, `.damagedModel`, `.modelMismatch` (when `model` is given).
     package static func open(existing store: CodeIndex, model: EncoderModel? = nil) throws -> DocumentIndex {
         let path = store.path
-        if try store.blob(VectorIndex.settingsKey) != nil {
-            throw IndexError.kindMismatch(path: path, holds: .vectors, wanted: .documents)
-        }
-        guard let bytes = try store.blob(modelKey) else {
-            throw IndexError.kindMismatch(path: path, holds: .codes, wanted: .documents)
+        let holds = try AnyIndex.kind(of: store)
+        guard holds == .documents, let bytes = try store.blob(modelKey) else {
+            throw IndexError.kindMismatch(path: path, holds: holds, wanted: .documents)
         }
         let stored: EncoderModel
         do { stored = try ModelFile.decode(bytes, path: path + " (stored model)") } catch let error as ModelFileError {
@@ -135,7 +133,7 @@ public final class DocumentIndex: @unchecked Sendable {
             if let existing {
                 // Unchanged: the same text, and (for folder files) the same file stamp, so a
                 // touched file gets its new stamp once and is not read again after that.
-                let fields = Self.decodeFields(existing)
+                let fields = SearchHit.fields(json: existing)
                 if fields["hash"] == hashes[i] && fields[Self.fileStampField] == documents[i].fields[Self.fileStampField] {
                     report.unchanged += 1
                 } else { changed.append(i); report.replaced += 1 }
@@ -287,7 +285,4 @@ public final class DocumentIndex: @unchecked Sendable {
     /// ("SIZE:SECONDS.NANOSECONDS"), to skip reading unchanged files on the next run.
     public static let fileStampField = "twentyq.stamp"
 
-    static func decodeFields(_ bytes: [UInt8]) -> [String: String] {
-        SearchHit.fields(json: bytes)
-    }
 }

@@ -71,7 +71,7 @@ public final class VectorIndex: @unchecked Sendable {
 
     /// Opens the vector index at `path`, or creates it with `model` and `storage` when there is
     /// none.
-    /// - Throws: `IndexError.kindMismatch` for a text index, `.modelMismatch` when `model`
+    /// - Throws: `IndexError.kindMismatch` for an index of text or of codes, `.modelMismatch` when `model`
     ///   differs from the index's, `.modelRequired` when creating without a model, and
     ///   `.invalidSetting` when `storage` is given for an existing index with other storage.
     public static func open(at path: String, model: VectorEncoderModel? = nil, storage: VectorStorage? = nil,
@@ -230,8 +230,9 @@ public final class VectorIndex: @unchecked Sendable {
     /// - Throws: as `open(at:model:storage:readOnly:)` for an existing index.
     package static func open(existing store: CodeIndex, model: VectorEncoderModel? = nil, storage: VectorStorage? = nil) throws -> VectorIndex {
         let path = store.path
-        guard let settingsBytes = try store.blob(settingsKey) else {
-            throw IndexError.kindMismatch(path: path, holds: .documents, wanted: .vectors)
+        let holds = try AnyIndex.kind(of: store)
+        guard holds == .vectors, let settingsBytes = try store.blob(settingsKey) else {
+            throw IndexError.kindMismatch(path: path, holds: holds, wanted: .vectors)
         }
         guard let settings = try? JSONDecoder().decode(VectorIndexSettings.self, from: Data(settingsBytes)),
               let modelBytes = try store.blob(DocumentIndex.modelKey) else {

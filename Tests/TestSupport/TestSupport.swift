@@ -128,13 +128,8 @@ public final class RunningCLI: @unchecked Sendable {
     /// the process ends first, or after `limit` seconds (a guard against a hung child, not a
     /// measure of speed).
     public func waitForLine(limit: Double = 300, _ match: (String) -> Bool) -> String? {
-        let deadline = Date().addingTimeInterval(limit)
-        while Date() < deadline {
-            if let line = outputSoFar.split(separator: "\n").map(String.init).first(where: match) { return line }
-            if !process.isRunning { return outputSoFar.split(separator: "\n").map(String.init).first(where: match) }
-            usleep(20_000)
-        }
-        return nil
+        func line() -> String? { outputSoFar.split(separator: "\n").map(String.init).first(where: match) }
+        return waitUntil(limit: limit) { line() != nil } ? line() : nil
     }
 
     /// Waits for the process to end and both pipes to close.

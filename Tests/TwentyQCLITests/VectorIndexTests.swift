@@ -132,6 +132,18 @@ import TwentyQ
         _ = try DocumentIndex.open(at: dir.appending("text"), model: randomModel())
         #expect(throws: IndexError.self) { try VectorIndex.open(at: dir.appending("text")) }
         #expect(throws: IndexError.self) { try VectorIndex.open(at: dir.appending("new")) }
+        // Each refusal names what the index holds (an index of codes is not called a text index).
+        _ = try CodeIndex.create(at: dir.appending("codes"), bits: 32)
+        for (other, holds) in [("text", IndexKind.documents), ("codes", .codes)] {
+            #expect { try VectorIndex.open(at: dir.appending(other)) } throws: { error in
+                guard case IndexError.kindMismatch(_, let found, .vectors) = error else { return false }
+                return found == holds
+            }
+        }
+        #expect { try DocumentIndex.open(at: dir.appending("codes")) } throws: { error in
+            guard case IndexError.kindMismatch(_, .codes, .documents) = error else { return false }
+            return true
+        }
         // Reopened read-only, it searches the same.
         let reader = try VectorIndex.open(at: path, readOnly: true)
         #expect(try reader.search(Self.data.row(9), k: 3).map(\.id) == index.search(Self.data.row(9), k: 3).map(\.id))
