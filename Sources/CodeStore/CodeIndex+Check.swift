@@ -21,7 +21,8 @@ extension CodeIndex {
     /// follow each other and hold `count` codes; every slot has a record whose id is 1 to 511
     /// bytes of UTF-8 and maps back to that slot in `ids`, and `ids` holds no other entries;
     /// every term record decodes, each of its terms has a posting for its slot, the postings
-    /// hold nothing else, and the term statistics add up; every record and code chunk matches
+    /// hold nothing else, the term statistics add up and each term's stored document frequency
+    /// (format 5) is the number of records holding it; every record and code chunk matches
     /// its checksum; and the multi-index tables, when built, answer up to 64 codes of the index
     /// (evenly spaced slots) with the same 10 neighbours as the scan. Reports at most `limit`
     /// problems. Not checked: values written before the index kept checksums (an index
@@ -75,6 +76,7 @@ extension CodeIndex {
                 guard let termsTable, let postings else { return }
                 var documents = 0, length = 0, expected = 0
                 var postingsOf: [Int: Set<UInt64>] = [:]
+                var frequency: [UInt64: Int] = [:]
                 try txn.forEach(termsTable) { key, value in
                     report.termRecords += 1
                     guard key.count == 8 else { problem("terms: a key of \(key.count) bytes"); return true }
@@ -85,6 +87,7 @@ extension CodeIndex {
                     length += terms.length
                     expected += terms.hashes.count
                     postingsOf[slot] = Set(terms.hashes)
+                    for h in terms.hashes { frequency[h, default: 0] += 1 }
                     return true
                 }
                 try txn.forEach(postings) { key, value in
@@ -100,6 +103,18 @@ extension CodeIndex {
                     problem("postings: slot \(slot) lacks \(left.count) of its terms")
                 }
                 if report.postings != expected { problem("postings: \(report.postings) entries, the term records hold \(expected)") }
+                if let frequencies {
+                    var wrong = 0, entries = 0
+                    try txn.forEach(frequencies) { key, value in
+                        entries += 1
+                        guard key.count == 8, let n = loadLE(value, as: UInt32.self) else { wrong += 1; return true }
+                        if frequency[UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))] != Int(n) { wrong += 1 }
+                        return true
+                    }
+                    if wrong > 0 || entries != frequency.count {
+                        problem("document frequencies: \(wrong) of \(entries) entries disagree with the term records (\(frequency.count) terms)")
+                    }
+                }
                 let stats = try termStatistics(txn)
                 if stats.documents != documents || stats.totalLength != length {
                     problem("term statistics: \(stats.documents) documents of \(stats.totalLength) terms recorded, \(documents) of \(length) found")

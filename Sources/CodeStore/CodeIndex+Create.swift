@@ -95,7 +95,8 @@ extension CodeIndex {
             try env.write { txn in
                 let tables = [("meta", UInt32(MDB_CREATE)), ("codes", UInt32(MDB_CREATE)), ("ids", UInt32(MDB_CREATE)),
                               ("records", UInt32(MDB_CREATE)), ("mih", UInt32(MDB_CREATE)),
-                              ("terms", termTableFlags), ("postings", postingsTableFlags), ("sums", UInt32(MDB_CREATE))]
+                              ("terms", termTableFlags), ("postings", postingsTableFlags), ("sums", UInt32(MDB_CREATE)),
+                              ("termdf", UInt32(MDB_CREATE))]
                 let dbs = try tables.map { name, flags -> LMDBDatabase in
                     var dbi = MDB_dbi()
                     try check(mdb_dbi_open(txn.handle, name, flags, &dbi), "mdb_dbi_open(\(name))")

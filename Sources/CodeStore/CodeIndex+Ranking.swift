@@ -35,6 +35,9 @@ public struct RankingOptions: Sendable {
     /// A longer query (a pasted document, "more like this") keeps its terms of highest
     /// qtf x IDF up to this many: 25, Lucene's MoreLikeThis default, not tuned here.
     public var maxQueryTerms = 25
+    /// Pseudo-relevance feedback (RM3) for typed queries (at most `maxQueryTerms` terms) under
+    /// `bm25` and `fused`: on by default with Anserini's constants; `.off` turns it off.
+    public var feedback = RelevanceFeedback()
 
     public init(rescoring: Rescoring = .bm25, shortlist: Int? = nil) {
         self.rescoring = rescoring
@@ -182,12 +185,16 @@ extension CodeIndex {
         let n = Double(reader.statistics.documents)
         var weighted: [(hash: UInt64, weight: Double)] = []
         var frequencies: [(hash: UInt64, df: Int)] = []
-        for (h, qtf) in queryCounts.sorted(by: { $0.key < $1.key }) {
-            let df = try reader.documentFrequency(h)
+        let queryTerms = queryCounts.sorted(by: { $0.key < $1.key })
+        let frequency = try reader.documentFrequencies(queryTerms.map(\.key))
+        for ((h, qtf), df) in zip(queryTerms, frequency) {
             guard df > 0 else { continue }
             weighted.append((h, Double(qtf) * log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))))
             frequencies.append((h, df))
         }
+        // A query with more terms than are kept is a pasted document ("more like this"): it
+        // names its subject already, and feedback would only double its cost.
+        let typed = weighted.count <= options.maxQueryTerms
         if weighted.count > options.maxQueryTerms {
             let kept = Set(weighted.sorted { ($0.weight, $0.hash) > ($1.weight, $1.hash) }.prefix(options.maxQueryTerms).map(\.hash))
             weighted.removeAll { !kept.contains($0.hash) }
@@ -205,12 +212,23 @@ extension CodeIndex {
         let scorer25 = BM25(terms: weighted, k1: options.k1, b: options.b, averageLength: reader.statistics.averageLength)
         var scored: [(slot: Int, distance: Int, code: Double, bm25: Double)] = []
         scored.reserveCapacity(candidates.count)
+        // Each candidate's term record, kept for the feedback round (borrowed from the map, valid
+        // while the read transaction lives).
+        var records: [UnsafeRawBufferPointer?] = []
+        records.reserveCapacity(candidates.count)
         let fromCodes = Dictionary(uniqueKeysWithValues: chosen.map { ($0.slot, ($0.distance, $0.code)) })
         for slot in candidates.sorted() {
-            let bm25 = weighted.isEmpty ? 0 : try reader.withTermRecord(slot: slot) { scorer25.score($0) } ?? 0
+            let record = weighted.isEmpty ? nil : try reader.termRecord(slot: slot)
+            let bm25 = record.map { scorer25.score($0) } ?? 0
             if lexicalOnly && bm25 == 0 { continue }
             let (d, c) = fromCodes[slot] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
             scored.append((slot, d, c, bm25))
+            records.append(record)
+        }
+        if typed && options.feedback.isOn && !weighted.isEmpty {
+            let known = Dictionary(uniqueKeysWithValues: frequencies.map { ($0.hash, $0.df) })
+            try applyFeedback(options, query: weighted.map { ($0.hash, queryCounts[$0.hash] ?? 1) }, known: known,
+                              scored: &scored, records: records, reader: reader)
         }
         let fused: [Double]
         switch options.rescoring {
@@ -236,6 +254,28 @@ extension CodeIndex {
         return RankedResult(hits: hits, usedTerms: true, lexicalOnly: lexicalOnly, candidates: scored.count)
     }
 
+    /// The second round of a typed query: RM3 over the first round's best documents
+    /// (`RelevanceFeedback`), every candidate scored again by BM25 of the expanded query.
+    private func applyFeedback(_ options: RankingOptions, query: [(hash: UInt64, count: Int)], known: [UInt64: Int],
+                               scored: inout [(slot: Int, distance: Int, code: Double, bm25: Double)],
+                               records: [UnsafeRawBufferPointer?], reader: TermReader) throws {
+        let best = Array(scored.indices).filter { scored[$0].bm25 > 0 }
+            .sortedPrefix(options.feedback.documents) { (scored[$0].bm25, -scored[$0].slot) > (scored[$1].bm25, -scored[$1].slot) }
+        guard !best.isEmpty else { return }
+        let feedback = best.map { i in (score: scored[i].bm25, terms: records[i].flatMap(StoredTerms.init)?.termsWithCounts ?? []) }
+        let n = Double(reader.statistics.documents)
+        let expanded = options.feedback.expand(query: query, feedback: feedback)
+        let new = expanded.map(\.hash).filter { known[$0] == nil }
+        let newFrequency = Dictionary(uniqueKeysWithValues: zip(new, try reader.documentFrequencies(new)))
+        var weighted: [(hash: UInt64, weight: Double)] = []
+        for (h, w) in expanded {
+            let df = known[h] ?? newFrequency[h] ?? 0
+            guard df > 0 else { continue }
+            weighted.append((h, w * log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))))
+        }
+        let scorer = BM25(terms: weighted, k1: options.k1, b: options.b, averageLength: reader.statistics.averageLength)
+        for i in scored.indices { scored[i].bm25 = records[i].map { scorer.score($0) } ?? 0 }
+    }
 }
 
 /// BM25 of stored term records for one query, read straight from the record bytes (the

@@ -208,7 +208,7 @@ extension CodeIndex {
                                      codesPerChunk: codesPerChunk, chunks: try txn.entryCount(codes),
                                      modelFingerprint: modelFingerprint, codeBytes: n * wordsPerCode * 8,
                                      fileBytes: fileBytes, mapBytes: env.currentMapSize)
-                for db in [meta, codes, ids, records, mih, termsTable, postings, sums].compactMap({ $0 }) {
+                for db in [meta, codes, ids, records, mih, termsTable, postings, sums, frequencies].compactMap({ $0 }) {
                     info.tables[db.name] = try txn.statistics(db)
                 }
                 return info

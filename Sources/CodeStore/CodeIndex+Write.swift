@@ -91,8 +91,9 @@ extension CodeIndex {
                 }
                 if !termUpdates.isEmpty {
                     var stats = try termStatistics(txn)
-                    try writeTerms(txn, termUpdates, stats: &stats)
-                    try putTermStatistics(txn, stats)
+                    var changes: [UInt64: Int] = [:]
+                    try writeTerms(txn, termUpdates, stats: &stats, frequencyChanges: &changes)
+                    try putTermStatistics(txn, stats, frequencyChanges: changes)
                 }
                 try editor.flush()
                 try maintainMultiIndex(txn, changed: editor.changed, count: editor.count)
@@ -117,6 +118,7 @@ extension CodeIndex {
             try env.write { txn in
                 var editor = try ChunkEditor(index: self, txn: txn)
                 var stats = try termStatistics(txn)
+                var changes: [UInt64: Int] = [:]
                 for id in unique {
                     let idKey = Array(id.utf8)
                     guard let slot64 = try storedSlot(of: id, txn) else { throw IndexError.unknownID(id) }
@@ -124,7 +126,7 @@ extension CodeIndex {
                         throw IndexError.corrupt(path: path, detail: "id '\(id)' points to slot \(slot64) past the \(editor.count) codes")
                     }
                     let slot = Int(slot64), last = editor.count - 1
-                    try removeTerms(txn, slot: slot, stats: &stats)
+                    try removeTerms(txn, slot: slot, stats: &stats, frequencyChanges: &changes)
                     if slot != last {
                         try moveTerms(txn, from: last, to: slot)
                         // Move the last code and its record into the freed slot.
@@ -143,7 +145,7 @@ extension CodeIndex {
                     try txn.delete(ids, key: idKey)
                     editor.removeLast()
                 }
-                try putTermStatistics(txn, stats)
+                try putTermStatistics(txn, stats, frequencyChanges: changes)
                 try editor.flush()
                 try maintainMultiIndex(txn, changed: editor.changed, count: editor.count)
                 return unique.count

@@ -4,7 +4,7 @@ import Foundation
 
 /// A TwentyQ index: binary codes with external ids and metadata, in one LMDB environment.
 ///
-/// ## Schema (format version 4, `formatVersion`)
+/// ## Schema (format version 5, `formatVersion`)
 /// Named databases in the environment at `path` (`data.mdb`, `lock.mdb`); the first four are
 /// those of version 1:
 /// - `meta`: `magic` = "twentyq-index", `format` (UInt32 LE), `bits` (UInt32 LE),
@@ -22,6 +22,8 @@ import Foundation
 /// - `terms` and `postings` (version 4): the lexical stage's term records and postings
 ///   (CodeIndex+Terms.swift).
 /// - `sums` (version 4): CRC-32 of every record and code chunk (CodeIndex+Checksums.swift).
+/// - `termdf` (version 5): each term's document frequency, so BM25's IDF is one read instead
+///   of one per postings partition (CodeIndex+Terms.swift).
 /// Older indexes are upgraded when first opened for writing (older builds, which would not
 /// maintain or would misread the new tables, then refuse them).
 ///
@@ -35,7 +37,7 @@ import Foundation
 /// crash the index holds every committed batch and nothing of an uncommitted one.
 public final class CodeIndex: @unchecked Sendable {
     /// Format version this build writes and the newest it reads.
-    public static let formatVersion: UInt32 = 4
+    public static let formatVersion: UInt32 = 5
     static let magic = Array("twentyq-index".utf8)
     /// Target bytes of codes per chunk.
     static let chunkBytes = 128 * 1024
@@ -66,6 +68,9 @@ public final class CodeIndex: @unchecked Sendable {
     /// CRC-32 of every record and code chunk (CodeIndex+Checksums.swift); nil for an index made
     /// before it existed (its values go unchecked).
     let sums: LMDBDatabase?
+    /// Document frequency per term (version 5); nil for an older index opened read-only, whose
+    /// frequencies are counted from the postings.
+    let frequencies: LMDBDatabase?
     /// The floor of the multi-index thresholds (`maxPending`, `maxUnindexed`); tests lower it
     /// to exercise levels and rebuilds on small indexes. Not stored: every writer uses the
     /// default.
@@ -79,7 +84,7 @@ public final class CodeIndex: @unchecked Sendable {
 
     private init(path: String, lock: IndexLock?, env: LMDBEnvironment, meta: LMDBDatabase, codes: LMDBDatabase,
                  ids: LMDBDatabase, records: LMDBDatabase, mih: LMDBDatabase?, termsTable: LMDBDatabase?, postings: LMDBDatabase?,
-                 sums: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {
+                 sums: LMDBDatabase?, frequencies: LMDBDatabase?, bits: Int, codesPerChunk: Int, model: String) {
         self.path = path
         self.fileLock = lock
         self.env = env
@@ -91,6 +96,7 @@ public final class CodeIndex: @unchecked Sendable {
         self.termsTable = termsTable
         self.postings = postings
         self.sums = sums
+        self.frequencies = frequencies
         self.bits = bits
         self.wordsPerCode = BinaryCode.wordCount(bits: bits)
         self.codesPerChunk = codesPerChunk
@@ -151,8 +157,9 @@ public final class CodeIndex: @unchecked Sendable {
                 let terms = format >= 4 ? try db("terms") : nil
                 let postings = format >= 4 ? try db("postings", flags: UInt32(MDB_DUPSORT | MDB_DUPFIXED)) : nil
                 let sums = format >= 4 ? try? db("sums") : nil
+                let frequencies = format >= 5 ? try db("termdf") : nil
                 return CodeIndex(path: path, lock: lock, env: env, meta: meta, codes: try db("codes"), ids: try db("ids"),
-                                 records: try db("records"), mih: mih, termsTable: terms, postings: postings, sums: sums,
+                                 records: try db("records"), mih: mih, termsTable: terms, postings: postings, sums: sums, frequencies: frequencies,
                                  bits: bits, codesPerChunk: chunk, model: model)
             }
             if format == formatVersion || readOnly { return index }
@@ -162,18 +169,21 @@ public final class CodeIndex: @unchecked Sendable {
             // the lexical stage's (empty) tables, so documents added from now on carry terms.
             // Older builds then refuse the index instead of misreading it or letting the tables
             // fall out of step. (No `sums`: the values written before carry no checksum, and a
-            // partial table would make `check` call them damaged.)
+            // partial table would make `check` call them damaged.) Version 4 gets `termdf`,
+            // counted from its postings in the same transaction.
             let handles = try env.write { txn -> [LMDBDatabase] in
-                let dbs = try [("mih", UInt32(MDB_CREATE)), ("terms", termTableFlags), ("postings", postingsTableFlags)].map { name, flags in
+                let dbs = try [("mih", UInt32(MDB_CREATE)), ("terms", termTableFlags), ("postings", postingsTableFlags),
+                               ("termdf", UInt32(MDB_CREATE))].map { name, flags in
                     var dbi = MDB_dbi()
                     try check(mdb_dbi_open(txn.handle, name, flags, &dbi), "mdb_dbi_open(\(name))")
                     return LMDBDatabase(dbi: dbi, name: name)
                 }
+                try countFrequencies(txn, postings: dbs[2], into: dbs[3])
                 try txn.put(index.meta, key: Array("format".utf8), bytes: le(formatVersion))
                 return dbs
             }
             return CodeIndex(path: path, lock: lock, env: env, meta: index.meta, codes: index.codes, ids: index.ids, records: index.records,
-                             mih: handles[0], termsTable: handles[1], postings: handles[2], sums: nil,
+                             mih: handles[0], termsTable: handles[1], postings: handles[2], sums: index.sums, frequencies: handles[3],
                              bits: index.bits, codesPerChunk: index.codesPerChunk, model: index.modelFingerprint)
         } catch let error as LMDBError {
             throw translate(error, path: path, operation: "open the index")

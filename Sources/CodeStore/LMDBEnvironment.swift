@@ -37,7 +37,7 @@ package final class LMDBEnvironment: @unchecked Sendable {
     ///   - maxDatabases: named databases the environment may hold.
     /// - Throws: `LMDBError` from `mdb_env_create`, `mdb_env_set_*` or `mdb_env_open`; the
     ///   half-made environment is closed first.
-    package init(path: String, readOnly: Bool, mapSize: Int = 256 << 20, maxDatabases: UInt32 = 8) throws {
+    package init(path: String, readOnly: Bool, mapSize: Int = 256 << 20, maxDatabases: UInt32 = 16) throws {
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create") }

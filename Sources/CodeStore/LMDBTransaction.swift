@@ -97,6 +97,48 @@ package struct LMDBTransaction {
         }
     }
 
+    /// Adds each change to the UInt32 LE counter stored under its UInt64 big-endian key (absent:
+    /// 0), deleting counters that reach 0, through one cursor: with the changes in ascending key
+    /// order, neighbouring keys are found on the leaf page the cursor is on, and an existing
+    /// counter is overwritten in place (`MDB_CURRENT`) without a second descent.
+    /// - Throws: `LMDBError`, and `Overflow` when a counter would leave 0...UInt32.max.
+    package func addToCounters(_ db: LMDBDatabase, _ changes: [(key: UInt64, change: Int)]) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
+        defer { mdb_cursor_close(cursor) }
+        for (key, change) in changes where change != 0 {
+            var k = key.bigEndian
+            try withUnsafeMutableBytes(of: &k) { kb in
+                var keyVal = MDB_val(mv_size: 8, mv_data: kb.baseAddress)
+                var found = MDB_val()
+                let rc = mdb_cursor_get(cursor, &keyVal, &found, MDB_SET_KEY)
+                var old = 0
+                if rc == 0 {
+                    guard found.mv_size == 4 else { throw CounterOverflow(key: key, value: -1) }
+                    old = Int(UInt32(littleEndian: found.mv_data.loadUnaligned(as: UInt32.self)))
+                } else if rc != MDB_NOTFOUND {
+                    try check(rc, "mdb_cursor_get(\(db.name))")
+                }
+                let new = old + change
+                guard new >= 0, new <= Int(UInt32.max) else { throw CounterOverflow(key: key, value: new) }
+                if new == 0 {
+                    if rc == 0 { try check(mdb_cursor_del(cursor, 0), "mdb_cursor_del(\(db.name))") }
+                    return
+                }
+                var v = UInt32(new).littleEndian
+                try withUnsafeMutableBytes(of: &v) { vb in
+                    var value = MDB_val(mv_size: 4, mv_data: vb.baseAddress)
+                    try check(mdb_cursor_put(cursor, &keyVal, &value, rc == 0 ? UInt32(MDB_CURRENT) : 0), "mdb_cursor_put(\(db.name))")
+                }
+            }
+        }
+    }
+
+    /// A counter of `addToCounters` that is malformed (value -1) or would leave its range.
+    package struct CounterOverflow: Error {
+        let key: UInt64, value: Int
+    }
+
     /// Whether the pair (`key`, `value`) is stored in a sorted-duplicates database of the
     /// layout `duplicate` writes (`mdb_cursor_get` with `MDB_GET_BOTH`).
     package func containsDuplicate(_ db: LMDBDatabase, key: (UInt32, UInt64), value: UInt16) throws -> Bool {
@@ -149,6 +191,26 @@ package struct LMDBTransaction {
         }
     }
 
+    /// The number of values under each key of a `MDB_DUPSORT` table (0 for an absent key), through
+    /// one cursor: `keys` in ascending order keep its descents short.
+    package func countDuplicates(_ db: LMDBDatabase, keys: [[UInt8]]) throws -> [Int] {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
+        defer { mdb_cursor_close(cursor) }
+        return try keys.map { key in
+            try key.withUnsafeBytes { k -> Int in
+                var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+                var value = MDB_val()
+                let rc = mdb_cursor_get(cursor, &keyVal, &value, MDB_SET)
+                if rc == MDB_NOTFOUND { return 0 }
+                try check(rc, "mdb_cursor_get(\(db.name))")
+                var count = 0
+                try check(mdb_cursor_count(cursor, &count), "mdb_cursor_count(\(db.name))")
+                return count
+            }
+        }
+    }
+
     /// LMDB's statistics of `db` (`mdb_stat`): tree depth, pages by kind, entries.
     package func statistics(_ db: LMDBDatabase) throws -> TableStatistics {
         var stat = MDB_stat()
@@ -181,6 +243,25 @@ package struct LMDBTransaction {
             let goOn = try body(try borrowed(key, "mdb_cursor_get(\(db.name))"), try borrowed(value, "mdb_cursor_get(\(db.name))"))
             if !goOn { return }
             op = MDB_NEXT
+        }
+    }
+
+    /// Calls `body` with each key of a `MDB_DUPSORT` table and the number of its values, in key
+    /// order, until it returns false.
+    package func forEachKeyCount(_ db: LMDBDatabase, _ body: (UnsafeRawBufferPointer, Int) throws -> Bool) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val(), value = MDB_val()
+        var op = MDB_FIRST
+        while true {
+            let rc = mdb_cursor_get(cursor, &key, &value, op)
+            if rc == MDB_NOTFOUND { return }
+            try check(rc, "mdb_cursor_get(\(db.name))")
+            var count = 0
+            try check(mdb_cursor_count(cursor, &count), "mdb_cursor_count(\(db.name))")
+            if try !body(try borrowed(key, "mdb_cursor_get(\(db.name))"), count) { return }
+            op = MDB_NEXT_NODUP
         }
     }
 }

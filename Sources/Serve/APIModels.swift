@@ -62,6 +62,8 @@ struct SearchRequest: Decodable {
     var rescore: String?
     /// Text queries: documents the codes choose for the lexical stage.
     var candidates: Int?
+    /// Text queries: documents of the first BM25 round that expand a typed query (RM3); 0 off.
+    var feedback: Int?
     /// Vector queries: candidates rescored per result.
     var oversample: Int?
     /// Text or like on a document index: per hit, the questions (bits) on which it and the

@@ -67,6 +67,10 @@ extension Routes {
             guard candidates >= 1 else { throw APIError.badRequest("\"candidates\" must be at least 1 (got \(candidates))") }
             options.shortlist = candidates
         }
+        if let feedback = body.feedback {
+            guard feedback >= 0 else { throw APIError.badRequest("\"feedback\" must be 0 (off) or a number of documents (got \(feedback))") }
+            options.feedback.documents = feedback
+        }
         return options
     }
 

@@ -69,6 +69,8 @@ public typealias RepairReport = CodeStore.RepairReport
 public typealias RankingOptions = CodeStore.RankingOptions
 /// How a text query's shortlist is ordered: by BM25, fused with the code score, or by codes alone.
 public typealias Rescoring = CodeStore.Rescoring
+/// Pseudo-relevance feedback (RM3) of typed queries: documents, terms, original query weight.
+public typealias RelevanceFeedback = CodeStore.RelevanceFeedback
 
 // Models and input files.
 /// A trained text model: text to features to a binary code through low-bit layers.

@@ -37,20 +37,26 @@ extension EvalCommand {
         let indexSeconds = Date().timeIntervalSince(start)
         let knownTokens = index.model.tokenCoverage(queryTexts)
         let knownDocTokens = index.model.tokenCoverage(docTexts)
-        for mode in rescoringModes {
-            for asymmetric in hamming ? [true, false] : [true] {
-                var options = RankingOptions(rescoring: mode)
-                options.asymmetric = asymmetric
-                index.ranking = options
-                start = Date()
-                Stage.begin("searching: --rescore \(mode.rawValue)\(asymmetric ? "" : ", Hamming shortlist"), \(queryTexts.count) queries")
-                let results = try index.search(texts: queryTexts, k: 1000, fields: false)
-                try report("twentyq", results.map { $0.hits.map(\.id) }, [
-                    "rescore": mode.rawValue, "shortlist_by": asymmetric ? "asymmetric" : "hamming",
-                    "model": model ?? "default", "bits": index.model.bits, "seconds": Date().timeIntervalSince(start),
-                    "index_seconds": indexSeconds, "query_token_coverage": knownTokens, "document_token_coverage": knownDocTokens,
-                ])
+        // Each lexical mode with feedback (the default) and without, so each stage shows alone.
+        let runs = rescoringModes.flatMap { mode in
+            (hamming ? [true, false] : [true]).flatMap { asymmetric in
+                (mode == .none ? [false] : [true, false]).map { (mode: mode, asymmetric: asymmetric, feedback: $0) }
             }
+        }
+        for (mode, asymmetric, feedback) in runs {
+            var options = RankingOptions(rescoring: mode)
+            options.asymmetric = asymmetric
+            if !feedback { options.feedback = .off }
+            index.ranking = options
+            start = Date()
+            Stage.begin("searching: --rescore \(mode.rawValue)\(asymmetric ? "" : ", Hamming shortlist")\(mode != .none && !feedback ? ", --feedback 0" : ""), \(queryTexts.count) queries")
+            let results = try index.search(texts: queryTexts, k: 1000, fields: false)
+            try report("twentyq", results.map { $0.hits.map(\.id) }, [
+                "rescore": mode.rawValue, "shortlist_by": asymmetric ? "asymmetric" : "hamming",
+                "feedback_documents": options.feedback.isOn ? options.feedback.documents : 0,
+                "model": model ?? "default", "bits": index.model.bits, "seconds": Date().timeIntervalSince(start),
+                "index_seconds": indexSeconds, "query_token_coverage": knownTokens, "document_token_coverage": knownDocTokens,
+            ])
         }
     }
 

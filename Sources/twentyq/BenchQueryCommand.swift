@@ -25,19 +25,22 @@ struct BenchQueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JSONL queries ({\"id\", \"text\"} per line).", valueName: "file")) var queries: String
     @Option(name: .short, help: "Results per query.") var k: Int = 10
     @Option(help: ArgumentHelp("The measured pipeline's rescoring (default: the library's default).", valueName: "mode")) var rescore: Rescoring?
+    @Option(help: ArgumentHelp("The measured pipeline's feedback documents (RM3; 0: off; default: the library's default).", valueName: "n")) var feedback: Int?
     @Option(help: "Queries to time (the first N of the file).") var limit: Int = 1_000
     @Option(help: "Untimed queries first, to warm the page cache.") var warmup: Int = 20
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k))") }
         guard limit >= 1, warmup >= 0 else { throw ValidationError("--limit must be at least 1 and --warmup at least 0") }
+        if let feedback, feedback < 0 { throw ValidationError("--feedback must be 0 (off) or a number of documents (got \(feedback))") }
     }
 
     func run() throws {
         let texts = try Corpus.readJSONL(queries).map(\.text).prefix(limit + warmup)
         guard texts.count > warmup else { throw InputError("\(queries) holds \(texts.count) queries; give more than --warmup (\(warmup))") }
         let target = try DocumentIndex.open(at: index.db, readOnly: true)
-        let measured = RankingOptions(rescoring: rescore ?? RankingOptions().rescoring)
+        var measured = RankingOptions(rescoring: rescore ?? RankingOptions().rescoring)
+        if let feedback { measured.feedback.documents = feedback }
         let anchor = RankingOptions(rescoring: .none)
         var times: [[Double]] = [[], []]
         var candidates = 0
@@ -62,7 +65,7 @@ struct BenchQueryCommand: ParsableCommand {
         let a = summary(times[0]), b = summary(times[1])
         print(try jsonLine([
             "db": index.db, "documents": try target.count, "queries": times[0].count, "k": k,
-            "pipeline": measured.rescoring.rawValue, "pipeline_latency": a, "anchor": "codes alone (--rescore none)",
+            "pipeline": measured.rescoring.rawValue, "feedback_documents": measured.feedback.isOn ? measured.feedback.documents : 0, "pipeline_latency": a, "anchor": "codes alone (--rescore none)",
             "anchor_latency": b, "p50_ratio": a["p50_ms"]! / b["p50_ms"]!, "p99_ratio": a["p99_ms"]! / b["p99_ms"]!,
             "kernel": KernelLevel.best.rawValue,
         ]))

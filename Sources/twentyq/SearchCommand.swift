@@ -40,6 +40,7 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Text queries: choose the shortlist by Hamming distance instead of the query's logits against the codes' bits.") var hamming = false
     @Option(help: "Text queries: BM25 k1 (term-frequency saturation).") var k1: Double = 1.2
     @Option(help: "Text queries: BM25 b (length normalisation, 0 to 1).") var b: Double = 0.75
+    @Option(help: ArgumentHelp("Text queries of at most 25 terms: expand the query from its n best documents by BM25 (RM3 pseudo-relevance feedback, 10 terms, original query weight 0.5) and score the candidates again; 0 turns it off.", valueName: "n")) var feedback: Int = RelevanceFeedback().documents
     @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
     @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: SearchMethod = .auto
     @Argument(help: "Query text.") var text: [String] = []
@@ -63,6 +64,7 @@ struct SearchCommand: ParsableCommand {
         if let candidates, candidates < 1 { throw ValidationError("--candidates must be at least 1 (got \(candidates))") }
         guard k1.isFinite, k1 >= 0 else { throw ValidationError("--k1 must be a finite number >= 0 (got \(k1))") }
         guard b.isFinite, (0...1).contains(b) else { throw ValidationError("--b must be between 0 and 1 (got \(b))") }
+        guard feedback >= 0 else { throw ValidationError("--feedback must be 0 (off) or a number of documents (got \(feedback))") }
     }
 
     /// The ranking of text queries that the options ask for.
@@ -71,6 +73,7 @@ struct SearchCommand: ParsableCommand {
         options.asymmetric = !hamming
         options.k1 = k1
         options.b = b
+        options.feedback.documents = feedback
         return options
     }
 

@@ -1,4 +1,5 @@
 import BinaryCodes
+import CLMDB
 @testable import CodeStore
 import Foundation
 import TestSupport
@@ -92,6 +93,7 @@ import Testing
         }
         var options = RankingOptions(rescoring: .bm25, shortlist: 1000)
         options.asymmetric = false
+        options.feedback = .off
         let result = try index.rank([RankedQuery(code: try BinaryCode.random(bits: 32, using: &rng), terms: query)], k: 10, options: options)[0]
         #expect(result.usedTerms && !result.lexicalOnly)
         let expectedTop = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(10)
@@ -100,6 +102,116 @@ import Testing
             #expect(abs(try #require(hit.score) - scores[Int(hit.id.dropFirst())!]) < 1e-9)
         }
         #expect(result.hits.map { scores[Int($0.id.dropFirst())!] } == expectedTop.map { scores[$0] })
+    }
+
+    /// Format 4 kept no `termdf`: such an index opened read-only counts document frequencies
+    /// from the postings; opened for writing it gets the table, counted from the postings in
+    /// the upgrade, and `checkConsistency` then holds it against the term records (a wrong
+    /// entry is a problem).
+    @Test func documentFrequenciesOfAFormatFourIndexAreCountedAndKept() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var rng = SeededGenerator(seed: 41)
+        let docs = Self.documents(5000, seed: 42)  // two postings partitions
+        let path = dir.appending("idx")
+        do {
+            let index = try Self.index(in: dir, bits: 32, documents: docs, rng: &rng)
+            try index.env.write { txn in
+                try check(mdb_drop(txn.handle, index.frequencies!.dbi, 1), "mdb_drop")
+                try txn.put(index.meta, key: Array("format".utf8), bytes: le(UInt32(4)))
+            }
+        }
+        let expected = Dictionary(uniqueKeysWithValues: docs.indices.map { ("d\($0)", docs[$0]) })
+        let old = try CodeIndex.open(at: path, readOnly: true)
+        #expect(old.frequencies == nil)
+        try expectConsistent(old, expected: expected)
+        let upgraded = try CodeIndex.open(at: path)
+        #expect(upgraded.frequencies != nil)
+        let format = try upgraded.env.read { txn in try txn.get(upgraded.meta, key: Array("format".utf8)).flatMap { loadLE($0, as: UInt32.self) } }
+        #expect(format == 5)
+        try expectConsistent(upgraded, expected: expected)
+        #expect(try upgraded.checkConsistency().isConsistent)
+        // Writes after the upgrade keep the table in step.
+        try upgraded.remove(ids: ["d0", "d4999"])
+        var left = expected
+        left["d0"] = nil; left["d4999"] = nil
+        try expectConsistent(upgraded, expected: left)
+        #expect(try upgraded.checkConsistency().isConsistent)
+        try upgraded.env.write { txn in try txn.put(upgraded.frequencies!, key: be(UInt64(3)), bytes: le(UInt32(1))) }
+        let report = try upgraded.checkConsistency()
+        #expect(report.problems.contains { $0.hasPrefix("document frequencies: 1 of") }, "\(report.problems)")
+    }
+
+    /// Plain BM25 (k1 1.2, b 0.75) of every document for weighted query terms, in Double.
+    static func bm25(_ docs: [[UInt64]], _ weights: [UInt64: Double]) -> [Double] {
+        let n = Double(docs.count), avg = Double(docs.reduce(0) { $0 + $1.count }) / n
+        return docs.map { d in
+            var s = 0.0
+            for (t, w) in weights.sorted(by: { $0.key < $1.key }) {
+                let df = Double(docs.filter { $0.contains(t) }.count)
+                guard df > 0 else { continue }
+                let tf = Double(d.filter { $0 == t }.count)
+                s += w * log(1 + (n - df + 0.5) / (df + 0.5)) * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * Double(d.count) / avg))
+            }
+            return s
+        }
+    }
+
+    /// With feedback on (the default), a typed query's order is BM25 of the RM3-expanded query:
+    /// the first round's 10 best documents, each term's count over the document's length
+    /// weighted by the document's score, the 10 strongest terms, mixed half and half with the
+    /// query's own term shares. Written out here independently of `RelevanceFeedback`.
+    @Test func feedbackIsRM3OverTheFirstRound() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var rng = SeededGenerator(seed: 31)
+        let docs = Self.documents(120, seed: 32)
+        let index = try Self.index(in: dir, bits: 32, documents: docs, rng: &rng)
+        let query: [UInt64] = [5, 5, 11, 999]
+        let counts = Dictionary(query.filter { t in docs.contains { $0.contains(t) } }.map { ($0, 1) }, uniquingKeysWith: +)
+        let first = Self.bm25(docs, counts.mapValues(Double.init))
+        let best = first.indices.filter { first[$0] > 0 }.sorted { (first[$0], -$0) > (first[$1], -$1) }.prefix(10)
+        var model: [UInt64: Double] = [:]
+        for d in best {
+            for (t, c) in Dictionary(docs[d].map { ($0, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) {
+                model[t, default: 0] += first[d] * Double(c) / Double(docs[d].count)
+            }
+        }
+        let kept = model.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10)
+        let modelTotal = kept.reduce(0) { $0 + $1.value }
+        let queryTotal = Double(counts.values.reduce(0, +))
+        var expanded = counts.mapValues { 0.5 * Double($0) / queryTotal }
+        for (t, v) in kept { expanded[t, default: 0] += 0.5 * v / modelTotal }
+        let second = Self.bm25(docs, expanded)
+
+        var options = RankingOptions(rescoring: .bm25, shortlist: 1000)
+        options.asymmetric = false
+        let result = try index.rank([RankedQuery(code: try BinaryCode.random(bits: 32, using: &rng), terms: query)], k: 15, options: options)[0]
+        let expectedTop = second.indices.sorted { (second[$0], -$0) > (second[$1], -$1) }.prefix(15)
+        #expect(result.hits.count == 15)
+        for (hit, i) in zip(result.hits, expectedTop) {
+            #expect(abs(hit.bm25! - second[Int(hit.id.dropFirst())!]) < 1e-9, "\(hit.id)")
+            #expect(abs(hit.bm25! - second[i]) < 1e-9, "\(hit.id) in place of d\(i)")
+        }
+        // The expansion changed the order (else this test would not tell feedback from none),
+        // and documents without any query term now score above 0.
+        let firstTop = first.indices.sorted { (first[$0], -$0) > (first[$1], -$1) }.prefix(15)
+        #expect(Array(firstTop) != Array(expectedTop))
+        let all = try index.rank([RankedQuery(code: try BinaryCode.random(bits: 32, using: &rng), terms: query)], k: docs.count, options: options)[0]
+        #expect(all.hits.contains { hit in hit.bm25! > 0 && !docs[Int(hit.id.dropFirst())!].contains { counts[$0] != nil } })
+        // A query of more than `maxQueryTerms` terms (a pasted document) keeps its strongest
+        // terms and is not expanded: its BM25 scores are those of the cut query alone.
+        options.maxQueryTerms = 1
+        let n = Double(docs.count)
+        func weight(_ t: UInt64) -> Double {
+            let df = Double(docs.filter { $0.contains(t) }.count)
+            return Double(counts[t]!) * log(1 + (n - df + 0.5) / (df + 0.5))
+        }
+        let strongest = try #require(counts.keys.max { (weight($0), $0) < (weight($1), $1) })
+        let plain = Self.bm25(docs, [strongest: Double(counts[strongest]!)])
+        let long = try index.rank([RankedQuery(code: try BinaryCode.random(bits: 32, using: &rng), terms: query)], k: 15, options: options)[0]
+        let positive = long.hits.compactMap(\.bm25).filter { $0 > 0 }
+        #expect(!positive.isEmpty)
+        let expectedPositive = plain.filter { $0 > 0 }.sorted(by: >).prefix(positive.count)
+        #expect(zip(positive, expectedPositive).allSatisfy { abs($0 - $1) < 1e-9 })
     }
 
     /// A query whose code says nothing gets the documents sharing a term, and only those.

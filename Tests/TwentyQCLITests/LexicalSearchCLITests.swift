@@ -62,7 +62,8 @@ import TwentyQ
     }
 
     @Test func badRankingOptionsAreRefused() throws {
-        for (args, message) in [(["--rescore", "best"], "--rescore"), (["--candidates", "0"], "--candidates"), (["--b", "1.5"], "--b")] {
+        for (args, message) in [(["--rescore", "best"], "--rescore"), (["--candidates", "0"], "--candidates"), (["--b", "1.5"], "--b"),
+                                (["--feedback=-1"], "--feedback must be 0 (off)")] {
             let r = try runTwentyQ(["search"] + args + ["space"])
             #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
         }
@@ -71,7 +72,7 @@ import TwentyQ
     }
 
     /// `eval --docs --queries --qrels` on a tiny judged set: the measures of a perfect lexical
-    /// match are 1 for BM25, and every method's line is there.
+    /// match are 1 for BM25 (with and without feedback), and every method's line is there.
     @Test func evalMeasuresAJudgedCollection() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let docs = dir.appending("d.jsonl"), queries = dir.appending("q.jsonl"), qrels = dir.appending("qrels")
@@ -91,8 +92,11 @@ import TwentyQ
         let r = try runTwentyQ(["eval", "--docs", docs, "--queries", queries, "--qrels", qrels, "--model", model])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = try r.stdout.split(separator: "\n").map { try parseJSONObject(String($0)) }
-        let methods = lines.map { ($0["method"] as? String ?? "") + "/" + ($0["rescore"] as? String ?? "") }
-        #expect(methods == ["bm25-exhaustive/", "tfidf-cosine/", "twentyq/fused", "twentyq/bm25", "twentyq/none"])
+        let methods = lines.map { line in
+            [line["method"] as? String, line["rescore"] as? String, (line["feedback_documents"] as? Int).map(String.init)].compactMap { $0 }.joined(separator: "/")
+        }
+        // Each lexical mode with feedback (10 documents, the default) and without.
+        #expect(methods == ["bm25-exhaustive", "tfidf-cosine", "twentyq/fused/10", "twentyq/fused/0", "twentyq/bm25/10", "twentyq/bm25/0", "twentyq/none/0"])
         for line in lines where (line["method"] as? String) != "twentyq" || (line["rescore"] as? String) == "bm25" {
             #expect(line["map_at_100"] as? Double == 1 && line["ndcg_at_10"] as? Double == 1, "\(line)")
             #expect(line["p_at_10"] as? Double == 0.1 && line["queries"] as? Int == 2)

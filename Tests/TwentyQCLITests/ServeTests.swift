@@ -133,6 +133,7 @@ import TwentyQ
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"k\": 51}".utf8), 400, "bad_request", "--max-k"),
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"like\": \"y\"}".utf8), 400, "bad_request", "exactly one"),
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"rescore\": \"best\"}".utf8), 400, "bad_request", "rescore"),
+            ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"feedback\": -1}".utf8), 400, "bad_request", "\"feedback\" must be 0 (off)"),
             ("POST", "/v1/indexes/notes/documents", Data("{\"documents\": [{\"id\": 1, \"text\": \"a\"}]}".utf8), 400, "bad_request", "'documents[0].id' must be a string"),
             ("POST", "/v1/indexes/notes/documents", Data("{\"documents\": [{\"id\": \"a\"}]}".utf8), 400, "bad_request", "'documents[0].text' is missing"),
             ("POST", "/v1/indexes/notes/documents", Data("{\"vectors\": []}".utf8), 400, "bad_request", "holds text documents"),

@@ -63,7 +63,7 @@ import Encoder
         r = try runTwentyQ(["info", "--db", db, "--json"])
         s = try parseJSONObject(r.stdout)
         #expect((s["multi_index"] as? [String: Any])?["substring_bits"] as? [Int] == [16, 16, 16, 16])
-        #expect(s["format"] as? Int == 4)
+        #expect(s["format"] as? Int == 5)
 
         // Changes after the build join the pending list.
         _ = try writeCodes(dir.appending("more.jsonl"), count: 10)

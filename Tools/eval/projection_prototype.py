@@ -91,31 +91,36 @@ def unit(m):
     return sp.diags(1 / n) @ m
 
 
-docs, queries, relevant = cranfield()
-general = []
-for f in sorted(glob.glob(DATA + "general/*.jsonl.gz")):
-    general += [json.loads(l)["text"] for l in gzip.open(f, "rt")]
-np.random.default_rng(1).shuffle(general)
-general = general[:60000]
-df = np.asarray((counts(general) > 0).sum(0)).ravel()
-idf = (np.log((len(general) + 1) / (df + 1)) + 1).astype(np.float32)
+def main():
+    docs, queries, relevant = cranfield()
+    general = []
+    for f in sorted(glob.glob(DATA + "general/*.jsonl.gz")):
+        general += [json.loads(l)["text"] for l in gzip.open(f, "rt")]
+    np.random.default_rng(1).shuffle(general)
+    general = general[:60000]
+    df = np.asarray((counts(general) > 0).sum(0)).ravel()
+    idf = (np.log((len(general) + 1) / (df + 1)) + 1).astype(np.float32)
 
-# Anchors: exhaustive BM25 (collection statistics) and exact TF-IDF cosine (general IDF).
-raw = counts(docs, sublinear=False).tocoo()
-n = len(docs); cdf = np.bincount(raw.col, minlength=BUCKETS)
-bidf = np.log(1 + (n - cdf + 0.5) / (cdf + 0.5)).astype(np.float32)
-length = np.bincount(raw.row, weights=raw.data, minlength=n); avg = length.mean()
-w = raw.data * 2.2 / (raw.data + 1.2 * (0.25 + 0.75 * length[raw.row] / avg)) * bidf[raw.col]
-bm25 = sp.csr_matrix((w, (raw.row, raw.col)), shape=raw.shape)
-present = counts(queries); present.data[:] = 1
-scores_report("exhaustive BM25", (present @ bm25.T).toarray(), relevant)
-D = unit(counts(docs).multiply(idf).tocsr()); Q = unit(counts(queries).multiply(idf).tocsr())
-scores_report("exact TF-IDF cosine (general IDF)", (Q @ D.T).toarray(), relevant)
+    # Anchors: exhaustive BM25 (collection statistics) and exact TF-IDF cosine (general IDF).
+    raw = counts(docs, sublinear=False).tocoo()
+    n = len(docs); cdf = np.bincount(raw.col, minlength=BUCKETS)
+    bidf = np.log(1 + (n - cdf + 0.5) / (cdf + 0.5)).astype(np.float32)
+    length = np.bincount(raw.row, weights=raw.data, minlength=n); avg = length.mean()
+    w = raw.data * 2.2 / (raw.data + 1.2 * (0.25 + 0.75 * length[raw.row] / avg)) * bidf[raw.col]
+    bm25 = sp.csr_matrix((w, (raw.row, raw.col)), shape=raw.shape)
+    present = counts(queries); present.data[:] = 1
+    scores_report("exhaustive BM25", (present @ bm25.T).toarray(), relevant)
+    D = unit(counts(docs).multiply(idf).tocsr()); Q = unit(counts(queries).multiply(idf).tocsr())
+    scores_report("exact TF-IDF cosine (general IDF)", (Q @ D.T).toarray(), relevant)
 
-rng = np.random.default_rng(7)
-for bits in (128, 256, 384, 512):
-    P = rng.standard_normal((BUCKETS, bits)).astype(np.float32)
-    dp, qp = D @ P, Q @ P
-    db, qb = (dp > 0).astype(np.float32), (qp > 0).astype(np.float32)
-    scores_report(f"sign projection {bits} bits, Hamming", -(qb @ (1 - db).T + (1 - qb) @ db.T), relevant)
-    scores_report(f"sign projection {bits} bits, asymmetric", qp @ (2 * db - 1).T, relevant)
+    rng = np.random.default_rng(7)
+    for bits in (128, 256, 384, 512):
+        P = rng.standard_normal((BUCKETS, bits)).astype(np.float32)
+        dp, qp = D @ P, Q @ P
+        db, qb = (dp > 0).astype(np.float32), (qp > 0).astype(np.float32)
+        scores_report(f"sign projection {bits} bits, Hamming", -(qb @ (1 - db).T + (1 - qb) @ db.T), relevant)
+        scores_report(f"sign projection {bits} bits, asymmetric", qp @ (2 * db - 1).T, relevant)
+
+
+if __name__ == "__main__":
+    main()

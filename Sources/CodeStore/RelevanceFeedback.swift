@@ -1,0 +1,74 @@
+import Foundation
+
+/// Pseudo-relevance feedback for typed queries: RM3 (Lavrenko and Croft, SIGIR 2001; the
+/// interpolated form of Abdul-Jaleel et al., TREC 2004), as Anserini runs it.
+///
+/// A short query names few of the words its relevant documents use ("slipstream" for a paper
+/// that says "propeller wake"). RM3 reads the first round's best documents, builds a relevance
+/// model from their terms, each document's term distribution weighted by its score:
+///
+///     P(w | R) ∝ Σ_{D in top fbDocs} score(D) · tf(w, D) / |D|
+///
+/// keeps its `terms` strongest terms, and mixes it with the query's own term distribution:
+///
+///     weight(w) = λ · qtf(w) / |Q| + (1 - λ) · P(w | R)
+///
+/// The expanded query is scored by BM25 again, each term's IDF times its weight. The constants
+/// are Anserini's published defaults (fbDocs 10, fbTerms 10, originalQueryWeight 0.5), not
+/// tuned on any collection of ours (docs/EVALUATION.md).
+public struct RelevanceFeedback: Sendable, Equatable {
+    /// First-round documents that feed the relevance model (0 turns feedback off).
+    public var documents: Int
+    /// Terms of the relevance model kept.
+    public var terms: Int
+    /// λ: the share of the original query in the expanded one (1: no expansion).
+    public var originalWeight: Double
+
+    /// Anserini's RM3 defaults: 10 documents, 10 terms, original query weight 0.5.
+    public init(documents: Int = 10, terms: Int = 10, originalWeight: Double = 0.5) {
+        self.documents = documents
+        self.terms = terms
+        self.originalWeight = originalWeight
+    }
+
+    /// No feedback: the first round's order is final.
+    public static let off = RelevanceFeedback(documents: 0)
+
+    /// Whether feedback runs at all.
+    public var isOn: Bool { documents > 0 && terms > 0 && originalWeight < 1 }
+
+    /// The expanded query's weight per term (summing to 1), ascending by hash.
+    /// - Parameters:
+    ///   - query: the query's terms with their counts (the terms the index knows).
+    ///   - feedback: the first round's best documents with their scores (positive), best first;
+    ///     each document's distinct terms with their counts.
+    func expand(query: [(hash: UInt64, count: Int)], feedback: [(score: Double, terms: [(hash: UInt64, count: Int)])]) -> [(hash: UInt64, weight: Double)] {
+        var model: [UInt64: Double] = [:]
+        for (score, terms) in feedback where score > 0 {
+            let length = terms.reduce(0) { $0 + $1.count }
+            guard length > 0 else { continue }
+            for t in terms { model[t.hash, default: 0] += score * Double(t.count) / Double(length) }
+        }
+        // The strongest terms, ties by hash so the choice never depends on dictionary order.
+        let kept = model.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(terms)
+        let modelTotal = kept.reduce(0) { $0 + $1.value }
+        let queryTotal = query.reduce(0) { $0 + $1.count }
+        var mixed: [UInt64: Double] = [:]
+        if queryTotal > 0 {
+            let share = modelTotal > 0 ? originalWeight : 1
+            for t in query { mixed[t.hash, default: 0] += share * Double(t.count) / Double(queryTotal) }
+        }
+        if modelTotal > 0 {
+            let share = queryTotal > 0 ? 1 - originalWeight : 1
+            for (h, v) in kept { mixed[h, default: 0] += share * v / modelTotal }
+        }
+        return mixed.map { (hash: $0.key, weight: $0.value) }.sorted { $0.hash < $1.hash }
+    }
+}
+
+extension StoredTerms {
+    /// The record's distinct terms with their counts, ascending by hash.
+    var termsWithCounts: [(hash: UInt64, count: Int)] {
+        (0..<count).map { (hash: hash($0), count: Int(termCount($0))) }
+    }
+}
