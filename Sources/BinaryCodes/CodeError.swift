@@ -17,6 +17,8 @@ public enum CodeError: Error, Equatable, CustomStringConvertible {
     case invalidHex(String, bits: Int)
     /// A bit string (`BinaryCode(bitString:)`) with a character other than '0' or '1'.
     case invalidBitString(position: Int, found: String)
+    /// Packed bytes (`BinaryCode.packedBytes`) of the wrong count, or with a padding bit set.
+    case invalidPackedBytes(String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum CodeError: Error, Equatable, CustomStringConvertible {
             return "'\(shown)' is not a \(bits)-bit code in hex: expected \((bits + 3) / 4) hex digits"
         case .invalidBitString(let position, let found):
             return "not a bit string: character \(position) is '\(found)'; only '0' and '1' may appear"
+        case .invalidPackedBytes(let detail):
+            return "not a packed code: \(detail)"
         }
     }
 }

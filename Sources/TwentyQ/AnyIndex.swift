@@ -64,7 +64,7 @@ public enum AnyIndex: Sendable {
         }
     }
 
-    var store: CodeIndex {
+    package var store: CodeIndex {
         switch self {
         case .documents(let index): return index.store
         case .vectors(let index): return index.store

@@ -270,46 +270,6 @@ extension IndexCommand {
     }
 }
 
-struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "export",
-        abstract: "Write every document as JSONL: id, code (hex, bit 0 last), stored fields (and, with --vectors, stored vectors)."
-    )
-
-    @OptionGroup var index: DocumentIndexOptions
-    @Option(help: "Output format (jsonl).") var format: String = "jsonl"
-    @Flag(name: .customLong("vectors"), help: "For a vector index that stores vectors: include each vector (as stored).") var includeVectors = false
-
-    func validate() throws {
-        guard format == "jsonl" else { throw ValidationError("--format must be jsonl (got \(format))") }
-    }
-
-    func run() throws {
-        let store = try CodeIndex.open(at: index.db, readOnly: true)
-        // A vector index keeps its stored vector before the metadata (see VectorIndex); it is
-        // read through the store already open (LMDB: one environment per file per process).
-        let vectorIndex = try store.blob(VectorIndex.settingsKey) != nil ? try VectorIndex.open(existing: store) : nil
-        if includeVectors && vectorIndex?.settings.storage == nil {
-            throw ValidationError("--vectors: the index at \(index.db) stores no vectors")
-        }
-        var buffer = ""
-        func emit(_ id: String, _ code: BinaryCode, _ metadata: [UInt8], vector: [Float]? = nil) throws -> Bool {
-            var object: [String: Any] = ["id": id, "code": code.hex]
-            if let vector { object["vector"] = vector.map(Double.init) }
-            object["metadata"] = (try? JSONSerialization.jsonObject(with: Data(metadata)) as? [String: Any]) ?? [:]
-            buffer += try jsonLine(object) + "\n"
-            if buffer.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(buffer.utf8)); buffer = "" }
-            return true
-        }
-        if let vectorIndex {
-            try vectorIndex.forEachVector { id, code, vector, metadata in try emit(id, code, metadata, vector: includeVectors ? vector : nil) }
-        } else {
-            try store.forEachRecord { id, metadata, code in try emit(id, code, metadata) }
-        }
-        FileHandle.standardOutput.write(Data(buffer.utf8))
-    }
-}
-
 extension Rescoring: ExpressibleByArgument {}
 
 /// Prints "warning: ..." on standard error.

@@ -31,7 +31,7 @@ struct TwentyQCommand: ParsableCommand {
         and finds nearest neighbours by exact Hamming distance with popcount kernels on all cores.
         """,
         version: TwentyQVersion.string,
-        subcommands: [DemoCommand.self, IndexCommand.self, SearchCommand.self, ExportCommand.self, InfoCommand.self, CheckCommand.self, BackupCommand.self, CompactCommand.self, TablesCommand.self, RemoveCommand.self, TrainCommand.self, EvalCommand.self, VectorEvalCommand.self, ModelCommand.self, ServeCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, IndexCommand.self, SearchCommand.self, ExportCommand.self, CopyCommand.self, InfoCommand.self, CheckCommand.self, BackupCommand.self, CompactCommand.self, TablesCommand.self, RemoveCommand.self, TrainCommand.self, EvalCommand.self, VectorEvalCommand.self, ModelCommand.self, ServeCommand.self, BenchCommand.self]
     )
 }
 

@@ -128,4 +128,48 @@ import Testing
         #expect(throws: CodeError.self) { try BinaryCode(bitString: "01x1") }
         #expect(throws: CodeError.self) { try BinaryCode(bitString: "") }
     }
+
+    /// Scale-out as far as one machine allows (docs/SCALE.md): two PostgreSQL instances, the
+    /// index's table partitioned by hash of id with one partition local and one on the other
+    /// instance through postgres_fdw. The store's own SQL searches across both, answers equal
+    /// the naive reference, and the plan scans both partitions.
+    @Test func aTablePartitionedAcrossTwoInstancesIsSearchedByTheSameSQL() async throws {
+        let a = try TestPostgres(), b = try TestPostgres()
+        defer { a.stop(); b.stop() }
+        let codes = try clusteredCodes(bits: 64, count: 400, seed: 61, noise: 5, centres: 6)
+        let ids = (0..<codes.count).map { String(format: "c%04d", $0) }
+        _ = try b.psql(sql: "CREATE TABLE tq_notes_p1 (id text PRIMARY KEY, code bit(64) NOT NULL, fields jsonb);")
+        let rows = (0..<codes.count).map { "('\(ids[$0])', B'\(codes[$0].bitString)', '{\"n\": \($0)}')" }.joined(separator: ",\n")
+        _ = try a.psql(sql: """
+            CREATE TABLE tq_indexes (name text PRIMARY KEY, bits integer NOT NULL, model_fingerprint text NOT NULL, format integer NOT NULL);
+            INSERT INTO tq_indexes VALUES ('notes', 64, '', 1);
+            CREATE EXTENSION postgres_fdw;
+            CREATE SERVER shard1 FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '\(b.port)', dbname 'postgres', async_capable 'true');
+            CREATE USER MAPPING FOR postgres SERVER shard1 OPTIONS (user 'postgres');
+            CREATE TABLE tq_notes (id text NOT NULL, code bit(64) NOT NULL, fields jsonb) PARTITION BY HASH (id);
+            CREATE TABLE tq_notes_p0 PARTITION OF tq_notes (PRIMARY KEY (id)) FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+            CREATE FOREIGN TABLE tq_notes_p1 PARTITION OF tq_notes FOR VALUES WITH (MODULUS 2, REMAINDER 1)
+                SERVER shard1 OPTIONS (table_name 'tq_notes_p1');
+            INSERT INTO tq_notes VALUES \(rows);
+            ANALYZE tq_notes_p0;
+            """)
+        // The rows went to both instances.
+        let local = Int(try a.psql(sql: "SELECT count(*) FROM tq_notes_p0;").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let remote = Int(try b.psql(sql: "SELECT count(*) FROM tq_notes_p1;").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        #expect(local > 100 && remote > 100 && local + remote == codes.count, "\(local) + \(remote)")
+
+        let index = try await PostgresCodeIndex.open(at: try PostgresLocation(url: a.url), name: "notes")
+        let queries = try clusteredCodes(bits: 64, count: 3, seed: 62, noise: 5, centres: 6)
+        let found = try await index.nearest(to: queries, k: 15)
+        for q in 0..<queries.count {
+            #expect(found[q].map { "\($0.id) \($0.distance)" } == reference(queries[q], codes, ids: ids, k: 15), "query \(q)")
+        }
+        await index.close()
+        let plan = try a.psql(sql: """
+            EXPLAIN (VERBOSE, COSTS OFF) SELECT id, bit_count(code # B'\(queries[0].bitString)')::bigint AS d
+            FROM tq_notes ORDER BY d, id LIMIT 15;
+            """)
+        if ProcessInfo.processInfo.environment["TWENTYQ_PRINT_PLAN"] == "1" { print(plan) }
+        #expect(plan.contains("Seq Scan on public.tq_notes_p0") && plan.contains("Foreign Scan on public.tq_notes_p1"), "\(plan)")
+    }
 }

@@ -50,6 +50,21 @@ public final class TestPostgres: @unchecked Sendable {
         }
     }
 
+    /// Runs psql (`-X -A -t`, stopping at the first error) on a script file or on one SQL
+    /// statement, and returns what it printed: rows one per line, columns separated by '|'.
+    public func psql(file: String? = nil, sql: String? = nil) throws -> String {
+        let output = directory.appending("psql-\(UUID().uuidString).out")
+        var input = file
+        if let sql {
+            input = directory.appending("psql-\(UUID().uuidString).sql")
+            try sql.write(toFile: input!, atomically: true, encoding: .utf8)
+        }
+        guard let input else { throw PostgresFailure("psql: give a file or a statement") }
+        _ = try runShell("chmod a+r '\(input)'")
+        try run("'\(bin)/psql' -X -A -t -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p \(port) -U postgres -d postgres -f '\(input)' > '\(output)' 2>&1")
+        return try String(contentsOfFile: output, encoding: .utf8)
+    }
+
     /// Stops the server at once and removes its directory.
     public func stop() {
         try? run("'\(bin)/pg_ctl' -D '\(directory.appending("data"))' -m immediate -w stop < /dev/null > /dev/null 2>&1")

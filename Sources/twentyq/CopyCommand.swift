@@ -1,0 +1,147 @@
+import ArgumentParser
+import BinaryCodes
+import CodeStore
+import Foundation
+import PostgresStore
+import TwentyQ
+
+/// `twentyq copy`: an index's codes, ids and fields from an LMDB directory into PostgreSQL, or
+/// back, in batches (docs/SCALE.md).
+struct CopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy an index's codes, ids and fields between an LMDB directory and PostgreSQL (postgres://...), in batches; run it again to resume.",
+        discussion: """
+        One side is an index directory, the other a database URL \
+        (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) with --name, the index there \
+        (created when missing, with the source's width and model). Each batch is one \
+        transaction; an interrupted copy is resumed by running the same command again: \
+        items already there are compared and left unchanged. Copied: ids, codes and fields, not \
+        a document index's term statistics or model, so a copy back into LMDB is an index of \
+        codes (search it with --code or --like). Vector indexes are not copied.
+        """
+    )
+
+    @Option(help: ArgumentHelp("Where from: an index directory or a postgres:// URL.", valueName: "dir|url")) var from: String
+    @Option(help: ArgumentHelp("Where to: an index directory or a postgres:// URL.", valueName: "dir|url")) var to: String
+    @Option(help: ArgumentHelp("The index in PostgreSQL (1 to 48 lowercase letters, digits or _; default: the directory's name when it is one).", valueName: "name")) var name: String?
+    @Option(help: "Items per transaction.") var batch: Int = 10_000
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        let (fromPG, toPG) = (PostgresLocation.isURL(from), PostgresLocation.isURL(to))
+        guard fromPG != toPG else {
+            throw ValidationError(fromPG ? "--from and --to are both databases: copy between PostgreSQL databases with pg_dump"
+                                         : "--from and --to are both directories: copy an index with `twentyq backup`")
+        }
+    }
+
+    /// The PostgreSQL index name: --name, or the directory's last component when it is one.
+    func indexName(directory: String) throws -> String {
+        if let name { try PostgresCodeIndex.checkName(name); return name }
+        let base = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
+        guard (try? PostgresCodeIndex.checkName(base)) != nil else {
+            throw ValidationError("give --name: '\(base)' cannot name an index in PostgreSQL (1 to 48 lowercase letters, digits or _)")
+        }
+        return base
+    }
+
+    func run() throws {
+        let start = Date()
+        let summary = PostgresLocation.isURL(to) ? try toPostgres() : try fromPostgres()
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            print(try jsonLine(["from": from, "to": to, "copied": summary.added + summary.replaced + summary.unchanged, "added": summary.added,
+                                "replaced": summary.replaced, "unchanged": summary.unchanged, "seconds": seconds]))
+        } else {
+            print(String(format: "copied %d items (added %d, replaced %d, unchanged %d) in %.2f s", summary.added + summary.replaced + summary.unchanged,
+                         summary.added, summary.replaced, summary.unchanged, seconds))
+        }
+    }
+
+    /// LMDB -> PostgreSQL: the records in slot order, a batch per transaction.
+    func toPostgres() throws -> AddSummary {
+        let source = try AnyIndex.open(at: from, readOnly: true)
+        if source.kind == .vectors {
+            throw ValidationError("\(from) is a vector index: copy moves codes, ids and fields; a vector index's stored vectors do not fit PostgreSQL's fields column")
+        }
+        let store = source.store
+        let name = try indexName(directory: from)
+        let location = try PostgresLocation(url: to)
+        let (bits, model) = (store.bits, store.modelFingerprint)
+        let target = try runAsync { () -> PostgresCodeIndex in
+            do {
+                let index = try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: model)
+                guard index.bits == bits else {
+                    await index.close()
+                    throw IndexError.widthMismatch(path: index.path, indexBits: index.bits, codeBits: bits)
+                }
+                return index
+            } catch IndexError.noIndex {
+                return try await PostgresCodeIndex.create(at: location, name: name, bits: bits, modelFingerprint: model)
+            }
+        }
+        defer { _ = try? runAsync { await target.close() } }
+        var total = AddSummary()
+        var progress = Progress(total: try store.count, label: "copying ")
+        defer { progress.finish() }
+        var pending: [IndexEntry] = []
+        func send() throws {
+            let entries = pending
+            let done = try runAsync { try await target.add(entries) }
+            total.added += done.added; total.replaced += done.replaced; total.unchanged += done.unchanged
+            pending.removeAll(keepingCapacity: true)
+            progress.update(total.added + total.replaced + total.unchanged)
+        }
+        try store.forEachRecord { id, metadata, code in
+            pending.append(IndexEntry(id: id, code: code, metadata: metadata))
+            if pending.count == batch { try send() }
+            return true
+        }
+        if !pending.isEmpty { try send() }
+        return total
+    }
+
+    /// PostgreSQL -> LMDB: pages in id order into a new index of codes (or one made by an
+    /// earlier copy: same width and model).
+    func fromPostgres() throws -> AddSummary {
+        let name = try indexName(directory: to)
+        let location = try PostgresLocation(url: from)
+        let source = try runAsync { try await PostgresCodeIndex.open(at: location, name: name) }
+        defer { _ = try? runAsync { await source.close() } }
+        let target: CodeIndex
+        if FileManager.default.fileExists(atPath: to + "/data.mdb") {
+            let existing = try AnyIndex.open(at: to)
+            guard existing.kind == .codes else {
+                throw ValidationError("\(to) is an index of \(existing.kind == .documents ? "documents" : "vectors"): copy into a new directory (a copy brings codes, ids and fields, and would leave its other tables out of step)")
+            }
+            target = existing.store
+            guard target.bits == source.bits else { throw IndexError.widthMismatch(path: to, indexBits: target.bits, codeBits: source.bits) }
+            guard target.modelFingerprint == source.modelFingerprint else {
+                throw IndexError.modelMismatch(path: to, index: target.modelFingerprint.isEmpty ? "(none)" : target.modelFingerprint,
+                                               given: source.modelFingerprint.isEmpty ? "(none)" : source.modelFingerprint)
+            }
+        } else {
+            target = try CodeIndex.create(at: to, bits: source.bits, modelFingerprint: source.modelFingerprint)
+        }
+        var total = AddSummary()
+        var progress = Progress(total: try runAsync { try await source.count() }, label: "copying ")
+        defer { progress.finish() }
+        var last: String?
+        let size = batch
+        while true {
+            let after = last
+            let page = try runAsync { try await source.entries(after: after, limit: size) }
+            guard let tail = page.last else { break }
+            // The LMDB store rewrites whatever it is given: items equal to the stored ones are
+            // counted unchanged here and not written, so a resumed copy rewrites nothing twice.
+            let changed = try page.filter { try target.code(for: $0.id) != $0.code || target.metadata(for: $0.id) != $0.metadata }
+            let done = try target.add(changed)
+            total.added += done.added; total.replaced += done.replaced; total.unchanged += page.count - changed.count
+            progress.update(total.added + total.replaced + total.unchanged)
+            last = tail.id
+        }
+        return total
+    }
+}

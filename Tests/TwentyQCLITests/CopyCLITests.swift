@@ -1,0 +1,83 @@
+import CodeStore
+import Encoder
+import Foundation
+import TestSupport
+import Testing
+
+/// `twentyq copy` through the real binary between a real LMDB index and a real PostgreSQL 15:
+/// everything arrives, a second run (a resumed copy) adds only what is missing, and the copy
+/// back holds the same ids and codes.
+@Suite struct CopyCLITests {
+    /// `export` of an index: id -> (code, fields).
+    static func exported(_ db: String) throws -> [String: (code: String, fields: [String: String])] {
+        let r = try runTwentyQ(["export", "--db", db])
+        guard r.status == 0 else { throw CLIFailure("export: \(r.stderr)") }
+        var out: [String: (String, [String: String])] = [:]
+        for line in r.stdout.split(separator: "\n") {
+            let o = try parseJSONObject(String(line))
+            out[o["id"] as! String] = (o["code"] as! String, (o["metadata"] as? [String: Any] ?? [:]).mapValues { "\($0)" })
+        }
+        return out
+    }
+
+    struct CLIFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    @Test func anIndexGoesToPostgreSQLAndBackAndASecondRunResumes() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let corpus = dir.appending("docs.jsonl")
+        try (0..<230).map { "{\"id\": \"doc\($0)\", \"text\": \"note \($0) about space launch hockey \($0 % 7) and the engine\", \"topic\": \"t\($0 % 3)\"}" }
+            .joined(separator: "\n").write(toFile: corpus, atomically: true, encoding: .utf8)
+        let model = dir.appending("m.tqm"), db = dir.appending("notes")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, corpus]).status == 0)
+        let source = try Self.exported(db)
+        #expect(source.count == 230)
+
+        let pg = try TestPostgres(); defer { pg.stop() }
+        let first = try runTwentyQ(["copy", "--from", db, "--to", pg.url, "--batch", "50", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        var summary = try parseJSONObject(first.stdout)
+        #expect(summary["added"] as? Int == 230 && summary["unchanged"] as? Int == 0, "\(summary)")
+        #expect(try pg.psql(sql: "SELECT count(*) FROM tq_notes;").trimmingCharacters(in: .whitespacesAndNewlines) == "230")
+        #expect(try pg.psql(sql: "SELECT bits, model_fingerprint <> '' FROM tq_indexes WHERE name = 'notes';").trimmingCharacters(in: .whitespacesAndNewlines) == "64|t")
+
+        // As if the first copy had stopped part-way: some rows missing, one out of date.
+        _ = try pg.psql(sql: "DELETE FROM tq_notes WHERE id IN ('doc5', 'doc77', 'doc229'); UPDATE tq_notes SET fields = '{}' WHERE id = 'doc9';")
+        let again = try runTwentyQ(["copy", "--from", db, "--to", pg.url, "--batch", "64", "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        summary = try parseJSONObject(again.stdout)
+        #expect(summary["added"] as? Int == 3 && summary["replaced"] as? Int == 1 && summary["unchanged"] as? Int == 226, "\(summary)")
+
+        // Back into a new directory: an index of codes with the same ids, codes and fields.
+        let back = dir.appending("notes2")
+        let home = try runTwentyQ(["copy", "--from", pg.url, "--name", "notes", "--to", back, "--batch", "40", "--json"])
+        #expect(home.status == 0, "\(home.stderr)")
+        #expect(try parseJSONObject(home.stdout)["added"] as? Int == 230)
+        let copied = try Self.exported(back)
+        #expect(copied.count == 230)
+        for (id, item) in source {
+            #expect(copied[id]?.code == item.code && copied[id]?.fields == item.fields, "\(id)")
+        }
+        let rerun = try runTwentyQ(["copy", "--from", pg.url, "--name", "notes", "--to", back, "--json"])
+        #expect(try parseJSONObject(rerun.stdout)["unchanged"] as? Int == 230, "\(rerun.stdout) \(rerun.stderr)")
+        // Searching the copy by a stored document's code finds the same neighbours as the source.
+        let like = try runTwentyQ(["search", "--db", db, "--rescore", "none", "--like", "doc3", "-k", "5", "--json"])
+        let likeCopy = try runTwentyQ(["search", "--db", back, "--like", "doc3", "-k", "5", "--json"])
+        func distances(_ r: CLIResult) throws -> [Int] {
+            (try parseJSONObject(r.stdout)["results"] as? [[String: Any]] ?? []).compactMap { $0["distance"] as? Int }
+        }
+        #expect(try distances(like) == distances(likeCopy) && !(try distances(like)).isEmpty, "\(like.stdout) \(likeCopy.stdout)")
+
+        // Refused, with the reason: into the document index itself, between two directories,
+        // an index name PostgreSQL cannot take.
+        let intoDocuments = try runTwentyQ(["copy", "--from", pg.url, "--name", "notes", "--to", db])
+        #expect(intoDocuments.status != 0 && intoDocuments.stderr.contains("is an index of documents: copy into a new directory"), "\(intoDocuments.stderr)")
+        let twoDirectories = try runTwentyQ(["copy", "--from", db, "--to", back])
+        #expect(twoDirectories.status != 0 && twoDirectories.stderr.contains("twentyq backup"), "\(twoDirectories.stderr)")
+        let badName = try runTwentyQ(["copy", "--from", db, "--to", pg.url, "--name", "Bad-Name"])
+        #expect(badName.status != 0 && badName.stderr.contains("Bad-Name"), "\(badName.stderr)")
+    }
+}
