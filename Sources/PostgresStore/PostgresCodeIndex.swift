@@ -141,6 +141,15 @@ public final class PostgresCodeIndex: @unchecked Sendable {
         }
     }
 
+    /// Bytes of the index's table with its indexes and TOAST (`pg_total_relation_size`).
+    public func tableBytes() async throws -> Int {
+        try await run {
+            var n = 0
+            for try await (bytes,) in try await connection.query("SELECT pg_total_relation_size(\(table)::regclass)::bigint", logger: logger).decode((Int,).self) { n = bytes }
+            return n
+        }
+    }
+
     /// Runs `body`, turning PostgreSQL's errors into `IndexError.storage` with the server's words.
     func run<T>(_ body: () async throws -> T) async throws -> T {
         do {

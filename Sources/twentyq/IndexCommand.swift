@@ -13,6 +13,8 @@ let defaultIndexDirectory = "twentyq-index"
 struct DocumentIndexOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Index directory (default: ./\(defaultIndexDirectory)).", valueName: "dir"))
     var db: String = defaultIndexDirectory
+
+    func validate() throws { try refusePostgresURL(db) }
 }
 
 struct IndexCommand: ParsableCommand {

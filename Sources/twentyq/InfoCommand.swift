@@ -8,10 +8,11 @@ struct InfoCommand: ParsableCommand {
         abstract: "Show an index's counts, code width, sizes and model."
     )
 
-    @OptionGroup var index: IndexOptions
+    @OptionGroup var index: AnyStoreOptions
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
+        if let target = try PostgresTarget(db: index.db) { return try infoPostgres(target) }
         let store = try CodeIndex.open(at: index.db, readOnly: true)
         let info = try store.info()
         // A vector index also has its vectors' dimensions and storage.

@@ -34,6 +34,11 @@ extension SearchCommand {
             try matrix.append(query)
             hits = try store.nearest(to: matrix, k: k)[0]
         }
+        try printCodeHits(hits)
+    }
+
+    /// Prints hits found by code: rank, distance, id and fields (or one JSON object).
+    func printCodeHits(_ hits: [SearchHit]) throws {
         if json {
             print(try jsonLine(["query": code.map { "code:" + $0 } ?? "like:" + like!,
                                 "results": hits.map { hit -> [String: Any] in

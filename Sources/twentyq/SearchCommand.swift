@@ -22,7 +22,7 @@ struct SearchCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var index: DocumentIndexOptions
+    @OptionGroup var index: AnyStoreOptions
     @Option(name: .short, help: "Results per query.") var k: Int = 10
     @Option(help: "Return every document within this Hamming distance instead of the k nearest.") var radius: Int?
     @Option(help: ArgumentHelp("Search with a stored document's code (more like this).", valueName: "id")) var like: String?
@@ -113,6 +113,7 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let target = try PostgresTarget(db: index.db) { return try searchPostgres(target) }
         if vector != nil || queriesVectors != nil { return try searchVectors() }
         if let store = try indexSearchedByCode() { return try searchCodes(store) }
         let target = try DocumentIndex.open(at: index.db, readOnly: true)

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import PostgresStore
 import TwentyQ
 
 @main
@@ -40,4 +41,21 @@ struct TwentyQCommand: ParsableCommand {
 struct IndexOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Index directory, which holds data.mdb (default: ./\(defaultIndexDirectory)).", valueName: "dir"))
     var db: String = defaultIndexDirectory
+
+    func validate() throws { try refusePostgresURL(db) }
+}
+
+/// `--db` of the commands that also reach an index in PostgreSQL (`search --code/--like`,
+/// `info`).
+struct AnyStoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Index directory (default: ./\(defaultIndexDirectory)), or an index in PostgreSQL: postgres://USER@HOST[:PORT]/DATABASE#NAME.", valueName: "dir|url"))
+    var db: String = defaultIndexDirectory
+}
+
+/// A command that works on index directories only, given a postgres:// URL, says so (instead
+/// of taking the URL for a directory name).
+func refusePostgresURL(_ db: String) throws {
+    if PostgresLocation.isURL(db) {
+        throw ValidationError("--db \(db): this command works on an index directory; an index in PostgreSQL is searched with `search --code/--like`, shown with `info`, and moved with `twentyq copy`")
+    }
 }

@@ -1,3 +1,4 @@
+import BinaryCodes
 import CodeStore
 import Encoder
 import Foundation
@@ -6,7 +7,8 @@ import Testing
 
 /// `twentyq copy` through the real binary between a real LMDB index and a real PostgreSQL 15:
 /// everything arrives, a second run (a resumed copy) adds only what is missing, and the copy
-/// back holds the same ids and codes.
+/// back holds the same ids and codes; `info` and `search --code/--like` reach the index in
+/// PostgreSQL through `--db URL#NAME`, and the commands that cannot refuse such a URL.
 @Suite struct CopyCLITests {
     /// `export` of an index: id -> (code, fields).
     static func exported(_ db: String) throws -> [String: (code: String, fields: [String: String])] {
@@ -70,6 +72,30 @@ import Testing
             (try parseJSONObject(r.stdout)["results"] as? [[String: Any]] ?? []).compactMap { $0["distance"] as? Int }
         }
         #expect(try distances(like) == distances(likeCopy) && !(try distances(like)).isEmpty, "\(like.stdout) \(likeCopy.stdout)")
+
+        // The index in PostgreSQL itself, through `--db URL#NAME`: info, and search by a stored
+        // document's code (the same distances as the LMDB index) or by a code within a radius.
+        let url = pg.url + "#notes"
+        let info = try parseJSONObject(try runTwentyQ(["info", "--db", url, "--json"]).stdout)
+        #expect(info["count"] as? Int == 230 && info["bits"] as? Int == 64 && (info["table_bytes"] as? Int ?? 0) > 0, "\(info)")
+        let likePG = try runTwentyQ(["search", "--db", url, "--like", "doc3", "-k", "5", "--json"])
+        #expect(likePG.status == 0, "\(likePG.stderr)")
+        #expect(try distances(likePG) == distances(like), "\(likePG.stdout)")
+        let hex = try #require(source["doc3"]?.code)
+        let radius = try runTwentyQ(["search", "--db", url, "--code", hex, "--radius", "12", "--json"])
+        let inRadius = try distances(radius)
+        let expected = source.values.map { item -> Int in
+            let a = try! BinaryCode(hex: item.code, bits: 64), b = try! BinaryCode(hex: hex, bits: 64)
+            return HammingReference.distance(a, b)
+        }.filter { $0 <= 12 }.sorted()
+        #expect(inRadius == expected && !expected.isEmpty, "\(radius.stdout) \(radius.stderr)")
+        let text = try runTwentyQ(["search", "--db", url, "space launch"])
+        #expect(text.status != 0 && text.stderr.contains("search it with --code HEX or --like ID"), "\(text.stderr)")
+        let noName = try runTwentyQ(["info", "--db", pg.url])
+        #expect(noName.status != 0 && noName.stderr.contains("name the index after '#'"), "\(noName.stderr)")
+        let indexIntoURL = try runTwentyQ(["index", "--db", url, corpus])
+        #expect(indexIntoURL.status != 0 && indexIntoURL.stderr.contains("works on an index directory"), "\(indexIntoURL.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "postgres:"))
 
         // Refused, with the reason: into the document index itself, between two directories,
         // an index name PostgreSQL cannot take.
