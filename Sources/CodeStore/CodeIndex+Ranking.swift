@@ -217,8 +217,9 @@ extension CodeIndex {
         var records: [UnsafeRawBufferPointer?] = []
         records.reserveCapacity(candidates.count)
         let fromCodes = Dictionary(uniqueKeysWithValues: chosen.map { ($0.slot, ($0.distance, $0.code)) })
-        for slot in candidates.sorted() {
-            let record = weighted.isEmpty ? nil : try reader.termRecord(slot: slot)
+        let ascending = candidates.sorted()
+        let stored = weighted.isEmpty ? ascending.map { _ in nil } : try reader.termRecords(ascendingSlots: ascending)
+        for (slot, record) in zip(ascending, stored) {
             let bm25 = record.map { scorer25.score($0) } ?? 0
             if lexicalOnly && bm25 == 0 { continue }
             let (d, c) = fromCodes[slot] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
@@ -285,6 +286,19 @@ struct BM25 {
     /// Query terms ascending by hash, each with qtf x IDF.
     let terms: [(hash: UInt64, weight: Double)]
     let k1: Double, b: Double, averageLength: Double
+    /// A 4,096-bit filter of the query's terms (bit = the hash's low 12 bits): a record term
+    /// whose bit is clear is not in the query, so a long record is read in one predictable pass.
+    private let filter: [UInt64]
+
+    init(terms: [(hash: UInt64, weight: Double)], k1: Double, b: Double, averageLength: Double) {
+        self.terms = terms
+        self.k1 = k1
+        self.b = b
+        self.averageLength = averageLength
+        var filter = [UInt64](repeating: 0, count: 64)
+        for t in terms { filter[Int(t.hash & 0xFFF) >> 6] |= 1 << (t.hash & 63) }
+        self.filter = filter
+    }
 
     /// The score of one record (0 for a malformed one: `check` reports those).
     func score(_ raw: UnsafeRawBufferPointer) -> Double {
@@ -296,9 +310,26 @@ struct BM25 {
             let tf = Double(record.termCount(j))
             total += weight * tf * (k1 + 1) / (tf + norm)
         }
-        // Galloping merge: from the last position, steps of 1, 2, 4, ... past the term, then a
-        // binary search in the last step: O(q log(n / q)) for q query terms.
         var j = 0
+        if n < 8 * terms.count {
+            // A long query against a record of comparable length (a pasted document): every
+            // record term through the filter, and the few that pass looked up among the query's
+            // (binary search). Both lists ascend by hash, so the sum runs in the same order as
+            // the merge below and the score is the same to the last bit.
+            filter.withUnsafeBufferPointer { bits in
+                var lo = 0
+                for j in 0..<n {
+                    let h = record.hash(j)
+                    guard bits[Int(h & 0xFFF) >> 6] & (1 << (h & 63)) != 0 else { continue }
+                    var hi = terms.count
+                    while lo < hi { let mid = (lo + hi) / 2; if terms[mid].hash < h { lo = mid + 1 } else { hi = mid } }
+                    if lo < terms.count && terms[lo].hash == h { add(terms[lo].weight, j); lo += 1 }
+                }
+            }
+            return total
+        }
+        // Galloping merge (a few terms against a long record): from the last position, steps of
+        // 1, 2, 4, ... past the term, then a binary search in the last step: O(q log(n / q)).
         for (h, w) in terms {
             var step = 1, hi = j
             while hi < n && record.hash(hi) < h { j = hi + 1; hi += step; step *= 2 }

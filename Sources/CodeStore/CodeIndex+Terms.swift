@@ -206,6 +206,13 @@ package struct TermReader {
         guard let termsTable = index.termsTable else { return nil }
         return try txn.get(termsTable, key: be(UInt64(slot)))
     }
+
+    /// The stored term records of ascending `slots` (nil where none), through one cursor;
+    /// borrowed as `termRecord(slot:)`'s.
+    func termRecords(ascendingSlots slots: [Int]) throws -> [UnsafeRawBufferPointer?] {
+        guard let termsTable = index.termsTable else { return slots.map { _ in nil } }
+        return try txn.getSorted(termsTable, keys: slots.map { UInt64($0) })
+    }
 }
 
 extension CodeIndex {

@@ -97,6 +97,26 @@ package struct LMDBTransaction {
         }
     }
 
+    /// The values under UInt64 big-endian `keys` (nil where absent), borrowed from the map, through
+    /// one cursor: with the keys ascending, a key on the leaf page the cursor is on is found
+    /// without descending from the root.
+    package func getSorted(_ db: LMDBDatabase, keys: [UInt64]) throws -> [UnsafeRawBufferPointer?] {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
+        defer { mdb_cursor_close(cursor) }
+        return try keys.map { key in
+            var k = key.bigEndian
+            return try withUnsafeMutableBytes(of: &k) { kb -> UnsafeRawBufferPointer? in
+                var keyVal = MDB_val(mv_size: 8, mv_data: kb.baseAddress)
+                var value = MDB_val()
+                let rc = mdb_cursor_get(cursor, &keyVal, &value, MDB_SET)
+                if rc == MDB_NOTFOUND { return nil }
+                try check(rc, "mdb_cursor_get(\(db.name))")
+                return try borrowed(value, "mdb_cursor_get(\(db.name))")
+            }
+        }
+    }
+
     /// Adds each change to the UInt32 LE counter stored under its UInt64 big-endian key (absent:
     /// 0), deleting counters that reach 0, through one cursor: with the changes in ascending key
     /// order, neighbouring keys are found on the leaf page the cursor is on, and an existing
