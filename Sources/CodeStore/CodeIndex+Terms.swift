@@ -165,21 +165,16 @@ package struct TermReader {
         try documentFrequencies([hash])[0]
     }
 
-    /// Documents holding each term, in the order given: one cursor visits the postings keys in
-    /// tree order (partition, then term), so a query's terms cost one pass over the partitions.
+    /// Documents holding each term, in the order given: one read each from `termdf`.
     public func documentFrequencies(_ hashes: [UInt64]) throws -> [Int] {
         if let frequencies = index.frequencies {
             return try hashes.map { h in try txn.get(frequencies, key: be(h)).flatMap { loadLE($0, as: UInt32.self) }.map(Int.init) ?? 0 }
         }
-        guard let postings = index.postings, !hashes.isEmpty else { return hashes.map { _ in 0 } }
-        let order = hashes.indices.sorted { hashes[$0] < hashes[$1] }
-        var keys: [[UInt8]] = []
-        keys.reserveCapacity(partitions * hashes.count)
-        for p in 0..<partitions { for i in order { keys.append(key(hashes[i], partition: p)) } }
-        let counts = try txn.countDuplicates(postings, keys: keys)
-        var df = [Int](repeating: 0, count: hashes.count)
-        for (j, c) in counts.enumerated() { df[order[j % hashes.count]] += c }
-        return df
+        // A format 4 index opened read-only: the counts summed over the postings partitions.
+        guard let postings = index.postings else { return hashes.map { _ in 0 } }
+        return try hashes.map { h in
+            try (0..<partitions).reduce(0) { $0 + (try txn.forEachDuplicate(postings, key: key(h, partition: $1), countOnly: true)) }
+        }
     }
 
     /// The slots holding the term, ascending.

@@ -211,26 +211,6 @@ package struct LMDBTransaction {
         }
     }
 
-    /// The number of values under each key of a `MDB_DUPSORT` table (0 for an absent key), through
-    /// one cursor: `keys` in ascending order keep its descents short.
-    package func countDuplicates(_ db: LMDBDatabase, keys: [[UInt8]]) throws -> [Int] {
-        var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
-        defer { mdb_cursor_close(cursor) }
-        return try keys.map { key in
-            try key.withUnsafeBytes { k -> Int in
-                var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
-                var value = MDB_val()
-                let rc = mdb_cursor_get(cursor, &keyVal, &value, MDB_SET)
-                if rc == MDB_NOTFOUND { return 0 }
-                try check(rc, "mdb_cursor_get(\(db.name))")
-                var count = 0
-                try check(mdb_cursor_count(cursor, &count), "mdb_cursor_count(\(db.name))")
-                return count
-            }
-        }
-    }
-
     /// LMDB's statistics of `db` (`mdb_stat`): tree depth, pages by kind, entries.
     package func statistics(_ db: LMDBDatabase) throws -> TableStatistics {
         var stat = MDB_stat()
@@ -251,24 +231,24 @@ package struct LMDBTransaction {
     /// - Lifetime: both buffers are valid only during the transaction's closure.
     package func forEach(_ db: LMDBDatabase,
                         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
-        var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
-        defer { mdb_cursor_close(cursor) }
-        var key = MDB_val(), value = MDB_val()
-        var op = MDB_FIRST
-        while true {
-            let rc = mdb_cursor_get(cursor, &key, &value, op)
-            if rc == MDB_NOTFOUND { return }
-            try check(rc, "mdb_cursor_get(\(db.name))")
-            let goOn = try body(try borrowed(key, "mdb_cursor_get(\(db.name))"), try borrowed(value, "mdb_cursor_get(\(db.name))"))
-            if !goOn { return }
-            op = MDB_NEXT
+        try walk(db, step: MDB_NEXT) { _, key, value in
+            try body(try borrowed(key, "mdb_cursor_get(\(db.name))"), try borrowed(value, "mdb_cursor_get(\(db.name))"))
         }
     }
 
     /// Calls `body` with each key of a `MDB_DUPSORT` table and the number of its values, in key
     /// order, until it returns false.
     package func forEachKeyCount(_ db: LMDBDatabase, _ body: (UnsafeRawBufferPointer, Int) throws -> Bool) throws {
+        try walk(db, step: MDB_NEXT_NODUP) { cursor, key, _ in
+            var count = 0
+            try check(mdb_cursor_count(cursor, &count), "mdb_cursor_count(\(db.name))")
+            return try body(try borrowed(key, "mdb_cursor_get(\(db.name))"), count)
+        }
+    }
+
+    /// Walks `db` from its first entry by `step` (`MDB_NEXT`, `MDB_NEXT_NODUP`), calling `body`
+    /// with the cursor, key and value until it returns false or the table ends.
+    private func walk(_ db: LMDBDatabase, step: MDB_cursor_op, _ body: (OpaquePointer?, MDB_val, MDB_val) throws -> Bool) throws {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
         defer { mdb_cursor_close(cursor) }
@@ -278,10 +258,8 @@ package struct LMDBTransaction {
             let rc = mdb_cursor_get(cursor, &key, &value, op)
             if rc == MDB_NOTFOUND { return }
             try check(rc, "mdb_cursor_get(\(db.name))")
-            var count = 0
-            try check(mdb_cursor_count(cursor, &count), "mdb_cursor_count(\(db.name))")
-            if try !body(try borrowed(key, "mdb_cursor_get(\(db.name))"), count) { return }
-            op = MDB_NEXT_NODUP
+            if try !body(cursor, key, value) { return }
+            op = step
         }
     }
 }

@@ -26,17 +26,7 @@ import projection_prototype as pp  # noqa: E402  (reads DATA_DIR from sys.argv[1
 
 
 def report(name, scores, relevant):
-    aps, recalls, p10 = [], [], []
-    for q in range(scores.shape[0]):
-        rel = relevant.get(q)
-        if not rel: continue
-        top = np.argsort(-scores[q], kind="stable")[:100]
-        hits, s = 0, 0.0
-        for i, d in enumerate(top):
-            if d in rel: hits += 1; s += hits / (i + 1)
-        aps.append(s / len(rel)); recalls.append(hits / len(rel)); p10.append(len(set(top[:10]) & rel) / 10)
-    print(json.dumps({"dataset": "cranfield", "method": name, "queries": len(aps), "map@100": round(float(np.mean(aps)), 4),
-                      "p@10": round(float(np.mean(p10)), 4), "r@100": round(float(np.mean(recalls)), 4)}), flush=True)
+    pp.scores_report(name, scores, relevant, p10=True)
 
 
 def main():

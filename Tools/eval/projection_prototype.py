@@ -72,8 +72,9 @@ def cranfield():
     return [" ".join(d) for d in docs], [" ".join(q) for q in queries], relevant
 
 
-def scores_report(name, scores, relevant):
-    aps, recalls = [], []
+def scores_report(name, scores, relevant, p10=False):
+    """One JSON line: MAP cut at 100 and R@100 (and P@10 when asked) of the rows of `scores`."""
+    aps, recalls, precisions = [], [], []
     for q in range(scores.shape[0]):
         rel = relevant.get(q)
         if not rel: continue
@@ -81,9 +82,11 @@ def scores_report(name, scores, relevant):
         hits, s = 0, 0.0
         for i, d in enumerate(top):
             if d in rel: hits += 1; s += hits / (i + 1)
-        aps.append(s / len(rel)); recalls.append(hits / len(rel))
-    print(json.dumps({"dataset": "cranfield", "method": name, "queries": len(aps),
-                      "map@100": round(float(np.mean(aps)), 4), "r@100": round(float(np.mean(recalls)), 4)}), flush=True)
+        aps.append(s / len(rel)); recalls.append(hits / len(rel)); precisions.append(len(set(top[:10]) & rel) / 10)
+    line = {"dataset": "cranfield", "method": name, "queries": len(aps), "map@100": round(float(np.mean(aps)), 4)}
+    if p10: line["p@10"] = round(float(np.mean(precisions)), 4)
+    line["r@100"] = round(float(np.mean(recalls)), 4)
+    print(json.dumps(line), flush=True)
 
 
 def unit(m):
