@@ -70,18 +70,7 @@ struct CopyCommand: ParsableCommand {
         let name = try indexName(directory: from)
         let location = try PostgresLocation(url: to)
         let (bits, model) = (store.bits, store.modelFingerprint)
-        let target = try runAsync { () -> PostgresCodeIndex in
-            do {
-                let index = try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: model)
-                guard index.bits == bits else {
-                    await index.close()
-                    throw IndexError.widthMismatch(path: index.path, indexBits: index.bits, codeBits: bits)
-                }
-                return index
-            } catch IndexError.noIndex {
-                return try await PostgresCodeIndex.create(at: location, name: name, bits: bits, modelFingerprint: model)
-            }
-        }
+        let target = try runAsync { try await PostgresTarget.open(location, name, creating: (bits, model)) }
         defer { _ = try? runAsync { await target.close() } }
         var total = AddSummary()
         var progress = Progress(total: try store.count, label: "copying ")

@@ -6,6 +6,7 @@ import TwentyQ
 import BinaryCodes
 import CodeStore
 import Encoder
+import PostgresStore
 
 /// The index directory used when --db is not given.
 let defaultIndexDirectory = "twentyq-index"
@@ -30,7 +31,7 @@ struct IndexCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var index: DocumentIndexOptions
+    @OptionGroup var index: AnyStoreOptions
     @Option(help: ArgumentHelp("Model for a new index (default: the shipped model).", valueName: "file")) var model: String?
     @Option(name: .customLong("text-field"), help: "JSONL field holding the text.") var textField: String = "text"
     @Option(name: .customLong("id-field"), help: "JSONL field holding the id.") var idField: String = "id"
@@ -52,6 +53,9 @@ struct IndexCommand: ParsableCommand {
         guard saveModel == nil || train else { throw ValidationError("--save-model goes with --train") }
         guard trainEpochs >= 1 else { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
         if train && (codes != nil || vectors != nil) { throw ValidationError("--train trains a text model: give documents, not --codes or --vectors") }
+        if PostgresLocation.isURL(index.db) && codes == nil {
+            throw ValidationError("--db \(index.db): documents and vectors are indexed into an index directory (which keeps the model and the terms); index ready-made codes into PostgreSQL with --codes FILE, or index into a directory and move it with `twentyq copy`")
+        }
         if codes != nil {
             guard paths.isEmpty, vectors == nil else { throw ValidationError("give --codes FILE alone, without document paths or --vectors") }
             guard model == nil, ids == nil, storeVectors == nil, !prune else { throw ValidationError("--model, --ids, --store-vectors and --prune do not apply to --codes") }
@@ -205,6 +209,7 @@ extension IndexCommand {
             entries.append(IndexEntry(id: id, code: code, metadata: metadata))
         }
         guard let bits else { throw InputError("\(file) holds no codes") }
+        if let postgres = try PostgresTarget(db: index.db) { return try indexCodes(entries, bits: bits, into: postgres, start: start) }
         let target = try CodeIndex.openOrCreate(at: index.db, bits: bits)
         var summary = AddSummary()
         var progress = Progress(total: entries.count, label: "indexing")

@@ -23,11 +23,12 @@ struct PostgresTarget {
         location = try PostgresLocation(url: String(db[..<hash]))
     }
 
-    /// Opens the index, runs `body` with it, and closes it.
-    func with<T: Sendable>(_ body: @escaping @Sendable (PostgresCodeIndex) async throws -> T) throws -> T {
+    /// Opens the index (or, with `creating`, creates it when missing: width and model of the
+    /// codes to come, which an existing index must match), runs `body` with it, and closes it.
+    func with<T: Sendable>(creating: (bits: Int, model: String)? = nil, _ body: @escaping @Sendable (PostgresCodeIndex) async throws -> T) throws -> T {
         let (location, name) = (location, name)
         return try runAsync {
-            let index = try await PostgresCodeIndex.open(at: location, name: name)
+            let index = try await Self.open(location, name, creating: creating)
             do {
                 let result = try await body(index)
                 await index.close()
@@ -36,6 +37,24 @@ struct PostgresTarget {
                 await index.close()
                 throw error
             }
+        }
+    }
+}
+
+extension PostgresTarget {
+    /// Opens `name` at `location`; with `creating`, creates it when missing and checks the width
+    /// and model of one that exists.
+    static func open(_ location: PostgresLocation, _ name: String, creating: (bits: Int, model: String)?) async throws -> PostgresCodeIndex {
+        guard let (bits, model) = creating else { return try await PostgresCodeIndex.open(at: location, name: name) }
+        do {
+            let index = try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: model)
+            guard index.bits == bits else {
+                await index.close()
+                throw IndexError.widthMismatch(path: index.path, indexBits: index.bits, codeBits: bits)
+            }
+            return index
+        } catch IndexError.noIndex {
+            return try await PostgresCodeIndex.create(at: location, name: name, bits: bits, modelFingerprint: model)
         }
     }
 }
@@ -91,6 +110,33 @@ extension InfoCommand {
             on disk     \(formatBytes(bytes)) (table, indexes and TOAST)
             format      PostgreSQL layout \(PostgresCodeIndex.formatVersion)
             """)
+        }
+    }
+}
+
+extension IndexCommand {
+    /// `index --codes FILE --db postgres://...#NAME`: the codes into PostgreSQL (the index is
+    /// created with their width when missing), a batch per transaction.
+    func indexCodes(_ entries: [IndexEntry], bits: Int, into target: PostgresTarget, start: Date) throws {
+        var progress = Progress(total: entries.count, label: "indexing")
+        defer { progress.finish() }
+        var summary = AddSummary()
+        var count = 0
+        for first in stride(from: 0, to: entries.count, by: batch) {
+            let part = Array(entries[first ..< min(entries.count, first + batch)])
+            let (r, n) = try target.with(creating: (bits, "")) { index in (try await index.add(part), try await index.count()) }
+            summary.added += r.added; summary.replaced += r.replaced; summary.unchanged += r.unchanged
+            count = n
+            progress.update(min(entries.count, first + batch))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let path = "\(target.location)#\(target.name)"
+        if json {
+            print(try jsonLine(["added": summary.added, "replaced": summary.replaced, "unchanged": summary.unchanged, "codes": count, "bits": bits,
+                                "seconds": seconds, "codes_per_second": Double(entries.count) / max(seconds, 1e-9), "db": path]))
+        } else {
+            print("added \(summary.added), replaced \(summary.replaced), unchanged \(summary.unchanged)"
+                  + String(format: " in %.2f s; %d %d-bit codes in %@", seconds, count, bits, path))
         }
     }
 }

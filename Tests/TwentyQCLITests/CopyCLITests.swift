@@ -94,7 +94,24 @@ import Testing
         let noName = try runTwentyQ(["info", "--db", pg.url])
         #expect(noName.status != 0 && noName.stderr.contains("name the index after '#'"), "\(noName.stderr)")
         let indexIntoURL = try runTwentyQ(["index", "--db", url, corpus])
-        #expect(indexIntoURL.status != 0 && indexIntoURL.stderr.contains("works on an index directory"), "\(indexIntoURL.stderr)")
+        #expect(indexIntoURL.status != 0 && indexIntoURL.stderr.contains("index ready-made codes into PostgreSQL with --codes"), "\(indexIntoURL.stderr)")
+        let checkURL = try runTwentyQ(["check", "--db", url])
+        #expect(checkURL.status != 0 && checkURL.stderr.contains("works on an index directory"), "\(checkURL.stderr)")
+        // Ready-made codes straight into PostgreSQL, then removed by id (all or none).
+        let codesFile = dir.appending("codes.jsonl")
+        try source.map { "{\"id\": \"\($0.key)\", \"code\": \"\($0.value.code)\"}" }.joined(separator: "\n")
+            .write(toFile: codesFile, atomically: true, encoding: .utf8)
+        let raw = pg.url + "#raw"
+        let indexed = try runTwentyQ(["index", "--codes", codesFile, "--db", raw, "--batch", "100", "--json"])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        #expect(try parseJSONObject(indexed.stdout)["added"] as? Int == 230, "\(indexed.stdout)")
+        let nearest = try runTwentyQ(["search", "--db", raw, "--code", hex, "-k", "1", "--json"])
+        #expect((try parseJSONObject(nearest.stdout)["results"] as? [[String: Any]])?.first?["distance"] as? Int == 0, "\(nearest.stdout)")
+        let unknown = try runTwentyQ(["remove", "--db", raw, "doc1", "nobody"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("nobody"), "\(unknown.stderr)")
+        let removed = try runTwentyQ(["remove", "--db", raw, "doc1", "doc2"])
+        #expect(removed.status == 0 && removed.stdout.contains("removed 2 documents"), "\(removed.stdout) \(removed.stderr)")
+        #expect(try parseJSONObject(try runTwentyQ(["info", "--db", raw, "--json"]).stdout)["count"] as? Int == 228)
         #expect(!FileManager.default.fileExists(atPath: "postgres:"))
 
         // Refused, with the reason: into the document index itself, between two directories,
