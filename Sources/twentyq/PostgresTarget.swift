@@ -5,8 +5,8 @@ import Foundation
 import PostgresStore
 
 /// `--db postgres://USER@HOST[:PORT]/DATABASE#NAME`: an index kept in PostgreSQL where a
-/// command takes an index directory (`search --code/--like`, `info`). The fragment names the
-/// index, as `PostgresCodeIndex.path` prints it.
+/// command takes an index directory (`search --code/--like`, `info`, `index --codes`, `remove`).
+/// The fragment names the index, as `PostgresCodeIndex.path` prints it.
 struct PostgresTarget {
     let location: PostgresLocation
     let name: String
@@ -68,7 +68,7 @@ extension SearchCommand {
         }
         if explain || explainPlan || rescore != nil { throw ValidationError("--explain, --explain-plan and --rescore go with an LMDB index") }
         let (code, like, radius, k) = (code, like, radius, k)
-        let (hits, bits) = try target.with { index -> ([SearchHit], Int) in
+        let hits = try target.with { index -> [SearchHit] in
             let query: BinaryCode
             if let code {
                 do { query = try BinaryCode(hex: code, bits: index.bits) } catch {
@@ -80,13 +80,12 @@ extension SearchCommand {
             }
             if let radius {
                 guard radius <= index.bits else { throw ValidationError("--radius must be at most the code width, \(index.bits) (got \(radius))") }
-                return (try await index.within(radius: radius, of: query), index.bits)
+                return try await index.within(radius: radius, of: query)
             }
             var matrix = try CodeMatrix(bits: index.bits)
             try matrix.append(query)
-            return (try await index.nearest(to: matrix, k: k)[0], index.bits)
+            return try await index.nearest(to: matrix, k: k)[0]
         }
-        _ = bits
         try printCodeHits(hits)
     }
 }
