@@ -121,7 +121,7 @@ public final class PostgresCodeIndex: @unchecked Sendable {
     /// (`max_parallel_workers_per_gather`; 0: none, the search runs in the one backend).
     public func setParallelWorkers(_ workers: Int) async throws {
         guard (0...64).contains(workers) else { throw IndexError.invalidSetting("parallel workers must be 0 to 64 (got \(workers))") }
-        try await run { try await connection.query("SET max_parallel_workers_per_gather = \(unescaped: String(workers))", logger: logger) }
+        _ = try await run { try await connection.query("SET max_parallel_workers_per_gather = \(unescaped: String(workers))", logger: logger) }
     }
 
     /// Closes the connection.

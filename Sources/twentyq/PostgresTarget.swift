@@ -120,14 +120,17 @@ extension IndexCommand {
         var progress = Progress(total: entries.count, label: "indexing")
         defer { progress.finish() }
         var summary = AddSummary()
-        var count = 0
+        // One connection for the whole run; the table is counted once, at the end.
+        let (location, name) = (target.location, target.name)
+        let index = try runAsync { try await PostgresTarget.open(location, name, creating: (bits, "")) }
+        defer { _ = try? runAsync { await index.close() } }
         for first in stride(from: 0, to: entries.count, by: batch) {
             let part = Array(entries[first ..< min(entries.count, first + batch)])
-            let (r, n) = try target.with(creating: (bits, "")) { index in (try await index.add(part), try await index.count()) }
+            let r = try runAsync { try await index.add(part) }
             summary.added += r.added; summary.replaced += r.replaced; summary.unchanged += r.unchanged
-            count = n
             progress.update(min(entries.count, first + batch))
         }
+        let count = try runAsync { try await index.count() }
         let seconds = Date().timeIntervalSince(start)
         let path = "\(target.location)#\(target.name)"
         if json {
