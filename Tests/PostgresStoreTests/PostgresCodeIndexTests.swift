@@ -59,6 +59,48 @@ import Testing
         await index.close()
     }
 
+    @Test func indexesInAPoolServeConcurrentCallsLikeTheReference() async throws {
+        let server = try TestPostgres()
+        defer { server.stop() }
+        let pool = try PostgresPool(try PostgresLocation(url: server.url), maximumConnections: 3)
+        #expect(throws: IndexError.self) { try PostgresPool(try PostgresLocation(url: server.url), maximumConnections: 0) }
+        let running = Task { await pool.run() }
+        defer { running.cancel() }
+        #expect(try await pool.indexNames() == [])
+        let codes = try clusteredCodes(bits: 64, count: 400, seed: 12, noise: 5, centres: 6)
+        let ids = (0..<400).map { String(format: "c%04d", $0) }
+        let index = try await PostgresCodeIndex.create(in: pool, name: "pooled", bits: 64, modelFingerprint: "tqm-p")
+        _ = try await PostgresCodeIndex.create(in: pool, name: "other", bits: 32)
+        #expect(try await pool.indexNames() == ["other", "pooled"])
+        // Eight writers at once, each its own transaction on a pooled connection.
+        try await withThrowingTaskGroup(of: AddSummary.self) { group in
+            for part in 0..<8 { group.addTask { try await index.add(self.entries(codes, part * 50 ..< part * 50 + 50)) } }
+            var added = 0
+            for try await summary in group { added += summary.added }
+            #expect(added == 400)
+        }
+        // Sixteen searches at once through three connections, each equal to the reference.
+        let queries = try randomMatrix(bits: 64, count: 16, seed: 40)
+        let answers = try await withThrowingTaskGroup(of: (Int, [SearchHit]).self) { group in
+            for q in 0..<16 {
+                group.addTask { (q, try await index.nearest(to: CodeMatrix(bits: 64, words: queries[q].words), k: 12)[0]) }
+            }
+            var out = [[SearchHit]](repeating: [], count: 16)
+            for try await (q, hits) in group { out[q] = hits }
+            return out
+        }
+        for q in 0..<16 {
+            #expect(answers[q].map { "\($0.id) \($0.distance)" } == reference(queries[q], codes, ids: ids, k: 12), "query \(q)")
+        }
+        // A failed transaction gives its connection back clean: the next call works.
+        await #expect(throws: IndexError.self) { try await index.remove(ids: ["c0001", "nobody"]) }
+        #expect(try await index.count() == 400)
+        let reopened = try await PostgresCodeIndex.open(in: pool, name: "pooled", modelFingerprint: "tqm-p")
+        #expect(reopened.bits == 64)
+        await #expect(throws: IndexError.self) { try await PostgresCodeIndex.open(in: pool, name: "pooled", modelFingerprint: "tqm-q") }
+        await #expect(throws: IndexError.self) { try await reopened.setParallelWorkers(2) }
+    }
+
     @Test func badInputIsRefusedAndWritesNothing() async throws {
         let server = try TestPostgres()
         defer { server.stop() }

