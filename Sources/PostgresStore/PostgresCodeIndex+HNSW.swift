@@ -45,16 +45,32 @@ extension PostgresCodeIndex {
         }
     }
 
-    /// Whether the index has its HNSW graph.
-    public func hasGraph() async throws -> Bool {
+    /// The settings of the index's HNSW graph, or nil when it has none.
+    public func graph() async throws -> GraphSettings? {
         try await run {
             try await withConnection { c in
-                var found = false
-                for try await _ in try await c.query("SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = \(hnswIndex)", logger: logger) { found = true }
+                var found: GraphSettings?
+                let rows = try await c.query("""
+                    SELECT COALESCE(array_to_string(i.reloptions, ','), '') FROM pg_class i
+                    WHERE i.relname = \(hnswIndex) AND i.relkind = 'i' AND i.relnamespace = current_schema()::regnamespace
+                    """, logger: logger)
+                for try await (options,) in rows.decode((String,).self) {
+                    var settings = GraphSettings()
+                    for option in options.split(separator: ",") {
+                        let parts = option.split(separator: "=", maxSplits: 1)
+                        guard parts.count == 2, let value = Int(parts[1]) else { continue }
+                        if parts[0] == "m" { settings.m = value }
+                        if parts[0] == "ef_construction" { settings.efConstruction = value }
+                    }
+                    found = settings
+                }
                 return found
             }
         }
     }
+
+    /// Whether the index has its HNSW graph.
+    public func hasGraph() async throws -> Bool { try await graph() != nil }
 
     /// Builds the HNSW graph over the codes (replacing one that exists), installing pgvector in
     /// the database first when the server has it but the database does not. Later adds and

@@ -67,7 +67,7 @@ extension SearchCommand {
             throw ValidationError("an index in PostgreSQL keeps codes, ids and fields: search it with --code HEX or --like ID (text queries run on an LMDB index, which keeps the model and the terms; `twentyq copy` moves an index between the two)")
         }
         if explain || explainPlan || rescore != nil { throw ValidationError("--explain, --explain-plan and --rescore go with an LMDB index") }
-        let (code, like, radius, k) = (code, like, radius, k)
+        let (code, like, radius, k, efSearch) = (code, like, radius, k, efSearch)
         let hits = try target.with { index -> [SearchHit] in
             let query: BinaryCode
             if let code {
@@ -84,6 +84,7 @@ extension SearchCommand {
             }
             var matrix = try CodeMatrix(bits: index.bits)
             try matrix.append(query)
+            if let efSearch { return try await index.approximateNearest(to: matrix, k: k, efSearch: efSearch)[0] }
             return try await index.nearest(to: matrix, k: k)[0]
         }
         try printCodeHits(hits)

@@ -5,6 +5,7 @@ import TwentyQ
 import BinaryCodes
 import CodeStore
 import Encoder
+import PostgresStore
 
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +44,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Text queries of at most 25 terms: expand the query from its n best documents by BM25 (RM3 pseudo-relevance feedback, 10 terms, original query weight 0.5) and score the candidates again; 0 turns it off.", valueName: "n")) var feedback: Int = RelevanceFeedback().documents
     @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
     @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: SearchMethod = .auto
+    @Option(help: ArgumentHelp("An index in PostgreSQL with an HNSW graph (`tables --graph`): search approximately through the graph, keeping n candidates (pgvector's hnsw.ef_search, 1 to 1,000); without it the search is exact.", valueName: "n")) var efSearch: Int?
     @Argument(help: "Query text.") var text: [String] = []
 
     func validate() throws {
@@ -65,6 +67,13 @@ struct SearchCommand: ParsableCommand {
         guard k1.isFinite, k1 >= 0 else { throw ValidationError("--k1 must be a finite number >= 0 (got \(k1))") }
         guard b.isFinite, (0...1).contains(b) else { throw ValidationError("--b must be between 0 and 1 (got \(b))") }
         guard feedback >= 0 else { throw ValidationError("--feedback must be 0 (off) or a number of documents (got \(feedback))") }
+        if let efSearch {
+            guard (1...1_000).contains(efSearch) else { throw ValidationError("--ef-search must be 1 to 1,000 (got \(efSearch))") }
+            guard PostgresLocation.isURL(index.db) else {
+                throw ValidationError("--ef-search goes with an index in PostgreSQL that has an HNSW graph; an LMDB index's search is exact and uses its multi-index tables when they pay")
+            }
+            guard radius == nil else { throw ValidationError("--ef-search finds the k nearest; a --radius search is exact") }
+        }
     }
 
     /// The ranking of text queries that the options ask for.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostgresStore
 import TwentyQ
 
 struct TablesCommand: ParsableCommand {
@@ -12,14 +13,27 @@ struct TablesCommand: ParsableCommand {
         the same transactions as the codes. Searches go through them when they cost less than a \
         scan and give exactly the scan's results. Without options this prints the tables' state; \
         any change rebuilds (or drops) them in one transaction.
+
+        An index in PostgreSQL (--db postgres://...#NAME) has no such tables; with pgvector 0.7 \
+        or later on the server, --graph builds an HNSW graph over its codes (pgvector's \
+        bit_hamming_ops; --m and --ef-construction its settings) for approximate searches \
+        (`search --ef-search N`), and --drop-graph drops it. Without options this prints whether \
+        the graph is there.
         """
     )
 
-    @OptionGroup var index: IndexOptions
+    @OptionGroup var index: AnyStoreOptions
     @Flag(exclusivity: .exclusive, help: "Keep tables (--enable; the default for codes of up to 128 bits) or drop them and scan (--disable).") var state: TableState?
     @Option(help: ArgumentHelp("Substrings per code, or auto (bits / log2 of the count, at each rebuild).", valueName: "m|auto")) var substrings: String?
     @Option(help: "No tables below this many codes.") var minCount: Int?
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(exclusivity: .exclusive, help: "An index in PostgreSQL: build pgvector's HNSW graph over the codes (--graph) or drop it (--drop-graph).") var graph: GraphChange?
+    @Option(help: "With --graph: neighbours per node and layer (2 to 100).") var m = 16
+    @Option(help: "With --graph: candidates kept while building (4 to 1,000, at least 2 x m).") var efConstruction = 64
+
+    enum GraphChange: String, EnumerableFlag {
+        case graph, dropGraph
+    }
 
     enum TableState: String, EnumerableFlag {
         case enable, disable
@@ -30,9 +44,17 @@ struct TablesCommand: ParsableCommand {
             throw ValidationError("--substrings must be a number or auto (got \(substrings))")
         }
         if let minCount, minCount < 0 { throw ValidationError("--min-count must be >= 0 (got \(minCount))") }
+        let postgres = PostgresLocation.isURL(index.db)
+        if postgres && (state != nil || substrings != nil || minCount != nil) {
+            throw ValidationError("an index in PostgreSQL has no multi-index tables: --enable, --disable, --substrings and --min-count go with an LMDB index; for PostgreSQL there is --graph (pgvector's HNSW)")
+        }
+        if !postgres && graph != nil {
+            throw ValidationError("--graph and --drop-graph go with an index in PostgreSQL (--db postgres://...#NAME); an LMDB index searches exactly through its multi-index tables")
+        }
     }
 
     func run() throws {
+        if let target = try PostgresTarget(db: index.db) { return try runPostgres(target) }
         let changing = state != nil || substrings != nil || minCount != nil
         let store = try CodeIndex.open(at: index.db, readOnly: !changing)
         var seconds: Double?
@@ -57,6 +79,32 @@ struct TablesCommand: ParsableCommand {
             print(try jsonLine(object))
         } else {
             print(Self.describe(status, count: count) + (seconds.map { String(format: " (%.2f s)", $0) } ?? ""))
+        }
+    }
+
+    /// `tables --db postgres://...#NAME [--graph | --drop-graph]`.
+    func runPostgres(_ target: PostgresTarget) throws {
+        let (graph, settings) = (graph, PostgresCodeIndex.GraphSettings(m: m, efConstruction: efConstruction))
+        if graph == .graph { Stage.begin("building the HNSW graph over the codes in PostgreSQL") }
+        let (built, version, count, seconds) = try target.with { index -> (PostgresCodeIndex.GraphSettings?, String?, Int, Double?) in
+            let start = Date()
+            switch graph {
+            case .graph?: try await index.buildGraph(settings)
+            case .dropGraph?: try await index.dropGraph()
+            case nil: break
+            }
+            let seconds = graph == nil ? nil : Date().timeIntervalSince(start)
+            return (try await index.graph(), try await index.pgvectorVersion(), try await index.count(), seconds)
+        }
+        if json {
+            var object: [String: Any] = ["graph": built != nil, "count": count, "pgvector": version ?? NSNull()]
+            if let built { object["m"] = built.m; object["ef_construction"] = built.efConstruction }
+            if let seconds { object["seconds"] = seconds }
+            print(try jsonLine(object))
+        } else {
+            let state = built.map { "an HNSW graph (m \($0.m), ef_construction \($0.efConstruction)) over \(count) codes, pgvector \(version ?? "?"); `search --ef-search N` goes through it" }
+                ?? "no HNSW graph (\(count) codes; searches are exact scans; --graph builds one where pgvector is installed)"
+            print(state + (seconds.map { String(format: " (%.2f s)", $0) } ?? ""))
         }
     }
 

@@ -34,8 +34,8 @@ import Testing
         #expect(try await index.hasGraph() == false)
         await #expect(throws: IndexError.self) { try await index.buildGraph(.init(m: 1)) }
         await #expect(throws: IndexError.self) { try await index.buildGraph(.init(m: 16, efConstruction: 20)) }
-        try await index.buildGraph()
-        #expect(try await index.hasGraph())
+        try await index.buildGraph(.init(m: 12, efConstruction: 48))
+        #expect(try await index.graph() == .init(m: 12, efConstruction: 48))
         #expect(try await index.pgvectorVersion()?.hasPrefix("0.8") == true)
 
         let exact = try await index.nearest(to: queries, k: 10)

@@ -123,4 +123,47 @@ import Testing
         let badName = try runTwentyQ(["copy", "--from", db, "--to", pg.url, "--name", "Bad-Name"])
         #expect(badName.status != 0 && badName.stderr.contains("Bad-Name"), "\(badName.stderr)")
     }
+
+    @Test func theGraphIsBuiltAndSearchedThroughTheCLI() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let codes = try randomMatrix(bits: 96, count: 600, seed: 31)
+        let codesFile = dir.appending("codes.jsonl")
+        try (0..<600).map { "{\"id\": \"p\($0)\", \"code\": \"\(codes[$0].hex)\"}" }.joined(separator: "\n")
+            .write(toFile: codesFile, atomically: true, encoding: .utf8)
+        let pg = try TestPostgres(pgvector: true); defer { pg.stop() }
+        let url = pg.url + "#graph"
+        #expect(try runTwentyQ(["index", "--codes", codesFile, "--db", url]).status == 0)
+        let before = try runTwentyQ(["tables", "--db", url, "--json"])
+        let beforeState = try parseJSONObject(before.stdout)
+        #expect(before.status == 0 && beforeState["graph"] as? Bool == false, "\(before.stdout) \(before.stderr)")
+        let noGraph = try runTwentyQ(["search", "--db", url, "--code", codes[7].hex, "--ef-search", "40"])
+        #expect(noGraph.status != 0 && noGraph.stderr.contains("tables --db") && noGraph.stderr.contains("--graph"), "\(noGraph.stderr)")
+        let built = try runTwentyQ(["tables", "--db", url, "--graph", "--m", "8", "--ef-construction", "32", "--json"])
+        #expect(built.status == 0, "\(built.stderr)")
+        let state = try parseJSONObject(built.stdout)
+        #expect(state["graph"] as? Bool == true && state["m"] as? Int == 8 && state["ef_construction"] as? Int == 32 && state["count"] as? Int == 600, "\(state)")
+        let found = try runTwentyQ(["search", "--db", url, "--code", codes[7].hex, "--ef-search", "40", "-k", "5", "--json"])
+        #expect(found.status == 0, "\(found.stderr)")
+        let hits = try parseJSONObject(found.stdout)["results"] as? [[String: Any]] ?? []
+        #expect(hits.count == 5 && hits.first?["id"] as? String == "p7" && hits.first?["distance"] as? Int == 0, "\(found.stdout)")
+        for hit in hits {
+            let n = Int((hit["id"] as! String).dropFirst())!
+            #expect(hit["distance"] as? Int == HammingReference.distance(codes[n], codes[7]), "\(hit)")
+        }
+        // Refused, with the reason: a bad ef_search, the graph on an LMDB index, a radius search
+        // through the graph, a graph with settings pgvector refuses.
+        let bad = try runTwentyQ(["search", "--db", url, "--code", codes[7].hex, "--ef-search", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--ef-search must be 1 to 1,000"), "\(bad.stderr)")
+        let lmdb = try runTwentyQ(["search", "--db", dir.appending("none"), "--code", codes[7].hex, "--ef-search", "40"])
+        #expect(lmdb.status != 0 && lmdb.stderr.contains("--ef-search goes with an index in PostgreSQL"), "\(lmdb.stderr)")
+        let lmdbGraph = try runTwentyQ(["tables", "--db", dir.appending("none"), "--graph"])
+        #expect(lmdbGraph.status != 0 && lmdbGraph.stderr.contains("--graph and --drop-graph go with an index in PostgreSQL"), "\(lmdbGraph.stderr)")
+        let radius = try runTwentyQ(["search", "--db", url, "--code", codes[7].hex, "--ef-search", "40", "--radius", "3"])
+        #expect(radius.status != 0 && radius.stderr.contains("a --radius search is exact"), "\(radius.stderr)")
+        let badM = try runTwentyQ(["tables", "--db", url, "--graph", "--m", "40", "--ef-construction", "50"])
+        #expect(badM.status != 0 && badM.stderr.contains("at least 2 x m"), "\(badM.stderr)")
+        let dropped = try runTwentyQ(["tables", "--db", url, "--drop-graph", "--json"])
+        let droppedState = try parseJSONObject(dropped.stdout)
+        #expect(dropped.status == 0 && droppedState["graph"] as? Bool == false, "\(dropped.stdout) \(dropped.stderr)")
+    }
 }
