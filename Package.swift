@@ -59,6 +59,7 @@ let package = Package(
             name: "Serve",
             dependencies: [
                 "TwentyQ",
+                "PostgresStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -83,6 +83,20 @@ extension PostgresCodeIndex {
         }
     }
 
+    /// The stored code and metadata (fields as JSON text; empty when none) of `id`, or nil.
+    public func entry(for id: String) async throws -> IndexEntry? {
+        try await run {
+            try await withConnection { connection in
+                var found: IndexEntry?
+                let rows = try await connection.query("SELECT code::text, COALESCE(fields::text, '') FROM \(unescaped: table) WHERE id = \(id)", logger: logger)
+                for try await (text, fields) in rows.decode((String, String).self) {
+                    found = IndexEntry(id: id, code: try BinaryCode(bitString: text), metadata: Array(fields.utf8))
+                }
+                return found
+            }
+        }
+    }
+
     /// The `k` nearest items to each query by exact Hamming distance, ascending by (distance,
     /// id): one `ORDER BY bit_count(code # query), id LIMIT k` per query, which PostgreSQL runs
     /// as a (parallel) sequential scan.

@@ -35,20 +35,42 @@ public final class PostgresPool: Service, Sendable {
     }
 
     /// The names of the indexes in this database (rows of `tq_indexes`), sorted; none when no
-    /// index was ever created here.
+    /// index was ever created here. Needs `run()` running.
     /// - Throws: `IndexError.storage` when the database cannot be reached.
     public func indexNames() async throws -> [String] {
         do {
-            return try await client.withConnection { connection in
-                var names: [String] = []
-                let rows = try await connection.query("SELECT name FROM tq_indexes ORDER BY name", logger: Logger(label: "twentyq.postgres"))
-                for try await (name,) in rows.decode((String,).self) { names.append(name) }
-                return names
-            }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
-            return []
+            return try await client.withConnection { try await Self.indexNames(on: $0) }
+        } catch let error as IndexError {
+            throw error
         } catch {
             throw IndexError.storage(path: location.description, detail: PostgresCodeIndex.describe(error) + "; is PostgreSQL running there, and may this user log in?")
+        }
+    }
+
+    /// The names of the indexes at `location`, on a connection of its own (closed after): a
+    /// check that the database can be reached, before a pool is started (a pool's `run()` can
+    /// be called once only).
+    /// - Throws: `IndexError.storage` when the database cannot be reached.
+    public static func indexNames(at location: PostgresLocation) async throws -> [String] {
+        let connection = try await PostgresCodeIndex.connect(location)
+        do {
+            let names = try await indexNames(on: connection)
+            try? await connection.close()
+            return names
+        } catch {
+            try? await connection.close()
+            throw IndexError.storage(path: location.description, detail: PostgresCodeIndex.describe(error))
+        }
+    }
+
+    private static func indexNames(on connection: PostgresConnection) async throws -> [String] {
+        do {
+            var names: [String] = []
+            let rows = try await connection.query("SELECT name FROM tq_indexes ORDER BY name", logger: Logger(label: "twentyq.postgres"))
+            for try await (name,) in rows.decode((String,).self) { names.append(name) }
+            return names
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+            return []
         }
     }
 }

@@ -13,6 +13,9 @@ struct CreateIndexRequest: Decodable {
     var bits: Int?
     /// Vectors: "int8", "float16" or "float32" to keep the vectors for rescoring; none: codes only.
     var storage: String?
+    /// Where the index lives: "lmdb" (the data directory; the default when the server has one)
+    /// or "postgres" (the server's PostgreSQL database; codes only).
+    var store: String?
 }
 
 struct DocumentItem: Decodable {
@@ -66,6 +69,9 @@ struct SearchRequest: Decodable {
     var feedback: Int?
     /// Vector queries: candidates rescored per result.
     var oversample: Int?
+    /// Code or like on an index in PostgreSQL with an HNSW graph: search approximately through
+    /// the graph keeping this many candidates (pgvector's hnsw.ef_search, 1 to 1,000).
+    var ef_search: Int?
     /// Text or like on a document index: per hit, the questions (bits) on which it and the
     /// query agree and the first ones on which they differ (`twentyq search --explain`).
     var explain: Bool?

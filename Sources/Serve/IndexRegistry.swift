@@ -1,16 +1,72 @@
 import Foundation
+import PostgresStore
 import TwentyQ
 
 /// The indexes under the data directory, each opened once for the life of the server (LMDB
 /// forbids opening one environment twice in a process) and shared by every request: reads
-/// run in parallel, writes go through the index's `IndexWriter`.
+/// run in parallel, writes go through the index's `IndexWriter`. With a PostgreSQL pool, also
+/// the indexes of codes in that database: opened per request in the pool (a small query), so
+/// an index another process creates or drops is seen at once; PostgreSQL orders their writes.
+/// A name held by both is answered from the directory.
 final class IndexRegistry: @unchecked Sendable {
-    let directory: String
+    let directory: String?
+    let pool: PostgresPool?
     private let lock = NSLock()
     private var opened: [String: ServedIndex] = [:]
 
-    init(directory: String) {
+    init(directory: String?, pool: PostgresPool? = nil) {
         self.directory = directory
+        self.pool = pool
+    }
+
+    /// An index the server answers from.
+    enum Resolved {
+        case local(ServedIndex)
+        case postgres(PostgresCodeIndex)
+    }
+
+    /// The index `name`, from the directory or else from PostgreSQL.
+    /// - Throws: `APIError` 404 when neither has it; the library's errors when it cannot be opened.
+    func resolve(_ name: String) async throws -> Resolved {
+        try Self.checkName(name)
+        if let directory, lock.withLock({ opened[name] != nil }) || FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb") {
+            return .local(try index(name))
+        }
+        guard let pool, (try? PostgresCodeIndex.checkName(name)) != nil else { throw APIError.unknownIndex(name) }
+        do {
+            return .postgres(try await PostgresCodeIndex.open(in: pool, name: name))
+        } catch IndexError.noIndex {
+            throw APIError.unknownIndex(name)
+        }
+    }
+
+    /// Every index served, sorted by name: the directory's, then PostgreSQL's that the
+    /// directory does not shadow.
+    func all() async throws -> [Resolved] {
+        var out: [Resolved] = try names().map { .local(try index($0)) }
+        let local = Set(names())
+        if let pool {
+            for name in try await pool.indexNames() where !local.contains(name) {
+                if let index = try? await PostgresCodeIndex.open(in: pool, name: name) { out.append(.postgres(index)) }
+            }
+        }
+        return out
+    }
+
+    /// Creates the index of codes `name` in PostgreSQL.
+    /// - Throws: `APIError` 409 when an index of that name exists in the directory or there;
+    ///   400 when the server has no PostgreSQL.
+    func createInPostgres(_ name: String, bits: Int) async throws -> PostgresCodeIndex {
+        try Self.checkName(name)
+        guard let pool else { throw APIError.badRequest("this server has no PostgreSQL database: start it with --postgres URL, or leave out \"store\"") }
+        if let directory, lock.withLock({ opened[name] != nil }) || FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb") {
+            throw APIError(.conflict, "already_exists", "an index named '\(name)' exists: DELETE it first, or choose another name")
+        }
+        do {
+            return try await PostgresCodeIndex.create(in: pool, name: name, bits: bits)
+        } catch IndexError.alreadyExists {
+            throw APIError(.conflict, "already_exists", "an index named '\(name)' exists: DELETE it first, or choose another name")
+        }
     }
 
     /// Index names: 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'.
@@ -21,10 +77,11 @@ final class IndexRegistry: @unchecked Sendable {
         }
     }
 
-    func path(_ name: String) -> String { directory + "/" + name }
+    func path(_ name: String) -> String { (directory ?? "") + "/" + name }
 
     /// The names of the indexes on disk, sorted.
     func names() -> [String] {
+        guard let directory else { return [] }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return entries.filter { (try? Self.checkName($0)) != nil && FileManager.default.fileExists(atPath: path($0) + "/data.mdb") }.sorted()
     }
@@ -35,7 +92,7 @@ final class IndexRegistry: @unchecked Sendable {
         try Self.checkName(name)
         return try lock.withLock {
             if let served = opened[name] { return served }
-            guard FileManager.default.fileExists(atPath: path(name) + "/data.mdb") else { throw APIError.unknownIndex(name) }
+            guard directory != nil, FileManager.default.fileExists(atPath: path(name) + "/data.mdb") else { throw APIError.unknownIndex(name) }
             let served = ServedIndex(name: name, index: try AnyIndex.open(at: path(name)))
             opened[name] = served
             return served
@@ -46,6 +103,9 @@ final class IndexRegistry: @unchecked Sendable {
     /// - Throws: `APIError` 409 when it exists.
     func create(_ name: String, _ make: (String) throws -> AnyIndex) throws -> ServedIndex {
         try Self.checkName(name)
+        guard directory != nil else {
+            throw APIError.badRequest("this server has no --data directory; only indexes of codes in PostgreSQL can be created here: send {\"kind\": \"codes\", \"bits\": N, \"store\": \"postgres\"}")
+        }
         return try lock.withLock {
             guard opened[name] == nil, !FileManager.default.fileExists(atPath: path(name) + "/data.mdb") else {
                 throw APIError(.conflict, "already_exists", "an index named '\(name)' exists: DELETE it first, or choose another name")
@@ -59,7 +119,11 @@ final class IndexRegistry: @unchecked Sendable {
     /// Deletes the index `name` and its files. Requests that hold it finish on the files they
     /// have open (unlinked files stay readable until closed).
     func delete(_ name: String) async throws {
-        let served = try index(name)
+        let served: ServedIndex
+        switch try await resolve(name) {
+        case .local(let local): served = local
+        case .postgres(let index): return try await index.drop()
+        }
         try await served.writer.perform {
             try self.lock.withLock {
                 self.opened[name] = nil

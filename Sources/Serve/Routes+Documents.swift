@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PostgresStore
 import TwentyQ
 
 // Adding, reading and removing items: documents, vectors or codes, as the index holds.
@@ -10,8 +11,11 @@ extension Routes {
             try authorize(request, index: name, write: true)
             let body = try await JSONBody.decode(AddRequest.self, from: request, limit: settings.maxBodyBytes)
             return try await handleAsync {
-                let served = try registry.index(name)
-                let summary = try await add(body, to: served)
+                let summary: AddSummary
+                switch try await registry.resolve(name) {
+                case .local(let served): summary = try await add(body, to: served)
+                case .postgres(let index): summary = try await add(body, to: index)
+                }
                 return JSONBody.response(["added": summary.added, "replaced": summary.replaced, "unchanged": summary.unchanged])
             }
         }
@@ -19,8 +23,14 @@ extension Routes {
             let name = try parameter("name", context)
             try authorize(request, index: name, write: false)
             let id = try parameter("id", context)
-            return try handle {
-                let index = try registry.index(name).index
+            return try await handleAsync {
+                let index: AnyIndex
+                switch try await registry.resolve(name) {
+                case .local(let served): index = served.index
+                case .postgres(let index):
+                    guard let entry = try await index.entry(for: id) else { throw IndexError.unknownID(id) }
+                    return JSONBody.response(["id": id, "code": entry.code.hex, "fields": SearchHit.fields(json: entry.metadata)] as [String: Any])
+                }
                 guard let code = try index.code(for: id), let fields = try index.fields(for: id) else { throw IndexError.unknownID(id) }
                 var out: [String: Any] = ["id": id, "code": code.hex, "fields": fields]
                 if case .vectors(let vectors) = index, let vector = try vectors.vector(for: id) { out["vector"] = vector }
@@ -32,11 +42,40 @@ extension Routes {
             try authorize(request, index: name, write: true)
             let id = try parameter("id", context)
             return try await handleAsync {
-                let served = try registry.index(name)
+                let served: ServedIndex
+                switch try await registry.resolve(name) {
+                case .local(let local): served = local
+                case .postgres(let index):
+                    try await index.remove(ids: [id])
+                    return JSONBody.response(["removed": id])
+                }
                 let removed = try await served.writer.perform { try served.index.remove(ids: [id]) }
                 guard removed == 1 else { throw IndexError.unknownID(id) }
                 return JSONBody.response(["removed": id])
             }
+        }
+    }
+
+    /// The request's codes added to an index in PostgreSQL in one transaction.
+    func add(_ body: AddRequest, to index: PostgresCodeIndex) async throws -> AddSummary {
+        guard body.documents == nil, body.vectors == nil, let items = body.codes else {
+            throw APIError.badRequest("index '\(index.name)' holds codes in PostgreSQL: send {\"codes\": [{\"id\", \"code\", \"fields\"}]}")
+        }
+        guard items.count <= settings.maxBatch else {
+            throw APIError(.contentTooLarge, "batch_too_large", "\(items.count) items in one request; the server takes at most \(settings.maxBatch) (--max-batch): send them in several requests")
+        }
+        return try await index.add(try codeEntries(items, bits: index.bits))
+    }
+
+    /// Code items as index entries (fields as a JSON object).
+    func codeEntries(_ items: [CodeItem], bits: Int) throws -> [IndexEntry] {
+        try items.enumerated().map { i, item -> IndexEntry in
+            let code: BinaryCode
+            do { code = try BinaryCode(hex: item.code, bits: bits) } catch {
+                throw APIError.badRequest("'codes[\(i)].code': \(error) (the index holds \(bits)-bit codes: \((bits + 3) / 4) hex digits)")
+            }
+            let metadata = (item.fields ?? [:]).isEmpty ? [] : Array(JSONText.object(item.fields!).utf8)
+            return IndexEntry(id: item.id, code: code, metadata: metadata)
         }
     }
 
@@ -69,14 +108,7 @@ extension Routes {
             return try await served.writer.perform { try index.add(ids: ids, vectors: vectors, fields: fields) }
         case .codes(let index):
             guard let items = body.codes else { throw APIError.badRequest("index '\(served.name)' holds codes: send {\"codes\": [{\"id\", \"code\", \"fields\"}]}") }
-            let entries = try items.enumerated().map { i, item -> IndexEntry in
-                let code: BinaryCode
-                do { code = try BinaryCode(hex: item.code, bits: index.bits) } catch {
-                    throw APIError.badRequest("'codes[\(i)].code': \(error) (the index holds \(index.bits)-bit codes: \((index.bits + 3) / 4) hex digits)")
-                }
-                let metadata = (item.fields ?? [:]).isEmpty ? [] : Array(JSONText.object(item.fields!).utf8)
-                return IndexEntry(id: item.id, code: code, metadata: metadata)
-            }
+            let entries = try codeEntries(items, bits: index.bits)
             return try await served.writer.perform { try index.add(entries) }
         }
     }

@@ -9,16 +9,21 @@ extension Routes {
             let name = try parameter("name", context)
             try authorize(request, index: name, write: false)
             let body = try await JSONBody.decode(SearchRequest.self, from: request, limit: settings.maxBodyBytes)
-            return try handle { try search(body, in: registry.index(name)) }
+            return try await handleAsync {
+                switch try await registry.resolve(name) {
+                case .local(let served): return try search(body, in: served)
+                case .postgres(let index): return try await search(body, in: index)
+                }
+            }
         }
     }
 
     func search(_ body: SearchRequest, in served: ServedIndex) throws -> Response {
         let modes = [body.text != nil, body.vector != nil, body.code != nil, body.like != nil, body.queries != nil].filter { $0 }.count
         guard modes == 1 else { throw APIError.badRequest("give exactly one of \"text\", \"vector\", \"code\", \"like\" or \"queries\"") }
-        let k = body.k ?? 10
-        guard (1...settings.maxK).contains(k) else {
-            throw APIError.badRequest("\"k\" must be between 1 and \(settings.maxK) (the server's --max-k), got \(k)")
+        let k = try checkedK(body)
+        if body.ef_search != nil {
+            throw APIError.badRequest("\"ef_search\" goes with an index in PostgreSQL that has an HNSW graph; index '\(served.name)' is searched exactly")
         }
         if let radius = body.radius, !(0...served.index.bits).contains(radius) {
             throw APIError.badRequest("\"radius\" must be between 0 and the code width, \(served.index.bits) (got \(radius))")
@@ -36,6 +41,15 @@ extension Routes {
         var results = hits.map(HitJSON.init)
         if body.explain == true { try explain(&results, body, served) }
         return try JSONBody.response(encoding: SearchResponse(results: results, lexical_only: lexicalOnly ? true : nil))
+    }
+
+    /// The request's k, checked against the server's --max-k.
+    func checkedK(_ body: SearchRequest) throws -> Int {
+        let k = body.k ?? 10
+        guard (1...settings.maxK).contains(k) else {
+            throw APIError.badRequest("\"k\" must be between 1 and \(settings.maxK) (the server's --max-k), got \(k)")
+        }
+        return k
     }
 
     /// Adds to each hit the bits on which it and the query agree and differ.
@@ -83,9 +97,7 @@ extension Routes {
     }
 
     func code(_ hex: String, _ index: AnyIndex, field: String) throws -> BinaryCode {
-        do { return try BinaryCode(hex: hex, bits: index.bits) } catch {
-            throw APIError.badRequest("'\(field)': \(error) (the index holds \(index.bits)-bit codes: \((index.bits + 3) / 4) hex digits)")
-        }
+        try code(hex, bits: index.bits, field: field)
     }
 
     func single(_ body: SearchRequest, k: Int, _ served: ServedIndex) throws -> ([SearchHit], Bool) {

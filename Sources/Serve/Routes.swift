@@ -32,21 +32,23 @@ struct Routes: Sendable {
         }
         router.get("/v1/indexes") { request, _ in
             try authorize(request, index: nil, write: false)
-            return try handle {
-                JSONBody.response(["indexes": try registry.names().map { try summary(registry.index($0)) }])
+            return try await handleAsync {
+                var indexes: [[String: Any]] = []
+                for resolved in try await registry.all() { indexes.append(try await summary(resolved)) }
+                return JSONBody.response(["indexes": indexes])
             }
         }
         router.get("/v1/indexes/:name") { request, context in
             let name = try parameter("name", context)
             try authorize(request, index: name, write: false)
-            return try handle { JSONBody.response(try info(registry.index(name))) }
+            return try await handleAsync { JSONBody.response(try await info(registry.resolve(name))) }
         }
         router.put("/v1/indexes/:name") { request, context in
             let name = try parameter("name", context)
             try authorize(request, index: name, write: true)
             let body = try await JSONBody.decode(CreateIndexRequest.self, from: request, limit: settings.maxBodyBytes)
-            return try handle {
-                JSONBody.response(try info(createIndex(name, body)), status: .created)
+            return try await handleAsync {
+                JSONBody.response(try await info(createIndex(name, body)), status: .created)
             }
         }
         router.delete("/v1/indexes/:name") { request, context in
@@ -88,11 +90,11 @@ struct Routes: Sendable {
 
     /// Runs `body`, answering any error as the API's JSON error.
     func handle(_ body: () throws -> Response) throws -> Response {
-        do { return try body() } catch { throw APIError.from(error, dataDirectory: settings.dataDirectory) }
+        do { return try body() } catch { throw APIError.from(error, dataDirectory: settings.dataDirectory ?? "/") }
     }
 
     func handleAsync(_ body: () async throws -> Response) async throws -> Response {
-        do { return try await body() } catch { throw APIError.from(error, dataDirectory: settings.dataDirectory) }
+        do { return try await body() } catch { throw APIError.from(error, dataDirectory: settings.dataDirectory ?? "/") }
     }
 
     static func resource(_ name: String, type: String) throws -> Response {
@@ -105,7 +107,26 @@ struct Routes: Sendable {
     // MARK: Indexes
 
     func summary(_ served: ServedIndex) throws -> [String: Any] {
-        ["name": served.name, "kind": Self.kindName(served.index.kind), "count": try served.index.count, "bits": served.index.bits]
+        ["name": served.name, "kind": Self.kindName(served.index.kind), "count": try served.index.count, "bits": served.index.bits, "store": "lmdb"]
+    }
+
+    func summary(_ resolved: IndexRegistry.Resolved) async throws -> [String: Any] {
+        switch resolved {
+        case .local(let served): return try summary(served)
+        case .postgres(let index): return ["name": index.name, "kind": "codes", "count": try await index.count(), "bits": index.bits, "store": "postgres"]
+        }
+    }
+
+    func info(_ resolved: IndexRegistry.Resolved) async throws -> [String: Any] {
+        switch resolved {
+        case .local(let served): return try info(served)
+        case .postgres(let index):
+            var out = try await summary(resolved)
+            out["model_fingerprint"] = index.modelFingerprint
+            out["table_bytes"] = try await index.tableBytes()
+            out["graph"] = try await index.hasGraph()
+            return out
+        }
     }
 
     func info(_ served: ServedIndex) throws -> [String: Any] {
@@ -129,10 +150,28 @@ struct Routes: Sendable {
         }
     }
 
-    func createIndex(_ name: String, _ body: CreateIndexRequest) throws -> ServedIndex {
+    func createIndex(_ name: String, _ body: CreateIndexRequest) async throws -> IndexRegistry.Resolved {
+        let store = body.store ?? (settings.dataDirectory == nil ? "postgres" : "lmdb")
+        switch store {
+        case "postgres":
+            guard body.kind == "codes", let bits = body.bits else {
+                throw APIError.badRequest("an index in PostgreSQL holds codes: send {\"kind\": \"codes\", \"bits\": N, \"store\": \"postgres\"} (documents and vectors need the data directory's LMDB, which keeps the model and the terms)")
+            }
+            return .postgres(try await registry.createInPostgres(name, bits: bits))
+        case "lmdb":
+            if let pool = registry.pool, try await pool.indexNames().contains(name) {
+                throw APIError(.conflict, "already_exists", "an index named '\(name)' exists in PostgreSQL: DELETE it first, or choose another name")
+            }
+            return .local(try createLocal(name, body))
+        default:
+            throw APIError.badRequest("\"store\" must be \"lmdb\" or \"postgres\" (got '\(store)')")
+        }
+    }
+
+    func createLocal(_ name: String, _ body: CreateIndexRequest) throws -> ServedIndex {
         func modelPath(_ model: String) throws -> String {
             try IndexRegistry.checkName(model)
-            let path = settings.dataDirectory + "/models/" + model + ".tqm"
+            let path = (settings.dataDirectory ?? "") + "/models/" + model + ".tqm"
             guard FileManager.default.fileExists(atPath: path) else {
                 throw APIError.badRequest("no model '\(model)': put its file at DATA/models/\(model).tqm on the server")
             }

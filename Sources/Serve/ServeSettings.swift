@@ -1,10 +1,17 @@
 import Foundation
+import PostgresStore
 
 /// What `twentyq serve` serves and its limits. Every limit answers a request that passes it
 /// with a JSON error and a 4xx status naming the limit and its setting.
 package struct ServeSettings: Sendable {
-    /// The directory whose subdirectories are the indexes, each served under its name.
-    package var dataDirectory: String
+    /// The directory whose subdirectories are the indexes, each served under its name (and
+    /// whose `models/` holds the models PUT may name); nil: none, only PostgreSQL's indexes.
+    package var dataDirectory: String?
+    /// A PostgreSQL database whose TwentyQ indexes (rows of `tq_indexes`) are served too
+    /// (`--postgres`); nil: none.
+    package var postgres: PostgresLocation?
+    /// Most connections to PostgreSQL at once (`--postgres-connections`).
+    package var postgresConnections = 8
     package var host = "127.0.0.1"
     package var port = 8080
     /// Largest request body (`--max-body`), bytes. Default 16 MiB: about 10,000 documents of
@@ -21,8 +28,9 @@ package struct ServeSettings: Sendable {
     /// Who may do what; nil: no tokens, allowed only on the loopback address.
     package var tokens: AccessTokens?
 
-    package init(dataDirectory: String) {
+    package init(dataDirectory: String?, postgres: PostgresLocation? = nil) {
         self.dataDirectory = dataDirectory
+        self.postgres = postgres
     }
 
     /// Whether `host` is a loopback address (only then may the server run without tokens).
@@ -41,8 +49,14 @@ package struct ServeSettings: Sendable {
         guard maxK >= 1 else { throw ServeError.startup("--max-k must be at least 1 (got \(maxK))") }
         guard maxBatch >= 1 else { throw ServeError.startup("--max-batch must be at least 1 (got \(maxBatch))") }
         guard idleTimeoutSeconds >= 1 else { throw ServeError.startup("--idle-timeout must be at least 1 second (got \(idleTimeoutSeconds))") }
+        guard dataDirectory != nil || postgres != nil else {
+            throw ServeError.startup("nothing to serve: give --data DIR (a directory of indexes), --postgres URL (a PostgreSQL database), or both")
+        }
+        guard (1...1_000).contains(postgresConnections) else {
+            throw ServeError.startup("--postgres-connections must be 1 to 1,000 (got \(postgresConnections))")
+        }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        if let dataDirectory, !FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory) || !isDirectory.boolValue {
             throw ServeError.startup("--data \(dataDirectory) is not a directory: create it (mkdir -p \(dataDirectory)) or name the folder that holds your indexes")
         }
     }

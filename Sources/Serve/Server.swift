@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Metrics
+import PostgresStore
 import Prometheus
 import ServiceLifecycle
 
@@ -22,13 +23,21 @@ package enum TwentyQServer {
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(ErrorJSONMiddleware())
         router.middlewares.add(LogRequestsMiddleware(.debug, redactHeaders: [.authorization]))
-        Routes(settings: settings, registry: IndexRegistry(directory: settings.dataDirectory),
+        let pool = try settings.postgres.map { try PostgresPool($0, maximumConnections: settings.postgresConnections) }
+        if let pool {
+            // Reach the database before listening: a wrong URL or a server that is down stops
+            // the start with PostgreSQL's words, not the first request.
+            let names = try await PostgresPool.indexNames(at: pool.location)
+            logger.info("serving PostgreSQL \(pool.location): \(names.count) indexes")
+        }
+        Routes(settings: settings, registry: IndexRegistry(directory: settings.dataDirectory, pool: pool),
                metricsText: { metrics.emitToBuffer() }).add(to: router)
         let host = settings.host
         let app = Application(
             router: router,
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: settings.port), serverName: "twentyq"),
+            services: pool.map { [$0] } ?? [],
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? settings.port) },
             logger: logger
         )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import PostgresStore
 import Serve
 
 struct ServeCommand: ParsableCommand {
@@ -10,14 +11,20 @@ struct ServeCommand: ParsableCommand {
         abstract: "Serve the indexes in a directory over HTTP: a JSON API under /v1 and a search page at /.",
         discussion: """
         Every subdirectory of --data that holds an index is served under its name; PUT \
-        /v1/indexes/NAME creates one. Without --tokens the server binds to the loopback address \
+        /v1/indexes/NAME creates one. With --postgres, the indexes of codes in that PostgreSQL \
+        database (made by `copy`, `index --codes` or PUT with "store": "postgres") are served too, \
+        through a pool of --postgres-connections connections; a name in both is answered from \
+        --data. Without --tokens the server binds to the loopback address \
         only. Stops gracefully on SIGTERM or SIGINT: requests in flight finish and every \
         acknowledged write is committed. docs/SERVE.md has the API, curl lines and a Python client.
         """
     )
 
-    @Option(help: ArgumentHelp("Directory of indexes (each subdirectory one index; models for PUT in DIR/models).", valueName: "dir"))
-    var data: String
+    @Option(help: ArgumentHelp("Directory of indexes (each subdirectory one index; models for PUT in DIR/models). Needed unless --postgres is given.", valueName: "dir"))
+    var data: String?
+    @Option(help: ArgumentHelp("Also serve the indexes of codes in this PostgreSQL database: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.", valueName: "url"))
+    var postgres: String?
+    @Option(help: "Most connections to PostgreSQL at once (requests beyond wait for one).") var postgresConnections = 8
     @Option(help: "Address to bind: 127.0.0.1 (default) serves this machine only; any other needs --tokens.") var host = "127.0.0.1"
     @Option(help: "Port; 0 picks a free one (printed when listening).") var port = 8080
     @Option(help: ArgumentHelp("Access tokens, one per line: TOKEN read|write [INDEX,...] (default: $TWENTYQ_TOKENS, lines separated by ';').", valueName: "file"))
@@ -29,7 +36,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level")) var logLevel = "info"
 
     func run() throws {
-        var settings = ServeSettings(dataDirectory: (data as NSString).standardizingPath)
+        guard data != nil || postgres != nil else {
+            throw ValidationError("give --data DIR (a directory of indexes), --postgres URL (a PostgreSQL database), or both")
+        }
+        var settings = ServeSettings(dataDirectory: data.map { ($0 as NSString).standardizingPath },
+                                     postgres: try postgres.map { try PostgresLocation(url: $0) })
+        settings.postgresConnections = postgresConnections
         settings.host = host
         settings.port = port
         settings.maxBodyBytes = maxBody

@@ -11,10 +11,11 @@ final class TestServer: @unchecked Sendable {
     let base: String
     let data: String
 
-    /// Starts the server on `data` and waits for its "listening" line.
-    init(data: String, _ extra: [String] = []) throws {
-        self.data = data
-        process = try startTwentyQ(["serve", "--data", data, "--port", "0"] + extra)
+    /// Starts the server on `data` (nil: no --data; `extra` then names --postgres) and waits
+    /// for its "listening" line.
+    init(data: String?, _ extra: [String] = []) throws {
+        self.data = data ?? ""
+        process = try startTwentyQ(["serve", "--port", "0"] + (data.map { ["--data", $0] } ?? []) + extra)
         guard let line = process.waitForLine({ $0.contains("listening on http://") }),
               let address = line.components(separatedBy: "listening on ").last else {
             let result = process.killNow()
