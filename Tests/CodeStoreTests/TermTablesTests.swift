@@ -214,6 +214,39 @@ import Testing
         #expect(zip(positive, expectedPositive).allSatisfy { abs($0 - $1) < 1e-9 })
     }
 
+    /// Documents holding a query's rarest terms join the codes' shortlist: for a typed query up
+    /// to the shortlist's size, for a pasted document (more than `maxQueryTerms` terms) up to k,
+    /// whole terms in ascending document frequency.
+    @Test func rareTermsJoinTheShortlistWithinTheirBudget() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var rng = SeededGenerator(seed: 31)
+        var docs = Self.documents(200, seed: 32)
+        docs[150] += [5000]                                   // df 1
+        for i in 10..<15 { docs[i] += [6000] }                // df 5
+        let index = try Self.index(in: dir, bits: 64, documents: docs, rng: &rng)
+        let query = try BinaryCode.random(bits: 64, using: &rng)
+        var options = RankingOptions(rescoring: .bm25, shortlist: 20)
+        options.asymmetric = false
+        options.feedback = .off
+        // The codes' shortlist on its own: the 20 Hamming-nearest.
+        let alone = try index.rank([RankedQuery(code: query, terms: [])], k: 20, options: RankingOptions(rescoring: .none))[0]
+        let shortlist = Set(alone.hits.map(\.id))
+        func expected(_ joined: [Int]) -> Int { shortlist.union(joined.map { "d\($0)" }).count }
+
+        // Typed (2 terms): both rare terms join (1 + 5 documents within the budget of 20).
+        let typed = try index.rank([RankedQuery(code: query, terms: [5000, 6000])], k: 3, options: options)[0]
+        #expect(typed.candidates == expected([150, 10, 11, 12, 13, 14]), "\(typed.candidates)")
+        #expect(typed.hits.first?.id == "d150")
+        // Pasted (more terms than kept): k = 3 lets the term of df 1 in, not the one of df 5.
+        options.maxQueryTerms = 2
+        let pasted = try index.rank([RankedQuery(code: query, terms: [5000, 6000, 1, 2, 3])], k: 3, options: options)[0]
+        #expect(pasted.candidates == expected([150]), "\(pasted.candidates)")
+        #expect(pasted.hits.first?.id == "d150")
+        // k = 6 lets both in.
+        let wider = try index.rank([RankedQuery(code: query, terms: [5000, 6000, 1, 2, 3])], k: 6, options: options)[0]
+        #expect(wider.candidates == expected([150, 10, 11, 12, 13, 14]), "\(wider.candidates)")
+    }
+
     /// A query whose code says nothing gets the documents sharing a term, and only those.
     @Test func anUninformativeQueryGetsOnlyLexicalMatches() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
