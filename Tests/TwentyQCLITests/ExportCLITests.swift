@@ -61,12 +61,15 @@ import Testing
         }
     }
 
-    @Test func thePgvectorScriptLoadsIntoPostgreSQLAndSearchesExactly() throws {
+    /// Into Debian's PostgreSQL 15 (no pgvector: the table alone) and into PostgreSQL 16 with
+    /// pgvector 0.8.5 (the script's HNSW branch: the graph is built and answers `<~>`).
+    @Test(arguments: [false, true])
+    func thePgvectorScriptLoadsIntoPostgreSQLAndSearchesExactly(pgvector: Bool) throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let (db, codes, fields) = try Self.index(dir)
         let export = try runTwentyQ(["export", "--db", db, "--format", "pgvector", "--name", "notes"])
         #expect(export.status == 0, "\(export.stderr)")
-        let pg = try TestPostgres(); defer { pg.stop() }
+        let pg = try TestPostgres(pgvector: pgvector); defer { pg.stop() }
         let script = pg.directory.appending("notes.sql")
         try export.stdout.write(toFile: script, atomically: true, encoding: .utf8)
         _ = try pg.psql(file: script)
@@ -91,6 +94,22 @@ import Testing
         }.prefix(10)
         let sql = try pg.psql(sql: "SELECT json_agg(id)::text FROM (SELECT id FROM notes ORDER BY bit_count(code # B'\(query.bitString)'), id COLLATE \"C\" LIMIT 10) t;")
         #expect(try JSONSerialization.jsonObject(with: Data(sql.utf8)) as? [String] == Array(reference))
+        let graphs = try pg.psql(sql: "SELECT count(*) FROM pg_indexes WHERE tablename = 'notes' AND indexdef LIKE '%USING hnsw (code bit_hamming_ops)%';")
+        #expect(graphs.trimmingCharacters(in: .whitespacesAndNewlines) == (pgvector ? "1" : "0"), "\(graphs)")
+        if pgvector {
+            // Through the graph (sequential scans off): ten answers, each at its exact distance.
+            let viaGraph = try pg.psql(sql: """
+                SET enable_seqscan = off;
+                SELECT json_agg(json_build_array(id, d))::text FROM (SELECT id, bit_count(code # B'\(query.bitString)') AS d
+                FROM notes ORDER BY code <~> B'\(query.bitString)' LIMIT 10) t;
+                """)
+            let answers = try #require(try JSONSerialization.jsonObject(with: Data(viaGraph.utf8)) as? [[Any]], "\(viaGraph)")
+            #expect(answers.count == 10, "\(viaGraph)")
+            for answer in answers {
+                let id = try #require(answer[0] as? String)
+                #expect(answer[1] as? Int == HammingReference.distance(try #require(codes[id]), query), "\(answer)")
+            }
+        }
         // The script creates the table: loading it twice stops at once and changes nothing.
         #expect(throws: (any Error).self) { try pg.psql(file: script) }
         #expect(try pg.psql(sql: "SELECT count(*) FROM notes;").trimmingCharacters(in: .whitespacesAndNewlines) == "\(codes.count)")
