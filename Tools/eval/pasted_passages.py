@@ -15,6 +15,11 @@ judge: the other passages of the same article (Wikipedia, PLOS, Python docs in
   twentyq search --db OUT_DIR/idx --queries OUT_DIR/queries.jsonl -k 100 --json > results.jsonl
   python3 Tools/eval/pasted_passages.py score OUT_DIR results.jsonl
       one JSON line: MAP (cut at 100 hits) and recall at 100 of the same article's passages.
+  python3 Tools/eval/pasted_passages.py titles OUT_DIR
+      typed queries on the same corpus: the titles of 1,000 of its Wikipedia articles (seed 5;
+      the text before the first ". " of the article's first passage), every passage of the
+      article relevant: OUT_DIR/titles.jsonl and OUT_DIR/titles.qrels (TREC), for
+      `twentyq eval --docs OUT_DIR/corpus.jsonl --queries OUT_DIR/titles.jsonl --qrels OUT_DIR/titles.qrels`.
 """
 import gzip, json, os, random, sys
 
@@ -82,5 +87,23 @@ def score(out, results):
     print(json.dumps({"queries": len(aps), "map": round(sum(aps) / len(aps), 4), "recall_100": round(sum(recalls) / len(recalls), 4), "results": results}))
 
 
+def titles(out):
+    owner = json.load(open(os.path.join(out, "articles.json")))
+    first = {}
+    for line in open(os.path.join(out, "corpus.jsonl")):
+        d = json.loads(line)
+        if d["id"].startswith("wikipedia:") and d["id"].endswith("-0") and ". " in d["text"][:200]:
+            first[owner[d["id"]]] = d["text"].split(". ", 1)[0]
+    keys = sorted(first)
+    random.Random(5).shuffle(keys)
+    with open(os.path.join(out, "titles.jsonl"), "w") as q, open(os.path.join(out, "titles.qrels"), "w") as r:
+        for n, k in enumerate(keys[:1000]):
+            q.write(json.dumps({"id": f"t{n}", "text": first[k]}) + "\n")
+            for pid, a in owner.items():
+                if a == k: r.write(f"t{n} 0 {pid} 1\n")
+    print(json.dumps({"queries": min(1000, len(keys))}))
+
+
 if __name__ == "__main__":
-    {"prepare": lambda: prepare(sys.argv[2], sys.argv[3]), "score": lambda: score(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
+    {"prepare": lambda: prepare(sys.argv[2], sys.argv[3]), "score": lambda: score(sys.argv[2], sys.argv[3]),
+     "titles": lambda: titles(sys.argv[2])}[sys.argv[1]]()
