@@ -94,13 +94,13 @@ extension SearchCommand {
 extension InfoCommand {
     /// `info --db postgres://...#NAME`: the index's row in `tq_indexes` and its table.
     func infoPostgres(_ target: PostgresTarget) throws {
-        let (count, bits, model, bytes) = try target.with { index in
-            (try await index.count(), index.bits, index.modelFingerprint, try await index.tableBytes())
+        let (count, bits, model, bytes, graph) = try target.with { index in
+            (try await index.count(), index.bits, index.modelFingerprint, try await index.tableBytes(), try await index.graph())
         }
         let path = "\(target.location)#\(target.name)"
         if json {
             print(try jsonLine(["path": path, "store": "postgresql", "bits": bits, "documents": count, "count": count,
-                                "model": model, "table_bytes": bytes, "format": PostgresCodeIndex.formatVersion]))
+                                "model": model, "table_bytes": bytes, "format": PostgresCodeIndex.formatVersion, "graph": graph != nil]))
         } else {
             print("""
             index       \(path)
@@ -108,6 +108,7 @@ extension InfoCommand {
             bits        \(bits)
             model       \(model.isEmpty ? "(none)" : model)
             on disk     \(formatBytes(bytes)) (table, indexes and TOAST)
+            graph       \(graph.map { "HNSW (pgvector), m \($0.m), ef_construction \($0.efConstruction): search --ef-search N" } ?? "none (exact scans; `tables --graph` builds one where pgvector is installed)")
             format      PostgreSQL layout \(PostgresCodeIndex.formatVersion)
             """)
         }

@@ -142,6 +142,8 @@ import Testing
         #expect(built.status == 0, "\(built.stderr)")
         let state = try parseJSONObject(built.stdout)
         #expect(state["graph"] as? Bool == true && state["m"] as? Int == 8 && state["ef_construction"] as? Int == 32 && state["count"] as? Int == 600, "\(state)")
+        let info = try runTwentyQ(["info", "--db", url])
+        #expect(info.status == 0 && info.stdout.contains("HNSW (pgvector), m 8, ef_construction 32"), "\(info.stdout) \(info.stderr)")
         let found = try runTwentyQ(["search", "--db", url, "--code", codes[7].hex, "--ef-search", "40", "-k", "5", "--json"])
         #expect(found.status == 0, "\(found.stderr)")
         let hits = try parseJSONObject(found.stdout)["results"] as? [[String: Any]] ?? []
