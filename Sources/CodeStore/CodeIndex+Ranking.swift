@@ -27,7 +27,8 @@ public struct RankingOptions: Sendable {
     /// Used only when the query comes with logits.
     public var asymmetricPool = 4
     /// Whether a text query's shortlist is picked by its logits against the codes' bits
-    /// (asymmetric) rather than by Hamming distance alone.
+    /// (asymmetric) rather than by Hamming distance alone. A pasted document ranked by BM25 is
+    /// shortlisted by Hamming distance either way (`DocumentIndex`).
     public var asymmetric = true
     /// The constant c of reciprocal-rank fusion, score = sum 1 / (c + rank): 60, the value of
     /// Cormack, Clarke and Buettcher (SIGIR 2009), not tuned here.
@@ -138,6 +139,11 @@ extension CodeIndex {
             // at once, 1.2 GB per thread. Each chunk is still one batched Hamming pass. With a
             // plan report (which keeps one pass's plans), one chunk.
             let chunk = search.report != nil ? max(1, queries.count) : max(1, min(queries.count, 4_000_000 / max(1, depth)))
+            // A batch that will read more term records than the index holds (a shortlist per
+            // query) reads each record once, up front, in slot order: pointers into the map,
+            // valid while this read transaction lives. Same records, same scores.
+            let everyRecord = lexical && queries.count.saturatingProduct(shortlist) >= codes.count
+                ? try reader.termRecords(ascendingSlots: Array(0 ..< codes.count)) : nil
             var out: [RankedResult] = []
             out.reserveCapacity(queries.count)
             for start in stride(from: 0, to: queries.count, by: chunk) {
@@ -151,7 +157,7 @@ extension CodeIndex {
                 }
                 for q in range {
                     out.append(try rankOne(queries[q], nearest: nearest[q] ?? [], k: k, shortlist: shortlist, lexical: lexical,
-                                           options: options, codes: codes, reader: reader, txn: txn, fields: fields))
+                                           options: options, codes: codes, reader: reader, everyRecord: everyRecord, txn: txn, fields: fields))
                 }
             }
             return out
@@ -159,7 +165,8 @@ extension CodeIndex {
     }
 
     private func rankOne(_ query: RankedQuery, nearest: [Neighbor], k: Int, shortlist: Int, lexical: Bool,
-                         options: RankingOptions, codes: SlotCodes, reader: TermReader, txn: LMDBTransaction, fields: Bool) throws -> RankedResult {
+                         options: RankingOptions, codes: SlotCodes, reader: TermReader, everyRecord: [UnsafeRawBufferPointer?]?,
+                         txn: LMDBTransaction, fields: Bool) throws -> RankedResult {
         let scorer = query.logits.map { AsymmetricScorer(logits: $0) }
         let queryWords = query.code.words
         func distance(_ slot: Int) -> Int {
@@ -227,7 +234,8 @@ extension CodeIndex {
         records.reserveCapacity(candidates.count)
         let fromCodes = Dictionary(uniqueKeysWithValues: chosen.map { ($0.slot, ($0.distance, $0.code)) })
         let ascending = candidates.sorted()
-        let stored = weighted.isEmpty ? ascending.map { _ in nil } : try reader.termRecords(ascendingSlots: ascending)
+        let stored = weighted.isEmpty ? ascending.map { _ in nil }
+            : try everyRecord.map { all in ascending.map { all[$0] } } ?? reader.termRecords(ascendingSlots: ascending)
         for (slot, record) in zip(ascending, stored) {
             let bm25 = record.map { scorer25.score($0) } ?? 0
             if lexicalOnly && bm25 == 0 { continue }

@@ -247,6 +247,35 @@ import Testing
         #expect(wider.candidates == expected([150, 10, 11, 12, 13, 14]), "\(wider.candidates)")
     }
 
+    /// A batch whose shortlists together cover the index reads every term record once up front;
+    /// a smaller one looks each candidate's record up: the same hits and scores either way.
+    @Test func recordsReadUpFrontOrOneByOneGiveTheSameRanking() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var rng = SeededGenerator(seed: 41)
+        let docs = Self.documents(300, seed: 42)
+        let index = try Self.index(in: dir, bits: 64, documents: docs, rng: &rng)
+        var queries: [RankedQuery] = []
+        for q in 0..<12 {
+            let terms: [UInt64] = [UInt64(1 + q % 30), UInt64(1 + (q * 7) % 30), 5]
+            queries.append(RankedQuery(code: try BinaryCode.random(bits: 64, using: &rng), terms: terms))
+        }
+        var options = RankingOptions(rescoring: .bm25, shortlist: 20)
+        options.asymmetric = false
+        // One at a time: 1 x 20 < 300 records, looked up per candidate.
+        var single: [RankedResult] = []
+        for query in queries { single.append(try index.rank([query], k: 10, options: options)[0]) }
+        // All twelve, repeated to 24: 24 x 20 >= 300, every record read up front.
+        let batch = try index.rank(queries + queries, k: 10, options: options, search: SearchOptions(threads: 1))
+        for q in queries.indices {
+            for r in [batch[q], batch[q + queries.count]] {
+                #expect(r.hits.map(\.id) == single[q].hits.map(\.id), "query \(q)")
+                #expect(r.hits.map(\.bm25) == single[q].hits.map(\.bm25), "query \(q)")
+                #expect(r.candidates == single[q].candidates)
+            }
+        }
+        #expect(single.contains { $0.hits.contains { ($0.bm25 ?? 0) > 0 } })
+    }
+
     /// A query whose code says nothing gets the documents sharing a term, and only those.
     @Test func anUninformativeQueryGetsOnlyLexicalMatches() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }

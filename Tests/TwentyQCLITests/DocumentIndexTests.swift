@@ -40,6 +40,41 @@ import TwentyQ
         #expect(try index.count == batches * batchSize)
     }
 
+    /// A pasted document (more distinct terms than `maxQueryTerms`) ranked by BM25 is
+    /// shortlisted by Hamming distance: the same hits as with `asymmetric` off; a typed query
+    /// keeps the asymmetric shortlist (its hits differ here from Hamming's).
+    @Test func pastedDocumentsAreShortlistedByHammingDistance() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try DocumentIndex.create(at: dir.appending("idx"), model: randomModel(bits: 64, hidden: 32))
+        let words = ["space", "shuttle", "orbit", "hockey", "goal", "church", "choir", "engine", "launch", "team",
+                     "game", "sunday", "rocket", "fuel", "ice", "score", "hymn", "window", "driver", "disk"]
+        var rng = SeededGenerator(seed: 9)
+        try index.add((0..<400).map { i in
+            Document(id: "d\(i)", text: (0..<12).map { _ in words[Int(rng.next() % UInt64(words.count))] + (rng.next() % 3 == 0 ? "\(i % 50)" : "") }.joined(separator: " "))
+        })
+        var ranking = RankingOptions(rescoring: .bm25, shortlist: 30)
+        ranking.maxQueryTerms = 4
+        ranking.feedback = .off
+        var hamming = ranking
+        hamming.asymmetric = false
+        let pasted = "space shuttle orbit hockey goal church choir engine"
+        let a = try index.search(texts: [pasted], k: 15, ranking: ranking)[0].hits
+        let b = try index.search(texts: [pasted], k: 15, ranking: hamming)[0].hits
+        #expect(a.map(\.id) == b.map(\.id) && a.map(\.bm25) == b.map(\.bm25))
+        // The same text counted as typed (limit 25) gets different hits from the two shortlists,
+        // so the equality above is the rule's doing, not the data's.
+        var typedRanking = ranking, typedHamming = hamming
+        typedRanking.maxQueryTerms = 25; typedHamming.maxQueryTerms = 25
+        #expect(try index.search(texts: [pasted], k: 15, ranking: typedRanking)[0].hits.map(\.id)
+                != index.search(texts: [pasted], k: 15, ranking: typedHamming)[0].hits.map(\.id))
+        // Typed (at most 4 terms): asymmetric and Hamming shortlists differ for some query.
+        let typed = ["space hockey", "church engine", "rocket fuel ice", "disk driver window", "game team", "hymn sunday"]
+        let differ = try typed.contains { q in
+            try index.search(texts: [q], k: 15, ranking: ranking)[0].hits.map(\.id) != index.search(texts: [q], k: 15, ranking: hamming)[0].hits.map(\.id)
+        }
+        #expect(differ, "no typed query told the asymmetric shortlist from Hamming's")
+    }
+
     @Test func openingAnIndexWithoutAModelExplainsWhatItIs() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         try CodeIndex.create(at: dir.appending("codes"), bits: 64).add([IndexEntry(id: "a", code: try BinaryCode(zeroBits: 64))])
