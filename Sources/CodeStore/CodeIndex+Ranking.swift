@@ -216,30 +216,61 @@ extension CodeIndex {
             weighted.removeAll { !kept.contains($0.hash) }
             frequencies.removeAll { !kept.contains($0.hash) }
         }
-        var candidates = Set(chosen.map(\.slot))
+        var joined: [Int] = []
         var budget = options.rareTermBudget(shortlist: shortlist, k: k, typed: typed)
         for (h, df) in frequencies.sorted(by: { ($0.df, $0.hash) < ($1.df, $1.hash) }) {
             guard df <= budget else { break }
             // A damaged posting could name a slot past the codes: only slots that exist count.
-            candidates.formUnion(try reader.slots(h).lazy.filter { $0 < codes.count })
+            joined += try reader.slots(h).lazy.filter { $0 < codes.count }
             budget -= df
+        }
+        // The candidates ascending by slot (the shortlist's and the joined ones, once each), and
+        // for each its (distance, code score) when the shortlist brought it: sorted arrays merged,
+        // no hashing.
+        let shortlisted = chosen.sorted { $0.slot < $1.slot }
+        joined.sort()
+        var ascending: [Int] = [], fromCodes: [(distance: Int, code: Double)?] = []
+        ascending.reserveCapacity(shortlisted.count + joined.count)
+        fromCodes.reserveCapacity(shortlisted.count + joined.count)
+        var a = 0, j = 0
+        while a < shortlisted.count || j < joined.count {
+            if j == joined.count || (a < shortlisted.count && shortlisted[a].slot <= joined[j]) {
+                let c = shortlisted[a]
+                ascending.append(c.slot); fromCodes.append((c.distance, c.code))
+                while j < joined.count && joined[j] == c.slot { j += 1 }
+                a += 1
+            } else {
+                let slot = joined[j]
+                ascending.append(slot); fromCodes.append(nil)
+                while j < joined.count && joined[j] == slot { j += 1 }
+            }
         }
         // BM25 of every candidate; the code score for those the shortlist did not bring.
         let scorer25 = BM25(terms: weighted, k1: options.k1, b: options.b, averageLength: reader.statistics.averageLength)
         var scored: [(slot: Int, distance: Int, code: Double, bm25: Double)] = []
-        scored.reserveCapacity(candidates.count)
+        scored.reserveCapacity(ascending.count)
         // Each candidate's term record, kept for the feedback round (borrowed from the map, valid
         // while the read transaction lives).
         var records: [UnsafeRawBufferPointer?] = []
-        records.reserveCapacity(candidates.count)
-        let fromCodes = Dictionary(uniqueKeysWithValues: chosen.map { ($0.slot, ($0.distance, $0.code)) })
-        let ascending = candidates.sorted()
-        let stored = weighted.isEmpty ? ascending.map { _ in nil }
-            : try everyRecord.map { all in ascending.map { all[$0] } } ?? reader.termRecords(ascendingSlots: ascending)
-        for (slot, record) in zip(ascending, stored) {
-            let bm25 = record.map { scorer25.score($0) } ?? 0
+        records.reserveCapacity(ascending.count)
+        let stored: [UnsafeRawBufferPointer?]
+        var sums: [Double]?
+        if !typed && !weighted.isEmpty && weighted.count.saturatingProduct(reader.partitions) < ascending.count {
+            // A pasted document (no feedback round follows) against many candidates, term at a
+            // time: each kept term's postings name the candidates holding it, and only those
+            // records are read, for that term's count (a binary search) and their length. A
+            // candidate's terms are added in ascending hash order, as `BM25.score` adds them, so
+            // the scores are the same to the last bit; the candidates holding none of the terms
+            // (most of them) are not read at all.
+            (stored, sums) = try scoreTermAtATime(scorer25, candidates: ascending, reader: reader, everyRecord: everyRecord)
+        } else {
+            stored = weighted.isEmpty ? ascending.map { _ in nil }
+                : try everyRecord.map { all in ascending.map { all[$0] } } ?? reader.termRecords(ascendingSlots: ascending)
+        }
+        for (i, (slot, record)) in zip(ascending, stored).enumerated() {
+            let bm25 = sums?[i] ?? record.map { scorer25.score($0) } ?? 0
             if lexicalOnly && bm25 == 0 { continue }
-            let (d, c) = fromCodes[slot] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
+            let (d, c) = fromCodes[i] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
             scored.append((slot, d, c, bm25))
             records.append(record)
         }
@@ -270,6 +301,40 @@ extension CodeIndex {
             try hit(txn, slot: scored[i].slot, distance: scored[i].distance, score: fused[i], bm25: scored[i].bm25, fields: fields)
         }
         return RankedResult(hits: hits, usedTerms: true, lexicalOnly: lexicalOnly, candidates: scored.count)
+    }
+
+    /// BM25 of `candidates` (ascending slots) term at a time over the postings of `scorer`'s
+    /// terms: the sums, and the records read (nil for a candidate holding none of the terms).
+    private func scoreTermAtATime(_ scorer: BM25, candidates: [Int], reader: TermReader,
+                                  everyRecord: [UnsafeRawBufferPointer?]?) throws -> ([UnsafeRawBufferPointer?], [Double]) {
+        var sums = [Double](repeating: 0, count: candidates.count)
+        var records = [UnsafeRawBufferPointer?](repeating: nil, count: candidates.count)
+        var read = [Bool](repeating: false, count: candidates.count)
+        // Where the previous (smaller) term was looked for in each candidate's record: terms come
+        // in ascending order, so each search starts there.
+        var from = [Int32](repeating: 0, count: candidates.count)
+        for (hash, weight) in scorer.terms {
+            // The postings ascend by slot, as the candidates do: each is found by a binary
+            // search above the previous one's place.
+            var lo = 0
+            for slot in try reader.slots(hash) {
+                // Galloping: steps of 1, 2, 4, ... past the slot, then a binary search in the last.
+                var step = 1, hi = lo
+                while hi < candidates.count && candidates[hi] < slot { lo = hi + 1; hi += step; step *= 2 }
+                hi = min(hi, candidates.count)
+                while lo < hi { let mid = (lo + hi) / 2; if candidates[mid] < slot { lo = mid + 1 } else { hi = mid } }
+                guard lo < candidates.count else { break }
+                guard candidates[lo] == slot else { continue }
+                let i = lo
+                lo += 1
+                if !read[i] {
+                    records[i] = try everyRecord.map { $0[slot] } ?? reader.termRecords(ascendingSlots: [slot])[0]
+                    read[i] = true
+                }
+                if let raw = records[i] { sums[i] += scorer.contribution(of: hash, weight: weight, in: raw, from: &from[i]) }
+            }
+        }
+        return (records, sums)
     }
 
     /// The second round of a typed query: RM3 over the first round's best documents
@@ -315,6 +380,21 @@ struct BM25 {
         var filter = [UInt64](repeating: 0, count: 64)
         for t in terms { filter[Int(t.hash & 0xFFF) >> 6] |= 1 << (t.hash & 63) }
         self.filter = filter
+    }
+
+    /// What term `hash` (of weight `weight`) adds to `score` of one record: 0 when the record
+    /// lacks it or is malformed. The same arithmetic as `score`, term by term.
+    /// `from` is where to start looking (terms asked for in ascending order: the place of the
+    /// previous one); it is moved past this one.
+    func contribution(of hash: UInt64, weight: Double, in raw: UnsafeRawBufferPointer, from: inout Int32) -> Double {
+        guard let record = StoredTerms(raw), record.count > 0 else { return 0 }
+        var lo = min(Int(from), record.count), hi = record.count
+        while lo < hi { let mid = (lo + hi) / 2; if record.hash(mid) < hash { lo = mid + 1 } else { hi = mid } }
+        from = Int32(lo)
+        guard lo < record.count && record.hash(lo) == hash else { return 0 }
+        let norm = k1 * (1 - b + b * Double(record.length) / averageLength)
+        let tf = Double(record.termCount(lo))
+        return weight * tf * (k1 + 1) / (tf + norm)
     }
 
     /// The score of one record (0 for a malformed one: `check` reports those).
