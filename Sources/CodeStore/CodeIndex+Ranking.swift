@@ -314,21 +314,17 @@ extension CodeIndex {
         // in ascending order, so each search starts there.
         var from = [Int32](repeating: 0, count: candidates.count)
         for (hash, weight) in scorer.terms {
-            // The postings ascend by slot, as the candidates do: each is found by a binary
-            // search above the previous one's place.
+            // The postings ascend by slot, as the candidates do: each is found by galloping
+            // from the previous one's place.
             var lo = 0
             for slot in try reader.slots(hash) {
-                // Galloping: steps of 1, 2, 4, ... past the slot, then a binary search in the last.
-                var step = 1, hi = lo
-                while hi < candidates.count && candidates[hi] < slot { lo = hi + 1; hi += step; step *= 2 }
-                hi = min(hi, candidates.count)
-                while lo < hi { let mid = (lo + hi) / 2; if candidates[mid] < slot { lo = mid + 1 } else { hi = mid } }
+                lo = gallop(from: lo, to: candidates.count) { candidates[$0] < slot }
                 guard lo < candidates.count else { break }
                 guard candidates[lo] == slot else { continue }
                 let i = lo
                 lo += 1
                 if !read[i] {
-                    records[i] = try everyRecord.map { $0[slot] } ?? reader.termRecords(ascendingSlots: [slot])[0]
+                    records[i] = try everyRecord.map { $0[slot] } ?? reader.termRecord(slot: slot)
                     read[i] = true
                 }
                 if let raw = records[i] { sums[i] += scorer.contribution(of: hash, weight: weight, in: raw, from: &from[i]) }
@@ -388,8 +384,7 @@ struct BM25 {
     /// previous one); it is moved past this one.
     func contribution(of hash: UInt64, weight: Double, in raw: UnsafeRawBufferPointer, from: inout Int32) -> Double {
         guard let record = StoredTerms(raw), record.count > 0 else { return 0 }
-        var lo = min(Int(from), record.count), hi = record.count
-        while lo < hi { let mid = (lo + hi) / 2; if record.hash(mid) < hash { lo = mid + 1 } else { hi = mid } }
+        let lo = lowerBound(from: min(Int(from), record.count), to: record.count) { record.hash($0) < hash }
         from = Int32(lo)
         guard lo < record.count && record.hash(lo) == hash else { return 0 }
         let norm = k1 * (1 - b + b * Double(record.length) / averageLength)
@@ -418,23 +413,36 @@ struct BM25 {
                 for j in 0..<n {
                     let h = record.hash(j)
                     guard bits[Int(h & 0xFFF) >> 6] & (1 << (h & 63)) != 0 else { continue }
-                    var hi = terms.count
-                    while lo < hi { let mid = (lo + hi) / 2; if terms[mid].hash < h { lo = mid + 1 } else { hi = mid } }
+                    lo = lowerBound(from: lo, to: terms.count) { terms[$0].hash < h }
                     if lo < terms.count && terms[lo].hash == h { add(terms[lo].weight, j); lo += 1 }
                 }
             }
             return total
         }
-        // Galloping merge (a few terms against a long record): from the last position, steps of
-        // 1, 2, 4, ... past the term, then a binary search in the last step: O(q log(n / q)).
+        // Galloping merge (a few terms against a long record): O(q log(n / q)).
         for (h, w) in terms {
-            var step = 1, hi = j
-            while hi < n && record.hash(hi) < h { j = hi + 1; hi += step; step *= 2 }
-            hi = min(hi, n)
-            while j < hi { let mid = (j + hi) / 2; if record.hash(mid) < h { j = mid + 1 } else { hi = mid } }
+            j = gallop(from: j, to: n) { record.hash($0) < h }
             if j == n { break }
             if record.hash(j) == h { add(w, j) }
         }
         return total
     }
+}
+
+/// The first index in `start..<end` at which `isBelow` is false (`end` when none), for an
+/// ascending sequence (`isBelow`: the element there is below the key), by binary search.
+@inline(__always)
+func lowerBound(from start: Int, to end: Int, _ isBelow: (Int) -> Bool) -> Int {
+    var lo = start, hi = end
+    while lo < hi { let mid = (lo + hi) / 2; if isBelow(mid) { lo = mid + 1 } else { hi = mid } }
+    return lo
+}
+
+/// As `lowerBound`, for a key expected near `start`: steps of 1, 2, 4, ... past it, then a
+/// binary search within the last step, O(log d) for a key d places on.
+@inline(__always)
+func gallop(from start: Int, to end: Int, _ isBelow: (Int) -> Bool) -> Int {
+    var lo = start, step = 1, hi = start
+    while hi < end && isBelow(hi) { lo = hi + 1; hi += step; step *= 2 }
+    return lowerBound(from: lo, to: min(hi, end), isBelow)
 }

@@ -151,13 +151,16 @@ extension PostgresCodeIndex {
     /// Runs `query` on a connection and reads its (id, distance, fields JSON) rows as hits.
     func hits(fields: Bool, _ query: (PostgresConnection) async throws -> PostgresRowSequence) async throws -> [SearchHit] {
         try await run {
-            try await withConnection { connection in
-                var out: [SearchHit] = []
-                for try await (id, distance, json) in try await query(connection).decode((String, Int, String).self) {
-                    out.append(SearchHit(id: id, distance: distance, fields: fields ? SearchHit.fields(json: Array(json.utf8)) : [:]))
-                }
-                return out
-            }
+            try await withConnection { connection in try await Self.hits(try await query(connection), fields: fields) }
         }
+    }
+
+    /// (id, distance, fields JSON) rows as hits, in the order they come.
+    static func hits(_ rows: PostgresRowSequence, fields: Bool) async throws -> [SearchHit] {
+        var out: [SearchHit] = []
+        for try await (id, distance, json) in rows.decode((String, Int, String).self) {
+            out.append(SearchHit(id: id, distance: distance, fields: fields ? SearchHit.fields(json: Array(json.utf8)) : [:]))
+        }
+        return out
     }
 }

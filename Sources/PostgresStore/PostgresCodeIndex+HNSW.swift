@@ -36,37 +36,23 @@ extension PostgresCodeIndex {
     /// The version of pgvector installed in this database (`CREATE EXTENSION vector` done), or
     /// nil when it is not.
     public func pgvectorVersion() async throws -> String? {
-        try await run {
-            try await withConnection { c in
-                var version: String?
-                for try await (v,) in try await c.query("SELECT extversion FROM pg_extension WHERE extname = 'vector'", logger: logger).decode((String,).self) { version = v }
-                return version
-            }
-        }
+        try await singleValue("SELECT extversion FROM pg_extension WHERE extname = 'vector'", as: String.self)
     }
 
     /// The settings of the index's HNSW graph, or nil when it has none.
     public func graph() async throws -> GraphSettings? {
-        try await run {
-            try await withConnection { c in
-                var found: GraphSettings?
-                let rows = try await c.query("""
-                    SELECT COALESCE(array_to_string(i.reloptions, ','), '') FROM pg_class i
-                    WHERE i.relname = \(hnswIndex) AND i.relkind = 'i' AND i.relnamespace = current_schema()::regnamespace
-                    """, logger: logger)
-                for try await (options,) in rows.decode((String,).self) {
-                    var settings = GraphSettings()
-                    for option in options.split(separator: ",") {
-                        let parts = option.split(separator: "=", maxSplits: 1)
-                        guard parts.count == 2, let value = Int(parts[1]) else { continue }
-                        if parts[0] == "m" { settings.m = value }
-                        if parts[0] == "ef_construction" { settings.efConstruction = value }
-                    }
-                    found = settings
-                }
-                return found
-            }
+        guard let options = try await singleValue("""
+            SELECT COALESCE(array_to_string(i.reloptions, ','), '') FROM pg_class i
+            WHERE i.relname = \(hnswIndex) AND i.relkind = 'i' AND i.relnamespace = current_schema()::regnamespace
+            """, as: String.self) else { return nil }
+        var settings = GraphSettings()
+        for option in options.split(separator: ",") {
+            let parts = option.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let value = Int(parts[1]) else { continue }
+            if parts[0] == "m" { settings.m = value }
+            if parts[0] == "ef_construction" { settings.efConstruction = value }
         }
+        return settings
     }
 
     /// Whether the index has its HNSW graph.
@@ -123,15 +109,10 @@ extension PostgresCodeIndex {
                     // Index scans only, so the graph (not a scan PostgreSQL might prefer for a
                     // small table) answers, and the answers are the graph's.
                     try await c.query("SET LOCAL enable_seqscan = off", logger: logger)
-                    let rows = try await c.query("""
+                    return try await Self.hits(try await c.query("""
                         SELECT id, bit_count(code # \(query)::bit(\(unescaped: String(bits))))::bigint AS d, COALESCE(fields::text, '')
                         FROM \(unescaped: table) ORDER BY code <~> \(query)::bit(\(unescaped: String(bits))) LIMIT \(k)
-                        """, logger: logger)
-                    var hits: [SearchHit] = []
-                    for try await (id, distance, json) in rows.decode((String, Int, String).self) {
-                        hits.append(SearchHit(id: id, distance: distance, fields: fields ? SearchHit.fields(json: Array(json.utf8)) : [:]))
-                    }
-                    return hits
+                        """, logger: logger), fields: fields)
                 }
             }
             out.append(hits.sorted { ($0.distance, $0.id) < ($1.distance, $1.id) })
@@ -141,13 +122,7 @@ extension PostgresCodeIndex {
 
     /// Installs pgvector in the database when the server has it (0.7 or later).
     private func ensurePgvector() async throws {
-        let available: String? = try await run {
-            try await withConnection { c in
-                var version: String?
-                for try await (v,) in try await c.query("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'", logger: logger).decode((String,).self) { version = v }
-                return version
-            }
-        }
+        let available = try await singleValue("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'", as: String.self)
         guard let available else {
             throw IndexError.invalidSetting("the PostgreSQL server at \(location) has no pgvector ('vector' is not among its available extensions): install pgvector 0.7 or later there (packages postgresql-NN-pgvector from apt.postgresql.org, or build it from github.com/pgvector/pgvector), or search exactly")
         }

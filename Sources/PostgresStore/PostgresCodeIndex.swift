@@ -161,6 +161,27 @@ public final class PostgresCodeIndex: Sendable {
         }
     }
 
+    /// Every index in `pool`'s database, sorted by name, opened in the pool from one read of
+    /// `tq_indexes` (none when no index was ever created there; an index of a newer layout than
+    /// this version reads is left out).
+    public static func all(in pool: PostgresPool) async throws -> [PostgresCodeIndex] {
+        let probe = PostgresCodeIndex(location: pool.location, name: "", bits: 0, modelFingerprint: "", session: .pool(pool.client))
+        return try await probe.run {
+            try await probe.withConnection { connection in
+                var out: [PostgresCodeIndex] = []
+                do {
+                    let rows = try await connection.query("SELECT name, bits, model_fingerprint, format FROM tq_indexes ORDER BY name", logger: probe.logger)
+                    for try await (name, bits, fingerprint, format) in rows.decode((String, Int, String, Int).self) where format <= formatVersion {
+                        out.append(PostgresCodeIndex(location: pool.location, name: name, bits: bits, modelFingerprint: fingerprint, session: .pool(pool.client)))
+                    }
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+                    return []
+                }
+                return out
+            }
+        }
+    }
+
     /// Drops the index's table and its row in `tq_indexes`.
     public func drop() async throws {
         try await run {
@@ -195,22 +216,22 @@ public final class PostgresCodeIndex: Sendable {
 
     /// Items in the index.
     public func count() async throws -> Int {
-        try await run {
-            try await withConnection { connection in
-                var n = 0
-                for try await (count,) in try await connection.query("SELECT count(*)::bigint FROM \(unescaped: table)", logger: logger).decode((Int,).self) { n = count }
-                return n
-            }
-        }
+        try await singleValue("SELECT count(*)::bigint FROM \(unescaped: table)", as: Int.self) ?? 0
     }
 
     /// Bytes of the index's table with its indexes and TOAST (`pg_total_relation_size`).
     public func tableBytes() async throws -> Int {
+        try await singleValue("SELECT pg_total_relation_size(\(table)::regclass)::bigint", as: Int.self) ?? 0
+    }
+
+    /// The one column of the one row `query` returns (a statement of a single value), or nil
+    /// when it returns no row.
+    func singleValue<T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: T.Type) async throws -> T? {
         try await run {
             try await withConnection { connection in
-                var n = 0
-                for try await (bytes,) in try await connection.query("SELECT pg_total_relation_size(\(table)::regclass)::bigint", logger: logger).decode((Int,).self) { n = bytes }
-                return n
+                var found: T?
+                for try await (value,) in try await connection.query(query, logger: logger).decode((T,).self) { found = value }
+                return found
             }
         }
     }

@@ -23,6 +23,9 @@ struct APIError: HTTPResponseError {
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
+    static func alreadyExists(_ name: String, where place: String = "") -> APIError {
+        APIError(.conflict, "already_exists", "an index named '\(name)' exists\(place): DELETE it first, or choose another name")
+    }
     static func unknownIndex(_ name: String) -> APIError {
         APIError(.notFound, "unknown_index", "no index named '\(name)': GET /v1/indexes lists them, PUT /v1/indexes/\(name) creates it")
     }

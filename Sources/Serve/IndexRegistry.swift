@@ -29,9 +29,7 @@ final class IndexRegistry: @unchecked Sendable {
     /// - Throws: `APIError` 404 when neither has it; the library's errors when it cannot be opened.
     func resolve(_ name: String) async throws -> Resolved {
         try Self.checkName(name)
-        if let directory, lock.withLock({ opened[name] != nil }) || FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb") {
-            return .local(try index(name))
-        }
+        if holdsLocally(name) { return .local(try index(name)) }
         guard let pool, (try? PostgresCodeIndex.checkName(name)) != nil else { throw APIError.unknownIndex(name) }
         do {
             return .postgres(try await PostgresCodeIndex.open(in: pool, name: name))
@@ -43,12 +41,11 @@ final class IndexRegistry: @unchecked Sendable {
     /// Every index served, sorted by name: the directory's, then PostgreSQL's that the
     /// directory does not shadow.
     func all() async throws -> [Resolved] {
-        var out: [Resolved] = try names().map { .local(try index($0)) }
-        let local = Set(names())
+        let local = names()
+        var out: [Resolved] = try local.map { .local(try index($0)) }
         if let pool {
-            for name in try await pool.indexNames() where !local.contains(name) {
-                if let index = try? await PostgresCodeIndex.open(in: pool, name: name) { out.append(.postgres(index)) }
-            }
+            let shadowed = Set(local)
+            out += try await PostgresCodeIndex.all(in: pool).filter { !shadowed.contains($0.name) }.map { .postgres($0) }
         }
         return out
     }
@@ -59,14 +56,17 @@ final class IndexRegistry: @unchecked Sendable {
     func createInPostgres(_ name: String, bits: Int) async throws -> PostgresCodeIndex {
         try Self.checkName(name)
         guard let pool else { throw APIError.badRequest("this server has no PostgreSQL database: start it with --postgres URL, or leave out \"store\"") }
-        if let directory, lock.withLock({ opened[name] != nil }) || FileManager.default.fileExists(atPath: directory + "/" + name + "/data.mdb") {
-            throw APIError(.conflict, "already_exists", "an index named '\(name)' exists: DELETE it first, or choose another name")
-        }
+        if holdsLocally(name) { throw APIError.alreadyExists(name) }
         do {
             return try await PostgresCodeIndex.create(in: pool, name: name, bits: bits)
         } catch IndexError.alreadyExists {
-            throw APIError(.conflict, "already_exists", "an index named '\(name)' exists: DELETE it first, or choose another name")
+            throw APIError.alreadyExists(name)
         }
+    }
+
+    /// Whether the directory holds (or the server has open) an index named `name`.
+    private func holdsLocally(_ name: String) -> Bool {
+        directory != nil && (lock.withLock { opened[name] != nil } || FileManager.default.fileExists(atPath: path(name) + "/data.mdb"))
     }
 
     /// Index names: 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'.
@@ -108,7 +108,7 @@ final class IndexRegistry: @unchecked Sendable {
         }
         return try lock.withLock {
             guard opened[name] == nil, !FileManager.default.fileExists(atPath: path(name) + "/data.mdb") else {
-                throw APIError(.conflict, "already_exists", "an index named '\(name)' exists: DELETE it first, or choose another name")
+                throw APIError.alreadyExists(name)
             }
             let served = ServedIndex(name: name, index: try make(path(name)))
             opened[name] = served

@@ -160,7 +160,7 @@ struct Routes: Sendable {
             return .postgres(try await registry.createInPostgres(name, bits: bits))
         case "lmdb":
             if let pool = registry.pool, try await pool.indexNames().contains(name) {
-                throw APIError(.conflict, "already_exists", "an index named '\(name)' exists in PostgreSQL: DELETE it first, or choose another name")
+                throw APIError.alreadyExists(name, where: " in PostgreSQL")
             }
             return .local(try createLocal(name, body))
         default:
