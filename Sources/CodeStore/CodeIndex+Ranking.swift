@@ -94,6 +94,13 @@ public struct RankedResult: Sendable {
     public var lexicalOnly: Bool
     /// Candidates scored.
     public var candidates: Int
+
+    package init(hits: [SearchHit], usedTerms: Bool, lexicalOnly: Bool, candidates: Int) {
+        self.hits = hits
+        self.usedTerms = usedTerms
+        self.lexicalOnly = lexicalOnly
+        self.candidates = candidates
+    }
 }
 
 extension CodeIndex {
@@ -194,35 +201,14 @@ extension CodeIndex {
         }
         chosen = Array(chosen.prefix(shortlist))
 
-        // Query terms with their counts, document frequencies and IDF (Robertson-Sparck Jones, as
-        // Lucene: ln(1 + (N - df + 0.5) / (df + 0.5)), never negative).
-        var queryCounts: [UInt64: Int] = [:]
-        for t in query.terms { queryCounts[t, default: 0] += 1 }
-        let n = Double(reader.statistics.documents)
-        var weighted: [(hash: UInt64, weight: Double)] = []
-        var frequencies: [(hash: UInt64, df: Int)] = []
-        let queryTerms = queryCounts.sorted(by: { $0.key < $1.key })
-        let frequency = try reader.documentFrequencies(queryTerms.map(\.key))
-        for ((h, qtf), df) in zip(queryTerms, frequency) {
-            guard df > 0 else { continue }
-            weighted.append((h, Double(qtf) * log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))))
-            frequencies.append((h, df))
-        }
-        // A query with more terms than are kept is a pasted document ("more like this"): it
-        // names its subject already, and feedback would only double its cost.
-        let typed = weighted.count <= options.maxQueryTerms
-        if weighted.count > options.maxQueryTerms {
-            let kept = Set(weighted.sorted { ($0.weight, $0.hash) > ($1.weight, $1.hash) }.prefix(options.maxQueryTerms).map(\.hash))
-            weighted.removeAll { !kept.contains($0.hash) }
-            frequencies.removeAll { !kept.contains($0.hash) }
-        }
+        // The query's terms, weighted by IDF (a pasted document's cut to its strongest), and the
+        // documents holding its rarest terms.
+        let query = try LexicalQuery(terms: query.terms, documents: reader.statistics.documents, options: options,
+                                     documentFrequencies: reader.documentFrequencies)
         var joined: [Int] = []
-        var budget = options.rareTermBudget(shortlist: shortlist, k: k, typed: typed)
-        for (h, df) in frequencies.sorted(by: { ($0.df, $0.hash) < ($1.df, $1.hash) }) {
-            guard df <= budget else { break }
+        for h in query.rareTerms(shortlist: shortlist, k: k, options: options) {
             // A damaged posting could name a slot past the codes: only slots that exist count.
             joined += try reader.slots(h).lazy.filter { $0 < codes.count }
-            budget -= df
         }
         // The candidates ascending by slot (the shortlist's and the joined ones, once each), and
         // for each its (distance, code score) when the shortlist brought it: sorted arrays merged,
@@ -246,8 +232,10 @@ extension CodeIndex {
             }
         }
         // BM25 of every candidate; the code score for those the shortlist did not bring.
-        let scorer25 = BM25(terms: weighted, k1: options.k1, b: options.b, averageLength: reader.statistics.averageLength)
-        var scored: [(slot: Int, distance: Int, code: Double, bm25: Double)] = []
+        let averageLength = reader.statistics.averageLength
+        let scorer25 = query.scorer(options, averageLength: averageLength)
+        var scored: [(slot: Int, distance: Int, code: Double)] = []
+        var bm25: [Double] = []
         scored.reserveCapacity(ascending.count)
         // Each candidate's term record, kept for the feedback round (borrowed from the map, valid
         // while the read transaction lives).
@@ -255,7 +243,7 @@ extension CodeIndex {
         records.reserveCapacity(ascending.count)
         let stored: [UnsafeRawBufferPointer?]
         var sums: [Double]?
-        if !typed && !weighted.isEmpty && weighted.count.saturatingProduct(reader.partitions) < ascending.count {
+        if !query.typed && !query.weighted.isEmpty && query.weighted.count.saturatingProduct(reader.partitions) < ascending.count {
             // A pasted document (no feedback round follows) against many candidates, term at a
             // time: each kept term's postings name the candidates holding it, and only those
             // records are read, for that term's count (a binary search) and their length. A
@@ -264,41 +252,30 @@ extension CodeIndex {
             // (most of them) are not read at all.
             (stored, sums) = try scoreTermAtATime(scorer25, candidates: ascending, reader: reader, everyRecord: everyRecord)
         } else {
-            stored = weighted.isEmpty ? ascending.map { _ in nil }
+            stored = query.weighted.isEmpty ? ascending.map { _ in nil }
                 : try everyRecord.map { all in ascending.map { all[$0] } } ?? reader.termRecords(ascendingSlots: ascending)
         }
         for (i, (slot, record)) in zip(ascending, stored).enumerated() {
-            let bm25 = sums?[i] ?? record.map { scorer25.score($0) } ?? 0
-            if lexicalOnly && bm25 == 0 { continue }
+            let score = sums?[i] ?? record.map { scorer25.score($0) } ?? 0
+            if lexicalOnly && score == 0 { continue }
             let (d, c) = fromCodes[i] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
-            scored.append((slot, d, c, bm25))
+            scored.append((slot, d, c))
+            bm25.append(score)
             records.append(record)
         }
-        if typed && options.feedback.isOn && !weighted.isEmpty {
-            let known = Dictionary(uniqueKeysWithValues: frequencies.map { ($0.hash, $0.df) })
-            try applyFeedback(options, query: weighted.map { ($0.hash, queryCounts[$0.hash] ?? 1) }, known: known,
-                              scored: &scored, records: records, reader: reader)
+        let slots = scored.map(\.slot)
+        if query.wantsFeedback(options) {
+            // The second round: RM3 over the first round's best documents, every candidate
+            // scored again by BM25 of the expanded query.
+            let expansion = query.expansion(options, bm25: bm25, tiebreak: slots, records: records)
+            if !expansion.isEmpty {
+                let new = try reader.documentFrequencies(query.unknownTerms(of: expansion))
+                bm25 = query.feedbackScores(records, options: options, expansion: expansion, newFrequencies: new, averageLength: averageLength)
+            }
         }
-        let fused: [Double]
-        switch options.rescoring {
-        case .fused where !lexicalOnly:
-            // Reciprocal-rank fusion: 1 / (c + rank) by the code score, plus the same by BM25 for
-            // documents that hold a query term.
-            var score = [Double](repeating: 0, count: scored.count)
-            let byCode = scored.indices.sorted { (scored[$0].code, -scored[$0].slot) > (scored[$1].code, -scored[$1].slot) }
-            for (r, i) in byCode.enumerated() { score[i] += 1 / (options.fusionConstant + Double(r + 1)) }
-            let byTerms = scored.indices.filter { scored[$0].bm25 > 0 }
-                .sorted { (scored[$0].bm25, -scored[$0].slot) > (scored[$1].bm25, -scored[$1].slot) }
-            for (r, i) in byTerms.enumerated() { score[i] += 1 / (options.fusionConstant + Double(r + 1)) }
-            fused = score
-        default:
-            fused = scored.map(\.bm25)
-        }
-        let order = Array(scored.indices).sortedPrefix(k) {
-            (fused[$0], scored[$0].code, -scored[$0].slot) > (fused[$1], scored[$1].code, -scored[$1].slot)
-        }
-        let hits = try order.map { i in
-            try hit(txn, slot: scored[i].slot, distance: scored[i].distance, score: fused[i], bm25: scored[i].bm25, fields: fields)
+        let order = LexicalQuery.order(code: scored.map(\.code), bm25: bm25, tiebreak: slots, k: k, options: options, lexicalOnly: lexicalOnly)
+        let hits = try order.map { (i, score) in
+            try hit(txn, slot: scored[i].slot, distance: scored[i].distance, score: score, bm25: bm25[i], fields: fields)
         }
         return RankedResult(hits: hits, usedTerms: true, lexicalOnly: lexicalOnly, candidates: scored.count)
     }
@@ -331,29 +308,6 @@ extension CodeIndex {
             }
         }
         return (records, sums)
-    }
-
-    /// The second round of a typed query: RM3 over the first round's best documents
-    /// (`RelevanceFeedback`), every candidate scored again by BM25 of the expanded query.
-    private func applyFeedback(_ options: RankingOptions, query: [(hash: UInt64, count: Int)], known: [UInt64: Int],
-                               scored: inout [(slot: Int, distance: Int, code: Double, bm25: Double)],
-                               records: [UnsafeRawBufferPointer?], reader: TermReader) throws {
-        let best = Array(scored.indices).filter { scored[$0].bm25 > 0 }
-            .sortedPrefix(options.feedback.documents) { (scored[$0].bm25, -scored[$0].slot) > (scored[$1].bm25, -scored[$1].slot) }
-        guard !best.isEmpty else { return }
-        let feedback = best.map { i in (score: scored[i].bm25, terms: records[i].flatMap(StoredTerms.init)?.termsWithCounts ?? []) }
-        let n = Double(reader.statistics.documents)
-        let expanded = options.feedback.expand(query: query, feedback: feedback)
-        let new = expanded.map(\.hash).filter { known[$0] == nil }
-        let newFrequency = Dictionary(uniqueKeysWithValues: zip(new, try reader.documentFrequencies(new)))
-        var weighted: [(hash: UInt64, weight: Double)] = []
-        for (h, w) in expanded {
-            let df = known[h] ?? newFrequency[h] ?? 0
-            guard df > 0 else { continue }
-            weighted.append((h, w * log(1 + (n - Double(df) + 0.5) / (Double(df) + 0.5))))
-        }
-        let scorer = BM25(terms: weighted, k1: options.k1, b: options.b, averageLength: reader.statistics.averageLength)
-        for i in scored.indices { scored[i].bm25 = records[i].map { scorer.score($0) } ?? 0 }
     }
 }
 

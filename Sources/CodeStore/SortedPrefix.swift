@@ -4,7 +4,7 @@ extension Array {
     /// best `count` to the front, then only they are sorted. `areInIncreasingOrder` must be a
     /// strict total order (break ties by a unique key) for the result to be the full sort's
     /// prefix exactly; the ranking's candidate lists are, by slot.
-    func sortedPrefix(_ count: Int, by areInIncreasingOrder: (Element, Element) -> Bool) -> [Element] {
+    package func sortedPrefix(_ count: Int, by areInIncreasingOrder: (Element, Element) -> Bool) -> [Element] {
         guard count > 0 else { return [] }
         guard count < self.count else { return sorted(by: areInIncreasingOrder) }
         var a = self

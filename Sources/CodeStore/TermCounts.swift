@@ -51,7 +51,7 @@ public struct TermCounts: Equatable, Sendable {
     }
 
     /// Reads the stored form; nil when the bytes are not one (a damaged record).
-    init?(encoded raw: UnsafeRawBufferPointer) {
+    package init?(encoded raw: UnsafeRawBufferPointer) {
         guard let view = StoredTerms(raw) else { return nil }
         hashes = (0..<view.count).map(view.hash)
         counts = (0..<view.count).map(view.termCount)

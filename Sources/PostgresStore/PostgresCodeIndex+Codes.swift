@@ -30,6 +30,10 @@ extension PostgresCodeIndex {
             }
         }
         if entries.isEmpty { return AddSummary() }
+        if keepsTerms { return try await addWithTerms(entries, ids: ids, codes: codes, fields: fields) }
+        if let entry = entries.first(where: { $0.terms != nil }) {
+            throw IndexError.invalidSetting("'\(entry.id)' comes with terms, but \(path) keeps codes only (layout 1): index text documents into an index created for them (`twentyq index DOCS --db postgres://...#NEW_NAME`)")
+        }
         return try await run {
             try await withTransaction { c in
                 let rows = try await c.query("""
@@ -50,6 +54,57 @@ extension PostgresCodeIndex {
         }
     }
 
+    /// `add` for an index of text documents: terms and hashes written with the codes, and the
+    /// document frequencies and statistics changed by what each added or replaced row gains and
+    /// loses, all in the one transaction.
+    private func addWithTerms(_ entries: [IndexEntry], ids: [String], codes: [String], fields: [String]) async throws -> AddSummary {
+        let records = entries.map { $0.terms?.storedForm }
+        let hex = records.map { $0.map { Self.hex($0) } ?? "" }
+        let hashes = entries.map { e in e.terms.map { "{" + $0.hashes.map { String($0) }.joined(separator: ",") + "}" } ?? "" }
+        let byID = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
+        return try await run {
+            try await withTransaction { c in
+                try await lockForTermWrites(c)
+                let old = try await termRecords(c, ids: ids)
+                let rows = try await c.query("""
+                    INSERT INTO \(unescaped: table) (id, code, fields, terms, hashes)
+                    SELECT u.id, u.code::bit(\(unescaped: String(bits))), NULLIF(u.fields, '')::jsonb,
+                           decode(NULLIF(u.terms, ''), 'hex'), NULLIF(u.hashes, '')::bigint[]
+                    FROM unnest(\(ids)::text[], \(codes)::text[], \(fields)::text[], \(hex)::text[], \(hashes)::text[]) AS u(id, code, fields, terms, hashes)
+                    ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, fields = EXCLUDED.fields, terms = EXCLUDED.terms, hashes = EXCLUDED.hashes
+                    WHERE \(unescaped: table).code IS DISTINCT FROM EXCLUDED.code OR \(unescaped: table).fields IS DISTINCT FROM EXCLUDED.fields
+                       OR \(unescaped: table).terms IS DISTINCT FROM EXCLUDED.terms
+                    RETURNING id, (xmax = 0)
+                    """, logger: logger)
+                var summary = AddSummary()
+                var frequencies: [UInt64: Int] = [:]
+                var documents = 0, length = 0
+                for try await (id, inserted) in rows.decode((String, Bool).self) {
+                    if inserted { summary.added += 1 } else { summary.replaced += 1 }
+                    if let before = old[id].flatMap(Self.decodeTerms) {
+                        for h in before.hashes { frequencies[h, default: 0] -= 1 }
+                        documents -= 1; length -= before.length
+                    }
+                    if let after = byID[id]?.terms {
+                        for h in after.hashes { frequencies[h, default: 0] += 1 }
+                        documents += 1; length += after.length
+                    }
+                }
+                summary.unchanged = entries.count - summary.added - summary.replaced
+                try await applyTermChanges(c, frequencies: frequencies, documents: documents, length: length)
+                return summary
+            }
+        }
+    }
+
+    /// Lowercase hex of `bytes` (how a term record travels in the batch statement).
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: 2 * bytes.count)
+        for (i, b) in bytes.enumerated() { out[2 * i] = digits[Int(b >> 4)]; out[2 * i + 1] = digits[Int(b & 15)] }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Removes `ids` in one transaction: all of them, or none when one is unknown.
     /// - Throws: `IndexError.unknownID` naming an id that is not there.
     @discardableResult
@@ -61,6 +116,22 @@ extension PostgresCodeIndex {
         return try await run {
             try await withTransaction { c in
                 var removed = Set<String>()
+                if keepsTerms {
+                    // The removed documents' terms leave the document frequencies and statistics.
+                    try await lockForTermWrites(c)
+                    var frequencies: [UInt64: Int] = [:]
+                    var documents = 0, length = 0
+                    let rows = try await c.query("DELETE FROM \(unescaped: table) WHERE id = ANY(\(unique)::text[]) RETURNING id, terms", logger: logger)
+                    for try await (id, buffer) in rows.decode((String, ByteBuffer?).self) {
+                        removed.insert(id)
+                        guard let buffer, let before = Self.decodeTerms(buffer.getBytes(at: 0, length: buffer.readableBytes) ?? []) else { continue }
+                        for h in before.hashes { frequencies[h, default: 0] -= 1 }
+                        documents -= 1; length -= before.length
+                    }
+                    if let missing = unique.first(where: { !removed.contains($0) }) { throw IndexError.unknownID(missing) }
+                    try await applyTermChanges(c, frequencies: frequencies, documents: documents, length: length)
+                    return removed.count
+                }
                 for try await (id,) in try await c.query("DELETE FROM \(unescaped: table) WHERE id = ANY(\(unique)::text[]) RETURNING id", logger: logger).decode((String,).self) {
                     removed.insert(id)
                 }

@@ -7,7 +7,9 @@ import PostgresNIO
 /// An index of codes in PostgreSQL: one table per index, `tq_NAME (id text PRIMARY KEY, code
 /// bit(BITS) NOT NULL, fields jsonb)`, and one row per index in `tq_indexes` (its width, model
 /// fingerprint and format). The same add/replace/remove semantics and the same model check as a
-/// `CodeIndex` in LMDB; searches run in SQL:
+/// `CodeIndex` in LMDB. An index of text documents (layout 2, created with its model file) also
+/// keeps each document's terms and the model (`PostgresCodeIndex+Terms.swift`), for the same
+/// ranked search as an LMDB index's (`rank`). Searches by code run in SQL:
 ///
 /// - k nearest: `ORDER BY bit_count(code # $1), id LIMIT k`, exact, ties by id (a `CodeIndex`
 ///   breaks ties by slot; over the same codes the distances are the same);
@@ -24,6 +26,8 @@ public final class PostgresCodeIndex: Sendable {
     public let name: String
     public let bits: Int
     public let modelFingerprint: String
+    /// The table layout: 1 for codes, 2 for text documents (terms and model kept too).
+    public let format: Int
     let session: Session
     let logger = Logger(label: "twentyq.postgres")
 
@@ -33,14 +37,20 @@ public final class PostgresCodeIndex: Sendable {
         case pool(PostgresClient)
     }
 
-    /// The layout of tables this version writes.
-    public static let formatVersion = 1
+    /// The newest table layout this version reads and writes: 1 holds codes, 2 (text documents)
+    /// adds each document's terms, their document frequencies, the collection's statistics and
+    /// the model. A codes index stays at layout 1, so older versions still read it.
+    public static let formatVersion = 2
 
-    private init(location: PostgresLocation, name: String, bits: Int, modelFingerprint: String, session: Session) {
+    /// Whether the index keeps text documents' terms and its model (layout 2).
+    public var keepsTerms: Bool { format >= 2 }
+
+    private init(location: PostgresLocation, name: String, bits: Int, modelFingerprint: String, format: Int, session: Session) {
         self.location = location
         self.name = name
         self.bits = bits
         self.modelFingerprint = modelFingerprint
+        self.format = format
         self.session = session
     }
 
@@ -82,12 +92,16 @@ public final class PostgresCodeIndex: Sendable {
 
     /// Creates the index `name` (and the `tq_indexes` table on first use), with a connection of its own.
     /// - Throws: `IndexError.alreadyExists`, `.invalidSetting` for a bad name, `CodeError.unsupportedWidth`.
-    public static func create(at location: PostgresLocation, name: String, bits: Int, modelFingerprint: String = "") async throws -> PostgresCodeIndex {
+    /// With `modelFile` (the model's file, `ModelFile.encode`), an index of text documents
+    /// (layout 2): it keeps the model and the documents' terms.
+    public static func create(at location: PostgresLocation, name: String, bits: Int, modelFingerprint: String = "",
+                              modelFile: [UInt8]? = nil) async throws -> PostgresCodeIndex {
         try checkName(name)
         guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
         let connection = try await connect(location)
         do {
-            return try await create(.connection(connection), location: location, name: name, bits: bits, modelFingerprint: modelFingerprint)
+            return try await create(.connection(connection), location: location, name: name, bits: bits, modelFingerprint: modelFingerprint,
+                                    modelFile: modelFile)
         } catch {
             try? await connection.close()
             throw error
@@ -96,22 +110,27 @@ public final class PostgresCodeIndex: Sendable {
 
     /// Creates the index `name` in `pool`'s database; its calls take the pool's connections.
     /// - Throws: as `create(at:name:bits:modelFingerprint:)`.
-    public static func create(in pool: PostgresPool, name: String, bits: Int, modelFingerprint: String = "") async throws -> PostgresCodeIndex {
+    public static func create(in pool: PostgresPool, name: String, bits: Int, modelFingerprint: String = "",
+                              modelFile: [UInt8]? = nil) async throws -> PostgresCodeIndex {
         try checkName(name)
         guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
-        return try await create(.pool(pool.client), location: pool.location, name: name, bits: bits, modelFingerprint: modelFingerprint)
+        return try await create(.pool(pool.client), location: pool.location, name: name, bits: bits, modelFingerprint: modelFingerprint,
+                                modelFile: modelFile)
     }
 
-    private static func create(_ session: Session, location: PostgresLocation, name: String, bits: Int, modelFingerprint: String) async throws -> PostgresCodeIndex {
-        let index = PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: modelFingerprint, session: session)
+    private static func create(_ session: Session, location: PostgresLocation, name: String, bits: Int, modelFingerprint: String,
+                               modelFile: [UInt8]?) async throws -> PostgresCodeIndex {
+        let index = PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: modelFingerprint,
+                                      format: modelFile == nil ? 1 : 2, session: session)
         try await index.run {
             try await index.withTransaction { c in
                 try await c.query("CREATE TABLE IF NOT EXISTS tq_indexes (name text PRIMARY KEY, bits integer NOT NULL, model_fingerprint text NOT NULL, format integer NOT NULL)", logger: index.logger)
-                let inserted = try await c.query("INSERT INTO tq_indexes VALUES (\(name), \(bits), \(modelFingerprint), \(formatVersion)) ON CONFLICT (name) DO NOTHING RETURNING name", logger: index.logger)
+                let inserted = try await c.query("INSERT INTO tq_indexes VALUES (\(name), \(bits), \(modelFingerprint), \(index.format)) ON CONFLICT (name) DO NOTHING RETURNING name", logger: index.logger)
                 var created = false
                 for try await _ in inserted { created = true }
                 guard created else { throw IndexError.alreadyExists(path: index.path) }
                 try await c.query("CREATE TABLE \(unescaped: index.table) (id text PRIMARY KEY, code bit(\(unescaped: String(bits))) NOT NULL, fields jsonb)", logger: index.logger)
+                if let modelFile { try await index.createTermTables(c, modelFile: modelFile) }
             }
         }
         return index
@@ -140,7 +159,7 @@ public final class PostgresCodeIndex: Sendable {
 
     private static func open(_ session: Session, location: PostgresLocation, name: String, modelFingerprint: String?) async throws -> PostgresCodeIndex {
         let path = "\(location)#\(name)"
-        let probe = PostgresCodeIndex(location: location, name: name, bits: 0, modelFingerprint: "", session: session)
+        let probe = PostgresCodeIndex(location: location, name: name, bits: 0, modelFingerprint: "", format: 1, session: session)
         do {
             let found: (Int, String, Int)? = try await probe.withConnection { connection in
                 let rows = try await connection.query("SELECT bits, model_fingerprint, format FROM tq_indexes WHERE name = \(name)", logger: probe.logger)
@@ -153,7 +172,7 @@ public final class PostgresCodeIndex: Sendable {
             if let modelFingerprint, modelFingerprint != fingerprint {
                 throw IndexError.modelMismatch(path: path, index: fingerprint, given: modelFingerprint)
             }
-            return PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: fingerprint, session: session)
+            return PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: fingerprint, format: format, session: session)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
             throw IndexError.noIndex(path: path)
         } catch {
@@ -165,14 +184,15 @@ public final class PostgresCodeIndex: Sendable {
     /// `tq_indexes` (none when no index was ever created there; an index of a newer layout than
     /// this version reads is left out).
     public static func all(in pool: PostgresPool) async throws -> [PostgresCodeIndex] {
-        let probe = PostgresCodeIndex(location: pool.location, name: "", bits: 0, modelFingerprint: "", session: .pool(pool.client))
+        let probe = PostgresCodeIndex(location: pool.location, name: "", bits: 0, modelFingerprint: "", format: 1, session: .pool(pool.client))
         return try await probe.run {
             try await probe.withConnection { connection in
                 var out: [PostgresCodeIndex] = []
                 do {
                     let rows = try await connection.query("SELECT name, bits, model_fingerprint, format FROM tq_indexes ORDER BY name", logger: probe.logger)
                     for try await (name, bits, fingerprint, format) in rows.decode((String, Int, String, Int).self) where format <= formatVersion {
-                        out.append(PostgresCodeIndex(location: pool.location, name: name, bits: bits, modelFingerprint: fingerprint, session: .pool(pool.client)))
+                        out.append(PostgresCodeIndex(location: pool.location, name: name, bits: bits, modelFingerprint: fingerprint, format: format,
+                                                     session: .pool(pool.client)))
                     }
                 } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
                     return []
@@ -186,7 +206,7 @@ public final class PostgresCodeIndex: Sendable {
     public func drop() async throws {
         try await run {
             try await withTransaction { c in
-                try await c.query("DROP TABLE IF EXISTS \(unescaped: table)", logger: logger)
+                try await c.query("DROP TABLE IF EXISTS \(unescaped: table), \(unescaped: frequencyTable)", logger: logger)
                 try await c.query("DELETE FROM tq_indexes WHERE name = \(name)", logger: logger)
             }
         }

@@ -142,39 +142,9 @@ public final class DocumentIndex: @unchecked Sendable {
                 report.added += 1
             }
         }
-        let (codes, terms) = encodeWithTerms(changed.map { documents[$0].text }, threads: threads)
-        let entries = try changed.indices.map { c -> IndexEntry in
-            let i = changed[c]
-            var fields = documents[i].fields
-            fields["hash"] = hashes[i]
-            fields["snippet"] = Self.snippet(documents[i].text)
-            return IndexEntry(id: documents[i].id, code: codes[c], metadata: try Self.encodeFields(fields), terms: terms[c])
-        }
-        try store.add(entries)
+        try store.add(try TextEncoding(model: model).entries(changed.map { documents[$0] }, threads: threads))
         return report
     }
-
-    /// Each text's code and lexical terms, in one parallel pass (input order).
-    func encodeWithTerms(_ texts: [String], threads: Int) -> ([BinaryCode], [TermCounts]) {
-        var codes = [BinaryCode?](repeating: nil, count: texts.count)
-        var terms = [TermCounts?](repeating: nil, count: texts.count)
-        let workers = max(1, min(threads, texts.count / 64))
-        codes.withUnsafeMutableBufferPointer { codeOut in
-            terms.withUnsafeMutableBufferPointer { termOut in
-                parallelFor(iterations: workers) { w in
-                    for i in stride(from: w, to: texts.count, by: workers) {
-                        let (words, tokens) = analyzer.analyze(texts[i], model: model.config.featurizer)
-                        codeOut[i] = model.encode(features: model.features(tokens: tokens))
-                        termOut[i] = TermCounts(terms: words.map(TermHash.of))
-                    }
-                }
-            }
-        }
-        return (codes.map { $0! }, terms.map { $0! })
-    }
-
-    /// The lexical stage's analyzer (the same for documents and queries).
-    package let analyzer = LexicalAnalyzer()
 
     /// Removes documents by id (all or none).
     @discardableResult
@@ -204,35 +174,10 @@ public final class DocumentIndex: @unchecked Sendable {
     /// setting: for a shared index whose callers each choose (a service's requests).
     public func search(texts: [String], k: Int = 10, ranking: RankingOptions, fields: Bool = true,
                        threads: Int = SearchOptions.onlineCores) throws -> [TextSearchResult] {
-        let queries = rankedQueries(texts, ranking: ranking, threads: threads)
+        let queries = TextEncoding(model: model).rankedQueries(texts, ranking: ranking, threads: threads)
         return try store.rank(queries, k: k, options: ranking, search: searchOptions, fields: fields).map { r in
             TextSearchResult(hits: r.hits, lexicalOnly: r.lexicalOnly, usedTerms: r.usedTerms)
         }
-    }
-
-    /// The queries for `CodeIndex.rank`: code, logits (with `ranking.asymmetric`), terms, and
-    /// whether the model knows any of the text's terms. A pasted document (more distinct terms
-    /// than `ranking.maxQueryTerms`) ranked by BM25 gets no logits: its 5,000-document
-    /// shortlist is then chosen by Hamming distance, as good for it on the training-side sets
-    /// (docs/BENCHMARKS.md: MAP 0.789 against 0.790 on unseen passages, label precision 0.456
-    /// against 0.455 on 20 Newsgroups) and without scoring four times as many codes.
-    func rankedQueries(_ texts: [String], ranking: RankingOptions, threads: Int) -> [RankedQuery] {
-        var out = [RankedQuery?](repeating: nil, count: texts.count)
-        let workers = max(1, min(threads, texts.count / 64))
-        out.withUnsafeMutableBufferPointer { buffer in
-            parallelFor(iterations: workers) { w in
-                for i in stride(from: w, to: texts.count, by: workers) {
-                    let (words, tokens) = analyzer.analyze(texts[i], model: model.config.featurizer)
-                    let features = model.features(tokens: tokens)
-                    let code = model.encode(features: features)
-                    let terms = words.map(TermHash.of)
-                    let pasted = ranking.rescoring != .none && Set(terms).count > ranking.maxQueryTerms
-                    buffer[i] = RankedQuery(code: code, logits: ranking.asymmetric && !pasted ? model.logits(features) : nil,
-                                            terms: terms, codeIsInformative: !features.isEmpty)
-                }
-            }
-        }
-        return out.map { $0! }
     }
 
     /// "More like this": the k nearest documents to the stored document `id` (itself included).

@@ -53,8 +53,8 @@ struct IndexCommand: ParsableCommand {
         guard saveModel == nil || train else { throw ValidationError("--save-model goes with --train") }
         guard trainEpochs >= 1 else { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
         if train && (codes != nil || vectors != nil) { throw ValidationError("--train trains a text model: give documents, not --codes or --vectors") }
-        if PostgresLocation.isURL(index.db) && codes == nil {
-            throw ValidationError("--db \(index.db): documents and vectors are indexed into an index directory (which keeps the model and the terms); index ready-made codes into PostgreSQL with --codes FILE, or index into a directory and move it with `twentyq copy`")
+        if PostgresLocation.isURL(index.db) && (vectors != nil || train || prune) {
+            throw ValidationError("--db \(index.db): PostgreSQL keeps text documents (with their terms and model) and ready-made codes; --vectors, --train and --prune go with an index directory (train with `twentyq train`, then index with --model FILE)")
         }
         if codes != nil {
             guard paths.isEmpty, vectors == nil else { throw ValidationError("give --codes FILE alone, without document paths or --vectors") }
@@ -74,7 +74,8 @@ struct IndexCommand: ParsableCommand {
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
         var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad)
-        if FileManager.default.fileExists(atPath: index.db + "/data.mdb") { sources.existing = try CodeIndex.open(at: index.db, readOnly: true) }
+        let postgres = try PostgresTarget(db: index.db)
+        if postgres == nil && FileManager.default.fileExists(atPath: index.db + "/data.mdb") { sources.existing = try CodeIndex.open(at: index.db, readOnly: true) }
         var gathered = try sources.gather(paths)
         var seen: [String: Document] = [:]
         // Every id is checked before the index is created or changed, so a bad one leaves no
@@ -89,6 +90,7 @@ struct IndexCommand: ParsableCommand {
             return true
         }
         var chosen = try model.map { try ModelFile.read($0) }
+        if let postgres { return try indexDocuments(gathered, model: chosen, into: postgres, start: start) }
         var gains: [String: Any]?
         if train {
             guard !FileManager.default.fileExists(atPath: index.db + "/data.mdb") else {
@@ -127,14 +129,7 @@ struct IndexCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let total = try target.count
         let skipped = gathered.skipped.values.reduce(0, +)
-        let coverage = Self.coverage(target.model, gathered.documents)
-        if let coverage, coverage < Self.poorCoverage {
-            let percent = String(format: "%.0f%%", 100 * coverage)
-            FileHandle.standardError.write(Data(("warning: the model knows \(percent) of the words in these documents, so their codes miss "
-                + "much of what they say (exact words still match through the lexical stage). Train a model on them "
-                + "(`twentyq train --corpus FILE.jsonl --out my.tqm`, then index into a new --db with --model my.tqm; "
-                + "docs/INDEXING.md).\n").utf8))
-        }
+        let coverage = Self.warnOfPoorCoverage(target.model, gathered.documents)
         if let gains, !json {
             print(String(format: "own model: knows %.0f%% of the words (shipped model %.0f%%); the first line of a document finds it among the 10 nearest codes for %.0f%% of %d documents (shipped model %.0f%%)",
                          100 * (gains["coverage"] as! Double), 100 * (gains["default_coverage"] as! Double),
@@ -162,6 +157,20 @@ extension IndexCommand {
     /// Below this share of known words `index` warns. A rule, not a fit: when the model does
     /// not know half of the words, half of each document is invisible to its code.
     static let poorCoverage = 0.5
+
+    /// The model's coverage of `documents` (`coverage`), with a warning on standard error when
+    /// it is poor.
+    static func warnOfPoorCoverage(_ model: EncoderModel, _ documents: [Document]) -> Double? {
+        let coverage = Self.coverage(model, documents)
+        if let coverage, coverage < Self.poorCoverage {
+            let percent = String(format: "%.0f%%", 100 * coverage)
+            FileHandle.standardError.write(Data(("warning: the model knows \(percent) of the words in these documents, so their codes miss "
+                + "much of what they say (exact words still match through the lexical stage). Train a model on them "
+                + "(`twentyq train --corpus FILE.jsonl --out my.tqm`, then index into a new --db with --model my.tqm; "
+                + "docs/INDEXING.md).\n").utf8))
+        }
+        return coverage
+    }
 
     /// The model's token coverage over up to 2,000 of `documents` (evenly spaced); nil when
     /// there are none.

@@ -1,11 +1,14 @@
 import ArgumentParser
 import BinaryCodes
 import CodeStore
+import Encoder
+import Ingest
 import Foundation
 import PostgresStore
+import TwentyQ
 
 /// `--db postgres://USER@HOST[:PORT]/DATABASE#NAME`: an index kept in PostgreSQL where a
-/// command takes an index directory (`search --code/--like`, `info`, `index --codes`, `remove`).
+/// command takes an index directory (`search`, `info`, `index`, `remove`).
 /// The fragment names the index, as `PostgresCodeIndex.path` prints it.
 struct PostgresTarget {
     let location: PostgresLocation
@@ -63,10 +66,9 @@ extension SearchCommand {
     /// `search --db postgres://...#NAME`: by `--code` or `--like`, exact Hamming distance in SQL
     /// (ties by id). Text queries need the terms and model of an LMDB index.
     func searchPostgres(_ target: PostgresTarget) throws {
-        guard code != nil || like != nil else {
-            throw ValidationError("an index in PostgreSQL keeps codes, ids and fields: search it with --code HEX or --like ID (text queries run on an LMDB index, which keeps the model and the terms; `twentyq copy` moves an index between the two)")
-        }
-        if explain || explainPlan || rescore != nil { throw ValidationError("--explain, --explain-plan and --rescore go with an LMDB index") }
+        if explain || explainPlan { throw ValidationError("--explain and --explain-plan go with an LMDB index") }
+        guard code != nil || like != nil else { return try searchPostgresText(target) }
+        if rescore != nil { throw ValidationError("--rescore goes with text queries; --code and --like search by Hamming distance") }
         let (code, like, radius, k, efSearch) = (code, like, radius, k, efSearch)
         let hits = try target.with { index -> [SearchHit] in
             let query: BinaryCode
@@ -88,6 +90,47 @@ extension SearchCommand {
             return try await index.nearest(to: matrix, k: k)[0]
         }
         try printCodeHits(hits)
+    }
+}
+
+extension SearchCommand {
+    /// `search TEXT` or `--queries FILE` on an index of text documents in PostgreSQL: the same
+    /// ranked search as on an LMDB index (`PostgresCodeIndex.rank`), one query at a time, the
+    /// query encoded with the model the index keeps.
+    func searchPostgresText(_ target: PostgresTarget) throws {
+        if efSearch != nil { throw ValidationError("--ef-search goes with --code or --like; a text query's shortlist is exact") }
+        let docs = try queries.map { try Corpus.readJSONL($0, textField: textField).map { (id: $0.id, text: $0.text) } } ?? [(id: "", text: text.joined(separator: " "))]
+        let (location, name, options, k, radius, batch) = (target.location, target.name, rankingOptions, k, radius, queries != nil)
+        let results = try runAsync { () -> [RankedResult] in
+            let (index, model) = try await PostgresTarget.openDocuments(location, name, model: nil, creating: false)
+            do {
+                var out: [RankedResult] = []
+                if let radius {
+                    guard radius <= index.bits else { throw ValidationError("--radius must be at most the code width, \(index.bits) (got \(radius))") }
+                    out = [RankedResult(hits: try await index.within(radius: radius, of: model.encode(docs[0].text)), usedTerms: false, lexicalOnly: false, candidates: 0)]
+                } else {
+                    for query in TextEncoding(model: model).rankedQueries(docs.map(\.text), ranking: options, threads: SearchOptions.onlineCores) {
+                        out.append(try await index.rank(query, k: k, options: options, fields: !batch))
+                    }
+                }
+                await index.close()
+                return out
+            } catch {
+                await index.close()
+                throw error
+            }
+        }
+        if batch {
+            var out = ""
+            for (doc, result) in zip(docs, results) { out += JSONText.queryResult(queryID: doc.id, hits: result.hits) + "\n" }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return
+        }
+        let hits = results[0].hits
+        if results[0].lexicalOnly { Self.warnLexicalOnly(hits) }
+        if json { return try Self.printJSON(query: docs[0].text, hits) }
+        if hits.isEmpty { print("no results") }
+        for (rank, hit) in hits.enumerated() { print(Self.line(rank, hit)) }
     }
 }
 
@@ -141,6 +184,75 @@ extension IndexCommand {
         } else {
             print("added \(summary.added), replaced \(summary.replaced), unchanged \(summary.unchanged)"
                   + String(format: " in %.2f s; %d %d-bit codes in %@", seconds, count, bits, path))
+        }
+    }
+}
+
+extension PostgresTarget {
+    /// Opens the index of text documents `name` at `location`, or creates it with `model` (the
+    /// shipped model when nil): the index and its model (the given one, checked against the
+    /// index's, or the index's own).
+    /// - Throws: `IndexError.modelMismatch`; `InputError` for an index of codes.
+    static func openDocuments(_ location: PostgresLocation, _ name: String, model: EncoderModel?, creating: Bool) async throws -> (PostgresCodeIndex, EncoderModel) {
+        let fingerprint = try model.map { try ModelFile.fingerprint($0) }
+        do {
+            let index = try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: fingerprint)
+            do {
+                guard index.keepsTerms, let file = try await index.modelFile() else {
+                    throw InputError("\(index.path) keeps codes without terms or a model (ready-made codes, or a copy made by `twentyq copy`): search it with --code HEX or --like ID, or index the text documents under a new name")
+                }
+                if let model { return (index, model) }
+                do { return (index, try ModelFile.decode(file, path: index.path + " (stored model)")) } catch let error as ModelFileError {
+                    throw IndexError.damagedModel(path: index.path, detail: error.reason)
+                }
+            } catch {
+                await index.close()
+                throw error
+            }
+        } catch IndexError.noIndex where creating {
+            let chosen = try model ?? DefaultModel.load()
+            let index = try await PostgresCodeIndex.create(at: location, name: name, bits: chosen.bits, modelFingerprint: try ModelFile.fingerprint(chosen),
+                                                           modelFile: try ModelFile.encode(chosen))
+            return (index, chosen)
+        }
+    }
+}
+
+extension IndexCommand {
+    /// `index DOCS --db postgres://...#NAME`: text documents into an index of text documents in
+    /// PostgreSQL (created with the model, default the shipped one, when missing), a batch per
+    /// transaction: codes, fields, terms, document frequencies and statistics together.
+    func indexDocuments(_ gathered: GatheredDocuments, model: EncoderModel?, into target: PostgresTarget, start: Date) throws {
+        let (location, name) = (target.location, target.name)
+        let (index, chosen) = try runAsync { try await PostgresTarget.openDocuments(location, name, model: model, creating: true) }
+        defer { _ = try? runAsync { await index.close() } }
+        let documents = gathered.documents
+        var progress = Progress(total: documents.count, label: "indexing")
+        var report = AddSummary()
+        let encoding = TextEncoding(model: chosen)
+        for first in stride(from: 0, to: documents.count, by: batch) {
+            let entries = try encoding.entries(Array(documents[first ..< min(documents.count, first + batch)]), threads: SearchOptions.onlineCores)
+            let r = try runAsync { try await index.add(entries) }
+            report.added += r.added; report.replaced += r.replaced; report.unchanged += r.unchanged
+            progress.update(min(documents.count, first + batch))
+        }
+        progress.finish()
+        let total = try runAsync { try await index.count() }
+        let seconds = Date().timeIntervalSince(start)
+        let skipped = gathered.skipped.values.reduce(0, +)
+        let coverage = Self.warnOfPoorCoverage(chosen, documents)
+        let path = "\(target.location)#\(target.name)"
+        if json {
+            print(try jsonLine([
+                "token_coverage": coverage.map { $0 as Any } ?? NSNull(),
+                "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged, "skipped": skipped,
+                "skipped_reasons": gathered.skipped, "documents": total, "seconds": seconds,
+                "docs_per_second": Double(documents.count) / max(seconds, 1e-9), "db": path,
+            ]))
+        } else {
+            let reasons = gathered.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            print("added \(report.added), replaced \(report.replaced), unchanged \(report.unchanged), skipped \(skipped)"
+                  + (reasons.isEmpty ? "" : " (\(reasons))") + String(format: " in %.2f s; %d documents in %@", seconds, total, path))
         }
     }
 }

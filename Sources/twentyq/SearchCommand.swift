@@ -152,29 +152,15 @@ struct SearchCommand: ParsableCommand {
         } else {
             let result = try target.search(texts: [query], k: k, threads: 1)[0]
             hits = result.hits
-            if result.lexicalOnly {
-                warn(hits.isEmpty
-                     ? "the model knows no word of this query and no document holds any of its words: no results"
-                     : "the model knows no word of this query; these are the documents that share a word with it, by BM25 (to teach the model your words: twentyq train)")
-            }
+            if result.lexicalOnly { Self.warnLexicalOnly(hits) }
         }
         try printPlans(report)
-        if json {
-            print(try jsonLine(["query": like.map { "like:" + $0 } ?? query,
-                                "results": hits.map { hit -> [String: Any] in
-                                    var o: [String: Any] = ["id": hit.id, "distance": hit.distance, "snippet": hit.fields["snippet"] ?? ""]
-                                    if let score = hit.score { o["score"] = score }
-                                    if let bm25 = hit.bm25 { o["bm25"] = bm25 }
-                                    return o
-                                }]))
-            return
-        }
+        if json { return try Self.printJSON(query: like.map { "like:" + $0 } ?? query, hits) }
         if hits.isEmpty { print("no results") }
         let queryCode = try like.map { id in try target.code(for: id) } ?? target.model.encode(query)
         let questions = explain ? BitExplanation.explain(target.model, top: 3) : []
         for (rank, hit) in hits.enumerated() {
-            let snippet = (hit.fields["snippet"] ?? "").prefix(100)
-            print("\(rank + 1). d=\(hit.distance)  \(TerminalText.safe(hit.id))  \(TerminalText.safe(snippet))")
+            print(Self.line(rank, hit))
             guard explain, let queryCode, let code = try target.code(for: hit.id) else { continue }
             let differing = (0..<code.bits).filter { code[bit: $0] != queryCode[bit: $0] }
             print("   agree on \(code.bits - differing.count) of \(code.bits) questions; differ on \(differing.count)"
@@ -189,6 +175,29 @@ struct SearchCommand: ParsableCommand {
 }
 
 extension SearchCommand {
+    /// The warning for a query none of whose words the model knows.
+    static func warnLexicalOnly(_ hits: [SearchHit]) {
+        warn(hits.isEmpty
+             ? "the model knows no word of this query and no document holds any of its words: no results"
+             : "the model knows no word of this query; these are the documents that share a word with it, by BM25 (to teach the model your words: twentyq train)")
+    }
+
+    /// One query's hits as one JSON line: id, distance, snippet, and the scores there are.
+    static func printJSON(query: String, _ hits: [SearchHit]) throws {
+        print(try jsonLine(["query": query,
+                            "results": hits.map { hit -> [String: Any] in
+                                var o: [String: Any] = ["id": hit.id, "distance": hit.distance, "snippet": hit.fields["snippet"] ?? ""]
+                                if let score = hit.score { o["score"] = score }
+                                if let bm25 = hit.bm25 { o["bm25"] = bm25 }
+                                return o
+                            }]))
+    }
+
+    /// A hit as the terminal shows it: rank, distance, id and the start of its snippet.
+    static func line(_ rank: Int, _ hit: SearchHit) -> String {
+        "\(rank + 1). d=\(hit.distance)  \(TerminalText.safe(hit.id))  \(TerminalText.safe((hit.fields["snippet"] ?? "").prefix(100)))"
+    }
+
     /// Parses "0.1, 0.2 0.3" or "[0.1, 0.2, 0.3]".
     static func parseVector(_ text: String) throws -> [Float] {
         let items = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "[" || $0 == "]" || $0 == "\n" || $0 == "\t" })

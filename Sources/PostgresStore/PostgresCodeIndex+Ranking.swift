@@ -1,0 +1,139 @@
+import BinaryCodes
+import CodeStore
+import Foundation
+import PostgresNIO
+
+// The ranked search of text queries over an index of text documents in PostgreSQL: the same
+// stages and rules as `CodeIndex.rank` (`LexicalQuery`), with the codes' shortlist and the rare
+// terms' documents found in SQL.
+extension PostgresCodeIndex {
+    /// Ranks documents for `query` as an LMDB index does (`CodeIndex.rank`): the codes choose a
+    /// bounded shortlist (`ORDER BY bit_count(code # q), id LIMIT n` in SQL, then the asymmetric
+    /// score when the query has logits), the documents holding its rarest terms join it (one
+    /// lookup in the `hashes` GIN index), and BM25 over the stored term records re-orders it,
+    /// with RM3 feedback and fusion as `options` say. Every statement reads one snapshot (a
+    /// repeatable-read, read-only transaction).
+    ///
+    /// Ties: where an LMDB index breaks a tie by slot (the order documents came in), this one
+    /// breaks it by id; over the same documents the scores are the same.
+    /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`, `.invalidSetting` for an
+    ///   index of codes (which keeps no terms: `options.rescoring` `.none` only).
+    public func rank(_ query: RankedQuery, k: Int, options: RankingOptions = RankingOptions(), fields: Bool = true) async throws -> RankedResult {
+        try HammingSearch.check(k: k)
+        guard query.code.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.code.bits) }
+        let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
+        return try await run {
+            try await withTransaction { c in
+                try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+                let statistics = keepsTerms ? try await Self.termStatistics(c, name: name, logger: logger) : (documents: 0, totalLength: 0)
+                let lexical = options.rescoring != .none && statistics.documents > 0
+                let averageLength = statistics.documents > 0 ? max(1, Double(statistics.totalLength) / Double(statistics.documents)) : 1
+                let scorer = query.logits.map { AsymmetricScorer(logits: $0) }
+                let queryWords = query.code.words
+                func codeScore(_ code: BinaryCode, _ d: Int) -> Double {
+                    guard let scorer else { return -Double(d) }
+                    return code.words.withUnsafeBufferPointer { Double(scorer.score($0.baseAddress!)) }
+                }
+
+                // The codes' shortlist, best first by the code score (ties: distance, then id).
+                var chosen: [Candidate] = []
+                var considered = 0
+                if query.codeIsInformative || !lexical {
+                    let depth = (lexical ? shortlist : k).saturatingProduct(scorer == nil ? 1 : max(1, options.asymmetricPool))
+                    chosen = try await candidates(c, query: query.code, sql: "ORDER BY d, id COLLATE \"C\" LIMIT \(depth)", score: codeScore)
+                    considered = chosen.count
+                    if scorer != nil {
+                        chosen = chosen.sortedPrefix(lexical ? shortlist : k) { ($0.code, -$0.distance, $1.id) > ($1.code, -$1.distance, $0.id) }
+                    }
+                }
+                if !lexical {
+                    let top = Array(chosen.prefix(k))
+                    let found = fields ? try await fieldsOf(c, ids: top.map(\.id)) : [:]
+                    return RankedResult(hits: top.map { SearchHit(id: $0.id, distance: $0.distance, score: $0.code, fields: found[$0.id] ?? [:]) },
+                                        usedTerms: false, lexicalOnly: false, candidates: considered)
+                }
+                chosen = Array(chosen.prefix(shortlist))
+                let lexicalOnly = !query.codeIsInformative
+
+                // The query's weighted terms, and the documents holding its rarest ones.
+                let distinct = LexicalQuery.distinctTerms(query.terms)
+                let known = Dictionary(uniqueKeysWithValues: zip(distinct, try await documentFrequencies(c, distinct)))
+                let lexicalQuery = LexicalQuery(terms: query.terms, documents: statistics.documents, options: options) { $0.map { known[$0] ?? 0 } }
+                let rare = lexicalQuery.rareTerms(shortlist: shortlist, k: k, options: options)
+                var all = Dictionary(chosen.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+                if !rare.isEmpty {
+                    let joined = try await candidates(c, query: query.code, sql: "WHERE hashes && \(Self.arrayLiteral(rare))::bigint[]", score: codeScore)
+                    for candidate in joined where all[candidate.id] == nil { all[candidate.id] = candidate }
+                }
+                // Candidates in id order: a candidate's place there breaks ties.
+                var ordered = all.values.sorted { $0.id < $1.id }
+                let stored = lexicalQuery.weighted.isEmpty ? [:] : try await termRecords(c, ids: ordered.map(\.id))
+                var buffer = TermRecordBuffer()
+                for candidate in ordered { buffer.append(stored[candidate.id]) }
+                var bm25 = buffer.withRecords { lexicalQuery.scores($0, options: options, averageLength: averageLength) }
+                if lexicalOnly {
+                    // Only the documents that share a term with the query.
+                    let kept = bm25.indices.filter { bm25[$0] > 0 }
+                    ordered = kept.map { ordered[$0] }
+                    bm25 = kept.map { bm25[$0] }
+                    buffer = TermRecordBuffer()
+                    for candidate in ordered { buffer.append(stored[candidate.id]) }
+                }
+                let places = Array(ordered.indices)
+                if lexicalQuery.wantsFeedback(options) {
+                    let first = bm25
+                    let expansion = buffer.withRecords { lexicalQuery.expansion(options, bm25: first, tiebreak: places, records: $0) }
+                    if !expansion.isEmpty {
+                        let new = try await documentFrequencies(c, lexicalQuery.unknownTerms(of: expansion))
+                        bm25 = buffer.withRecords {
+                            lexicalQuery.feedbackScores($0, options: options, expansion: expansion, newFrequencies: new, averageLength: averageLength)
+                        }
+                    }
+                }
+                let order = LexicalQuery.order(code: ordered.map(\.code), bm25: bm25, tiebreak: places, k: k, options: options, lexicalOnly: lexicalOnly)
+                let found = fields ? try await fieldsOf(c, ids: order.map { ordered[$0.index].id }) : [:]
+                let hits = order.map { (i, score) in
+                    SearchHit(id: ordered[i].id, distance: ordered[i].distance, score: score, bm25: bm25[i], fields: found[ordered[i].id] ?? [:])
+                }
+                return RankedResult(hits: hits, usedTerms: true, lexicalOnly: lexicalOnly, candidates: ordered.count)
+            }
+        }
+    }
+
+    /// A candidate of the ranked search: its id, Hamming distance and code score.
+    struct Candidate {
+        var id: String
+        var distance: Int
+        var code: Double
+    }
+
+    /// The rows `tail` selects (a WHERE or ORDER BY clause over `d`, the distance to `query`),
+    /// each with its distance and code score.
+    /// `tail` is SQL built from numbers and literals only.
+    private func candidates(_ c: PostgresConnection, query: BinaryCode, sql tail: String,
+                            score: (BinaryCode, Int) -> Double) async throws -> [Candidate] {
+        let statement: PostgresQuery = """
+            SELECT id, code::text, d FROM (SELECT id, code, bit_count(code # \(query.bitString)::bit(\(unescaped: String(bits))))::bigint AS d,
+                   \(unescaped: keepsTerms ? "hashes" : "NULL::bigint[] AS hashes") FROM \(unescaped: table)) AS t \(unescaped: tail)
+            """
+        var out: [Candidate] = []
+        for try await (id, text, d) in try await c.query(statement, logger: logger).decode((String, String, Int).self) {
+            out.append(Candidate(id: id, distance: d, code: score(try BinaryCode(bitString: text), d)))
+        }
+        return out
+    }
+
+    /// The stored fields of `ids` (those that have any).
+    private func fieldsOf(_ c: PostgresConnection, ids: [String]) async throws -> [String: [String: String]] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [String: [String: String]] = [:]
+        let rows = try await c.query("SELECT id, COALESCE(fields::text, '') FROM \(unescaped: table) WHERE id = ANY(\(ids)::text[])", logger: logger)
+        for try await (id, json) in rows.decode((String, String).self) { out[id] = SearchHit.fields(json: Array(json.utf8)) }
+        return out
+    }
+
+    /// A bigint[] literal of hashes (numbers only, so it is safe inline).
+    static func arrayLiteral(_ hashes: [UInt64]) -> String {
+        "'{" + hashes.map { String($0) }.joined(separator: ",") + "}'"
+    }
+}

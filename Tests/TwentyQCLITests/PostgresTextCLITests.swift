@@ -1,0 +1,67 @@
+import Encoder
+import Foundation
+import TestSupport
+import Testing
+
+/// Text documents indexed into a real PostgreSQL 15 through the real binary: the index keeps
+/// its model and terms there, and `search` answers as it does on an LMDB index of the same
+/// documents (an identifier the model never saw found first, a query of unknown words warned of
+/// and answered lexically, a batch of queries equal).
+@Suite struct PostgresTextCLITests {
+    func ids(_ r: CLIResult) throws -> [String] {
+        (try parseJSONObject(r.stdout)["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    }
+
+    @Test func documentsInPostgreSQLAreSearchedAsInLMDB() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let folder = try LexicalSearchCLITests.folder(dir)
+        let model = dir.appending("m.tqm"), db = dir.appending("idx")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32), to: model)
+        #expect(try runTwentyQ(["index", "--db", db, "--model", model, folder]).status == 0)
+        let pg = try TestPostgres(); defer { pg.stop() }
+        let url = pg.url + "#notes"
+        let indexed = try runTwentyQ(["index", "--db", url, "--model", model, "--batch", "25", "--json", folder])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        let summary = try parseJSONObject(indexed.stdout)
+        #expect(summary["added"] as? Int == 61 && summary["documents"] as? Int == 61, "\(summary)")
+        // Again: nothing changed, and the model is the index's own (no --model needed).
+        let again = try parseJSONObject(try runTwentyQ(["index", "--db", url, "--json", folder]).stdout)
+        #expect(again["unchanged"] as? Int == 61 && again["added"] as? Int == 0, "\(again)")
+        let info = try parseJSONObject(try runTwentyQ(["info", "--db", url, "--json"]).stdout)
+        #expect(info["format"] as? Int == 2 && info["count"] as? Int == 61, "\(info)")
+
+        for mode in ["bm25", "fused", "none"] {
+            let lmdb = try runTwentyQ(["search", "--db", db, "--rescore", mode, "-k", "8", "--json", "space launch xsltproc"])
+            let sql = try runTwentyQ(["search", "--db", url, "--rescore", mode, "-k", "8", "--json", "space launch xsltproc"])
+            #expect(sql.status == 0, "\(sql.stderr)")
+            let (got, want) = (try ids(sql), try ids(lmdb))
+            #expect(got == want && got.count == 8, "\(mode): \(sql.stdout) vs \(lmdb.stdout)")
+            if mode != "none" { #expect(got.first == "build.md", "\(mode): \(sql.stdout)") }
+        }
+        let unknown = try runTwentyQ(["search", "--db", url, "valgrind memcheck"])
+        #expect(unknown.status == 0 && unknown.stderr.contains("warning: the model knows no word of this query"), "\(unknown.stderr)")
+        let lines = unknown.stdout.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("build.md"), "\(unknown.stdout)")
+
+        // A batch of queries: the same JSON lines as the LMDB index's.
+        let queries = dir.appending("q.jsonl")
+        try ["space orbit", "church god game", "disk windows engine", "hockey"].enumerated()
+            .map { "{\"id\": \"q\($0.offset)\", \"text\": \"\($0.element)\"}" }.joined(separator: "\n")
+            .write(toFile: queries, atomically: true, encoding: .utf8)
+        let batchLMDB = try runTwentyQ(["search", "--db", db, "--queries", queries, "-k", "10"])
+        let batchSQL = try runTwentyQ(["search", "--db", url, "--queries", queries, "-k", "10"])
+        #expect(batchSQL.status == 0 && batchSQL.stdout == batchLMDB.stdout && batchSQL.stdout.split(separator: "\n").count == 4,
+                "\(batchSQL.stdout) \(batchSQL.stderr)")
+
+        // Removed documents leave the lexical stage too.
+        #expect(try runTwentyQ(["remove", "--db", url, "build.md"]).status == 0)
+        let gone = try runTwentyQ(["search", "--db", url, "--json", "valgrind memcheck"])
+        let left = try ids(gone)
+        #expect(left.isEmpty && gone.stderr.contains("no document holds any of its words"), "\(gone.stdout) \(gone.stderr)")
+        // Another model for an existing index is refused, naming both.
+        let other = dir.appending("other.tqm")
+        try ModelFile.write(randomModel(bits: 64, hidden: 32, seed: 99), to: other)
+        let mismatch = try runTwentyQ(["index", "--db", url, "--model", other, folder])
+        #expect(mismatch.status != 0 && mismatch.stderr.contains("model"), "\(mismatch.stderr)")
+    }
+}
