@@ -234,6 +234,12 @@ extension CodeIndex {
     /// Calls `body` with every document in slot order: id, metadata and code, from one
     /// consistent snapshot. Stops early when `body` returns false.
     public func forEachRecord(_ body: (_ id: String, _ metadata: [UInt8], _ code: BinaryCode) throws -> Bool) throws {
+        try forEachEntry(terms: false) { try body($0.id, $0.metadata, $0.code) }
+    }
+
+    /// Every entry in slot order, as `forEachRecord`, each with its term record when `terms` is
+    /// true (what `twentyq copy` moves into another store).
+    package func forEachEntry(terms: Bool, _ body: (IndexEntry) throws -> Bool) throws {
         try withCodeBlocks { codes, txn in
             for block in codes.blocks {
                 for i in 0..<block.count {
@@ -243,9 +249,9 @@ extension CodeIndex {
                     }
                     let idBytes = Self.decodeRecordID(record)
                     let words = Array(UnsafeBufferPointer(start: block.words! + i * wordsPerCode, count: wordsPerCode))
-                    let goOn = try body(String(decoding: idBytes, as: UTF8.self), Array(record[(4 + idBytes.count)...]),
-                                        try BinaryCode(bits: bits, words: words))
-                    if !goOn { return }
+                    let entry = IndexEntry(id: String(decoding: idBytes, as: UTF8.self), code: try BinaryCode(bits: bits, words: words),
+                                           metadata: Array(record[(4 + idBytes.count)...]), terms: terms ? try storedTerms(txn, slot: slot) : nil)
+                    if !(try body(entry)) { return }
                 }
             }
         }

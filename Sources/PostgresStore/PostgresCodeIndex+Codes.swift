@@ -199,20 +199,27 @@ extension PostgresCodeIndex {
             """, logger: self.logger) }
     }
 
-    /// Up to `limit` items in id order after `id` (nil: from the first), each with its code and
-    /// metadata (the stored fields as JSON text; empty when none): the pages `twentyq copy`
-    /// reads. Keyset paging in the primary key's order, so each page is one index range scan.
+    /// Up to `limit` items in id order after `id` (nil: from the first), each with its code,
+    /// metadata (the stored fields as JSON text; empty when none) and, in an index of text
+    /// documents, its terms: the pages `twentyq copy` reads. Keyset paging in the primary key's order, so each page is one index range scan.
     public func entries(after id: String?, limit: Int) async throws -> [IndexEntry] {
         guard limit >= 1 else { throw IndexError.invalidSetting("a page of entries needs a limit of at least 1 (got \(limit))") }
         return try await run {
             try await withConnection { connection in
                 let rows = try await connection.query("""
-                    SELECT id, code::text, COALESCE(fields::text, '') FROM \(unescaped: table)
+                    SELECT id, code::text, COALESCE(fields::text, ''), \(unescaped: keepsTerms ? "terms" : "NULL::bytea") FROM \(unescaped: table)
                     WHERE \(id)::text IS NULL OR id > \(id) ORDER BY id LIMIT \(limit)
                     """, logger: logger)
                 var out: [IndexEntry] = []
-                for try await (id, code, fields) in rows.decode((String, String, String).self) {
-                    out.append(IndexEntry(id: id, code: try BinaryCode(bitString: code), metadata: Array(fields.utf8)))
+                for try await (id, code, fields, terms) in rows.decode((String, String, String, ByteBuffer?).self) {
+                    let record = terms.map { $0.getBytes(at: 0, length: $0.readableBytes) ?? [] }
+                    out.append(IndexEntry(id: id, code: try BinaryCode(bitString: code), metadata: Array(fields.utf8),
+                                          terms: try record.map { bytes in
+                                              guard let counts = Self.decodeTerms(bytes) else {
+                                                  throw IndexError.corrupt(path: path, detail: "the term record of '\(id)' is malformed")
+                                              }
+                                              return counts
+                                          }))
                 }
                 return out
             }

@@ -10,15 +10,15 @@ import TwentyQ
 struct CopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
-        abstract: "Copy an index's codes, ids and fields between an LMDB directory and PostgreSQL (postgres://...), in batches; run it again to resume.",
+        abstract: "Copy an index (codes, ids and fields; a text index's terms and model too) between an LMDB directory and PostgreSQL (postgres://...), in batches; run it again to resume.",
         discussion: """
         One side is an index directory, the other a database URL \
         (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) with --name, the index there \
         (created when missing, with the source's width and model). Each batch is one \
         transaction; an interrupted copy is resumed by running the same command again: \
-        items already there are compared and left unchanged. Copied: ids, codes and fields, not \
-        a document index's term statistics or model, so a copy back into LMDB is an index of \
-        codes (search it with --code or --like). Vector indexes are not copied.
+        items already there are compared and left unchanged. Copied: ids, codes and fields, and \
+        for an index of text documents its terms and model, so the copy answers text queries \
+        as the source does. Vector indexes are not copied.
         """
     )
 
@@ -70,7 +70,12 @@ struct CopyCommand: ParsableCommand {
         let name = try indexName(directory: from)
         let location = try PostgresLocation(url: to)
         let (bits, model) = (store.bits, store.modelFingerprint)
-        let target = try runAsync { try await PostgresTarget.open(location, name, creating: (bits, model)) }
+        // A text index brings its model and terms: the copy is an index of text documents.
+        let modelFile = source.kind == .documents ? try store.blob(DocumentIndex.modelKey) : nil
+        let target = try runAsync { try await PostgresTarget.open(location, name, creating: (bits, model), modelFile: modelFile) }
+        if modelFile != nil && !target.keepsTerms {
+            throw ValidationError("\(target.path) holds codes without terms (an earlier copy, before text indexes moved with their terms): copy into a new --name, or drop it first (`twentyq remove` of every id, or DROP TABLE)")
+        }
         defer { _ = try? runAsync { await target.close() } }
         var total = AddSummary()
         var progress = Progress(total: try store.count, label: "copying ")
@@ -83,8 +88,8 @@ struct CopyCommand: ParsableCommand {
             pending.removeAll(keepingCapacity: true)
             progress.update(total.added + total.replaced + total.unchanged)
         }
-        try store.forEachRecord { id, metadata, code in
-            pending.append(IndexEntry(id: id, code: code, metadata: metadata))
+        try store.forEachEntry(terms: modelFile != nil) { entry in
+            pending.append(entry)
             if pending.count == batch { try send() }
             return true
         }
@@ -99,11 +104,14 @@ struct CopyCommand: ParsableCommand {
         let location = try PostgresLocation(url: from)
         let source = try runAsync { try await PostgresCodeIndex.open(at: location, name: name) }
         defer { _ = try? runAsync { await source.close() } }
+        // An index of text documents comes with its model and terms: the copy is one too.
+        let modelFile = try runAsync { try await source.modelFile() }
+        let kind: IndexKind = modelFile == nil ? .codes : .documents
         let target: CodeIndex
         if FileManager.default.fileExists(atPath: to + "/data.mdb") {
             let existing = try AnyIndex.open(at: to)
-            guard existing.kind == .codes else {
-                throw ValidationError("\(to) is an index of \(existing.kind == .documents ? "documents" : "vectors"): copy into a new directory (a copy brings codes, ids and fields, and would leave its other tables out of step)")
+            guard existing.kind == kind else {
+                throw ValidationError("\(to) is an index of \(existing.kind == .documents ? "documents" : existing.kind == .vectors ? "vectors" : "codes"): copy into a new directory (the copy of \(source.path) is an index of \(kind == .documents ? "documents" : "codes"), and would leave its other tables out of step)")
             }
             target = existing.store
             guard target.bits == source.bits else { throw IndexError.widthMismatch(path: to, indexBits: target.bits, codeBits: source.bits) }
@@ -112,7 +120,8 @@ struct CopyCommand: ParsableCommand {
                                                given: source.modelFingerprint.isEmpty ? "(none)" : source.modelFingerprint)
             }
         } else {
-            target = try CodeIndex.create(at: to, bits: source.bits, modelFingerprint: source.modelFingerprint)
+            target = try CodeIndex.create(at: to, bits: source.bits, modelFingerprint: source.modelFingerprint,
+                                          blobs: modelFile.map { [DocumentIndex.modelKey: $0] } ?? [:])
         }
         var total = AddSummary()
         var progress = Progress(total: try runAsync { try await source.count() }, label: "copying ")

@@ -45,9 +45,10 @@ struct PostgresTarget {
 }
 
 extension PostgresTarget {
-    /// Opens `name` at `location`; with `creating`, creates it when missing and checks the width
-    /// and model of one that exists.
-    static func open(_ location: PostgresLocation, _ name: String, creating: (bits: Int, model: String)?) async throws -> PostgresCodeIndex {
+    /// Opens `name` at `location`; with `creating`, creates it when missing (an index of text
+    /// documents when `modelFile` is given) and checks the width and model of one that exists.
+    static func open(_ location: PostgresLocation, _ name: String, creating: (bits: Int, model: String)?,
+                     modelFile: [UInt8]? = nil) async throws -> PostgresCodeIndex {
         guard let (bits, model) = creating else { return try await PostgresCodeIndex.open(at: location, name: name) }
         do {
             let index = try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: model)
@@ -57,7 +58,7 @@ extension PostgresTarget {
             }
             return index
         } catch IndexError.noIndex {
-            return try await PostgresCodeIndex.create(at: location, name: name, bits: bits, modelFingerprint: model)
+            return try await PostgresCodeIndex.create(at: location, name: name, bits: bits, modelFingerprint: model, modelFile: modelFile)
         }
     }
 }

@@ -89,12 +89,15 @@ import Testing
             return HammingReference.distance(a, b)
         }.filter { $0 <= 12 }.sorted()
         #expect(inRadius == expected && !expected.isEmpty, "\(radius.stdout) \(radius.stderr)")
-        let text = try runTwentyQ(["search", "--db", url, "space launch"])
-        #expect(text.status != 0 && text.stderr.contains("keeps codes without terms or a model") && text.stderr.contains("--code HEX or --like ID"), "\(text.stderr)")
+        // A text index arrives with its terms and model: text queries work on the copy.
+        let text = try runTwentyQ(["search", "--db", url, "-k", "3", "--json", "space launch"])
+        let textHits = try parseJSONObject(text.stdout)["results"] as? [Any]
+        #expect(text.status == 0 && textHits?.count == 3, "\(text.stdout) \(text.stderr)")
         let noName = try runTwentyQ(["info", "--db", pg.url])
         #expect(noName.status != 0 && noName.stderr.contains("name the index after '#'"), "\(noName.stderr)")
-        let indexIntoURL = try runTwentyQ(["index", "--db", url, corpus])
-        #expect(indexIntoURL.status != 0 && indexIntoURL.stderr.contains("index the text documents under a new name"), "\(indexIntoURL.stderr)")
+        let indexIntoURL = try runTwentyQ(["index", "--db", url, "--json", corpus])
+        let reindexed = try parseJSONObject(indexIntoURL.stdout)
+        #expect(indexIntoURL.status == 0 && reindexed["unchanged"] as? Int == 230, "\(indexIntoURL.stdout) \(indexIntoURL.stderr)")
         let checkURL = try runTwentyQ(["check", "--db", url])
         #expect(checkURL.status != 0 && checkURL.stderr.contains("works on an index directory"), "\(checkURL.stderr)")
         // Ready-made codes straight into PostgreSQL, then removed by id (all or none).
@@ -116,7 +119,9 @@ import Testing
 
         // Refused, with the reason: into the document index itself, between two directories,
         // an index name PostgreSQL cannot take.
-        let intoDocuments = try runTwentyQ(["copy", "--from", pg.url, "--name", "notes", "--to", db])
+        let codesText = try runTwentyQ(["search", "--db", raw, "space launch"])
+        #expect(codesText.status != 0 && codesText.stderr.contains("keeps codes without terms or a model") && codesText.stderr.contains("--code HEX or --like ID"), "\(codesText.stderr)")
+        let intoDocuments = try runTwentyQ(["copy", "--from", pg.url, "--name", "raw", "--to", db])
         #expect(intoDocuments.status != 0 && intoDocuments.stderr.contains("is an index of documents: copy into a new directory"), "\(intoDocuments.stderr)")
         let twoDirectories = try runTwentyQ(["copy", "--from", db, "--to", back])
         #expect(twoDirectories.status != 0 && twoDirectories.stderr.contains("twentyq backup"), "\(twoDirectories.stderr)")

@@ -53,6 +53,21 @@ import Testing
         #expect(batchSQL.status == 0 && batchSQL.stdout == batchLMDB.stdout && batchSQL.stdout.split(separator: "\n").count == 4,
                 "\(batchSQL.stdout) \(batchSQL.stderr)")
 
+        // `copy` moves a text index with its terms and model, both ways: each copy answers text
+        // queries as the source does.
+        let copied = try runTwentyQ(["copy", "--from", db, "--to", pg.url, "--name", "copied", "--batch", "20", "--json"])
+        let copiedSummary = try parseJSONObject(copied.stdout)
+        #expect(copied.status == 0 && copiedSummary["added"] as? Int == 61, "\(copied.stdout) \(copied.stderr)")
+        let batchCopy = try runTwentyQ(["search", "--db", pg.url + "#copied", "--queries", queries, "-k", "10"])
+        #expect(batchCopy.status == 0 && batchCopy.stdout == batchLMDB.stdout, "\(batchCopy.stdout) \(batchCopy.stderr)")
+        let back = dir.appending("back")
+        let home = try runTwentyQ(["copy", "--from", pg.url, "--name", "copied", "--to", back, "--batch", "15", "--json"])
+        #expect(home.status == 0, "\(home.stderr)")
+        let batchBack = try runTwentyQ(["search", "--db", back, "--queries", queries, "-k", "10"])
+        #expect(batchBack.status == 0 && batchBack.stdout == batchLMDB.stdout, "\(batchBack.stdout) \(batchBack.stderr)")
+        let checked = try runTwentyQ(["check", "--db", back])
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+
         // Removed documents leave the lexical stage too.
         #expect(try runTwentyQ(["remove", "--db", url, "build.md"]).status == 0)
         let gone = try runTwentyQ(["search", "--db", url, "--json", "valgrind memcheck"])
