@@ -13,6 +13,8 @@ final class IndexRegistry: @unchecked Sendable {
     let pool: PostgresPool?
     private let lock = NSLock()
     private var opened: [String: ServedIndex] = [:]
+    /// The models of PostgreSQL's text indexes, decoded once each, by fingerprint.
+    private var models: [String: EncoderModel] = [:]
 
     init(directory: String?, pool: PostgresPool? = nil) {
         self.directory = directory
@@ -50,14 +52,34 @@ final class IndexRegistry: @unchecked Sendable {
         return out
     }
 
-    /// Creates the index of codes `name` in PostgreSQL.
+    /// The model a text index in PostgreSQL keeps (decoded on first use, then shared).
+    /// - Throws: `APIError` 400 for an index of codes; `IndexError.damagedModel`.
+    func model(of index: PostgresCodeIndex) async throws -> EncoderModel {
+        if let model = lock.withLock({ models[index.modelFingerprint] }) { return model }
+        guard let file = try await index.modelFile() else {
+            throw APIError.badRequest("index '\(index.name)' holds codes in PostgreSQL (no model, no terms): search it by \"code\", \"like\" or \"queries\" of codes")
+        }
+        let model: EncoderModel
+        do { model = try ModelFile.decode(file, path: index.path + " (stored model)") } catch let error as ModelFileError {
+            throw IndexError.damagedModel(path: index.path, detail: error.reason)
+        }
+        lock.withLock { models[index.modelFingerprint] = model }
+        return model
+    }
+
+    /// Creates the index `name` in PostgreSQL: of codes of width `bits`, or of text documents
+    /// with `model` (which sets the width).
     /// - Throws: `APIError` 409 when an index of that name exists in the directory or there;
     ///   400 when the server has no PostgreSQL.
-    func createInPostgres(_ name: String, bits: Int) async throws -> PostgresCodeIndex {
+    func createInPostgres(_ name: String, bits: Int, model: EncoderModel? = nil) async throws -> PostgresCodeIndex {
         try Self.checkName(name)
         guard let pool else { throw APIError.badRequest("this server has no PostgreSQL database: start it with --postgres URL, or leave out \"store\"") }
         if holdsLocally(name) { throw APIError.alreadyExists(name) }
         do {
+            if let model {
+                return try await PostgresCodeIndex.create(in: pool, name: name, bits: model.bits, modelFingerprint: try ModelFile.fingerprint(model),
+                                                          modelFile: try ModelFile.encode(model))
+            }
             return try await PostgresCodeIndex.create(in: pool, name: name, bits: bits)
         } catch IndexError.alreadyExists {
             throw APIError.alreadyExists(name)

@@ -56,8 +56,20 @@ extension Routes {
         }
     }
 
-    /// The request's codes added to an index in PostgreSQL in one transaction.
+    /// The request's codes (or, for an index of text documents, documents) added to an index in
+    /// PostgreSQL in one transaction.
     func add(_ body: AddRequest, to index: PostgresCodeIndex) async throws -> AddSummary {
+        if index.keepsTerms {
+            guard body.codes == nil, body.vectors == nil, let items = body.documents else {
+                throw APIError.badRequest("index '\(index.name)' holds text documents in PostgreSQL: send {\"documents\": [{\"id\", \"text\", \"fields\"}]}")
+            }
+            guard items.count <= settings.maxBatch else {
+                throw APIError(.contentTooLarge, "batch_too_large", "\(items.count) items in one request; the server takes at most \(settings.maxBatch) (--max-batch): send them in several requests")
+            }
+            let model = try await registry.model(of: index)
+            let documents = items.map { Document(id: $0.id, text: $0.text, fields: $0.fields ?? [:]) }
+            return try await index.add(try TextEncoding(model: model).entries(documents, threads: 1))
+        }
         guard body.documents == nil, body.vectors == nil, let items = body.codes else {
             throw APIError.badRequest("index '\(index.name)' holds codes in PostgreSQL: send {\"codes\": [{\"id\", \"code\", \"fields\"}]}")
         }

@@ -3,15 +3,17 @@ import Hummingbird
 import PostgresStore
 import TwentyQ
 
-// Search of an index of codes in PostgreSQL (`serve --postgres`): by "code" or "like", the k
-// nearest (exact in SQL, or through the HNSW graph with "ef_search") or within a radius, and
-// batches of codes. Text and vectors need an LMDB index, which keeps the model and the terms.
+// Search of an index in PostgreSQL (`serve --postgres`): by "code" or "like", the k nearest
+// (exact in SQL, or through the HNSW graph with "ef_search") or within a radius, and batches of
+// codes; an index of text documents also by "text" and batches of texts, ranked as an LMDB
+// index ranks them (`PostgresCodeIndex.rank`). Vectors need an LMDB index.
 extension Routes {
     func search(_ body: SearchRequest, in index: PostgresCodeIndex) async throws -> Response {
         let modes = [body.text != nil, body.vector != nil, body.code != nil, body.like != nil, body.queries != nil].filter { $0 }.count
-        guard modes == 1 else { throw APIError.badRequest("give exactly one of \"code\", \"like\" or \"queries\" (index '\(index.name)' holds codes in PostgreSQL)") }
-        guard body.text == nil, body.vector == nil else {
-            throw APIError.badRequest("index '\(index.name)' holds codes in PostgreSQL: search it by \"code\", \"like\" or \"queries\" of codes (text and vectors need an LMDB index, which keeps the model and the terms)")
+        guard modes == 1 else { throw APIError.badRequest("give exactly one of \(index.keepsTerms ? "\"text\", " : "")\"code\", \"like\" or \"queries\" (index '\(index.name)' is in PostgreSQL)") }
+        guard body.vector == nil else { throw APIError.badRequest("index '\(index.name)' is in PostgreSQL: vectors need an LMDB index") }
+        if body.text != nil || body.queries?.contains(where: { $0.text != nil }) == true {
+            return try await searchText(body, in: index)
         }
         if body.rescore != nil || body.candidates != nil || body.feedback != nil || body.explain == true || body.oversample != nil {
             throw APIError.badRequest("\"rescore\", \"candidates\", \"feedback\", \"explain\" and \"oversample\" go with text or vector queries; index '\(index.name)' holds codes in PostgreSQL")
@@ -54,6 +56,42 @@ extension Routes {
             hits = try await nearest(index, try CodeMatrix(bits: index.bits, words: query.words), k: k, efSearch: body.ef_search)[0]
         }
         return try JSONBody.response(encoding: SearchResponse(results: hits.map(HitJSON.init), lexical_only: nil))
+    }
+
+    /// "text" (or "queries" of texts) on an index of text documents in PostgreSQL.
+    func searchText(_ body: SearchRequest, in index: PostgresCodeIndex) async throws -> Response {
+        let model = try await registry.model(of: index)
+        if body.ef_search != nil || body.explain == true || body.oversample != nil {
+            throw APIError.badRequest("\"ef_search\", \"explain\" and \"oversample\" do not go with text queries on an index in PostgreSQL")
+        }
+        let k = try checkedK(body)
+        let options = try ranking(body)
+        let encoding = TextEncoding(model: model)
+        if let queries = body.queries {
+            guard queries.count <= settings.maxBatch else {
+                throw APIError(.contentTooLarge, "batch_too_large", "\(queries.count) queries in one request; the server takes at most \(settings.maxBatch) (--max-batch)")
+            }
+            guard body.radius == nil else { throw APIError.badRequest("\"radius\" goes with one \"text\" or \"code\"") }
+            let texts = try queries.enumerated().map { i, q -> String in
+                guard let text = q.text else { throw APIError.badRequest("'queries[\(i)].text' is missing (index '\(index.name)' holds text documents)") }
+                return text
+            }
+            var results: [QueryResults] = []
+            for (item, query) in zip(queries, encoding.rankedQueries(texts, ranking: options, threads: 1)) {
+                let r = try await index.rank(query, k: k, options: options)
+                results.append(QueryResults(query_id: item.id, results: r.hits.map(HitJSON.init), lexical_only: r.lexicalOnly ? true : nil))
+            }
+            return try JSONBody.response(encoding: BatchSearchResponse(results: results))
+        }
+        let text = body.text ?? ""
+        if let radius = body.radius {
+            guard (0...index.bits).contains(radius) else {
+                throw APIError.badRequest("\"radius\" must be between 0 and the code width, \(index.bits) (got \(radius))")
+            }
+            return try JSONBody.response(encoding: SearchResponse(results: try await index.within(radius: radius, of: model.encode(text)).map(HitJSON.init), lexical_only: nil))
+        }
+        let r = try await index.rank(encoding.rankedQueries([text], ranking: options, threads: 1)[0], k: k, options: options)
+        return try JSONBody.response(encoding: SearchResponse(results: r.hits.map(HitJSON.init), lexical_only: r.lexicalOnly ? true : nil))
     }
 
     func nearest(_ index: PostgresCodeIndex, _ queries: CodeMatrix, k: Int, efSearch: Int?) async throws -> [[SearchHit]] {

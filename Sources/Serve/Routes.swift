@@ -113,7 +113,8 @@ struct Routes: Sendable {
     func summary(_ resolved: IndexRegistry.Resolved) async throws -> [String: Any] {
         switch resolved {
         case .local(let served): return try summary(served)
-        case .postgres(let index): return ["name": index.name, "kind": "codes", "count": try await index.count(), "bits": index.bits, "store": "postgres"]
+        case .postgres(let index):
+            return ["name": index.name, "kind": index.keepsTerms ? "documents" : "codes", "count": try await index.count(), "bits": index.bits, "store": "postgres"]
         }
     }
 
@@ -154,8 +155,12 @@ struct Routes: Sendable {
         let store = body.store ?? (settings.dataDirectory == nil ? "postgres" : "lmdb")
         switch store {
         case "postgres":
+            if body.kind == "documents" {
+                let model = try body.model.map { try ModelFile.read(try modelPath($0)) } ?? DefaultModel.load()
+                return .postgres(try await registry.createInPostgres(name, bits: model.bits, model: model))
+            }
             guard body.kind == "codes", let bits = body.bits else {
-                throw APIError.badRequest("an index in PostgreSQL holds codes: send {\"kind\": \"codes\", \"bits\": N, \"store\": \"postgres\"} (documents and vectors need the data directory's LMDB, which keeps the model and the terms)")
+                throw APIError.badRequest("an index in PostgreSQL holds text documents or codes: send {\"kind\": \"documents\", \"store\": \"postgres\"} or {\"kind\": \"codes\", \"bits\": N, \"store\": \"postgres\"} (vectors need the data directory's LMDB)")
             }
             return .postgres(try await registry.createInPostgres(name, bits: bits))
         case "lmdb":
@@ -168,15 +173,20 @@ struct Routes: Sendable {
         }
     }
 
-    func createLocal(_ name: String, _ body: CreateIndexRequest) throws -> ServedIndex {
-        func modelPath(_ model: String) throws -> String {
-            try IndexRegistry.checkName(model)
-            let path = (settings.dataDirectory ?? "") + "/models/" + model + ".tqm"
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw APIError.badRequest("no model '\(model)': put its file at DATA/models/\(model).tqm on the server")
-            }
-            return path
+    /// The file of the model `model` in DATA/models.
+    func modelPath(_ model: String) throws -> String {
+        try IndexRegistry.checkName(model)
+        guard let data = settings.dataDirectory else {
+            throw APIError.badRequest("this server has no data directory for models (start it with --data DIR and put the model at DIR/models/\(model).tqm), or leave out \"model\" for the shipped one")
         }
+        let path = data + "/models/" + model + ".tqm"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw APIError.badRequest("no model '\(model)': put its file at DATA/models/\(model).tqm on the server")
+        }
+        return path
+    }
+
+    func createLocal(_ name: String, _ body: CreateIndexRequest) throws -> ServedIndex {
         switch body.kind {
         case "documents":
             let model = try body.model.map { try ModelFile.read(try modelPath($0)) }

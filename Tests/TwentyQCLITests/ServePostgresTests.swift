@@ -83,8 +83,8 @@ import Testing
         #expect(r.status == 201 && r.json["store"] as? String == "postgres" && r.json["bits"] as? Int == 32, "\(r.text)")
         r = try server.request("PUT", "/v1/indexes/fresh", json: ["kind": "codes", "bits": 32])
         #expect(r.status == 409 && r.errorCode == "already_exists", "\(r.text)")
-        r = try server.request("PUT", "/v1/indexes/notes", json: ["kind": "documents"])
-        #expect(r.status == 400 && r.errorMessage.contains("holds codes"), "\(r.text)")
+        r = try server.request("PUT", "/v1/indexes/vecs", json: ["kind": "vectors", "model": "m"])
+        #expect(r.status == 400 && r.errorMessage.contains("vectors need the data directory's LMDB"), "\(r.text)")
         r = try server.request("PUT", "/v1/indexes/Upper", json: ["kind": "codes", "bits": 32])
         #expect(r.status == 400 && r.errorMessage.contains("lowercase"), "\(r.text)")
         r = try server.request("POST", "/v1/indexes/fresh/documents", json: ["codes": [["id": "a", "code": "0000ffff", "fields": ["t": "x"]], ["id": "b", "code": "ffffffff"]]])
@@ -155,4 +155,55 @@ private final class ResultBox: @unchecked Sendable {
     private var values: [Int: [String]] = [:]
     func set(_ i: Int, _ value: [String]) { lock.withLock { values[i] = value } }
     func get(_ i: Int) -> [String] { lock.withLock { values[i] ?? [] } }
+
+    /// An index of text documents in PostgreSQL, made and filled over HTTP: its text searches
+    /// (single, batch, a query of unknown words) answer as an LMDB index of the same documents
+    /// with the same (shipped) model does.
+    @Test func textIndexesInPostgreSQLAnswerAsInLMDB() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let pg = try TestPostgres(); defer { pg.stop() }
+        let data = dir.appending("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let server = try TestServer(data: data, ["--postgres", pg.url, "--postgres-connections", "2"])
+        defer { server.stop() }
+        let lines = try String(contentsOfFile: LoaderFuzzTests.fixtures + "/fortunes-200.jsonl", encoding: .utf8).split(separator: "\n")
+        let documents = try lines.map { line -> [String: Any] in
+            let o = try parseJSONObject(String(line))
+            return ["id": o["id"] as! String, "text": o["text"] as! String, "fields": ["label": o["label"] as! String]]
+        }
+        var r = try server.request("PUT", "/v1/indexes/sql", json: ["kind": "documents", "store": "postgres"])
+        #expect(r.status == 201, "\(r.text)")
+        #expect(try server.request("PUT", "/v1/indexes/local", json: ["kind": "documents"]).status == 201)
+        for name in ["sql", "local"] {
+            r = try server.request("POST", "/v1/indexes/\(name)/documents", json: ["documents": documents])
+            #expect(r.status == 200 && r.json["added"] as? Int == documents.count, "\(name): \(r.text)")
+        }
+        r = try server.request("POST", "/v1/indexes/sql/documents", json: ["documents": Array(documents.prefix(5))])
+        #expect(r.json["unchanged"] as? Int == 5, "\(r.text)")
+        r = try server.request("GET", "/v1/indexes/sql")
+        #expect(r.json["kind"] as? String == "documents" && r.json["store"] as? String == "postgres" && r.json["count"] as? Int == 200, "\(r.text)")
+
+        func ids(_ results: [[String: Any]]) -> [String] { results.compactMap { $0["id"] as? String } }
+        for query in ["the dog drinks too much", "space and the stars", "love is a many splendored thing"] {
+            for rescore in ["bm25", "fused"] {
+                let sql = try server.request("POST", "/v1/indexes/sql/search", json: ["text": query, "k": 7, "rescore": rescore])
+                let local = try server.request("POST", "/v1/indexes/local/search", json: ["text": query, "k": 7, "rescore": rescore])
+                #expect(sql.status == 200 && ids(sql.results) == ids(local.results) && !sql.results.isEmpty, "\(query) \(rescore): \(sql.text) vs \(local.text)")
+                #expect(sql.results.first?["fields"] as? [String: String] == local.results.first?["fields"] as? [String: String])
+            }
+        }
+        let batch = ["queries": [["id": "a", "text": "wookie win"], ["id": "b", "text": "channel bionic"]], "k": 5] as [String: Any]
+        let sqlBatch = (try server.request("POST", "/v1/indexes/sql/search", json: batch)).json["results"] as? [[String: Any]] ?? []
+        let localBatch = (try server.request("POST", "/v1/indexes/local/search", json: batch)).json["results"] as? [[String: Any]] ?? []
+        #expect(sqlBatch.count == 2 && sqlBatch.map { ids($0["results"] as? [[String: Any]] ?? []) } == localBatch.map { ids($0["results"] as? [[String: Any]] ?? []) },
+                "\(sqlBatch) vs \(localBatch)")
+        r = try server.request("POST", "/v1/indexes/sql/search", json: ["text": "zzxqv qqzzk"])
+        #expect(r.status == 200 && r.results.isEmpty && r.json["lexical_only"] as? Bool == true, "\(r.text)")
+        // Codes into an index of text documents are refused with what to send.
+        r = try server.request("POST", "/v1/indexes/sql/documents", json: ["codes": [["id": "x", "code": "00"]]])
+        #expect(r.status == 400 && r.errorMessage.contains("holds text documents in PostgreSQL"), "\(r.text)")
+        r = try server.request("DELETE", "/v1/indexes/sql/documents/art%2F0")
+        #expect(r.status == 200, "\(r.text)")
+        #expect(try server.request("GET", "/v1/indexes/sql").json["count"] as? Int == 199)
+    }
 }
