@@ -15,7 +15,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 tq="$root/.build/release/twentyq"
 work=$(mktemp -d /tmp/twentyq-pgtext-XXXXXX)
 source "$root/Tools/bench/throwaway_postgres.sh"
-trap '$as "$bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null; rm -rf "$pg_dir" "$work"' EXIT
+# TWENTYQ_KEEP=1 keeps the work folder (the LMDB index, the outputs) for a look afterwards.
+trap '$as "$bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null; rm -rf "$pg_dir"; [ -n "${TWENTYQ_KEEP:-}" ] || rm -rf "$work"' EXIT
 docs=${1:-}
 queries=${2:-}
 if [ -z "$docs" ]; then
