@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "TwentyQ", targets: ["TwentyQ"]),
         // Training models from an app (links OpenBLAS); apps that ship a model file need only TwentyQ.
         .library(name: "TwentyQTraining", targets: ["Training"]),
+        .library(name: "TwentyQPostgres", targets: ["TwentyQPostgres"]),
         .executable(name: "twentyq", targets: ["twentyq"]),
     ],
     dependencies: [
@@ -60,6 +61,7 @@ let package = Package(
             dependencies: [
                 "TwentyQ",
                 "PostgresStore",
+                "TwentyQPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +82,7 @@ let package = Package(
             ]
         ),
         // The command-line tool.
+        .target(name: "TwentyQPostgres", dependencies: ["TwentyQ", "PostgresStore", "BinaryCodes", "CodeStore", "Encoder"]),
         .executableTarget(
             name: "twentyq",
             dependencies: [
@@ -93,6 +96,7 @@ let package = Package(
                 "CMappedFaults",
                 "Serve",
                 "PostgresStore",
+                "TwentyQPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,7 +106,7 @@ let package = Package(
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Ingest", "Encoder", "TestSupport"]),
-        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "Serve", "twentyq"]),
+        .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "Serve", "TwentyQPostgres", "twentyq"]),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "BinaryCodes", "CodeStore", "TestSupport"]),
     ]
 )

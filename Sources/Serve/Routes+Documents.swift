@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import PostgresStore
 import TwentyQ
+import TwentyQPostgres
 
 // Adding, reading and removing items: documents, vectors or codes, as the index holds.
 extension Routes {
@@ -66,9 +67,8 @@ extension Routes {
             guard items.count <= settings.maxBatch else {
                 throw APIError(.contentTooLarge, "batch_too_large", "\(items.count) items in one request; the server takes at most \(settings.maxBatch) (--max-batch): send them in several requests")
             }
-            let model = try await registry.model(of: index)
-            let documents = items.map { Document(id: $0.id, text: $0.text, fields: $0.fields ?? [:]) }
-            return try await index.add(try TextEncoding(model: model).entries(documents, threads: 1))
+            let documents = PostgresDocumentIndex(store: index, model: try await registry.model(of: index))
+            return try await documents.add(items.map { Document(id: $0.id, text: $0.text, fields: $0.fields ?? [:]) }, threads: 1)
         }
         guard body.documents == nil, body.vectors == nil, let items = body.codes else {
             throw APIError.badRequest("index '\(index.name)' holds codes in PostgreSQL: send {\"codes\": [{\"id\", \"code\", \"fields\"}]}")

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import PostgresStore
 import TwentyQ
+import TwentyQPostgres
 
 // Search of an index in PostgreSQL (`serve --postgres`): by "code" or "like", the k nearest
 // (exact in SQL, or through the HNSW graph with "ef_search") or within a radius, and batches of
@@ -59,38 +60,35 @@ extension Routes {
     }
 
     /// "text" (or "queries" of texts) on an index of text documents in PostgreSQL.
-    func searchText(_ body: SearchRequest, in index: PostgresCodeIndex) async throws -> Response {
-        let model = try await registry.model(of: index)
+    func searchText(_ body: SearchRequest, in store: PostgresCodeIndex) async throws -> Response {
+        let index = PostgresDocumentIndex(store: store, model: try await registry.model(of: store))
         if body.ef_search != nil || body.explain == true || body.oversample != nil {
             throw APIError.badRequest("\"ef_search\", \"explain\" and \"oversample\" do not go with text queries on an index in PostgreSQL")
         }
         let k = try checkedK(body)
         let options = try ranking(body)
-        let encoding = TextEncoding(model: model)
         if let queries = body.queries {
             guard queries.count <= settings.maxBatch else {
                 throw APIError(.contentTooLarge, "batch_too_large", "\(queries.count) queries in one request; the server takes at most \(settings.maxBatch) (--max-batch)")
             }
             guard body.radius == nil else { throw APIError.badRequest("\"radius\" goes with one \"text\" or \"code\"") }
             let texts = try queries.enumerated().map { i, q -> String in
-                guard let text = q.text else { throw APIError.badRequest("'queries[\(i)].text' is missing (index '\(index.name)' holds text documents)") }
+                guard let text = q.text else { throw APIError.badRequest("'queries[\(i)].text' is missing (index '\(store.name)' holds text documents)") }
                 return text
             }
-            var results: [QueryResults] = []
-            for (item, query) in zip(queries, encoding.rankedQueries(texts, ranking: options, threads: 1)) {
-                let r = try await index.rank(query, k: k, options: options)
-                results.append(QueryResults(query_id: item.id, results: r.hits.map(HitJSON.init), lexical_only: r.lexicalOnly ? true : nil))
-            }
-            return try JSONBody.response(encoding: BatchSearchResponse(results: results))
+            let results = try await index.search(texts: texts, k: k, ranking: options, threads: 1)
+            return try JSONBody.response(encoding: BatchSearchResponse(results: zip(queries, results).map {
+                QueryResults(query_id: $0.id, results: $1.hits.map(HitJSON.init), lexical_only: $1.lexicalOnly ? true : nil)
+            }))
         }
         let text = body.text ?? ""
         if let radius = body.radius {
-            guard (0...index.bits).contains(radius) else {
-                throw APIError.badRequest("\"radius\" must be between 0 and the code width, \(index.bits) (got \(radius))")
+            guard (0...store.bits).contains(radius) else {
+                throw APIError.badRequest("\"radius\" must be between 0 and the code width, \(store.bits) (got \(radius))")
             }
-            return try JSONBody.response(encoding: SearchResponse(results: try await index.within(radius: radius, of: model.encode(text)).map(HitJSON.init), lexical_only: nil))
+            return try JSONBody.response(encoding: SearchResponse(results: try await index.search(text, radius: radius).map(HitJSON.init), lexical_only: nil))
         }
-        let r = try await index.rank(encoding.rankedQueries([text], ranking: options, threads: 1)[0], k: k, options: options)
+        let r = try await index.search(text, k: k, ranking: options)
         return try JSONBody.response(encoding: SearchResponse(results: r.hits.map(HitJSON.init), lexical_only: r.lexicalOnly ? true : nil))
     }
 

@@ -34,6 +34,12 @@ public struct TextSearchResult: Sendable {
     public var lexicalOnly: Bool
     /// The lexical stage ran (false for `.none` and for indexes made before term statistics).
     public var usedTerms: Bool
+
+    package init(hits: [SearchHit], lexicalOnly: Bool, usedTerms: Bool) {
+        self.hits = hits
+        self.lexicalOnly = lexicalOnly
+        self.usedTerms = usedTerms
+    }
 }
 
 /// A searchable index of text documents: codes from a text model, in a `CodeIndex`.

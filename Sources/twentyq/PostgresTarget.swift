@@ -6,6 +6,7 @@ import Ingest
 import Foundation
 import PostgresStore
 import TwentyQ
+import TwentyQPostgres
 
 /// `--db postgres://USER@HOST[:PORT]/DATABASE#NAME`: an index kept in PostgreSQL where a
 /// command takes an index directory (`search`, `info`, `index`, `remove`).
@@ -102,17 +103,15 @@ extension SearchCommand {
         if efSearch != nil { throw ValidationError("--ef-search goes with --code or --like; a text query's shortlist is exact") }
         let docs = try queries.map { try Corpus.readJSONL($0, textField: textField).map { (id: $0.id, text: $0.text) } } ?? [(id: "", text: text.joined(separator: " "))]
         let (location, name, options, k, radius, batch) = (target.location, target.name, rankingOptions, k, radius, queries != nil)
-        let results = try runAsync { () -> [RankedResult] in
-            let (index, model) = try await PostgresTarget.openDocuments(location, name, model: nil, creating: false)
+        let results = try runAsync { () -> [TextSearchResult] in
+            let index = try await PostgresTarget.openDocuments(location, name, model: nil, creating: false)
             do {
-                var out: [RankedResult] = []
+                var out: [TextSearchResult]
                 if let radius {
-                    guard radius <= index.bits else { throw ValidationError("--radius must be at most the code width, \(index.bits) (got \(radius))") }
-                    out = [RankedResult(hits: try await index.within(radius: radius, of: model.encode(docs[0].text)), usedTerms: false, lexicalOnly: false, candidates: 0)]
+                    guard radius <= index.store.bits else { throw ValidationError("--radius must be at most the code width, \(index.store.bits) (got \(radius))") }
+                    out = [TextSearchResult(hits: try await index.search(docs[0].text, radius: radius), lexicalOnly: false, usedTerms: false)]
                 } else {
-                    for query in TextEncoding(model: model).rankedQueries(docs.map(\.text), ranking: options, threads: SearchOptions.onlineCores) {
-                        out.append(try await index.rank(query, k: k, options: options, fields: !batch))
-                    }
+                    out = try await index.search(texts: docs.map(\.text), k: k, ranking: options, fields: !batch)
                 }
                 await index.close()
                 return out
@@ -190,31 +189,14 @@ extension IndexCommand {
 }
 
 extension PostgresTarget {
-    /// Opens the index of text documents `name` at `location`, or creates it with `model` (the
-    /// shipped model when nil): the index and its model (the given one, checked against the
-    /// index's, or the index's own).
-    /// - Throws: `IndexError.modelMismatch`; `InputError` for an index of codes.
-    static func openDocuments(_ location: PostgresLocation, _ name: String, model: EncoderModel?, creating: Bool) async throws -> (PostgresCodeIndex, EncoderModel) {
-        let fingerprint = try model.map { try ModelFile.fingerprint($0) }
+    /// Opens the index of text documents `name` at `location`, or (with `creating`) creates it
+    /// with `model` (the shipped model when nil): `PostgresDocumentIndex`, with the CLI's words
+    /// for an index of codes.
+    static func openDocuments(_ location: PostgresLocation, _ name: String, model: EncoderModel?, creating: Bool) async throws -> PostgresDocumentIndex {
         do {
-            let index = try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: fingerprint)
-            do {
-                guard index.keepsTerms, let file = try await index.modelFile() else {
-                    throw InputError("\(index.path) keeps codes without terms or a model (ready-made codes, or a copy made by `twentyq copy`): search it with --code HEX or --like ID, or index the text documents under a new name")
-                }
-                if let model { return (index, model) }
-                do { return (index, try ModelFile.decode(file, path: index.path + " (stored model)")) } catch let error as ModelFileError {
-                    throw IndexError.damagedModel(path: index.path, detail: error.reason)
-                }
-            } catch {
-                await index.close()
-                throw error
-            }
-        } catch IndexError.noIndex where creating {
-            let chosen = try model ?? DefaultModel.load()
-            let index = try await PostgresCodeIndex.create(at: location, name: name, bits: chosen.bits, modelFingerprint: try ModelFile.fingerprint(chosen),
-                                                           modelFile: try ModelFile.encode(chosen))
-            return (index, chosen)
+            return try await PostgresDocumentIndex.open(at: location, name: name, model: model, create: creating)
+        } catch IndexError.kindMismatch(let path, _, _) {
+            throw InputError("\(path) keeps codes without terms or a model (ready-made codes, or a copy made by `twentyq copy`): search it with --code HEX or --like ID, or index the text documents under a new name")
         }
     }
 }
@@ -225,15 +207,14 @@ extension IndexCommand {
     /// transaction: codes, fields, terms, document frequencies and statistics together.
     func indexDocuments(_ gathered: GatheredDocuments, model: EncoderModel?, into target: PostgresTarget, start: Date) throws {
         let (location, name) = (target.location, target.name)
-        let (index, chosen) = try runAsync { try await PostgresTarget.openDocuments(location, name, model: model, creating: true) }
+        let index = try runAsync { try await PostgresTarget.openDocuments(location, name, model: model, creating: true) }
         defer { _ = try? runAsync { await index.close() } }
         let documents = gathered.documents
         var progress = Progress(total: documents.count, label: "indexing")
         var report = AddSummary()
-        let encoding = TextEncoding(model: chosen)
         for first in stride(from: 0, to: documents.count, by: batch) {
-            let entries = try encoding.entries(Array(documents[first ..< min(documents.count, first + batch)]), threads: SearchOptions.onlineCores)
-            let r = try runAsync { try await index.add(entries) }
+            let part = Array(documents[first ..< min(documents.count, first + batch)])
+            let r = try runAsync { try await index.add(part) }
             report.added += r.added; report.replaced += r.replaced; report.unchanged += r.unchanged
             progress.update(min(documents.count, first + batch))
         }
@@ -241,7 +222,7 @@ extension IndexCommand {
         let total = try runAsync { try await index.count() }
         let seconds = Date().timeIntervalSince(start)
         let skipped = gathered.skipped.values.reduce(0, +)
-        let coverage = Self.warnOfPoorCoverage(chosen, documents)
+        let coverage = Self.warnOfPoorCoverage(index.model, documents)
         let path = "\(target.location)#\(target.name)"
         if json {
             print(try jsonLine([
