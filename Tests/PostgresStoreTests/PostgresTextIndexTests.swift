@@ -114,4 +114,52 @@ import Testing
         #expect(!ranked.usedTerms && ranked.hits.map(\.id) == nearest.map(\.id))
         await index.close()
     }
+
+    /// Writers at once through a pool, on overlapping ids (adds, replacements and removals): the
+    /// document frequencies and statistics end equal to those of the rows that are there.
+    @Test func concurrentWritersKeepTheFrequenciesExact() async throws {
+        let server = try TestPostgres()
+        defer { server.stop() }
+        let pool = try PostgresPool(try PostgresLocation(url: server.url), maximumConnections: 4)
+        let running = Task { await pool.run() }
+        defer { running.cancel() }
+        let index = try await PostgresCodeIndex.create(in: pool, name: "notes", bits: 64, modelFingerprint: "tqm-test", modelFile: [7])
+        let codes = try clusteredCodes(bits: 64, count: 240, seed: 18, noise: 6, centres: 4)
+        let first = Self.documents(240, seed: 19), second = Self.documents(240, seed: 20)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<6 {
+                group.addTask {
+                    // Each writer: its own 40 ids, then the next writer's 40 with other terms.
+                    _ = try await index.add(Self.entries(first, codes: codes, ids: w * 40 ..< w * 40 + 40))
+                    let next = (w + 1) % 6
+                    _ = try await index.add(Self.entries(second, codes: codes, ids: next * 40 ..< next * 40 + 40))
+                    if w % 2 == 0 { _ = try? await index.remove(ids: [String(format: "d%03d", w * 40 + 1)]) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // What is there, read back row by row, is what the frequencies must count.
+        var expected: [String: [UInt64]] = [:]
+        var totalLength = 0
+        var after: String?
+        while true {
+            let page = try await index.entries(after: after, limit: 100)
+            guard let last = page.last else { break }
+            for entry in page {
+                let terms = try #require(entry.terms)
+                expected[entry.id] = terms.hashes
+                totalLength += terms.length
+            }
+            after = last.id
+        }
+        #expect(expected.count >= 237 && expected.count <= 240, "\(expected.count)")
+        let stats = try await index.termStatistics()
+        #expect(stats.documents == expected.count)
+        var df: [UInt64: Int] = [:]
+        for hashes in expected.values { for h in hashes { df[h, default: 0] += 1 } }
+        let stored = try server.psql(sql: "SELECT hash || ' ' || df FROM tqdf_notes ORDER BY hash;")
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        #expect(stored == df.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" })
+        #expect(stats.totalLength == totalLength && totalLength > 0)
+    }
 }
