@@ -23,8 +23,11 @@ extension PostgresCodeIndex {
                 fields.append("")
             } else {
                 guard entry.metadata.first == UInt8(ascii: "{"),
-                      (try? JSONSerialization.jsonObject(with: Data(entry.metadata))) is [String: Any] else {
+                      let object = (try? JSONSerialization.jsonObject(with: Data(entry.metadata))) as? [String: Any] else {
                     throw IndexError.invalidSetting("the metadata of '\(entry.id)' is not a JSON object; a PostgreSQL index keeps metadata as jsonb")
+                }
+                if let field = Self.fieldHoldingNUL(object) {
+                    throw IndexError.invalidSetting("field '\(field)' of '\(entry.id)' holds the character U+0000, which PostgreSQL cannot store in text or jsonb: remove it from the field (an index directory keeps it)")
                 }
                 fields.append(String(decoding: entry.metadata, as: UTF8.self))
             }
@@ -94,6 +97,22 @@ extension PostgresCodeIndex {
                 try await applyTermChanges(c, frequencies: frequencies, documents: documents, length: length)
                 return summary
             }
+        }
+    }
+
+    /// The name of the first field (at any depth) whose name or text holds U+0000, or nil.
+    static func fieldHoldingNUL(_ value: Any, name: String = "") -> String? {
+        switch value {
+        case let text as String: return text.unicodeScalars.contains("\u{0}") ? name : nil
+        case let object as [String: Any]:
+            for (key, inner) in object.sorted(by: { $0.key < $1.key }) {
+                if key.unicodeScalars.contains("\u{0}") { return key }
+                if let found = fieldHoldingNUL(inner, name: name.isEmpty ? key : name + "." + key) { return found }
+            }
+            return nil
+        case let array as [Any]:
+            return array.lazy.compactMap { fieldHoldingNUL($0, name: name) }.first
+        default: return nil
         }
     }
 

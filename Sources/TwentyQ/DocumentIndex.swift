@@ -212,13 +212,13 @@ public final class DocumentIndex: @unchecked Sendable {
         return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
-    /// The first 300 characters of `text` with runs of white space folded to one space, in one
-    /// pass that stops there.
+    /// The first 300 characters of `text` with runs of white space folded to one space and U+0000
+    /// dropped, in one pass that stops there.
     static func snippet(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var count = 0
         var pendingSpace = false
-        for scalar in text.unicodeScalars {
+        for scalar in text.unicodeScalars where scalar.value != 0 {
             // Unicode's White_Space, with the ASCII ones (tab to carriage return, space) decided
             // without the property table (which took 6% of indexing 20 Newsgroups).
             let space = scalar.value < 0x80 ? scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace

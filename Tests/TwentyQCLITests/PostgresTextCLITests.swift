@@ -73,6 +73,17 @@ import Testing
         let gone = try runTwentyQ(["search", "--db", url, "--json", "valgrind memcheck"])
         let left = try ids(gone)
         #expect(left.isEmpty && gone.stderr.contains("no document holds any of its words"), "\(gone.stdout) \(gone.stderr)")
+        // U+0000, which PostgreSQL cannot store: in a text it is left out of the snippet; in a
+        // field it is refused, naming the field and the document, and nothing is written.
+        let nul = dir.appending("nul.jsonl")
+        try "{\"id\": \"z1\", \"text\": \"space \\u0000 nul\"}\n{\"id\": \"z2\", \"text\": \"fine\", \"note\": \"a\\u0000b\"}\n"
+            .write(toFile: nul, atomically: true, encoding: .utf8)
+        let refused = try runTwentyQ(["index", "--db", url, nul])
+        #expect(refused.status != 0 && refused.stderr.contains("field 'note' of 'z2'") && refused.stderr.contains("U+0000"), "\(refused.stderr)")
+        try "{\"id\": \"z1\", \"text\": \"space \\u0000 nul\"}\n".write(toFile: nul, atomically: true, encoding: .utf8)
+        let kept = try runTwentyQ(["index", "--db", url, "--json", nul])
+        let keptSummary = try parseJSONObject(kept.stdout)
+        #expect(kept.status == 0 && keptSummary["added"] as? Int == 1, "\(kept.stdout) \(kept.stderr)")
         // Another model for an existing index is refused, naming both.
         let other = dir.appending("other.tqm")
         try ModelFile.write(randomModel(bits: 64, hidden: 32, seed: 99), to: other)
