@@ -15,6 +15,9 @@ extension PostgresCodeIndex {
         var ids: [String] = [], codes: [String] = [], fields: [String] = []
         for entry in entries {
             try CodeIndex.validateID(entry.id)
+            if entry.id.unicodeScalars.contains("\u{0}") {
+                throw IndexError.invalidID(entry.id, reason: "it holds the character U+0000, which PostgreSQL cannot store in text")
+            }
             guard seen.insert(entry.id).inserted else { throw IndexError.duplicateID(entry.id) }
             guard entry.code.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: entry.code.bits) }
             ids.append(entry.id)

@@ -122,6 +122,10 @@ import Testing
         await refused([IndexEntry(id: "a", code: code), IndexEntry(id: "", code: code)]) { if case .invalidID = $0 { true } else { false } }
         await refused([IndexEntry(id: "a", code: other)]) { if case .widthMismatch = $0 { true } else { false } }
         await refused([IndexEntry(id: "a", code: code, metadata: Array("raw".utf8))]) { if case .invalidSetting = $0 { true } else { false } }
+        await refused([IndexEntry(id: "a\u{0}b", code: code)]) { if case .invalidID(_, let reason) = $0 { reason.contains("U+0000") } else { false } }
+        await refused([IndexEntry(id: "a", code: code, metadata: Array("{\"n\": {\"deep\": \"x\\u0000\"}}".utf8))]) {
+            if case .invalidSetting(let message) = $0 { message.contains("field 'n.deep' of 'a'") } else { false }
+        }
         #expect(try await index.count() == 0)
         await #expect(throws: CodeError.self) { try await index.nearest(to: CodeMatrix(bits: 64, words: [1]), k: 0) }
         await #expect(throws: IndexError.self) { try await index.nearest(to: CodeMatrix(bits: 32, words: [1]), k: 1) }
