@@ -137,13 +137,15 @@ extension SearchCommand {
 extension InfoCommand {
     /// `info --db postgres://...#NAME`: the index's row in `tq_indexes` and its table.
     func infoPostgres(_ target: PostgresTarget) throws {
-        let (count, bits, model, bytes, graph) = try target.with { index in
-            (try await index.count(), index.bits, index.modelFingerprint, try await index.tableBytes(), try await index.graph())
+        let (count, bits, model, bytes, graph, format, terms) = try target.with { index in
+            (try await index.count(), index.bits, index.modelFingerprint, try await index.tableBytes(), try await index.graph(), index.format,
+             try await index.termStatistics())
         }
         let path = "\(target.location)#\(target.name)"
         if json {
             print(try jsonLine(["path": path, "store": "postgresql", "bits": bits, "documents": count, "count": count,
-                                "model": model, "table_bytes": bytes, "format": PostgresCodeIndex.formatVersion, "graph": graph != nil]))
+                                "model": model, "table_bytes": bytes, "format": format, "graph": graph != nil,
+                                "kind": format >= 2 ? "documents" : "codes", "documents_with_terms": terms.documents]))
         } else {
             print("""
             index       \(path)
@@ -152,7 +154,8 @@ extension InfoCommand {
             model       \(model.isEmpty ? "(none)" : model)
             on disk     \(formatBytes(bytes)) (table, indexes and TOAST)
             graph       \(graph.map { "HNSW (pgvector), m \($0.m), ef_construction \($0.efConstruction): search --ef-search N" } ?? "none (exact scans; `tables --graph` builds one where pgvector is installed)")
-            format      PostgreSQL layout \(PostgresCodeIndex.formatVersion)
+            terms       \(format >= 2 ? "\(terms.documents) documents with terms, \(String(format: "%.1f", Double(terms.totalLength) / Double(max(1, terms.documents)))) terms each on average" : "none (an index of codes)")
+            format      PostgreSQL layout \(format)
             """)
         }
     }

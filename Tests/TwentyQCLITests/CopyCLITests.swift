@@ -119,6 +119,8 @@ import Testing
 
         // Refused, with the reason: into the document index itself, between two directories,
         // an index name PostgreSQL cannot take.
+        let rawInfo = try parseJSONObject(try runTwentyQ(["info", "--db", raw, "--json"]).stdout)
+        #expect(rawInfo["format"] as? Int == 1 && rawInfo["kind"] as? String == "codes", "\(rawInfo)")
         let codesText = try runTwentyQ(["search", "--db", raw, "space launch"])
         #expect(codesText.status != 0 && codesText.stderr.contains("keeps codes without terms or a model") && codesText.stderr.contains("--code HEX or --like ID"), "\(codesText.stderr)")
         let intoDocuments = try runTwentyQ(["copy", "--from", pg.url, "--name", "raw", "--to", db])

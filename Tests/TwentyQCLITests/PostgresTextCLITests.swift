@@ -28,7 +28,7 @@ import Testing
         let again = try parseJSONObject(try runTwentyQ(["index", "--db", url, "--json", folder]).stdout)
         #expect(again["unchanged"] as? Int == 61 && again["added"] as? Int == 0, "\(again)")
         let info = try parseJSONObject(try runTwentyQ(["info", "--db", url, "--json"]).stdout)
-        #expect(info["format"] as? Int == 2 && info["count"] as? Int == 61, "\(info)")
+        #expect(info["format"] as? Int == 2 && info["count"] as? Int == 61 && info["documents_with_terms"] as? Int == 61 && info["kind"] as? String == "documents", "\(info)")
 
         for mode in ["bm25", "fused", "none"] {
             let lmdb = try runTwentyQ(["search", "--db", db, "--rescore", mode, "-k", "8", "--json", "space launch xsltproc"])
