@@ -121,6 +121,21 @@ extension PostgresCodeIndex {
     }
 
     /// Installs pgvector in the database when the server has it (0.7 or later).
+    /// Refuses a text shortlist through the graph that cannot run: `efSearch` outside 1 to
+    /// 1,000, no graph, or pgvector older than 0.8 (no iterative scans, so no shortlist longer
+    /// than `ef_search`).
+    func checkIterativeGraphSearch(efSearch: Int) async throws {
+        guard (1...1_000).contains(efSearch) else { throw IndexError.invalidSetting("ef_search must be 1 to 1,000 (got \(efSearch))") }
+        guard try await hasGraph() else {
+            throw IndexError.invalidSetting("\(path) has no HNSW graph: build it first (`twentyq tables --db \(path) --graph`, or buildGraph()), or search exactly")
+        }
+        let version = try await pgvectorVersion() ?? ""
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        guard parts.count >= 2, (parts[0], parts[1]) >= (0, 8) else {
+            throw IndexError.invalidSetting("a text query's shortlist through the graph needs pgvector 0.8 or later (iterative scans); \(location) has \(version.isEmpty ? "none" : version): search exactly, or update pgvector")
+        }
+    }
+
     private func ensurePgvector() async throws {
         let available = try await singleValue("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'", as: String.self)
         guard let available else {

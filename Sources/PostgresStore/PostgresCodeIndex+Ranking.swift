@@ -16,15 +16,30 @@ extension PostgresCodeIndex {
     ///
     /// Ties: where an LMDB index breaks a tie by slot (the order documents came in), this one
     /// breaks it by id; over the same documents the scores are the same.
-    /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`, `.invalidSetting` for an
-    ///   index of codes (which keeps no terms: `options.rescoring` `.none` only).
-    public func rank(_ query: RankedQuery, k: Int, options: RankingOptions = RankingOptions(), fields: Bool = true) async throws -> RankedResult {
+    ///
+    /// With `efSearch`, the codes' shortlist comes from pgvector's HNSW graph instead of the scan
+    /// (`ORDER BY code <~> q` with `hnsw.ef_search` = `efSearch` and pgvector 0.8's iterative
+    /// scans, which go on past `ef_search` until the shortlist is full): approximate (a near
+    /// code can be missed), much faster on a large table. The rare terms' documents join as
+    /// always, so a word only a few documents hold still finds them.
+    /// - Throws: `CodeError.invalidK`, `IndexError.widthMismatch`; `.invalidSetting` for
+    ///   `efSearch` outside 1 to 1,000, without a graph or with pgvector older than 0.8.
+    public func rank(_ query: RankedQuery, k: Int, options: RankingOptions = RankingOptions(), fields: Bool = true,
+                     efSearch: Int? = nil) async throws -> RankedResult {
         try HammingSearch.check(k: k)
         guard query.code.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.code.bits) }
         let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
+        if let efSearch { try await checkIterativeGraphSearch(efSearch: efSearch) }
         return try await run {
             try await withTransaction { c in
                 try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+                if let efSearch {
+                    // SET LOCAL: the settings end with the transaction.
+                    try await c.query("SET LOCAL hnsw.ef_search = \(unescaped: String(efSearch))", logger: logger)
+                    try await c.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
+                    try await c.query("SET LOCAL hnsw.max_scan_tuples = 1000000", logger: logger)
+                    try await c.query("SET LOCAL enable_seqscan = off", logger: logger)
+                }
                 let statistics = keepsTerms ? try await Self.termStatistics(c, name: name, logger: logger) : (documents: 0, totalLength: 0)
                 let lexical = options.rescoring != .none && statistics.documents > 0
                 let averageLength = statistics.documents > 0 ? max(1, Double(statistics.totalLength) / Double(statistics.documents)) : 1
@@ -40,7 +55,14 @@ extension PostgresCodeIndex {
                 var considered = 0
                 if query.codeIsInformative || !lexical {
                     let depth = (lexical ? shortlist : k).saturatingProduct(scorer == nil ? 1 : max(1, options.asymmetricPool))
-                    chosen = try await candidates(c, query: query.code, sql: "ORDER BY d, id COLLATE \"C\" LIMIT \(depth)", score: codeScore)
+                    if efSearch != nil {
+                        // The graph's nearest (relaxed order), then in the scan's order.
+                        chosen = try await candidates(c, query: query.code, sql: "ORDER BY code <~> B'\(query.code.bitString)'::bit(\(bits)) LIMIT \(depth)",
+                                                      score: codeScore)
+                        chosen.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
+                    } else {
+                        chosen = try await candidates(c, query: query.code, sql: "ORDER BY d, id COLLATE \"C\" LIMIT \(depth)", score: codeScore)
+                    }
                     considered = chosen.count
                     if scorer != nil {
                         chosen = chosen.sortedPrefix(lexical ? shortlist : k) { ($0.code, -$0.distance, $1.id) > ($1.code, -$1.distance, $0.id) }

@@ -62,8 +62,8 @@ extension Routes {
     /// "text" (or "queries" of texts) on an index of text documents in PostgreSQL.
     func searchText(_ body: SearchRequest, in store: PostgresCodeIndex) async throws -> Response {
         let index = PostgresDocumentIndex(store: store, model: try await registry.model(of: store))
-        if body.ef_search != nil || body.explain == true || body.oversample != nil {
-            throw APIError.badRequest("\"ef_search\", \"explain\" and \"oversample\" do not go with text queries on an index in PostgreSQL")
+        if body.explain == true || body.oversample != nil {
+            throw APIError.badRequest("\"explain\" and \"oversample\" do not go with text queries on an index in PostgreSQL")
         }
         let k = try checkedK(body)
         let options = try ranking(body)
@@ -76,7 +76,7 @@ extension Routes {
                 guard let text = q.text else { throw APIError.badRequest("'queries[\(i)].text' is missing (index '\(store.name)' holds text documents)") }
                 return text
             }
-            let results = try await index.search(texts: texts, k: k, ranking: options, threads: 1)
+            let results = try await index.search(texts: texts, k: k, ranking: options, efSearch: body.ef_search, threads: 1)
             return try JSONBody.response(encoding: BatchSearchResponse(results: zip(queries, results).map {
                 QueryResults(query_id: $0.id, results: $1.hits.map(HitJSON.init), lexical_only: $1.lexicalOnly ? true : nil)
             }))
@@ -88,7 +88,7 @@ extension Routes {
             }
             return try JSONBody.response(encoding: SearchResponse(results: try await index.search(text, radius: radius).map(HitJSON.init), lexical_only: nil))
         }
-        let r = try await index.search(text, k: k, ranking: options)
+        let r = try await index.search(text, k: k, ranking: options, efSearch: body.ef_search)
         return try JSONBody.response(encoding: SearchResponse(results: r.hits.map(HitJSON.init), lexical_only: r.lexicalOnly ? true : nil))
     }
 

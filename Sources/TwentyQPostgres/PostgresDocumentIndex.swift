@@ -95,18 +95,19 @@ public final class PostgresDocumentIndex: Sendable {
     @discardableResult
     public func remove(ids: [String]) async throws -> Int { try await store.remove(ids: ids) }
 
-    /// The best `k` documents for `text`, ranked as `ranking` says.
-    public func search(_ text: String, k: Int = 10, ranking: RankingOptions = RankingOptions()) async throws -> TextSearchResult {
-        try await search(texts: [text], k: k, ranking: ranking)[0]
+    /// The best `k` documents for `text`, ranked as `ranking` says (with `efSearch`, the codes'
+    /// shortlist through the HNSW graph: `PostgresCodeIndex.rank`).
+    public func search(_ text: String, k: Int = 10, ranking: RankingOptions = RankingOptions(), efSearch: Int? = nil) async throws -> TextSearchResult {
+        try await search(texts: [text], k: k, ranking: ranking, efSearch: efSearch)[0]
     }
 
     /// The best `k` documents for each text, one query after another. With `fields: false` the
     /// hits carry ids, distances and scores only.
     public func search(texts: [String], k: Int = 10, ranking: RankingOptions = RankingOptions(), fields: Bool = true,
-                       threads: Int = SearchOptions.onlineCores) async throws -> [TextSearchResult] {
+                       efSearch: Int? = nil, threads: Int = SearchOptions.onlineCores) async throws -> [TextSearchResult] {
         var out: [TextSearchResult] = []
         for query in TextEncoding(model: model).rankedQueries(texts, ranking: ranking, threads: threads) {
-            let r = try await store.rank(query, k: k, options: ranking, fields: fields)
+            let r = try await store.rank(query, k: k, options: ranking, fields: fields, efSearch: efSearch)
             out.append(TextSearchResult(hits: r.hits, lexicalOnly: r.lexicalOnly, usedTerms: r.usedTerms))
         }
         return out

@@ -100,9 +100,8 @@ extension SearchCommand {
     /// ranked search as on an LMDB index (`PostgresCodeIndex.rank`), one query at a time, the
     /// query encoded with the model the index keeps.
     func searchPostgresText(_ target: PostgresTarget) throws {
-        if efSearch != nil { throw ValidationError("--ef-search goes with --code or --like; a text query's shortlist is exact") }
         let docs = try queries.map { try Corpus.readJSONL($0, textField: textField).map { (id: $0.id, text: $0.text) } } ?? [(id: "", text: text.joined(separator: " "))]
-        let (location, name, options, k, radius, batch) = (target.location, target.name, rankingOptions, k, radius, queries != nil)
+        let (location, name, options, k, radius, batch, efSearch) = (target.location, target.name, rankingOptions, k, radius, queries != nil, efSearch)
         let results = try runAsync { () -> [TextSearchResult] in
             let index = try await PostgresTarget.openDocuments(location, name, model: nil, creating: false)
             do {
@@ -111,7 +110,7 @@ extension SearchCommand {
                     guard radius <= index.store.bits else { throw ValidationError("--radius must be at most the code width, \(index.store.bits) (got \(radius))") }
                     out = [TextSearchResult(hits: try await index.search(docs[0].text, radius: radius), lexicalOnly: false, usedTerms: false)]
                 } else {
-                    out = try await index.search(texts: docs.map(\.text), k: k, ranking: options, fields: !batch)
+                    out = try await index.search(texts: docs.map(\.text), k: k, ranking: options, fields: !batch, efSearch: efSearch)
                 }
                 await index.close()
                 return out

@@ -85,4 +85,45 @@ import Testing
         #expect(try await index.count() == 1)
         await index.close()
     }
+
+    /// A text index's shortlist through the graph (pgvector 0.8's iterative scans): it fills past
+    /// ef_search, its codes are near ones (approximate, so compared by distance with the exact
+    /// scan's), a document holding a rare query term still comes first, and without a graph or
+    /// with a bad ef_search it is refused.
+    @Test func aTextShortlistThroughTheGraphIsNearAndFull() async throws {
+        let server = try TestPostgres(pgvector: true)
+        defer { server.stop() }
+        let index = try await PostgresCodeIndex.create(at: try PostgresLocation(url: server.url), name: "notes", bits: 64,
+                                                       modelFingerprint: "tqm-test", modelFile: [1])
+        var rng = SeededGenerator(seed: 41)
+        let codes = try clusteredCodes(bits: 64, count: 600, seed: 42, noise: 6, centres: 5)
+        var docs = (0..<600).map { _ in (0 ..< 1 + Int(rng.next() % 12)).map { _ in 1 + rng.next() % 40 } }
+        docs[333] += [7777]                                    // a rare term
+        try await index.add((0..<600).map { IndexEntry(id: String(format: "d%03d", $0), code: codes[$0], terms: TermCounts(terms: docs[$0])) })
+        var options = RankingOptions(rescoring: .none, shortlist: 150)
+        options.asymmetric = false
+        let query = RankedQuery(code: try SyntheticCodes.perturbed(codes[17], flips: 4, using: &rng), terms: [3, 9, 7777])
+        await #expect(throws: IndexError.self) { try await index.rank(query, k: 10, options: options, efSearch: 40) }
+        try await index.buildGraph()
+        await #expect(throws: IndexError.self) { try await index.rank(query, k: 10, options: options, efSearch: 0) }
+
+        // The codes alone, 40 nearest through ef_search 20: as near as the exact scan's, mostly.
+        let exact = try await index.rank(query, k: 40, options: options)
+        let graph = try await index.rank(query, k: 40, options: options, efSearch: 20)
+        #expect(graph.hits.count == 40, "\(graph.hits.count)")
+        let bound = try #require(exact.hits.last?.distance)
+        let near = graph.hits.filter { $0.distance <= bound }.count
+        #expect(near >= 32, "\(near) of 40 within the exact 40th distance \(bound)")
+        for hit in graph.hits {
+            #expect(hit.distance == HammingReference.distance(codes[Int(hit.id.dropFirst())!], query.code), "\(hit.id)")
+        }
+        // Ranked by BM25: a shortlist of 150 through ef_search 20 fills, and a rare term's one
+        // document comes first for it, wherever its code is.
+        options.rescoring = .bm25
+        let ranked = try await index.rank(query, k: 10, options: options, efSearch: 20)
+        #expect(ranked.candidates >= 150 && ranked.hits.count == 10, "\(ranked.candidates)")
+        let rare = try await index.rank(RankedQuery(code: query.code, terms: [7777]), k: 10, options: options, efSearch: 20)
+        #expect(rare.hits.first?.id == "d333" && rare.hits.first?.bm25 ?? 0 > 0, "\(rare.hits.map(\.id))")
+        await index.close()
+    }
 }
