@@ -69,8 +69,9 @@ struct SearchRequest: Decodable {
     var feedback: Int?
     /// Vector queries: candidates rescored per result.
     var oversample: Int?
-    /// Code or like on an index in PostgreSQL with an HNSW graph: search approximately through
-    /// the graph keeping this many candidates (pgvector's hnsw.ef_search, 1 to 1,000).
+    /// Code, like or text on an index in PostgreSQL with an HNSW graph: search approximately
+    /// through the graph keeping this many candidates (pgvector's hnsw.ef_search, 1 to 1,000;
+    /// for text, the codes' shortlist comes from the graph).
     var ef_search: Int?
     /// Text or like on a document index: per hit, the questions (bits) on which it and the
     /// query agree and the first ones on which they differ (`twentyq search --explain`).

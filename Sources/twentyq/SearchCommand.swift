@@ -44,7 +44,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Text queries of at most 25 terms: expand the query from its n best documents by BM25 (RM3 pseudo-relevance feedback, 10 terms, original query weight 0.5) and score the candidates again; 0 turns it off.", valueName: "n")) var feedback: Int = RelevanceFeedback().documents
     @Flag(help: "Print to standard error, per query, which path answered (multi-index tables or scan) and how many candidates it checked.") var explainPlan = false
     @Option(help: ArgumentHelp("auto (default): the multi-index tables when they pay, else the scan; scan: always scan; tables: the tables whatever they cost.", valueName: "method")) var method: SearchMethod = .auto
-    @Option(help: ArgumentHelp("An index in PostgreSQL with an HNSW graph (`tables --graph`): search approximately through the graph, keeping n candidates (pgvector's hnsw.ef_search, 1 to 1,000); without it the search is exact.", valueName: "n")) var efSearch: Int?
+    @Option(help: ArgumentHelp("An index in PostgreSQL with an HNSW graph (`tables --graph`): search approximately through the graph, keeping n candidates (pgvector's hnsw.ef_search, 1 to 1,000; a text query's shortlist then comes from the graph, pgvector 0.8 or later); without it the search is exact.", valueName: "n")) var efSearch: Int?
     @Argument(help: "Query text.") var text: [String] = []
 
     func validate() throws {
