@@ -38,6 +38,9 @@ import Testing
             #expect(got == want && got.count == 8, "\(mode): \(sql.stdout) vs \(lmdb.stdout)")
             if mode != "none" { #expect(got.first == "build.md", "\(mode): \(sql.stdout)") }
         }
+        // Through the graph only where there is one (this server has no pgvector).
+        let noGraph = try runTwentyQ(["search", "--db", url, "--ef-search", "40", "space launch"])
+        #expect(noGraph.status != 0 && noGraph.stderr.contains("has no HNSW graph"), "\(noGraph.stderr)")
         let unknown = try runTwentyQ(["search", "--db", url, "valgrind memcheck"])
         #expect(unknown.status == 0 && unknown.stderr.contains("warning: the model knows no word of this query"), "\(unknown.stderr)")
         let lines = unknown.stdout.split(separator: "\n")
