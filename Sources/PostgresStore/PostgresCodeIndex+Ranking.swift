@@ -129,14 +129,17 @@ extension PostgresCodeIndex {
         var code: Double
     }
 
-    /// The rows `tail` selects (a WHERE or ORDER BY clause over `d`, the distance to `query`),
-    /// each with its distance and code score.
+    /// The rows `tail` selects (a WHERE clause over the table's columns, or an ORDER BY over them
+    /// and `d`, the distance to `query`), each with its distance and code score.
     /// `tail` is SQL built from numbers and literals only.
     private func candidates(_ c: PostgresConnection, query: BinaryCode, sql tail: String,
                             score: (BinaryCode, Int) -> Double) async throws -> [Candidate] {
+        // The rows are chosen (and sorted and cut) on the narrow (id, code, d) first and only they
+        // are turned into text: sorting wide rows made PostgreSQL spill the whole table's sort
+        // to disk (160 ms against 83 ms for a shortlist of 4,000 of 190,284).
         let statement: PostgresQuery = """
-            SELECT id, code::text, d FROM (SELECT id, code, bit_count(code # \(query.bitString)::bit(\(unescaped: String(bits))))::bigint AS d,
-                   \(unescaped: keepsTerms ? "hashes" : "NULL::bigint[] AS hashes") FROM \(unescaped: table)) AS t \(unescaped: tail)
+            SELECT id, code::text, d FROM (SELECT id, code, bit_count(code # \(query.bitString)::bit(\(unescaped: String(bits))))::bigint AS d
+                   FROM \(unescaped: table) \(unescaped: tail)) AS t
             """
         var out: [Candidate] = []
         for try await (id, text, d) in try await c.query(statement, logger: logger).decode((String, String, Int).self) {
