@@ -11,6 +11,36 @@ extension PostgresCodeIndex {
     ///   metadata that is not a JSON object; nothing is written then.
     @discardableResult
     public func add(_ entries: [IndexEntry]) async throws -> AddSummary {
+        if keepsVectors { throw IndexError.invalidSetting("\(path) is a vector index: add its items with their vectors (addVectors, or PostgresVectorIndex)") }
+        let (ids, codes, fields) = try checkedRows(entries)
+        if entries.isEmpty { return AddSummary() }
+        if keepsTerms { return try await addWithTerms(entries, ids: ids, codes: codes, fields: fields) }
+        if let entry = entries.first(where: { $0.terms != nil }) {
+            throw IndexError.invalidSetting("'\(entry.id)' comes with terms, but \(path) keeps codes only (layout 1): index text documents into an index created for them (`twentyq index DOCS --db postgres://...#NEW_NAME`)")
+        }
+        return try await run {
+            try await withTransaction { c in
+                let rows = try await c.query("""
+                    INSERT INTO \(unescaped: table) (id, code, fields)
+                    SELECT u.id, u.code::bit(\(unescaped: String(bits))), NULLIF(u.fields, '')::jsonb
+                    FROM unnest(\(ids)::text[], \(codes)::text[], \(fields)::text[]) AS u(id, code, fields)
+                    ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, fields = EXCLUDED.fields
+                    WHERE \(unescaped: table).code IS DISTINCT FROM EXCLUDED.code OR \(unescaped: table).fields IS DISTINCT FROM EXCLUDED.fields
+                    RETURNING (xmax = 0)
+                    """, logger: logger)
+                var summary = AddSummary()
+                for try await (inserted,) in rows.decode((Bool,).self) {
+                    if inserted { summary.added += 1 } else { summary.replaced += 1 }
+                }
+                summary.unchanged = entries.count - summary.added - summary.replaced
+                return summary
+            }
+        }
+    }
+
+    /// Each entry's id, code (bit string) and fields (JSON text, empty for none), checked: ids
+    /// valid, unique and free of U+0000, codes of the index's width, metadata a JSON object.
+    func checkedRows(_ entries: [IndexEntry]) throws -> (ids: [String], codes: [String], fields: [String]) {
         var seen = Set<String>()
         var ids: [String] = [], codes: [String] = [], fields: [String] = []
         for entry in entries {
@@ -35,29 +65,7 @@ extension PostgresCodeIndex {
                 fields.append(String(decoding: entry.metadata, as: UTF8.self))
             }
         }
-        if entries.isEmpty { return AddSummary() }
-        if keepsTerms { return try await addWithTerms(entries, ids: ids, codes: codes, fields: fields) }
-        if let entry = entries.first(where: { $0.terms != nil }) {
-            throw IndexError.invalidSetting("'\(entry.id)' comes with terms, but \(path) keeps codes only (layout 1): index text documents into an index created for them (`twentyq index DOCS --db postgres://...#NEW_NAME`)")
-        }
-        return try await run {
-            try await withTransaction { c in
-                let rows = try await c.query("""
-                    INSERT INTO \(unescaped: table) (id, code, fields)
-                    SELECT u.id, u.code::bit(\(unescaped: String(bits))), NULLIF(u.fields, '')::jsonb
-                    FROM unnest(\(ids)::text[], \(codes)::text[], \(fields)::text[]) AS u(id, code, fields)
-                    ON CONFLICT (id) DO UPDATE SET code = EXCLUDED.code, fields = EXCLUDED.fields
-                    WHERE \(unescaped: table).code IS DISTINCT FROM EXCLUDED.code OR \(unescaped: table).fields IS DISTINCT FROM EXCLUDED.fields
-                    RETURNING (xmax = 0)
-                    """, logger: logger)
-                var summary = AddSummary()
-                for try await (inserted,) in rows.decode((Bool,).self) {
-                    if inserted { summary.added += 1 } else { summary.replaced += 1 }
-                }
-                summary.unchanged = entries.count - summary.added - summary.replaced
-                return summary
-            }
-        }
+        return (ids, codes, fields)
     }
 
     /// `add` for an index of text documents: terms and hashes written with the codes, and the

@@ -121,6 +121,16 @@ extension PostgresCodeIndex {
     }
 
     /// Installs pgvector in the database when the server has it (0.7 or later).
+    /// Makes the transaction's nearest-code searches go through the graph, at `efSearch`, and
+    /// continue past it until their LIMIT is met (pgvector 0.8's iterative scans). SET LOCAL: the
+    /// settings end with the transaction, so a pooled connection goes back as it came.
+    func setGraphSearch(_ c: PostgresConnection, efSearch: Int) async throws {
+        try await c.query("SET LOCAL hnsw.ef_search = \(unescaped: String(efSearch))", logger: logger)
+        try await c.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
+        try await c.query("SET LOCAL hnsw.max_scan_tuples = 1000000", logger: logger)
+        try await c.query("SET LOCAL enable_seqscan = off", logger: logger)
+    }
+
     /// Refuses a text shortlist through the graph that cannot run: `efSearch` outside 1 to
     /// 1,000, no graph, or pgvector older than 0.8 (no iterative scans, so no shortlist longer
     /// than `ef_search`).

@@ -33,13 +33,7 @@ extension PostgresCodeIndex {
         return try await run {
             try await withTransaction { c in
                 try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-                if let efSearch {
-                    // SET LOCAL: the settings end with the transaction.
-                    try await c.query("SET LOCAL hnsw.ef_search = \(unescaped: String(efSearch))", logger: logger)
-                    try await c.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: logger)
-                    try await c.query("SET LOCAL hnsw.max_scan_tuples = 1000000", logger: logger)
-                    try await c.query("SET LOCAL enable_seqscan = off", logger: logger)
-                }
+                if let efSearch { try await setGraphSearch(c, efSearch: efSearch) }
                 let statistics = keepsTerms ? try await Self.termStatistics(c, name: name, logger: logger) : (documents: 0, totalLength: 0)
                 let lexical = options.rescoring != .none && statistics.documents > 0
                 let averageLength = statistics.documents > 0 ? max(1, Double(statistics.totalLength) / Double(statistics.documents)) : 1

@@ -33,9 +33,9 @@ extension PostgresCodeIndex {
         try await c.query("CREATE TABLE \(unescaped: frequencyTable) (hash bigint PRIMARY KEY, df integer NOT NULL)", logger: logger)
     }
 
-    /// The model's file kept by an index of text documents (nil for an index of codes).
+    /// The model's file kept by an index of text documents or vectors (nil for an index of codes).
     public func modelFile() async throws -> [UInt8]? {
-        guard keepsTerms else { return nil }
+        guard keepsTerms || keepsVectors else { return nil }
         let buffer = try await singleValue("SELECT model FROM tq_indexes WHERE name = \(name)", as: ByteBuffer?.self)
         return buffer??.getBytes(at: 0, length: buffer!!.readableBytes)
     }

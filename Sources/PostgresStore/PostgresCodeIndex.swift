@@ -39,11 +39,15 @@ public final class PostgresCodeIndex: Sendable {
 
     /// The newest table layout this version reads and writes: 1 holds codes, 2 (text documents)
     /// adds each document's terms, their document frequencies, the collection's statistics and
-    /// the model. A codes index stays at layout 1, so older versions still read it.
-    public static let formatVersion = 2
+    /// the model, 3 (vectors) a vector model and each item's stored vector. A codes index stays at
+    /// layout 1, so older versions still read it.
+    public static let formatVersion = 3
 
     /// Whether the index keeps text documents' terms and its model (layout 2).
-    public var keepsTerms: Bool { format >= 2 }
+    public var keepsTerms: Bool { format == 2 }
+    /// Whether the index is a vector index: a vector model, and each item's vector when the
+    /// index stores them (layout 3, `PostgresCodeIndex+Vectors.swift`).
+    public var keepsVectors: Bool { format == 3 }
 
     private init(location: PostgresLocation, name: String, bits: Int, modelFingerprint: String, format: Int, session: Session) {
         self.location = location
@@ -118,10 +122,29 @@ public final class PostgresCodeIndex: Sendable {
                                 modelFile: modelFile)
     }
 
+    /// A vector index's layout: how its vectors are stored (a storage's name; nil: codes only).
+    enum VectorLayout { case stored(String?) }
+
+    /// Creates the vector index `name` at `location` (layout 3): codes from the vector model whose
+    /// file is `modelFile`, and each item's vector in `vectorStorage`'s bytes (nil: codes only).
+    public static func createVectors(at location: PostgresLocation, name: String, bits: Int, modelFingerprint: String,
+                                     modelFile: [UInt8], vectorStorage: String?) async throws -> PostgresCodeIndex {
+        try checkName(name)
+        guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
+        let connection = try await connect(location)
+        do {
+            return try await create(.connection(connection), location: location, name: name, bits: bits, modelFingerprint: modelFingerprint,
+                                    modelFile: modelFile, vectors: .stored(vectorStorage))
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     private static func create(_ session: Session, location: PostgresLocation, name: String, bits: Int, modelFingerprint: String,
-                               modelFile: [UInt8]?) async throws -> PostgresCodeIndex {
+                               modelFile: [UInt8]?, vectors: VectorLayout? = nil) async throws -> PostgresCodeIndex {
         let index = PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: modelFingerprint,
-                                      format: modelFile == nil ? 1 : 2, session: session)
+                                      format: vectors != nil ? 3 : modelFile == nil ? 1 : 2, session: session)
         try await index.run {
             try await index.withTransaction { c in
                 try await c.query("CREATE TABLE IF NOT EXISTS tq_indexes (name text PRIMARY KEY, bits integer NOT NULL, model_fingerprint text NOT NULL, format integer NOT NULL)", logger: index.logger)
@@ -130,7 +153,8 @@ public final class PostgresCodeIndex: Sendable {
                 for try await _ in inserted { created = true }
                 guard created else { throw IndexError.alreadyExists(path: index.path) }
                 try await c.query("CREATE TABLE \(unescaped: index.table) (id text PRIMARY KEY, code bit(\(unescaped: String(bits))) NOT NULL, fields jsonb)", logger: index.logger)
-                if let modelFile { try await index.createTermTables(c, modelFile: modelFile) }
+                if let modelFile, case .stored(let storage) = vectors { try await index.createVectorTables(c, modelFile: modelFile, storage: storage) }
+                else if let modelFile { try await index.createTermTables(c, modelFile: modelFile) }
             }
         }
         return index
