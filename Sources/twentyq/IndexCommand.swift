@@ -53,8 +53,8 @@ struct IndexCommand: ParsableCommand {
         guard saveModel == nil || train else { throw ValidationError("--save-model goes with --train") }
         guard trainEpochs >= 1 else { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
         if train && (codes != nil || vectors != nil) { throw ValidationError("--train trains a text model: give documents, not --codes or --vectors") }
-        if PostgresLocation.isURL(index.db) && (vectors != nil || train || prune) {
-            throw ValidationError("--db \(index.db): PostgreSQL keeps text documents (with their terms and model) and ready-made codes; --vectors, --train and --prune go with an index directory (train with `twentyq train`, then index with --model FILE)")
+        if PostgresLocation.isURL(index.db) && (train || prune) {
+            throw ValidationError("--db \(index.db): --train and --prune go with an index directory (train with `twentyq train`, then index into PostgreSQL with --model FILE)")
         }
         if codes != nil {
             guard paths.isEmpty, vectors == nil else { throw ValidationError("give --codes FILE alone, without document paths or --vectors") }
@@ -239,6 +239,7 @@ extension IndexCommand {
     }
 
     func indexVectors(_ file: String) throws {
+        if let target = try PostgresTarget(db: index.db) { return try indexVectors(file, into: target) }
         let start = Date()
         let vectorModel = try model.map { try ModelFile.readVectors($0) }
         // Read and check the whole input before the index is created or changed, so a bad

@@ -69,6 +69,7 @@ extension SearchCommand {
     /// (ties by id). Text queries need the terms and model of an LMDB index.
     func searchPostgres(_ target: PostgresTarget) throws {
         if explain || explainPlan { throw ValidationError("--explain and --explain-plan go with an LMDB index") }
+        if vector != nil || queriesVectors != nil { return try searchPostgresVectors(target) }
         guard code != nil || like != nil else { return try searchPostgresText(target) }
         if rescore != nil { throw ValidationError("--rescore goes with text queries; --code and --like search by Hamming distance") }
         let (code, like, radius, k, efSearch) = (code, like, radius, k, efSearch)
@@ -237,6 +238,80 @@ extension IndexCommand {
             let reasons = gathered.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             print("added \(report.added), replaced \(report.replaced), unchanged \(report.unchanged), skipped \(skipped)"
                   + (reasons.isEmpty ? "" : " (\(reasons))") + String(format: " in %.2f s; %d documents in %@", seconds, total, path))
+        }
+    }
+}
+
+extension IndexCommand {
+    /// `index --vectors FILE --db postgres://...#NAME`: vectors into a vector index in PostgreSQL
+    /// (created with --model and --store-vectors when missing), a batch per transaction; the
+    /// whole file is read and checked first.
+    func indexVectors(_ file: String, into target: PostgresTarget) throws {
+        let start = Date()
+        let (location, name, storage) = (target.location, target.name, storeVectors)
+        let vectorModel = try model.map { try ModelFile.readVectors($0) }
+        let index = try runAsync { try await PostgresVectorIndex.open(at: location, name: name, model: vectorModel, storage: storage) }
+        defer { _ = try? runAsync { await index.close() } }
+        let set = try VectorFile.read(file, dimensions: index.dimensions)
+        let givenIDs = try ids.map { try VectorFile.readIDs($0, count: set.count) }
+        let d = set.dimensions
+        var summary = AddSummary()
+        var progress = Progress(total: set.count, label: "indexing")
+        for first in stride(from: 0, to: set.count, by: batch) {
+            let rows = first ..< min(set.count, first + batch)
+            let partIDs = rows.map { givenIDs?[$0] ?? set.ids?[$0] ?? String($0) }
+            let vectors = rows.map { Array(set.values[$0 * d ..< ($0 + 1) * d]) }
+            let partFields = rows.map { row in set.metadata.map { SearchHit.fields(json: $0[row]) } ?? [:] }
+            let r = try runAsync { try await index.add(ids: partIDs, vectors: vectors, fields: partFields) }
+            summary.added += r.added; summary.replaced += r.replaced; summary.unchanged += r.unchanged
+            progress.update(rows.upperBound)
+        }
+        progress.finish()
+        let total = try runAsync { try await index.count() }
+        let seconds = Date().timeIntervalSince(start)
+        let path = "\(target.location)#\(target.name)"
+        if json {
+            print(try jsonLine(["added": summary.added, "replaced": summary.replaced, "unchanged": summary.unchanged, "vectors": total, "seconds": seconds,
+                                "vectors_per_second": Double(set.count) / max(seconds, 1e-9), "db": path, "stored_vectors": index.storage?.rawValue ?? "none"]))
+        } else {
+            print("added \(summary.added), replaced \(summary.replaced), unchanged \(summary.unchanged)" + String(format: " in %.2f s; %d vectors in %@", seconds, total, path)
+                  + (index.storage.map { " (vectors stored as \($0.rawValue))" } ?? ""))
+        }
+    }
+}
+
+extension SearchCommand {
+    /// `search --vector` or `--queries-vectors` on a vector index in PostgreSQL
+    /// (`PostgresVectorIndex.search`, one query at a time).
+    func searchPostgresVectors(_ target: PostgresTarget) throws {
+        let (location, name, k, oversample, shortlist, efSearch, rescore) = (target.location, target.name, k, oversample, shortlist, efSearch, rescoreVectors)
+        let index = try runAsync { try await PostgresVectorIndex.open(at: location, name: name) }
+        defer { _ = try? runAsync { await index.close() } }
+        let queries: VectorSet
+        if let queriesVectors {
+            queries = try VectorFile.read(queriesVectors, dimensions: index.dimensions)
+        } else {
+            let query = try Self.parseVector(vector!)
+            guard query.count == index.dimensions else {
+                throw ValidationError("--vector has \(query.count) numbers; the index holds \(index.dimensions)-dimensional vectors")
+            }
+            queries = VectorSet(dimensions: index.dimensions, values: query)
+        }
+        let d = queries.dimensions
+        var results: [[SearchHit]] = []
+        for row in 0..<queries.count {
+            let query = Array(queries.values[row * d ..< (row + 1) * d])
+            results.append(try runAsync { try await index.search(query, k: k, rescore: rescore, oversample: oversample, shortlist: shortlist, efSearch: efSearch) })
+        }
+        if queriesVectors != nil || json {
+            var out = ""
+            for (row, hits) in results.enumerated() { out += JSONText.vectorQueryResult(queryRow: row, hits: hits) + "\n" }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            return
+        }
+        if results[0].isEmpty { print("no results") }
+        for (rank, hit) in results[0].enumerated() {
+            print("\(rank + 1). d=\(hit.distance)" + (hit.score.map { String(format: "  score=%.4f", $0) } ?? "") + "  \(TerminalText.safe(hit.id))")
         }
     }
 }

@@ -64,4 +64,37 @@ import TwentyQPostgres
         await #expect(throws: IndexError.self) { try await raw.add([IndexEntry(id: "x", code: try BinaryCode(zeroBits: 64))]) }
         await raw.close()
     }
+
+    /// Through the binary: `index --vectors` into PostgreSQL and `search --vector` /
+    /// `--queries-vectors` there give the LMDB index's answers.
+    @Test func theCLIIndexesAndSearchesVectorsInPostgreSQL() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let pg = try TestPostgres(); defer { pg.stop() }
+        let model = dir.appending("v.tqm")
+        try ModelFile.write(randomVectorModel(dimensions: 8, bits: 32), to: model)
+        let file = LoaderFuzzTests.fixtures + "/vectors-12x8.jsonl"
+        let url = pg.url + "#vecs", db = dir.appending("vecs")
+        for target in [url, db] {
+            let r = try runTwentyQ(["index", "--vectors", file, "--model", model, "--store-vectors", "float32", "--db", target, "--json"])
+            let made = try parseJSONObject(r.stdout)
+            #expect(r.status == 0 && made["vectors"] as? Int == 12, "\(target): \(r.stdout) \(r.stderr)")
+        }
+        let again = try runTwentyQ(["index", "--vectors", file, "--db", url, "--json"])
+        let summary = try parseJSONObject(again.stdout)
+        #expect(again.status == 0 && summary["unchanged"] as? Int == 12, "\(again.stdout) \(again.stderr)")
+        let query = "0.1,0.2,-0.3,0.4,0.5,-0.6,0.7,0.8"
+        let sql = try runTwentyQ(["search", "--db", url, "--vector", query, "-k", "5", "--json"])
+        let lmdb = try runTwentyQ(["search", "--db", db, "--vector", query, "-k", "5", "--json"])
+        #expect(sql.status == 0 && sql.stdout == lmdb.stdout && sql.stdout.contains("\"v"), "\(sql.stdout) \(sql.stderr) vs \(lmdb.stdout)")
+        let batchSQL = try runTwentyQ(["search", "--db", url, "--queries-vectors", file, "-k", "3", "--rescore", "none"])
+        let batchLMDB = try runTwentyQ(["search", "--db", db, "--queries-vectors", file, "-k", "3", "--rescore", "none"])
+        // Codes alone: the same distances (ties among equal distances go by id here, by slot there).
+        func distances(_ out: String) throws -> [[Int]] {
+            try out.split(separator: "\n").map { line in (try parseJSONObject(String(line))["results"] as? [[String: Any]] ?? []).compactMap { $0["distance"] as? Int } }
+        }
+        let (gotDistances, wantDistances) = (try distances(batchSQL.stdout), try distances(batchLMDB.stdout))
+        #expect(batchSQL.status == 0 && gotDistances == wantDistances && gotDistances.count == 12, "\(batchSQL.stdout) \(batchSQL.stderr)")
+        let short = try runTwentyQ(["search", "--db", url, "--vector", "1,2,3"])
+        #expect(short.status != 0 && short.stderr.contains("8-dimensional"), "\(short.stderr)")
+    }
 }
