@@ -141,6 +141,15 @@ public final class PostgresCodeIndex: Sendable {
         }
     }
 
+    /// As `createVectors(at:...)`, with the calls taking `pool`'s connections.
+    public static func createVectors(in pool: PostgresPool, name: String, bits: Int, modelFingerprint: String,
+                                     modelFile: [UInt8], vectorStorage: String?) async throws -> PostgresCodeIndex {
+        try checkName(name)
+        guard BinaryCode.supportedBits.contains(bits) else { throw CodeError.unsupportedWidth(bits: bits) }
+        return try await create(.pool(pool.client), location: pool.location, name: name, bits: bits, modelFingerprint: modelFingerprint,
+                                modelFile: modelFile, vectors: .stored(vectorStorage))
+    }
+
     private static func create(_ session: Session, location: PostgresLocation, name: String, bits: Int, modelFingerprint: String,
                                modelFile: [UInt8]?, vectors: VectorLayout? = nil) async throws -> PostgresCodeIndex {
         let index = PostgresCodeIndex(location: location, name: name, bits: bits, modelFingerprint: modelFingerprint,

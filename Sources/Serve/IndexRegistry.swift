@@ -1,6 +1,7 @@
 import Foundation
 import PostgresStore
 import TwentyQ
+import TwentyQPostgres
 
 /// The indexes under the data directory, each opened once for the life of the server (LMDB
 /// forbids opening one environment twice in a process) and shared by every request: reads
@@ -15,6 +16,8 @@ final class IndexRegistry: @unchecked Sendable {
     private var opened: [String: ServedIndex] = [:]
     /// The models of PostgreSQL's text indexes, decoded once each, by fingerprint.
     private var models: [String: EncoderModel] = [:]
+    /// The models and storage of PostgreSQL's vector indexes, read once each, by name and fingerprint.
+    private var vectorModels: [String: (VectorEncoderModel, VectorStorage?)] = [:]
 
     init(directory: String?, pool: PostgresPool? = nil) {
         self.directory = directory
@@ -65,6 +68,31 @@ final class IndexRegistry: @unchecked Sendable {
         }
         lock.withLock { models[index.modelFingerprint] = model }
         return model
+    }
+
+    /// The vector index in PostgreSQL over `index` (its model and storage read on first use,
+    /// then shared).
+    /// - Throws: `IndexError.kindMismatch` when it is not a vector index; `.damagedModel`.
+    func vectors(of index: PostgresCodeIndex) async throws -> PostgresVectorIndex {
+        let key = index.name + "\u{0}" + index.modelFingerprint
+        if let (model, storage) = lock.withLock({ vectorModels[key] }) { return PostgresVectorIndex(store: index, model: model, storage: storage) }
+        let opened = try await PostgresVectorIndex.over(index)
+        lock.withLock { vectorModels[key] = (opened.model, opened.storage) }
+        return opened
+    }
+
+    /// Creates the vector index `name` in PostgreSQL with `model`, keeping vectors as `storage`.
+    /// - Throws: as `createInPostgres(_:bits:model:)`.
+    func createVectorsInPostgres(_ name: String, model: VectorEncoderModel, storage: VectorStorage?) async throws -> PostgresCodeIndex {
+        try Self.checkName(name)
+        guard let pool else { throw APIError.badRequest("this server has no PostgreSQL database: start it with --postgres URL, or leave out \"store\"") }
+        if holdsLocally(name) { throw APIError.alreadyExists(name) }
+        do {
+            return try await PostgresCodeIndex.createVectors(in: pool, name: name, bits: model.bits, modelFingerprint: try ModelFile.fingerprint(model),
+                                                             modelFile: try ModelFile.encode(model), vectorStorage: storage?.rawValue)
+        } catch IndexError.alreadyExists {
+            throw APIError.alreadyExists(name)
+        }
     }
 
     /// Creates the index `name` in PostgreSQL: of codes of width `bits`, or of text documents

@@ -60,6 +60,19 @@ extension Routes {
     /// The request's codes (or, for an index of text documents, documents) added to an index in
     /// PostgreSQL in one transaction.
     func add(_ body: AddRequest, to index: PostgresCodeIndex) async throws -> AddSummary {
+        if index.keepsVectors {
+            guard body.codes == nil, body.documents == nil, let items = body.vectors else {
+                throw APIError.badRequest("index '\(index.name)' holds vectors in PostgreSQL: send {\"vectors\": [{\"id\", \"vector\", \"fields\"}]}")
+            }
+            guard items.count <= settings.maxBatch else {
+                throw APIError(.contentTooLarge, "batch_too_large", "\(items.count) items in one request; the server takes at most \(settings.maxBatch) (--max-batch): send them in several requests")
+            }
+            let vectors = try await registry.vectors(of: index)
+            for (i, item) in items.enumerated() where item.vector.count != vectors.dimensions {
+                throw APIError.badRequest("'vectors[\(i)].vector' has \(item.vector.count) numbers; the index takes \(vectors.dimensions)")
+            }
+            return try await vectors.add(ids: items.map(\.id), vectors: items.map(\.vector), fields: items.map { $0.fields ?? [:] })
+        }
         if index.keepsTerms {
             guard body.codes == nil, body.vectors == nil, let items = body.documents else {
                 throw APIError.badRequest("index '\(index.name)' holds text documents in PostgreSQL: send {\"documents\": [{\"id\", \"text\", \"fields\"}]}")

@@ -12,7 +12,9 @@ extension Routes {
     func search(_ body: SearchRequest, in index: PostgresCodeIndex) async throws -> Response {
         let modes = [body.text != nil, body.vector != nil, body.code != nil, body.like != nil, body.queries != nil].filter { $0 }.count
         guard modes == 1 else { throw APIError.badRequest("give exactly one of \(index.keepsTerms ? "\"text\", " : "")\"code\", \"like\" or \"queries\" (index '\(index.name)' is in PostgreSQL)") }
-        guard body.vector == nil else { throw APIError.badRequest("index '\(index.name)' is in PostgreSQL: vectors need an LMDB index") }
+        if body.vector != nil || body.queries?.contains(where: { $0.vector != nil }) == true || index.keepsVectors {
+            return try await searchVectors(body, in: index)
+        }
         if body.text != nil || body.queries?.contains(where: { $0.text != nil }) == true {
             return try await searchText(body, in: index)
         }
@@ -90,6 +92,43 @@ extension Routes {
         }
         let r = try await index.search(text, k: k, ranking: options, efSearch: body.ef_search)
         return try JSONBody.response(encoding: SearchResponse(results: r.hits.map(HitJSON.init), lexical_only: r.lexicalOnly ? true : nil))
+    }
+
+    /// "vector" (or "queries" of vectors, or "like") on a vector index in PostgreSQL.
+    func searchVectors(_ body: SearchRequest, in store: PostgresCodeIndex) async throws -> Response {
+        let index = try await registry.vectors(of: store)
+        if body.explain == true || body.radius != nil || body.rescore.map({ $0 != "none" }) == true {
+            throw APIError.badRequest("a vector index in PostgreSQL takes \"vector\", \"queries\" or \"like\" with \"k\", \"oversample\", \"ef_search\" and \"rescore\": \"none\"")
+        }
+        let k = try checkedK(body)
+        let rescore: Bool? = body.rescore == "none" ? false : nil
+        func search(_ vector: [Float]) async throws -> [SearchHit] {
+            guard vector.count == index.dimensions else { throw APIError.badRequest("a query vector must have \(index.dimensions) numbers (got \(vector.count))") }
+            return try await index.search(vector, k: k, rescore: rescore, oversample: body.oversample ?? 4, efSearch: body.ef_search)
+        }
+        if let queries = body.queries {
+            guard queries.count <= settings.maxBatch else {
+                throw APIError(.contentTooLarge, "batch_too_large", "\(queries.count) queries in one request; the server takes at most \(settings.maxBatch) (--max-batch)")
+            }
+            var results: [QueryResults] = []
+            for (i, q) in queries.enumerated() {
+                guard let vector = q.vector else { throw APIError.badRequest("'queries[\(i)].vector' is missing (index '\(store.name)' holds vectors)") }
+                results.append(QueryResults(query_id: q.id, results: try await search(vector).map(HitJSON.init)))
+            }
+            return try JSONBody.response(encoding: BatchSearchResponse(results: results))
+        }
+        let query: [Float]
+        if let id = body.like {
+            guard let stored = try await index.vector(for: id) else {
+                if try await store.code(for: id) == nil { throw IndexError.unknownID(id) }
+                throw APIError.badRequest("\"like\" needs the stored vector of '\(id)', and index '\(store.name)' keeps codes only")
+            }
+            query = stored
+        } else {
+            guard let vector = body.vector else { throw APIError.badRequest("index '\(store.name)' holds vectors: search it by \"vector\" or \"like\"") }
+            query = vector
+        }
+        return try JSONBody.response(encoding: SearchResponse(results: try await search(query).map(HitJSON.init), lexical_only: nil))
     }
 
     func nearest(_ index: PostgresCodeIndex, _ queries: CodeMatrix, k: Int, efSearch: Int?) async throws -> [[SearchHit]] {

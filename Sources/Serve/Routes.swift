@@ -114,7 +114,8 @@ struct Routes: Sendable {
         switch resolved {
         case .local(let served): return try summary(served)
         case .postgres(let index):
-            return ["name": index.name, "kind": index.keepsTerms ? "documents" : "codes", "count": try await index.count(), "bits": index.bits, "store": "postgres"]
+            return ["name": index.name, "kind": index.keepsTerms ? "documents" : index.keepsVectors ? "vectors" : "codes", "count": try await index.count(),
+                    "bits": index.bits, "store": "postgres"]
         }
     }
 
@@ -159,8 +160,12 @@ struct Routes: Sendable {
                 let model = try body.model.map { try ModelFile.read(try modelPath($0)) } ?? DefaultModel.load()
                 return .postgres(try await registry.createInPostgres(name, bits: model.bits, model: model))
             }
+            if body.kind == "vectors" {
+                let (model, storage) = try vectorSettings(body)
+                return .postgres(try await registry.createVectorsInPostgres(name, model: model, storage: storage))
+            }
             guard body.kind == "codes", let bits = body.bits else {
-                throw APIError.badRequest("an index in PostgreSQL holds text documents or codes: send {\"kind\": \"documents\", \"store\": \"postgres\"} or {\"kind\": \"codes\", \"bits\": N, \"store\": \"postgres\"} (vectors need the data directory's LMDB)")
+                throw APIError.badRequest("\"kind\" must be \"documents\", \"vectors\" or \"codes\" (with \"bits\": N) (got '\(body.kind)')")
             }
             return .postgres(try await registry.createInPostgres(name, bits: bits))
         case "lmdb":
@@ -186,22 +191,28 @@ struct Routes: Sendable {
         return path
     }
 
+    /// A new vector index's model (from DATA/models) and storage, as the request names them.
+    func vectorSettings(_ body: CreateIndexRequest) throws -> (VectorEncoderModel, VectorStorage?) {
+        guard let modelName = body.model else {
+            throw APIError.badRequest("a vector index needs \"model\": the name of a vector model in DATA/models (train one with `twentyq train --vectors`)")
+        }
+        let model = try ModelFile.readVectors(try modelPath(modelName))
+        let storage = try body.storage.map { raw -> VectorStorage in
+            guard let storage = VectorStorage(rawValue: raw) else {
+                throw APIError.badRequest("\"storage\" must be int8, float16 or float32 (got '\(raw)')")
+            }
+            return storage
+        }
+        return (model, storage)
+    }
+
     func createLocal(_ name: String, _ body: CreateIndexRequest) throws -> ServedIndex {
         switch body.kind {
         case "documents":
             let model = try body.model.map { try ModelFile.read(try modelPath($0)) }
             return try registry.create(name) { .documents(try DocumentIndex.create(at: $0, model: model)) }
         case "vectors":
-            guard let modelName = body.model else {
-                throw APIError.badRequest("a vector index needs \"model\": the name of a vector model in DATA/models (train one with `twentyq train --vectors`)")
-            }
-            let model = try ModelFile.readVectors(try modelPath(modelName))
-            let storage = try body.storage.map { raw -> VectorStorage in
-                guard let storage = VectorStorage(rawValue: raw) else {
-                    throw APIError.badRequest("\"storage\" must be int8, float16 or float32 (got '\(raw)')")
-                }
-                return storage
-            }
+            let (model, storage) = try vectorSettings(body)
             return try registry.create(name) { .vectors(try VectorIndex.create(at: $0, model: model, storage: storage)) }
         case "codes":
             guard let bits = body.bits else { throw APIError.badRequest("an index of codes needs \"bits\", their width (1 to 4096)") }

@@ -18,7 +18,9 @@ public final class PostgresVectorIndex: Sendable {
     /// How the vectors are kept (nil: codes only, no rescoring).
     public let storage: VectorStorage?
 
-    private init(store: PostgresCodeIndex, model: VectorEncoderModel, storage: VectorStorage?) {
+    /// Over an open vector index, its decoded model and its storage (a server that opens indexes
+    /// per request and keeps their models); the caller has checked that they belong together.
+    package init(store: PostgresCodeIndex, model: VectorEncoderModel, storage: VectorStorage?) {
         self.store = store
         self.model = model
         self.storage = storage
@@ -30,41 +32,65 @@ public final class PostgresVectorIndex: Sendable {
     ///   index of codes or documents, `.invalidSetting` for a storage other than the index's.
     public static func open(at location: PostgresLocation, name: String, model: VectorEncoderModel? = nil,
                             storage: VectorStorage? = nil) async throws -> PostgresVectorIndex {
+        try await open(path: "\(location)#\(name)", model: model, storage: storage,
+                       opening: { try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: $0) },
+                       creating: { try await PostgresCodeIndex.createVectors(at: location, name: name, bits: $0.bits, modelFingerprint: $1, modelFile: $2,
+                                                                             vectorStorage: storage?.rawValue) })
+    }
+
+    /// As `open(at:name:model:storage:)`, with the calls taking `pool`'s connections.
+    public static func open(in pool: PostgresPool, name: String, model: VectorEncoderModel? = nil,
+                            storage: VectorStorage? = nil) async throws -> PostgresVectorIndex {
+        try await open(path: "\(pool.location)#\(name)", model: model, storage: storage,
+                       opening: { try await PostgresCodeIndex.open(in: pool, name: name, modelFingerprint: $0) },
+                       creating: { try await PostgresCodeIndex.createVectors(in: pool, name: name, bits: $0.bits, modelFingerprint: $1, modelFile: $2,
+                                                                             vectorStorage: storage?.rawValue) })
+    }
+
+    private static func open(path: String, model: VectorEncoderModel?, storage: VectorStorage?,
+                             opening: (String?) async throws -> PostgresCodeIndex,
+                             creating: (VectorEncoderModel, String, [UInt8]) async throws -> PostgresCodeIndex) async throws -> PostgresVectorIndex {
         let fingerprint = try model.map { try ModelFile.fingerprint($0) }
         let store: PostgresCodeIndex
         do {
-            store = try await PostgresCodeIndex.open(at: location, name: name, modelFingerprint: fingerprint)
+            store = try await opening(fingerprint)
         } catch IndexError.noIndex {
-            guard let model else { throw IndexError.modelRequired(path: "\(location)#\(name)", kind: .vectors) }
-            let created = try await PostgresCodeIndex.createVectors(at: location, name: name, bits: model.bits, modelFingerprint: fingerprint!,
-                                                                    modelFile: try ModelFile.encode(model), vectorStorage: storage?.rawValue)
+            guard let model else { throw IndexError.modelRequired(path: path, kind: .vectors) }
+            let created = try await creating(model, fingerprint!, try ModelFile.encode(model))
             return PostgresVectorIndex(store: created, model: model, storage: storage)
         }
         do {
-            guard store.keepsVectors, let file = try await store.modelFile() else {
-                throw IndexError.kindMismatch(path: store.path, holds: store.keepsTerms ? .documents : .codes, wanted: .vectors)
-            }
-            let stored = try await store.vectorStorage().map { name -> VectorStorage in
-                guard let known = VectorStorage(rawValue: name) else {
-                    throw IndexError.corrupt(path: store.path, detail: "its vector storage '\(name)' is unknown to this version")
-                }
-                return known
-            }
-            if let storage, storage != stored {
-                throw IndexError.invalidSetting("the index at \(store.path) stores vectors as \(stored?.rawValue ?? "nothing (codes only)"), not \(storage.rawValue); use a new index to change it")
-            }
-            let decoded: AnyModel
-            do { decoded = try ModelFile.decodeAny(file, path: store.path + " (stored model)") } catch let error as ModelFileError {
-                throw IndexError.damagedModel(path: store.path, detail: error.reason)
-            }
-            guard case .vectors(let kept) = decoded else {
-                throw IndexError.corrupt(path: store.path, detail: "a vector index whose stored model is a text model")
-            }
-            return PostgresVectorIndex(store: store, model: kept, storage: stored)
+            return try await over(store, storage: storage)
         } catch {
             await store.close()
             throw error
         }
+    }
+
+    /// The vector index over an open store: its model and storage read from the database.
+    /// - Throws: `.kindMismatch` when it is not a vector index; `.invalidSetting` when `storage`
+    ///   is given and differs; `.damagedModel`, `.corrupt`.
+    package static func over(_ store: PostgresCodeIndex, storage: VectorStorage? = nil) async throws -> PostgresVectorIndex {
+        guard store.keepsVectors, let file = try await store.modelFile() else {
+            throw IndexError.kindMismatch(path: store.path, holds: store.keepsTerms ? .documents : .codes, wanted: .vectors)
+        }
+        let stored = try await store.vectorStorage().map { name -> VectorStorage in
+            guard let known = VectorStorage(rawValue: name) else {
+                throw IndexError.corrupt(path: store.path, detail: "its vector storage '\(name)' is unknown to this version")
+            }
+            return known
+        }
+        if let storage, storage != stored {
+            throw IndexError.invalidSetting("the index at \(store.path) stores vectors as \(stored?.rawValue ?? "nothing (codes only)"), not \(storage.rawValue); use a new index to change it")
+        }
+        let decoded: AnyModel
+        do { decoded = try ModelFile.decodeAny(file, path: store.path + " (stored model)") } catch let error as ModelFileError {
+            throw IndexError.damagedModel(path: store.path, detail: error.reason)
+        }
+        guard case .vectors(let kept) = decoded else {
+            throw IndexError.corrupt(path: store.path, detail: "a vector index whose stored model is a text model")
+        }
+        return PostgresVectorIndex(store: store, model: kept, storage: stored)
     }
 
     /// Where it is, for messages.

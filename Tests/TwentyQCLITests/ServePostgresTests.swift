@@ -1,4 +1,5 @@
 import BinaryCodes
+import Encoder
 import Foundation
 import TestSupport
 import Testing
@@ -84,7 +85,7 @@ import Testing
         r = try server.request("PUT", "/v1/indexes/fresh", json: ["kind": "codes", "bits": 32])
         #expect(r.status == 409 && r.errorCode == "already_exists", "\(r.text)")
         r = try server.request("PUT", "/v1/indexes/vecs", json: ["kind": "vectors", "model": "m"])
-        #expect(r.status == 400 && r.errorMessage.contains("vectors need the data directory's LMDB"), "\(r.text)")
+        #expect(r.status == 400 && r.errorMessage.contains("no data directory for models"), "\(r.text)")
         r = try server.request("PUT", "/v1/indexes/Upper", json: ["kind": "codes", "bits": 32])
         #expect(r.status == 400 && r.errorMessage.contains("lowercase"), "\(r.text)")
         r = try server.request("POST", "/v1/indexes/fresh/documents", json: ["codes": [["id": "a", "code": "0000ffff", "fields": ["t": "x"]], ["id": "b", "code": "ffffffff"]]])
@@ -146,6 +147,44 @@ import Testing
         #expect(neither.status != 0 && neither.stderr.contains("give --data DIR"), "\(neither.stderr)")
         let badURL = try runTwentyQ(["serve", "--postgres", "postgres://127.0.0.1/db", "--port", "0"])
         #expect(badURL.status != 0 && badURL.stderr.contains("names no user"), "\(badURL.stderr)")
+    }
+
+    /// A vector index in PostgreSQL made and filled over HTTP answers "vector", "like" and
+    /// batches as an LMDB vector index of the same vectors and model does.
+    @Test func vectorIndexesInPostgreSQLAnswerAsInLMDB() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let pg = try TestPostgres(); defer { pg.stop() }
+        let data = dir.appending("data")
+        try FileManager.default.createDirectory(atPath: data + "/models", withIntermediateDirectories: true)
+        try ModelFile.write(randomVectorModel(dimensions: 8, bits: 32), to: data + "/models/v8.tqm")
+        let server = try TestServer(data: data, ["--postgres", pg.url])
+        defer { server.stop() }
+        var rng = SeededGenerator(seed: 3)
+        let vectors = (0..<120).map { i in ["id": "v\(i)", "vector": (0..<8).map { _ in Double(Int(rng.next() % 2001) - 1000) / 1000 }, "fields": ["n": "\(i)"]] as [String: Any] }
+        var r = try server.request("PUT", "/v1/indexes/sqlvec", json: ["kind": "vectors", "model": "v8", "storage": "float32", "store": "postgres"])
+        #expect(r.status == 201 && r.json["kind"] as? String == "vectors" && r.json["store"] as? String == "postgres", "\(r.text)")
+        #expect(try server.request("PUT", "/v1/indexes/localvec", json: ["kind": "vectors", "model": "v8", "storage": "float32"]).status == 201)
+        for name in ["sqlvec", "localvec"] {
+            r = try server.request("POST", "/v1/indexes/\(name)/documents", json: ["vectors": vectors])
+            #expect(r.status == 200 && r.json["added"] as? Int == 120, "\(name): \(r.text)")
+        }
+        func ids(_ results: [[String: Any]]) -> [String] { results.compactMap { $0["id"] as? String } }
+        for q in 0..<4 {
+            let query = (0..<8).map { _ in Double(Int(rng.next() % 2001) - 1000) / 1000 }
+            let sql = try server.request("POST", "/v1/indexes/sqlvec/search", json: ["vector": query, "k": 6])
+            let local = try server.request("POST", "/v1/indexes/localvec/search", json: ["vector": query, "k": 6])
+            #expect(sql.status == 200 && ids(sql.results) == ids(local.results) && sql.results.count == 6, "query \(q): \(sql.text) vs \(local.text)")
+        }
+        let like = try server.request("POST", "/v1/indexes/sqlvec/search", json: ["like": "v17", "k": 3])
+        #expect(like.status == 200 && ids(like.results).first == "v17", "\(like.text)")
+        let batch = ["queries": [["id": "a", "vector": vectors[5]["vector"]!], ["id": "b", "vector": vectors[9]["vector"]!]], "k": 2] as [String: Any]
+        r = try server.request("POST", "/v1/indexes/sqlvec/search", json: batch)
+        let first = (r.json["results"] as? [[String: Any]] ?? []).map { ids($0["results"] as? [[String: Any]] ?? []).first ?? "" }
+        #expect(first == ["v5", "v9"], "\(r.text)")
+        r = try server.request("POST", "/v1/indexes/sqlvec/search", json: ["vector": [1, 2], "k": 2])
+        #expect(r.status == 400 && r.errorMessage.contains("8 numbers"), "\(r.text)")
+        r = try server.request("POST", "/v1/indexes/sqlvec/documents", json: ["documents": [["id": "x", "text": "words"]]])
+        #expect(r.status == 400 && r.errorMessage.contains("holds vectors in PostgreSQL"), "\(r.text)")
     }
 }
 
