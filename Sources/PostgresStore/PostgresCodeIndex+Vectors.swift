@@ -87,4 +87,12 @@ extension PostgresCodeIndex {
             }
         }
     }
+
+    /// Up to `limit` items of a vector index in id order after `id` (nil: from the first), each
+    /// with its stored vector's bytes (empty for none): the pages `twentyq copy` reads.
+    public func vectorEntries(after id: String?, limit: Int) async throws -> [(entry: IndexEntry, vectorBytes: [UInt8])] {
+        let page = try await entries(after: id, limit: limit)
+        let stored = try await storedVectors(page.map(\.id))
+        return page.map { ($0, stored[$0.id] ?? []) }
+    }
 }

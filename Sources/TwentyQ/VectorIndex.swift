@@ -258,6 +258,38 @@ public final class VectorIndex: @unchecked Sendable {
     }
 
     /// Every stored item in slot order, from one snapshot, until `body` returns false: id,
+    /// code, the stored vector's bytes as stored (empty when the index keeps codes only) and the
+    /// caller's metadata: what `twentyq copy` moves into another store, byte for byte.
+    package func forEachStoredVector(_ body: (_ entry: IndexEntry, _ vectorBytes: [UInt8]) throws -> Bool) throws {
+        try store.forEachRecord { id, record, code in
+            let bytes = storedVectorRange(record).map { Array(record[$0]) } ?? []
+            return try body(IndexEntry(id: id, code: code, metadata: Self.userMetadata(record)), bytes)
+        }
+    }
+
+    /// The stored code, vector bytes (empty for none) and caller's metadata of `id`, or nil.
+    package func storedItem(for id: String) throws -> (code: BinaryCode, vectorBytes: [UInt8], metadata: [UInt8])? {
+        guard let code = try store.code(for: id), let record = try store.metadata(for: id) else { return nil }
+        return (code, storedVectorRange(record).map { Array(record[$0]) } ?? [], Self.userMetadata(record))
+    }
+
+    /// Adds or replaces items whose vectors come as stored bytes (in this index's storage, as
+    /// `forEachStoredVector` gives them; empty for codes only), in one transaction.
+    /// - Throws: `IndexError.invalidSetting` for bytes of another size; the errors of `add`.
+    @discardableResult
+    package func add(stored entries: [(entry: IndexEntry, vectorBytes: [UInt8])]) throws -> AddSummary {
+        let size = settings.storage?.byteCount(dimensions: dimensions) ?? 0
+        return try store.add(try entries.map { item in
+            guard item.vectorBytes.count == size else {
+                throw IndexError.invalidSetting("the stored vector of '\(item.entry.id)' has \(item.vectorBytes.count) bytes; this index keeps \(size)")
+            }
+            var record: [UInt8] = []
+            withUnsafeBytes(of: UInt32(size).littleEndian) { record += $0 }
+            return IndexEntry(id: item.entry.id, code: item.entry.code, metadata: record + item.vectorBytes + item.entry.metadata)
+        })
+    }
+
+    /// Every stored item in slot order, from one snapshot, until `body` returns false: id,
     /// code, the stored vector (nil when the index keeps codes only) and the caller's metadata.
     /// Export goes through here.
     public func forEachVector(_ body: (_ id: String, _ code: BinaryCode, _ vector: [Float]?, _ metadata: [UInt8]) throws -> Bool) throws {

@@ -4,21 +4,23 @@ import CodeStore
 import Foundation
 import PostgresStore
 import TwentyQ
+import TwentyQPostgres
+import Encoder
 
 /// `twentyq copy`: an index's codes, ids and fields from an LMDB directory into PostgreSQL, or
 /// back, in batches (docs/SCALE.md).
 struct CopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
-        abstract: "Copy an index (codes, ids and fields; a text index's terms and model too) between an LMDB directory and PostgreSQL (postgres://...), in batches; run it again to resume.",
+        abstract: "Copy an index (codes, ids and fields; a text index's terms and model, a vector index's model and vectors too) between an LMDB directory and PostgreSQL (postgres://...), in batches; run it again to resume.",
         discussion: """
         One side is an index directory, the other a database URL \
         (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) with --name, the index there \
         (created when missing, with the source's width and model). Each batch is one \
         transaction; an interrupted copy is resumed by running the same command again: \
-        items already there are compared and left unchanged. Copied: ids, codes and fields, and \
-        for an index of text documents its terms and model, so the copy answers text queries \
-        as the source does. Vector indexes are not copied.
+        items already there are compared and left unchanged. Copied: ids, codes and fields; for \
+        an index of text documents its terms and model, for a vector index its model, storage \
+        and stored vectors (byte for byte), so the copy answers as the source does.
         """
     )
 
@@ -63,12 +65,10 @@ struct CopyCommand: ParsableCommand {
     /// LMDB -> PostgreSQL: the records in slot order, a batch per transaction.
     func toPostgres() throws -> AddSummary {
         let source = try AnyIndex.open(at: from, readOnly: true)
-        if source.kind == .vectors {
-            throw ValidationError("\(from) is a vector index: copy moves codes, ids and fields; a vector index's stored vectors do not fit PostgreSQL's fields column")
-        }
         let store = source.store
         let name = try indexName(directory: from)
         let location = try PostgresLocation(url: to)
+        if case .vectors(let vectors) = source { return try copyVectors(vectors, to: location, name: name) }
         let (bits, model) = (store.bits, store.modelFingerprint)
         // A text index brings its model and terms: the copy is an index of text documents.
         let modelFile = source.kind == .documents ? try store.blob(DocumentIndex.modelKey) : nil
@@ -104,6 +104,7 @@ struct CopyCommand: ParsableCommand {
         let location = try PostgresLocation(url: from)
         let source = try runAsync { try await PostgresCodeIndex.open(at: location, name: name) }
         defer { _ = try? runAsync { await source.close() } }
+        if source.keepsVectors { return try copyVectors(source) }
         // An index of text documents comes with its model and terms: the copy is one too.
         let modelFile = try runAsync { try await source.modelFile() }
         let kind: IndexKind = modelFile == nil ? .codes : .documents
@@ -139,6 +140,70 @@ struct CopyCommand: ParsableCommand {
             total.added += done.added; total.replaced += done.replaced; total.unchanged += page.count - changed.count
             progress.update(total.added + total.replaced + total.unchanged)
             last = tail.id
+        }
+        return total
+    }
+
+    /// LMDB -> PostgreSQL for a vector index: its model, storage and stored vectors' bytes.
+    func copyVectors(_ source: VectorIndex, to location: PostgresLocation, name: String) throws -> AddSummary {
+        let (model, storage) = (source.model, source.settings.storage)
+        let target = try runAsync { try await PostgresVectorIndex.open(at: location, name: name, model: model, storage: storage) }
+        defer { _ = try? runAsync { await target.close() } }
+        var total = AddSummary()
+        var progress = Progress(total: try source.count, label: "copying ")
+        defer { progress.finish() }
+        var pending: [(entry: IndexEntry, vectorBytes: [UInt8])] = []
+        func send() throws {
+            let items = pending
+            let done = try runAsync { try await target.store.addVectors(items.map(\.entry), vectors: items.map(\.vectorBytes)) }
+            total.added += done.added; total.replaced += done.replaced; total.unchanged += done.unchanged
+            pending.removeAll(keepingCapacity: true)
+            progress.update(total.added + total.replaced + total.unchanged)
+        }
+        try source.forEachStoredVector { entry, bytes in
+            pending.append((entry, bytes))
+            if pending.count == batch { try send() }
+            return true
+        }
+        if !pending.isEmpty { try send() }
+        return total
+    }
+
+    /// PostgreSQL -> LMDB for a vector index: into a new vector index with the same model and
+    /// storage (or one an earlier copy made), pages in id order.
+    func copyVectors(_ source: PostgresCodeIndex) throws -> AddSummary {
+        let vectors = try runAsync { try await PostgresVectorIndex.over(source) }
+        let target: VectorIndex
+        if FileManager.default.fileExists(atPath: to + "/data.mdb") {
+            guard case .vectors(let existing) = try AnyIndex.open(at: to) else {
+                throw ValidationError("\(to) is not a vector index: copy into a new directory (the copy of \(source.path) is a vector index)")
+            }
+            target = existing
+            guard target.model.bits == source.bits, target.settings.storage == vectors.storage,
+                  try ModelFile.fingerprint(target.model) == source.modelFingerprint else {
+                throw ValidationError("\(to) is a vector index of another model or storage: copy into a new directory")
+            }
+        } else {
+            target = try VectorIndex.create(at: to, model: vectors.model, storage: vectors.storage)
+        }
+        var total = AddSummary()
+        var progress = Progress(total: try runAsync { try await source.count() }, label: "copying ")
+        defer { progress.finish() }
+        var last: String?
+        let size = batch
+        while true {
+            let after = last
+            let page = try runAsync { try await source.vectorEntries(after: after, limit: size) }
+            guard let tail = page.last else { break }
+            // Items equal to the stored ones are counted unchanged and not written.
+            let changed = try page.filter { item in
+                guard let stored = try target.storedItem(for: item.entry.id) else { return true }
+                return stored.code != item.entry.code || stored.vectorBytes != item.vectorBytes || stored.metadata != item.entry.metadata
+            }
+            let done = try target.add(stored: changed)
+            total.added += done.added; total.replaced += done.replaced; total.unchanged += page.count - changed.count
+            progress.update(total.added + total.replaced + total.unchanged)
+            last = tail.entry.id
         }
         return total
     }

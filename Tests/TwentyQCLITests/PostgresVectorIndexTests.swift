@@ -94,6 +94,21 @@ import TwentyQPostgres
         }
         let (gotDistances, wantDistances) = (try distances(batchSQL.stdout), try distances(batchLMDB.stdout))
         #expect(batchSQL.status == 0 && gotDistances == wantDistances && gotDistances.count == 12, "\(batchSQL.stdout) \(batchSQL.stderr)")
+        // `copy` moves a vector index with its model, storage and vectors, both ways, resumably.
+        let copied = try runTwentyQ(["copy", "--from", db, "--to", pg.url, "--name", "copied", "--json"])
+        let copiedSummary = try parseJSONObject(copied.stdout)
+        #expect(copied.status == 0 && copiedSummary["added"] as? Int == 12, "\(copied.stdout) \(copied.stderr)")
+        let viaCopy = try runTwentyQ(["search", "--db", pg.url + "#copied", "--vector", query, "-k", "5", "--json"])
+        #expect(viaCopy.stdout == lmdb.stdout, "\(viaCopy.stdout) \(viaCopy.stderr)")
+        let back = dir.appending("back")
+        let home = try runTwentyQ(["copy", "--from", pg.url, "--name", "copied", "--to", back, "--batch", "5", "--json"])
+        let homeSummary = try parseJSONObject(home.stdout)
+        #expect(home.status == 0 && homeSummary["added"] as? Int == 12, "\(home.stdout) \(home.stderr)")
+        let rerun = try runTwentyQ(["copy", "--from", pg.url, "--name", "copied", "--to", back, "--json"])
+        let rerunSummary = try parseJSONObject(rerun.stdout)
+        #expect(rerun.status == 0 && rerunSummary["unchanged"] as? Int == 12, "\(rerun.stdout) \(rerun.stderr)")
+        let viaBack = try runTwentyQ(["search", "--db", back, "--vector", query, "-k", "5", "--json"])
+        #expect(viaBack.stdout == lmdb.stdout, "\(viaBack.stdout) \(viaBack.stderr)")
         let short = try runTwentyQ(["search", "--db", url, "--vector", "1,2,3"])
         #expect(short.status != 0 && short.stderr.contains("8-dimensional"), "\(short.stderr)")
     }
