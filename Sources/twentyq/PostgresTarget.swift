@@ -137,15 +137,16 @@ extension SearchCommand {
 extension InfoCommand {
     /// `info --db postgres://...#NAME`: the index's row in `tq_indexes` and its table.
     func infoPostgres(_ target: PostgresTarget) throws {
-        let (count, bits, model, bytes, graph, format, terms) = try target.with { index in
+        let (count, bits, model, bytes, graph, format, terms, storage) = try target.with { index in
             (try await index.count(), index.bits, index.modelFingerprint, try await index.tableBytes(), try await index.graph(), index.format,
-             try await index.termStatistics())
+             try await index.termStatistics(), try await index.vectorStorage())
         }
+        let kind = format == 2 ? "documents" : format == 3 ? "vectors" : "codes"
         let path = "\(target.location)#\(target.name)"
         if json {
             print(try jsonLine(["path": path, "store": "postgresql", "bits": bits, "documents": count, "count": count,
                                 "model": model, "table_bytes": bytes, "format": format, "graph": graph != nil,
-                                "kind": format >= 2 ? "documents" : "codes", "documents_with_terms": terms.documents]))
+                                "kind": kind, "documents_with_terms": terms.documents, "stored_vectors": storage ?? "none"]))
         } else {
             print("""
             index       \(path)
@@ -154,7 +155,8 @@ extension InfoCommand {
             model       \(model.isEmpty ? "(none)" : model)
             on disk     \(formatBytes(bytes)) (table, indexes and TOAST)
             graph       \(graph.map { "HNSW (pgvector), m \($0.m), ef_construction \($0.efConstruction): search --ef-search N" } ?? "none (exact scans; `tables --graph` builds one where pgvector is installed)")
-            terms       \(format >= 2 ? "\(terms.documents) documents with terms, \(String(format: "%.1f", Double(terms.totalLength) / Double(max(1, terms.documents)))) terms each on average" : "none (an index of codes)")
+            kind        \(kind)\(format == 3 ? ", vectors stored as \(storage ?? "nothing (codes only)")" : "")
+            terms       \(format == 2 ? "\(terms.documents) documents with terms, \(String(format: "%.1f", Double(terms.totalLength) / Double(max(1, terms.documents)))) terms each on average" : "none")
             format      PostgreSQL layout \(format)
             """)
         }

@@ -82,6 +82,8 @@ import TwentyQPostgres
         let again = try runTwentyQ(["index", "--vectors", file, "--db", url, "--json"])
         let summary = try parseJSONObject(again.stdout)
         #expect(again.status == 0 && summary["unchanged"] as? Int == 12, "\(again.stdout) \(again.stderr)")
+        let info = try parseJSONObject(try runTwentyQ(["info", "--db", url, "--json"]).stdout)
+        #expect(info["kind"] as? String == "vectors" && info["stored_vectors"] as? String == "float32" && info["count"] as? Int == 12, "\(info)")
         let query = "0.1,0.2,-0.3,0.4,0.5,-0.6,0.7,0.8"
         let sql = try runTwentyQ(["search", "--db", url, "--vector", query, "-k", "5", "--json"])
         let lmdb = try runTwentyQ(["search", "--db", db, "--vector", query, "-k", "5", "--json"])
