@@ -28,14 +28,20 @@ extension PostgresCodeIndex {
                     WHERE \(unescaped: table).code IS DISTINCT FROM EXCLUDED.code OR \(unescaped: table).fields IS DISTINCT FROM EXCLUDED.fields
                     RETURNING (xmax = 0)
                     """, logger: logger)
-                var summary = AddSummary()
-                for try await (inserted,) in rows.decode((Bool,).self) {
-                    if inserted { summary.added += 1 } else { summary.replaced += 1 }
-                }
-                summary.unchanged = entries.count - summary.added - summary.replaced
-                return summary
+                return try await Self.summary(rows, of: entries.count)
             }
         }
+    }
+
+    /// What an upsert did, from its `RETURNING (xmax = 0)` rows (true: inserted, false:
+    /// updated); the `total` entries it was given that returned no row were left unchanged.
+    static func summary(_ rows: PostgresRowSequence, of total: Int) async throws -> AddSummary {
+        var summary = AddSummary()
+        for try await (inserted,) in rows.decode((Bool,).self) {
+            if inserted { summary.added += 1 } else { summary.replaced += 1 }
+        }
+        summary.unchanged = total - summary.added - summary.replaced
+        return summary
     }
 
     /// Each entry's id, code (bit string) and fields (JSON text, empty for none), checked: ids

@@ -43,12 +43,7 @@ extension PostgresCodeIndex {
                        OR \(unescaped: table).vector IS DISTINCT FROM EXCLUDED.vector
                     RETURNING (xmax = 0)
                     """, logger: logger)
-                var summary = AddSummary()
-                for try await (inserted,) in rows.decode((Bool,).self) {
-                    if inserted { summary.added += 1 } else { summary.replaced += 1 }
-                }
-                summary.unchanged = entries.count - summary.added - summary.replaced
-                return summary
+                return try await Self.summary(rows, of: entries.count)
             }
         }
     }

@@ -14,7 +14,7 @@ struct CreateIndexRequest: Decodable {
     /// Vectors: "int8", "float16" or "float32" to keep the vectors for rescoring; none: codes only.
     var storage: String?
     /// Where the index lives: "lmdb" (the data directory; the default when the server has one)
-    /// or "postgres" (the server's PostgreSQL database; codes only).
+    /// or "postgres" (the server's PostgreSQL database: documents, vectors or codes).
     var store: String?
 }
 

@@ -6,7 +6,7 @@ import TwentyQPostgres
 /// The indexes under the data directory, each opened once for the life of the server (LMDB
 /// forbids opening one environment twice in a process) and shared by every request: reads
 /// run in parallel, writes go through the index's `IndexWriter`. With a PostgreSQL pool, also
-/// the indexes of codes in that database: opened per request in the pool (a small query), so
+/// the indexes in that database (codes, text, vectors): opened per request in the pool, so
 /// an index another process creates or drops is seen at once; PostgreSQL orders their writes.
 /// A name held by both is answered from the directory.
 final class IndexRegistry: @unchecked Sendable {

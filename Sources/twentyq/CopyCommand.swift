@@ -124,6 +124,18 @@ struct CopyCommand: ParsableCommand {
             target = try CodeIndex.create(at: to, bits: source.bits, modelFingerprint: source.modelFingerprint,
                                           blobs: modelFile.map { [DocumentIndex.modelKey: $0] } ?? [:])
         }
+        // The LMDB store rewrites whatever it is given: items equal to the stored ones are
+        // counted unchanged here and not written, so a resumed copy rewrites nothing twice.
+        return try copyPages(of: source, read: { try await source.entries(after: $0, limit: $1) }, id: \.id,
+                             isChanged: { try target.code(for: $0.id) != $0.code || target.metadata(for: $0.id) != $0.metadata },
+                             write: { try target.add($0) })
+    }
+
+    /// PostgreSQL -> LMDB, page by page in id order: `read` gives the page after an id, the
+    /// items `isChanged` rejects are counted unchanged and not written, `write` stores the rest.
+    func copyPages<Item: Sendable>(of source: PostgresCodeIndex, read: @escaping @Sendable (String?, Int) async throws -> [Item],
+                                   id: (Item) -> String, isChanged: (Item) throws -> Bool,
+                                   write: ([Item]) throws -> AddSummary) throws -> AddSummary {
         var total = AddSummary()
         var progress = Progress(total: try runAsync { try await source.count() }, label: "copying ")
         defer { progress.finish() }
@@ -131,15 +143,13 @@ struct CopyCommand: ParsableCommand {
         let size = batch
         while true {
             let after = last
-            let page = try runAsync { try await source.entries(after: after, limit: size) }
+            let page = try runAsync { try await read(after, size) }
             guard let tail = page.last else { break }
-            // The LMDB store rewrites whatever it is given: items equal to the stored ones are
-            // counted unchanged here and not written, so a resumed copy rewrites nothing twice.
-            let changed = try page.filter { try target.code(for: $0.id) != $0.code || target.metadata(for: $0.id) != $0.metadata }
-            let done = try target.add(changed)
+            let changed = try page.filter(isChanged)
+            let done = try write(changed)
             total.added += done.added; total.replaced += done.replaced; total.unchanged += page.count - changed.count
             progress.update(total.added + total.replaced + total.unchanged)
-            last = tail.id
+            last = id(tail)
         }
         return total
     }
@@ -186,25 +196,12 @@ struct CopyCommand: ParsableCommand {
         } else {
             target = try VectorIndex.create(at: to, model: vectors.model, storage: vectors.storage)
         }
-        var total = AddSummary()
-        var progress = Progress(total: try runAsync { try await source.count() }, label: "copying ")
-        defer { progress.finish() }
-        var last: String?
-        let size = batch
-        while true {
-            let after = last
-            let page = try runAsync { try await source.vectorEntries(after: after, limit: size) }
-            guard let tail = page.last else { break }
-            // Items equal to the stored ones are counted unchanged and not written.
-            let changed = try page.filter { item in
-                guard let stored = try target.storedItem(for: item.entry.id) else { return true }
-                return stored.code != item.entry.code || stored.vectorBytes != item.vectorBytes || stored.metadata != item.entry.metadata
-            }
-            let done = try target.add(stored: changed)
-            total.added += done.added; total.replaced += done.replaced; total.unchanged += page.count - changed.count
-            progress.update(total.added + total.replaced + total.unchanged)
-            last = tail.entry.id
-        }
-        return total
+        // Items equal to the stored ones are counted unchanged and not written.
+        return try copyPages(of: source, read: { try await source.vectorEntries(after: $0, limit: $1) }, id: \.entry.id,
+                             isChanged: { item in
+                                 guard let stored = try target.storedItem(for: item.entry.id) else { return true }
+                                 return stored.code != item.entry.code || stored.vectorBytes != item.vectorBytes || stored.metadata != item.entry.metadata
+                             },
+                             write: { try target.add(stored: $0) })
     }
 }
