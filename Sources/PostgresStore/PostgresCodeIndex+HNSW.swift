@@ -79,7 +79,7 @@ extension PostgresCodeIndex {
 
     /// Drops the HNSW graph (searches with `efSearch` are refused afterwards).
     public func dropGraph() async throws {
-        try await run { try await withConnection { c in try await c.query("DROP INDEX IF EXISTS \(unescaped: hnswIndex)", logger: logger) } }
+        _ = try await run { try await withConnection { c in try await c.query("DROP INDEX IF EXISTS \(unescaped: hnswIndex)", logger: logger) } }
     }
 
     /// The `k` nearest items to each query by way of the HNSW graph: approximate (a true
@@ -153,7 +153,7 @@ extension PostgresCodeIndex {
         }
         var installed = try await pgvectorVersion()
         if installed == nil {
-            try await run { try await withConnection { c in try await c.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger) } }
+            _ = try await run { try await withConnection { c in try await c.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger) } }
             installed = try await pgvectorVersion()
         }
         let version = installed ?? available

@@ -38,7 +38,6 @@ extension PostgresCodeIndex {
                 let lexical = options.rescoring != .none && statistics.documents > 0
                 let averageLength = statistics.documents > 0 ? max(1, Double(statistics.totalLength) / Double(statistics.documents)) : 1
                 let scorer = query.logits.map { AsymmetricScorer(logits: $0) }
-                let queryWords = query.code.words
                 func codeScore(_ code: BinaryCode, _ d: Int) -> Double {
                     guard let scorer else { return -Double(d) }
                     return code.words.withUnsafeBufferPointer { Double(scorer.score($0.baseAddress!)) }
