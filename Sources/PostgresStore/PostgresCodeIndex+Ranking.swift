@@ -48,14 +48,10 @@ extension PostgresCodeIndex {
                 var considered = 0
                 if query.codeIsInformative || !lexical {
                     let depth = (lexical ? shortlist : k).saturatingProduct(scorer == nil ? 1 : max(1, options.asymmetricPool))
-                    if efSearch != nil {
-                        // The graph's nearest (relaxed order), then in the scan's order.
-                        chosen = try await candidates(c, query: query.code, sql: "ORDER BY code <~> B'\(query.code.bitString)'::bit(\(bits)) LIMIT \(depth)",
-                                                      score: codeScore)
-                        chosen.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
-                    } else {
-                        chosen = try await candidates(c, query: query.code, sql: "ORDER BY d, id COLLATE \"C\" LIMIT \(depth)", score: codeScore)
-                    }
+                    chosen = try await codeRows(c, query: query.code, sql: nearest(query.code, depth: depth, graph: efSearch != nil))
+                        .map { Candidate(id: $0.id, distance: $0.distance, code: codeScore($0.code, $0.distance)) }
+                    // The graph's come in its relaxed order: put them in the scan's.
+                    if efSearch != nil { chosen.sort { ($0.distance, $0.id) < ($1.distance, $1.id) } }
                     considered = chosen.count
                     if scorer != nil {
                         chosen = chosen.sortedPrefix(lexical ? shortlist : k) { ($0.code, -$0.distance, $1.id) > ($1.code, -$1.distance, $0.id) }
@@ -77,7 +73,8 @@ extension PostgresCodeIndex {
                 let rare = lexicalQuery.rareTerms(shortlist: shortlist, k: k, options: options)
                 var all = Dictionary(chosen.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
                 if !rare.isEmpty {
-                    let joined = try await candidates(c, query: query.code, sql: "WHERE hashes && \(Self.arrayLiteral(rare))::bigint[]", score: codeScore)
+                    let joined = try await codeRows(c, query: query.code, sql: "WHERE hashes && \(Self.arrayLiteral(rare))::bigint[]")
+                        .map { Candidate(id: $0.id, distance: $0.distance, code: codeScore($0.code, $0.distance)) }
                     for candidate in joined where all[candidate.id] == nil { all[candidate.id] = candidate }
                 }
                 // Candidates in id order: a candidate's place there breaks ties.
@@ -120,34 +117,6 @@ extension PostgresCodeIndex {
         var id: String
         var distance: Int
         var code: Double
-    }
-
-    /// The rows `tail` selects (a WHERE clause over the table's columns, or an ORDER BY over them
-    /// and `d`, the distance to `query`), each with its distance and code score.
-    /// `tail` is SQL built from numbers and literals only.
-    private func candidates(_ c: PostgresConnection, query: BinaryCode, sql tail: String,
-                            score: (BinaryCode, Int) -> Double) async throws -> [Candidate] {
-        // The rows are chosen (and sorted and cut) on the narrow (id, code, d) first and only they
-        // are turned into text: sorting wide rows made PostgreSQL spill the whole table's sort
-        // to disk (160 ms against 83 ms for a shortlist of 4,000 of 190,284).
-        let statement: PostgresQuery = """
-            SELECT id, code::text, d FROM (SELECT id, code, bit_count(code # \(query.bitString)::bit(\(unescaped: String(bits))))::bigint AS d
-                   FROM \(unescaped: table) \(unescaped: tail)) AS t
-            """
-        var out: [Candidate] = []
-        for try await (id, text, d) in try await c.query(statement, logger: logger).decode((String, String, Int).self) {
-            out.append(Candidate(id: id, distance: d, code: score(try BinaryCode(bitString: text), d)))
-        }
-        return out
-    }
-
-    /// The stored fields of `ids` (those that have any).
-    private func fieldsOf(_ c: PostgresConnection, ids: [String]) async throws -> [String: [String: String]] {
-        guard !ids.isEmpty else { return [:] }
-        var out: [String: [String: String]] = [:]
-        let rows = try await c.query("SELECT id, COALESCE(fields::text, '') FROM \(unescaped: table) WHERE id = ANY(\(ids)::text[])", logger: logger)
-        for try await (id, json) in rows.decode((String, String).self) { out[id] = SearchHit.fields(json: Array(json.utf8)) }
-        return out
     }
 
     /// A bigint[] literal of hashes (numbers only, so it is safe inline).

@@ -91,11 +91,7 @@ extension PostgresCodeIndex {
 
     /// The stored term records of `ids` that have one.
     func termRecords(_ c: PostgresConnection, ids: [String]) async throws -> [String: [UInt8]] {
-        guard !ids.isEmpty else { return [:] }
-        var out: [String: [UInt8]] = [:]
-        let rows = try await c.query("SELECT id, terms FROM \(unescaped: table) WHERE id = ANY(\(ids)::text[]) AND terms IS NOT NULL", logger: logger)
-        for try await (id, buffer) in rows.decode((String, ByteBuffer).self) { out[id] = buffer.getBytes(at: 0, length: buffer.readableBytes) ?? [] }
-        return out
+        try await bytes(of: "terms", ids: ids, c)
     }
 
     /// A term record's distinct hashes and length (nil when the bytes are not a record).

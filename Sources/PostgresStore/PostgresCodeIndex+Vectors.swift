@@ -50,15 +50,8 @@ extension PostgresCodeIndex {
 
     /// The stored vectors' bytes of those of `ids` that have one.
     public func storedVectors(_ ids: [String]) async throws -> [String: [UInt8]] {
-        guard keepsVectors, !ids.isEmpty else { return [:] }
-        return try await run {
-            try await withConnection { c in
-                var out: [String: [UInt8]] = [:]
-                let rows = try await c.query("SELECT id, vector FROM \(unescaped: table) WHERE id = ANY(\(ids)::text[]) AND vector IS NOT NULL", logger: logger)
-                for try await (id, buffer) in rows.decode((String, ByteBuffer).self) { out[id] = buffer.getBytes(at: 0, length: buffer.readableBytes) ?? [] }
-                return out
-            }
-        }
+        guard keepsVectors else { return [:] }
+        return try await run { try await withConnection { c in try await bytes(of: "vector", ids: ids, c) } }
     }
 
     /// The `depth` codes nearest to `query` (exact, ties by id; or through the HNSW graph with
@@ -69,16 +62,10 @@ extension PostgresCodeIndex {
         return try await run {
             try await withTransaction { c in
                 if let efSearch { try await setGraphSearch(c, efSearch: efSearch) }
-                let order = efSearch == nil ? "ORDER BY d, id COLLATE \"C\"" : "ORDER BY code <~> B'\(query.bitString)'::bit(\(bits))"
-                let rows = try await c.query("""
-                    SELECT id, code::text, d, fields FROM (SELECT id, code, bit_count(code # \(query.bitString)::bit(\(unescaped: String(bits))))::bigint AS d,
-                           COALESCE(fields::text, '') AS fields FROM \(unescaped: table) \(unescaped: order) LIMIT \(unescaped: String(depth))) AS t
-                    """, logger: logger)
-                var out: [(hit: SearchHit, code: BinaryCode)] = []
-                for try await (id, text, d, json) in rows.decode((String, String, Int, String).self) {
-                    out.append((SearchHit(id: id, distance: d, fields: SearchHit.fields(json: Array(json.utf8))), try BinaryCode(bitString: text)))
-                }
-                return efSearch == nil ? out : out.sorted { ($0.hit.distance, $0.hit.id) < ($1.hit.distance, $1.hit.id) }
+                var rows = try await codeRows(c, query: query, sql: nearest(query, depth: depth, graph: efSearch != nil))
+                if efSearch != nil { rows.sort { ($0.distance, $0.id) < ($1.distance, $1.id) } }
+                let fields = try await fieldsOf(c, ids: rows.map(\.id))
+                return rows.map { (SearchHit(id: $0.id, distance: $0.distance, fields: fields[$0.id] ?? [:]), $0.code) }
             }
         }
     }

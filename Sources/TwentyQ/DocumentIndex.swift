@@ -148,7 +148,7 @@ public final class DocumentIndex: @unchecked Sendable {
                 report.added += 1
             }
         }
-        try store.add(try TextEncoding(model: model).entries(changed.map { documents[$0] }, threads: threads))
+        try store.add(try TextEncoding(model: model).entries(changed.map { documents[$0] }, contentHashes: changed.map { hashes[$0] }, threads: threads))
         return report
     }
 

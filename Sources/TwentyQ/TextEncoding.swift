@@ -33,12 +33,14 @@ package struct TextEncoding: Sendable {
     }
 
     /// The entries that store `documents`: code, terms, and the document's fields with its
-    /// content hash ("hash") and snippet ("snippet").
-    package func entries(_ documents: [Document], threads: Int) throws -> [IndexEntry] {
+    /// content hash ("hash"; `contentHashes` when the caller has them already) and snippet
+    /// ("snippet").
+    package func entries(_ documents: [Document], contentHashes: [String]? = nil, threads: Int) throws -> [IndexEntry] {
+        precondition(contentHashes == nil || contentHashes!.count == documents.count)
         let (codes, terms) = encodeWithTerms(documents.map(\.text), threads: threads)
         return try documents.indices.map { i in
             var fields = documents[i].fields
-            fields["hash"] = DocumentIndex.contentHash(documents[i].text)
+            fields["hash"] = contentHashes?[i] ?? DocumentIndex.contentHash(documents[i].text)
             fields["snippet"] = DocumentIndex.snippet(documents[i].text)
             return IndexEntry(id: documents[i].id, code: codes[i], metadata: try DocumentIndex.encodeFields(fields), terms: terms[i])
         }
