@@ -195,6 +195,15 @@ extension CodeIndex {
         }
         let lexicalOnly = lexical && !query.codeIsInformative
         if !lexical {
+            // A typed query's second round: the first round's best codes feed the query
+            // (`RelevanceFeedback.codeLogits`), and the same pool is scored again.
+            if let logits = query.logits, options.feedback.isOn, Set(query.terms).count <= options.maxQueryTerms,
+               let mixed = options.feedback.codeLogits(logits, feedback: chosen.prefix(options.feedback.documents).map {
+                   Array(UnsafeBufferPointer(start: codes.pointer($0.slot), count: wordsPerCode)) }) {
+                let second = AsymmetricScorer(logits: mixed)
+                chosen = nearest.map { (slot: $0.id, distance: $0.distance, code: Double(second.score(codes.pointer($0.id)))) }
+                    .sortedPrefix(k) { ($0.code, -$0.distance, -$0.slot) > ($1.code, -$1.distance, -$1.slot) }
+            }
             let top = chosen.prefix(k)
             return RankedResult(hits: try top.map { try hit(txn, slot: $0.slot, distance: $0.distance, score: $0.code, fields: fields) },
                                 usedTerms: false, lexicalOnly: false, candidates: considered)

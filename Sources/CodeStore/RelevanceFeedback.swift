@@ -72,3 +72,32 @@ extension StoredTerms {
         (0..<count).map { (hash: hash($0), count: Int(termCount($0))) }
     }
 }
+
+extension RelevanceFeedback {
+    /// Feedback for the codes alone (`Rescoring.none`), where no term is read: Rocchio (1971)
+    /// in code space. The first round's best `documents` codes, as +-1 per bit, are averaged;
+    /// the query's logits and that centroid, each scaled to unit length, are mixed
+    /// `originalWeight` to `1 - originalWeight`, and the mix scores the same candidates again
+    /// (asymmetric score). The constants are RM3's (10 documents, half and half), not tuned on
+    /// any collection. The centroid covers the bits the query weighs (non-zero logits): for a
+    /// typed query of a model with query bits, those bits alone. Chosen on training-side data
+    /// (Wikipedia titles against unseen passages, docs/EVALUATION.md): MAP 0.656 this way, 0.646
+    /// with the trained bits in the centroid too, 0.645 without feedback.
+    /// - Parameters:
+    ///   - logits: the query's logits, one per bit.
+    ///   - feedback: the first round's best codes (each `(logits.count + 63) / 64` words), best first.
+    /// - Returns: the second round's logits, or nil when there is nothing to mix.
+    package func codeLogits(_ logits: [Float], feedback: [[UInt64]]) -> [Float]? {
+        let used = feedback.prefix(documents)
+        guard isOn, !used.isEmpty else { return nil }
+        let bits = logits.count
+        var centroid = [Float](repeating: 0, count: bits)
+        for code in used {
+            for b in 0 ..< bits where logits[b] != 0 { centroid[b] += (code[b >> 6] >> UInt64(b & 63)) & 1 == 1 ? 1 : -1 }
+        }
+        let queryNorm = sqrt(logits.reduce(0) { $0 + $1 * $1 }), centroidNorm = sqrt(centroid.reduce(0) { $0 + $1 * $1 })
+        guard queryNorm > 0, centroidNorm > 0 else { return nil }
+        let keep = Float(originalWeight)
+        return (0 ..< bits).map { keep * logits[$0] / queryNorm + (1 - keep) * centroid[$0] / centroidNorm }
+    }
+}

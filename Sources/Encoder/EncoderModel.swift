@@ -3,7 +3,8 @@ import Foundation
 
 /// Shape and provenance of an encoder. Stored in the model file as JSON.
 public struct ModelConfig: Codable, Equatable, Sendable {
-    /// Output code width (16 to 1024).
+    /// Trained output bits (16 to 1024); a model with query bits (`projection`) has
+    /// `bits + projection.bits` bits per code, the trained ones first.
     public var bits: Int
     /// Hidden units.
     public var hidden: Int
@@ -13,6 +14,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var featurizer: Featurizer
     /// How the model was made (free text: corpus, objective, seed, steps); shown by `model info`.
     public var provenance: [String: String]
+    /// Query bits appended to the trained ones (`LexicalProjection`), or nil.
+    public var projection: ProjectionConfig?
 
     public init(bits: Int, hidden: Int, weights: WeightFormat, featurizer: Featurizer = Featurizer(),
                 provenance: [String: String] = [:]) {
@@ -29,7 +32,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 }
 
 /// A trained text encoder: terms -> TF-IDF -> low-bit layer (V x H) -> ReLU -> low-bit layer
-/// (H x B) -> B logits -> bits (bit b = 1 when logit b > 0).
+/// (H x B) -> B logits -> bits (bit b = 1 when logit b > 0); with query bits (`projection`), the
+/// P projections of the text's hashed TF-IDF follow as bits B ..< B + P.
 ///
 /// Inference runs from the packed weights (`PackedMatrix`); it is deterministic and
 /// thread-safe (the model is immutable).
@@ -42,20 +46,35 @@ public struct EncoderModel: Sendable {
     /// Row b: the weights of output bit b over the hidden units (B x H).
     package let layer2: PackedMatrix
     package let bias2: [Float]
+    /// The query bits, or nil.
+    public let projection: LexicalProjection?
 
     package init(config: ModelConfig, vocabulary: Vocabulary, layer1: PackedMatrix, bias1: [Float],
-                layer2: PackedMatrix, bias2: [Float]) {
+                layer2: PackedMatrix, bias2: [Float], projection: LexicalProjection? = nil) {
         precondition(layer1.rows == vocabulary.count && layer1.cols == config.hidden && bias1.count == config.hidden)
         precondition(layer2.rows == config.bits && layer2.cols == config.hidden && bias2.count == config.bits)
+        precondition(config.projection == projection?.config)
         self.config = config
         self.vocabulary = vocabulary
         self.layer1 = layer1
         self.bias1 = bias1
         self.layer2 = layer2
         self.bias2 = bias2
+        self.projection = projection
     }
 
-    public var bits: Int { config.bits }
+    /// Bits per code: the trained bits, then the query bits.
+    public var bits: Int { config.bits + (projection?.bits ?? 0) }
+
+    /// The same model with query bits `projection` (replacing any it had), described in the
+    /// provenance under "query_bits".
+    public func withProjection(_ projection: LexicalProjection?, provenance: String? = nil) -> EncoderModel {
+        var config = config
+        config.projection = projection?.config
+        config.provenance["query_bits"] = projection == nil ? nil : provenance
+        return EncoderModel(config: config, vocabulary: vocabulary, layer1: layer1, bias1: bias1,
+                            layer2: layer2, bias2: bias2, projection: projection)
+    }
 
     /// TF-IDF features of `text`.
     package func features(_ text: String) -> SparseVector {
@@ -78,7 +97,7 @@ public struct EncoderModel: Sendable {
         for j in config.hidden..<padded { hidden[j] = 0 }
     }
 
-    /// The B logits for `features`.
+    /// The trained bits' B logits for `features`.
     package func logits(_ features: SparseVector) -> [Float] {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: layer1.paddedCols) { hidden in
             hiddenActivations(features, into: hidden.baseAddress!)
@@ -86,16 +105,26 @@ public struct EncoderModel: Sendable {
         }
     }
 
-    /// The code for `features`.
-    package func encode(features: SparseVector) -> BinaryCode {
-        let l = logits(features)
+    /// All `bits` logits: the trained bits' for `features`, then the query bits' projections of
+    /// `terms` (the text's `LexicalAnalyzer` terms; unused without query bits).
+    package func logits(features: SparseVector, terms: [String]) -> [Float] {
+        var out = logits(features)
+        if let projection {
+            let trained = out.count
+            out += [Float](repeating: 0, count: projection.bits)
+            out.withUnsafeMutableBufferPointer { projection.addLogits(terms, into: UnsafeMutableBufferPointer(rebasing: $0[trained...])) }
+        }
+        return out
+    }
+
+    /// The code for `features` and (with query bits) `terms`.
+    package func encode(features: SparseVector, terms: [String]) -> BinaryCode {
+        let l = logits(features: features, terms: terms)
         var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: bits))
         for (b, v) in l.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }
         return try! BinaryCode(bits: bits, words: words)
     }
 
-    /// The code for `text`. Empty text, or text with no known term, gives the code of the
-    /// all-zero feature vector (the biases alone).
     /// Share of the texts' tokens (words, as the featurizer splits them) that the vocabulary
     /// holds: how much of a corpus the codes can see. 0 for texts without tokens.
     public func tokenCoverage(_ texts: some Sequence<String>) -> Double {
@@ -108,8 +137,12 @@ public struct EncoderModel: Sendable {
         return total > 0 ? Double(known) / Double(total) : 0
     }
 
+    /// The code for `text`. Empty text, or text with no known term, gives the code of the
+    /// all-zero feature vector (the biases alone; query bits all 0).
     public func encode(_ text: String) -> BinaryCode {
-        encode(features: features(text))
+        guard projection != nil else { return encode(features: features(text), terms: []) }
+        let (terms, tokens) = LexicalAnalyzer().analyze(text, model: config.featurizer)
+        return encode(features: features(tokens: tokens), terms: terms)
     }
 
     /// Codes for many texts, on `threads` threads (default: all cores), in input order.
@@ -125,5 +158,5 @@ public struct EncoderModel: Sendable {
     }
 
     /// Size of the packed weights, scales and biases in bytes.
-    public var weightBytes: Int { layer1.byteCount + layer2.byteCount + 4 * (bias1.count + bias2.count) }
+    public var weightBytes: Int { layer1.byteCount + layer2.byteCount + 4 * (bias1.count + bias2.count) + 4 * (projection?.idf.count ?? 0) }
 }

@@ -25,7 +25,10 @@ public struct BitExplanation: Sendable {
     /// Explanations of `bits` (default: all), `top` terms each way.
     public static func explain(_ model: EncoderModel, bits: [Int]? = nil, top: Int = 10,
                                commonShare: Double = 0.5) -> [BitExplanation] {
-        let chosen = bits ?? Array(0..<model.bits)
+        // Query bits (`LexicalProjection`) ask no learned question: each term pushes each of
+        // them by +-its weight at random. They are explained with no terms.
+        let all = bits ?? Array(0..<model.bits)
+        let chosen = all.filter { $0 < model.config.bits }
         let base = model.logits(SparseVector())
         let byIDF = model.vocabulary.idf.indices.sorted { model.vocabulary.idf[$0] != model.vocabulary.idf[$1] ? model.vocabulary.idf[$0] < model.vocabulary.idf[$1] : $0 < $1 }
         let candidates = byIDF.prefix(max(1, Int(Double(byIDF.count) * min(1, max(0, commonShare))))).sorted()
@@ -34,11 +37,12 @@ public struct BitExplanation: Sendable {
             let logits = model.logits(SparseVector(indices: [Int32(t)], values: [1]))
             for b in chosen { pushes[b].append(logits[b] - base[b]) }
         }
-        return chosen.map { b in
+        let trained = chosen.map { b in
             let order = pushes[b].indices.sorted { pushes[b][$0] != pushes[b][$1] ? pushes[b][$0] > pushes[b][$1] : $0 < $1 }
             let term = { (i: Int) in Term(term: model.vocabulary.terms[candidates[i]], push: pushes[b][i]) }
             return BitExplanation(bit: b, yes: order.prefix(top).filter { pushes[b][$0] > 0 }.map(term),
                                   no: order.reversed().prefix(top).filter { pushes[b][$0] < 0 }.map(term))
         }
+        return all.map { b in b < model.config.bits ? trained[chosen.firstIndex(of: b)!] : BitExplanation(bit: b, yes: [], no: []) }
     }
 }

@@ -52,7 +52,7 @@ extension ModelFile {
     /// Parses a model file of either kind.
     public static func decodeAny(_ bytes: [UInt8], path: String = "(memory)") throws -> AnyModel {
         var (reader, found) = try open(bytes, path: path)
-        if found == textVersion { return .text(try decodeText(&reader, path: path)) }
+        if isText(found) { return .text(try decodeText(&reader, version: found, path: path)) }
         return .vectors(try decodeVectors(&reader, version: found, path: path))
     }
 

@@ -73,11 +73,17 @@ public enum ModelFileError: Error, CustomStringConvertible, Equatable {
 /// Version 3 is a vector model of two layers (`VectorModelConfig.hidden`): the same layout with
 /// the first layer before the projection. One-layer vector models are still written as version
 /// 2, so older readers keep reading them, and tell a two-layer model from a damaged file.
+///
+/// Version 4 is a text model with query bits (`ModelConfig.projection`): version 1's layout
+/// with 2^bucketBits Float32 IDFs (`LexicalProjection.idf`) after layer 2's biases. Text models
+/// without query bits are still written as version 1.
 public enum ModelFile {
     package static let magic = Array("TWENTYQM".utf8)
-    /// The newest version this build reads (1 = text model, 2 = vector model, 3 = two-layer vector model).
-    public static let version: UInt32 = 3
+    /// The newest version this build reads (1 = text model, 2 = vector model, 3 = two-layer
+    /// vector model, 4 = text model with query bits).
+    public static let version: UInt32 = 4
     static let textVersion: UInt32 = 1
+    static let projectedTextVersion: UInt32 = 4
     static let vectorVersion: UInt32 = 2
     static let twoLayerVectorVersion: UInt32 = 3
 
@@ -99,7 +105,8 @@ public enum ModelFile {
             appendPacked(&body, layer)
             appendFloats(&body, bias)
         }
-        return frame(body, version: textVersion)
+        if let projection = model.projection { appendFloats(&body, projection.idf) }
+        return frame(body, version: model.projection == nil ? textVersion : projectedTextVersion)
     }
 
     /// Magic, version, length, `body`, checksum.
@@ -129,8 +136,12 @@ public enum ModelFile {
     /// Parses the bytes of a text model file; `path` only labels errors.
     public static func decode(_ bytes: [UInt8], path: String = "(memory)") throws -> EncoderModel {
         var (reader, found) = try open(bytes, path: path)
-        guard found == textVersion else { throw ModelFileError.wrongKind(path: path, found: "vectors", expected: "text") }
-        return try decodeText(&reader, path: path)
+        guard isText(found) else { throw ModelFileError.wrongKind(path: path, found: "vectors", expected: "text") }
+        return try decodeText(&reader, version: found, path: path)
+    }
+
+    /// Whether a file of `version` holds a text model.
+    static func isText(_ version: UInt32) -> Bool { version == textVersion || version == projectedTextVersion
     }
 
     /// Checks magic, version, length and checksum; returns a reader at the header and the version.
@@ -180,12 +191,21 @@ public enum ModelFile {
         }
     }
 
-    static func decodeText(_ reader: inout Reader, path: String) throws -> EncoderModel {
+    static func decodeText(_ reader: inout Reader, version: UInt32, path: String) throws -> EncoderModel {
         let declared = reader.bytes.count
         let header = try textHeader(&reader, path: path)
         let config = header.config
         guard ModelConfig.supportedBits.contains(config.bits), ModelConfig.supportedHidden.contains(config.hidden), !header.terms.isEmpty else {
             throw ModelFileError.malformed(path: path, detail: "bits \(config.bits), hidden \(config.hidden), \(header.terms.count) terms")
+        }
+        guard (version == projectedTextVersion) == (config.projection != nil) else {
+            throw ModelFileError.malformed(path: path, detail: version == projectedTextVersion ? "a version 4 model without query bits in its header" : "query bits in a version \(version) model")
+        }
+        if let p = config.projection {
+            guard ProjectionConfig.supportedBits.contains(p.bits), ProjectionConfig.supportedBucketBits.contains(p.bucketBits),
+                  ModelConfig.supportedBits.contains(config.bits + p.bits) else {
+                throw ModelFileError.malformed(path: path, detail: "query bits \(p.bits) over 2^\(p.bucketBits) buckets after \(config.bits) trained bits (allowed \(ProjectionConfig.supportedBits) over 2^\(ProjectionConfig.supportedBucketBits), at most \(ModelConfig.supportedBits.upperBound) in all)")
+            }
         }
         let f = config.featurizer
         guard Featurizer.supportedTokenLength.contains(f.maxTokenLength), Featurizer.supportedMaxTokens.contains(f.maxTokens) else {
@@ -196,11 +216,12 @@ public enum ModelFile {
         let bias1 = try reader.floats(config.hidden)
         let layer2 = try reader.packed(config.weights, rows: config.bits, cols: config.hidden)
         let bias2 = try reader.floats(config.bits)
+        let projection = try config.projection.map { LexicalProjection(config: $0, idf: try reader.floats(1 << $0.bucketBits)) }
         guard reader.offset == declared - 4 else {
             throw ModelFileError.malformed(path: path, detail: "sections end at byte \(reader.offset), checksum at \(declared - 4)")
         }
         return EncoderModel(config: config, vocabulary: Vocabulary(terms: header.terms, idf: idf),
-                            layer1: layer1, bias1: bias1, layer2: layer2, bias2: bias2)
+                            layer1: layer1, bias1: bias1, layer2: layer2, bias2: bias2, projection: projection)
     }
 
     /// A short identifier of a model's bytes ("tqm-" + 16 hex digits of FNV-1a 64), stored in

@@ -48,13 +48,27 @@ extension PostgresCodeIndex {
                 var considered = 0
                 if query.codeIsInformative || !lexical {
                     let depth = (lexical ? shortlist : k).saturatingProduct(scorer == nil ? 1 : max(1, options.asymmetricPool))
-                    chosen = try await codeRows(c, query: query.code, sql: nearest(query.code, depth: depth, graph: efSearch != nil))
-                        .map { Candidate(id: $0.id, distance: $0.distance, code: codeScore($0.code, $0.distance)) }
+                    let rows = try await codeRows(c, query: query.code, sql: nearest(query.code, depth: depth, graph: efSearch != nil))
+                    chosen = rows.map { Candidate(id: $0.id, distance: $0.distance, code: codeScore($0.code, $0.distance)) }
                     // The graph's come in its relaxed order: put them in the scan's.
                     if efSearch != nil { chosen.sort { ($0.distance, $0.id) < ($1.distance, $1.id) } }
                     considered = chosen.count
-                    if scorer != nil {
-                        chosen = chosen.sortedPrefix(lexical ? shortlist : k) { ($0.code, -$0.distance, $1.id) > ($1.code, -$1.distance, $0.id) }
+                    let best = { (c: [Candidate]) in
+                        c.sortedPrefix(lexical ? shortlist : k) { ($0.code, -$0.distance, $1.id) > ($1.code, -$1.distance, $0.id) }
+                    }
+                    let pool = chosen
+                    if scorer != nil { chosen = best(chosen) }
+                    // A typed query's second round for the codes alone, as `CodeIndex.rank`.
+                    if !lexical, let logits = query.logits, options.feedback.isOn, Set(query.terms).count <= options.maxQueryTerms {
+                        let codes = Dictionary(rows.map { ($0.id, $0.code) }, uniquingKeysWith: { a, _ in a })
+                        if let mixed = options.feedback.codeLogits(logits, feedback: chosen.prefix(options.feedback.documents).compactMap { codes[$0.id]?.words }) {
+                            let second = AsymmetricScorer(logits: mixed)
+                            chosen = best(pool.map { candidate in
+                                var c = candidate
+                                c.code = codes[c.id]!.words.withUnsafeBufferPointer { Double(second.score($0.baseAddress!)) }
+                                return c
+                            })
+                        }
                     }
                 }
                 if !lexical {

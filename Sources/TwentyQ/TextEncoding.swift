@@ -23,7 +23,7 @@ package struct TextEncoding: Sendable {
                 parallelFor(iterations: workers) { w in
                     for i in stride(from: w, to: texts.count, by: workers) {
                         let (words, tokens) = Self.analyzer.analyze(texts[i], model: model.config.featurizer)
-                        codeOut[i] = model.encode(features: model.features(tokens: tokens))
+                        codeOut[i] = model.encode(features: model.features(tokens: tokens), terms: words)
                         termOut[i] = TermCounts(terms: words.map(TermHash.of))
                     }
                 }
@@ -60,14 +60,35 @@ package struct TextEncoding: Sendable {
                 for i in stride(from: w, to: texts.count, by: workers) {
                     let (words, tokens) = Self.analyzer.analyze(texts[i], model: model.config.featurizer)
                     let features = model.features(tokens: tokens)
-                    let code = model.encode(features: features)
+                    let logits = model.logits(features: features, terms: words)
+                    let code = Self.code(logits)
                     let terms = words.map(TermHash.of)
-                    let pasted = ranking.rescoring != .none && Set(terms).count > ranking.maxQueryTerms
-                    buffer[i] = RankedQuery(code: code, logits: ranking.asymmetric && !pasted ? model.logits(features) : nil,
+                    let typed = Set(terms).count <= ranking.maxQueryTerms
+                    let pasted = ranking.rescoring != .none && !typed
+                    buffer[i] = RankedQuery(code: code, logits: ranking.asymmetric && !pasted ? queryLogits(logits, typed: typed) : nil,
                                             terms: terms, codeIsInformative: !features.isEmpty)
                 }
             }
         }
         return out.map { $0! }
+    }
+
+    /// The code whose bit b is 1 when `logits[b] > 0`.
+    static func code(_ logits: [Float]) -> BinaryCode {
+        var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: logits.count))
+        for (b, v) in logits.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }
+        return try! BinaryCode(bits: logits.count, words: words)
+    }
+
+    /// The logits a query's asymmetric score weighs the bits by. With query bits, a typed query
+    /// (at most `maxQueryTerms` distinct terms) is scored by them alone: the trained bits'
+    /// logits are set to 0, since those bits were trained for document-to-document similarity
+    /// and a few binarised words carry little of it (Cranfield, trained bits alone: MAP 0.052;
+    /// query bits alone: docs/EVALUATION.md). A pasted document keeps every bit's logit.
+    func queryLogits(_ logits: [Float], typed: Bool) -> [Float] {
+        guard typed, model.projection != nil else { return logits }
+        var out = logits
+        for b in 0 ..< model.config.bits { out[b] = 0 }
+        return out
     }
 }

@@ -79,6 +79,10 @@ public typealias EncoderModel = Encoder::EncoderModel
 public typealias ModelConfig = Encoder::ModelConfig
 /// How a text model turns text into tokens: normalisation, case folding, token limits, bigrams.
 public typealias Featurizer = Encoder::Featurizer
+/// A text model's query bits: signs of random projections of a text's hashed TF-IDF.
+public typealias LexicalProjection = Encoder::LexicalProjection
+/// The shape of a model's query bits: width, hash buckets, seed.
+public typealias ProjectionConfig = Encoder::ProjectionConfig
 /// How a model's weights are stored: ternary with a scale, 4-bit float (e3m0, e2m1), 1-bit or float.
 public typealias WeightFormat = Encoder::WeightFormat
 /// Reading and writing model files (.tqm), with checksums and fingerprints.

@@ -37,10 +37,11 @@ extension EvalCommand {
         let indexSeconds = Date().timeIntervalSince(start)
         let knownTokens = index.model.tokenCoverage(queryTexts)
         let knownDocTokens = index.model.tokenCoverage(docTexts)
-        // Each lexical mode with feedback (the default) and without, so each stage shows alone.
+        // Each mode with feedback (the default) and without, so each stage shows alone (the
+        // codes alone feed back only with logits: not with a Hamming shortlist).
         let runs = rescoringModes.flatMap { mode in
             (hamming ? [true, false] : [true]).flatMap { asymmetric in
-                (mode == .none ? [false] : [true, false]).map { (mode: mode, asymmetric: asymmetric, feedback: $0) }
+                (mode == .none && !asymmetric ? [false] : [true, false]).map { (mode: mode, asymmetric: asymmetric, feedback: $0) }
             }
         }
         for (mode, asymmetric, feedback) in runs {
@@ -49,7 +50,7 @@ extension EvalCommand {
             if !feedback { options.feedback = .off }
             index.ranking = options
             start = Date()
-            Stage.begin("searching: --rescore \(mode.rawValue)\(asymmetric ? "" : ", Hamming shortlist")\(mode != .none && !feedback ? ", --feedback 0" : ""), \(queryTexts.count) queries")
+            Stage.begin("searching: --rescore \(mode.rawValue)\(asymmetric ? "" : ", Hamming shortlist")\(!feedback ? ", --feedback 0" : ""), \(queryTexts.count) queries")
             let results = try index.search(texts: queryTexts, k: 1000, fields: false)
             try report("twentyq", results.map { $0.hits.map(\.id) }, [
                 "rescore": mode.rawValue, "shortlist_by": asymmetric ? "asymmetric" : "hamming",

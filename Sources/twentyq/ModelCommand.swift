@@ -5,8 +5,8 @@ import TwentyQ
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inspect a model: its configuration, or what each bit asks.",
-        subcommands: [ModelInfoCommand.self, ModelExplainCommand.self]
+        abstract: "Inspect a model (its configuration, what each bit asks) or give it query bits.",
+        subcommands: [ModelInfoCommand.self, ModelExplainCommand.self, ModelProjectCommand.self]
     )
 }
 
@@ -30,7 +30,8 @@ struct ModelInfoCommand: ParsableCommand {
         ]
         if json {
             print(try jsonLine([
-                "path": path, "fingerprint": try ModelFile.fingerprint(model), "bits": c.bits, "hidden": c.hidden,
+                "path": path, "fingerprint": try ModelFile.fingerprint(model), "bits": model.bits, "trained_bits": c.bits,
+                "query_bits": c.projection?.bits ?? 0, "hidden": c.hidden,
                 "weights": c.weights.rawValue, "vocabulary": model.vocabulary.count, "bigrams": c.featurizer.bigrams,
                 "max_tokens": c.featurizer.maxTokens, "file_bytes": size, "weight_bytes": model.weightBytes,
                 "layers": layers, "provenance": c.provenance,
@@ -40,7 +41,7 @@ struct ModelInfoCommand: ParsableCommand {
         print("""
         model        \(path)
         fingerprint  \(try ModelFile.fingerprint(model))
-        code         \(c.bits) bits
+        code         \(model.bits) bits\(c.projection.map { ": \(c.bits) trained, then \($0.bits) query bits (signs of hashed TF-IDF, 2^\($0.bucketBits) buckets, seed \($0.seed))" } ?? "")
         network      \(model.vocabulary.count) terms -> \(c.hidden) hidden (ReLU) -> \(c.bits) bits
         weights      \(c.weights.rawValue) (\(c.weights.bitsPerWeight) bits per weight)
         featurizer   unigrams\(c.featurizer.bigrams ? " + bigrams" : ""), first \(c.featurizer.maxTokens) tokens, tokens up to \(c.featurizer.maxTokenLength) characters

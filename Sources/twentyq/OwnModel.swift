@@ -1,3 +1,4 @@
+import Encoder
 import Foundation
 import Training
 import TwentyQ
@@ -15,14 +16,18 @@ struct OwnModel {
     let threads: Int
 
     /// Trains with the default settings (256 bits, ternary weights, seed 42; `epochs`), reporting each
-    /// stage on stderr as it begins and every epoch as it ends.
+    /// stage on stderr as it begins and every epoch as it ends, then appends 768 query bits
+    /// whose bucket IDFs come from the same documents, as the shipped model has.
     func train() throws -> EncoderModel {
         var config = TrainingConfig()
         config.bits = 256
         config.threads = threads
         config.epochs = epochs
         say("training a model on \(documents.count) documents: vocabulary and nearest-neighbour graph first, then \(config.epochs) epochs")
-        return try Trainer(config: config).train(texts: documents.map(\.text)) { reportProgress($0) }
+        let trained = try Trainer(config: config).train(texts: documents.map(\.text)) { reportProgress($0) }
+        let analyzer = LexicalAnalyzer(), query = ProjectionConfig()
+        let projection = LexicalProjection.fit(documents.lazy.map { analyzer.terms($0.text) }, config: query)
+        return trained.withProjection(projection, provenance: "\(query.bits) signs of hashed TF-IDF, 2^\(query.bucketBits) buckets, seed \(query.seed), IDF from the \(documents.count) documents indexed")
     }
 
     /// Coverage and first-line search of the trained and the default model, as printable

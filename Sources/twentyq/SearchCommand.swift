@@ -168,7 +168,8 @@ struct SearchCommand: ParsableCommand {
             for b in differing.prefix(5) {
                 let q = questions[b]
                 let yes = q.yes.map(\.term).joined(separator: ", "), no = q.no.map(\.term).joined(separator: ", ")
-                print("     bit \(b) (yes: \(yes) | no: \(no)): query \(queryCode[bit: b] ? "yes" : "no"), hit \(code[bit: b] ? "yes" : "no")")
+                let asks = b >= target.model.config.bits ? "a query bit: a random projection of the words" : "yes: \(yes) | no: \(no)"
+                print("     bit \(b) (\(asks)): query \(queryCode[bit: b] ? "yes" : "no"), hit \(code[bit: b] ? "yes" : "no")")
             }
         }
     }

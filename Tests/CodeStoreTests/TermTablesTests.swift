@@ -247,6 +247,48 @@ import Testing
         #expect(wider.candidates == expected([150, 10, 11, 12, 13, 14]), "\(wider.candidates)")
     }
 
+    /// The codes alone with feedback (the default for a typed query with logits): Rocchio in
+    /// code space, written out here independently of `RelevanceFeedback.codeLogits`. The first
+    /// round's 10 best codes (asymmetric score) are averaged as +-1 over the bits the query
+    /// weighs (non-zero logits), and half the unit query plus half the unit centroid scores the
+    /// same pool again.
+    @Test func codesAloneFeedBackTheFirstRoundsBestCodes() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var rng = SeededGenerator(seed: 51)
+        let docs = Self.documents(80, seed: 52)
+        let index = try Self.index(in: dir, bits: 64, documents: docs, rng: &rng)
+        // Added in order, so slot i holds "di".
+        let stored = try index.withCodeBlocks { _, txn in try (0..<80).map { try index.readID(txn: txn, slot: $0) } }
+        #expect(stored == (0..<80).map { "d\($0)" })
+        let codes = try (0..<80).map { try #require(try index.code(for: "d\($0)")) }
+        // Bits 0 to 15 weigh nothing (as the trained bits of a typed query with query bits).
+        let logits = (0..<64).map { $0 < 16 ? Float(0) : Float(Int(rng.next() % 2001) - 1000) / 1000 }
+        let query = RankedQuery(code: try BinaryCode.random(bits: 64, using: &rng), logits: logits, terms: [3, 4])
+        func score(_ weights: [Float], _ code: BinaryCode) -> Float {
+            (0..<64).reduce(Float(0)) { $0 + weights[$1] * (code[bit: $1] ? 1 : -1) }
+        }
+        func order(_ weights: [Float]) -> [Int] { (0..<80).sorted { (score(weights, codes[$0]), $1) > (score(weights, codes[$1]), $0) } }
+        let first = order(logits)
+        var centroid = [Float](repeating: 0, count: 64)
+        for slot in first.prefix(10) { for b in 16..<64 { centroid[b] += codes[slot][bit: b] ? 1 : -1 } }
+        let qn = sqrt(logits.reduce(0) { $0 + $1 * $1 }), cn = sqrt(centroid.reduce(0) { $0 + $1 * $1 })
+        let second = order((0..<64).map { 0.5 * logits[$0] / qn + 0.5 * centroid[$0] / cn })
+
+        var options = RankingOptions(rescoring: .none)
+        options.asymmetricPool = 4                                // 20 x 4: the whole index is the pool
+        let fed = try index.rank([query], k: 20, options: options)[0]
+        options.feedback = .off
+        let plain = try index.rank([query], k: 20, options: options)[0]
+        let ids = { (slots: [Int]) in slots.prefix(20).map { "d\($0)" } }
+        #expect(plain.hits.map(\.id) == ids(first))
+        #expect(fed.hits.map(\.id) == ids(second))
+        #expect(ids(first) != ids(second))                      // else this test could not tell them apart
+        // A pasted query (more than maxQueryTerms terms) gets no second round.
+        options.feedback = RelevanceFeedback()
+        options.maxQueryTerms = 1
+        #expect(try index.rank([query], k: 20, options: options)[0].hits.map(\.id) == ids(first))
+    }
+
     /// A batch whose shortlists together cover the index reads every term record once up front;
     /// a smaller one looks each candidate's record up: the same hits and scores either way.
     @Test func recordsReadUpFrontOrOneByOneGiveTheSameRanking() throws {

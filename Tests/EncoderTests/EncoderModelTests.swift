@@ -65,7 +65,7 @@ import Testing
         var future = bytes
         future[8] = 9
         #expect(throws: ModelFileError.futureVersion(path: "m", found: 9, supported: ModelFile.version)) { try ModelFile.decode(future, path: "m") }
-        #expect(ModelFile.version == 3) // 1: text models, 2: vector models, 3: two-layer vector models
+        #expect(ModelFile.version == 4) // 1: text models, 2: vector models, 3: two-layer vector models, 4: text models with query bits
         #expect(throws: ModelFileError.notAModel(path: "m")) { try ModelFile.decode(Array("hello world, not a model".utf8), path: "m") }
         #expect(throws: ModelFileError.notAModel(path: "m")) { try ModelFile.decode([], path: "m") }
     }

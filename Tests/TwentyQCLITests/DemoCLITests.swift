@@ -16,7 +16,7 @@ import TwentyQ
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let result = try runTwentyQ(["demo", "--keep", dir.appending("idx"), "--query", text, "--query", "computers", "-k", "3"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("indexed 3000 fortunes (3000 new) with the default 256-bit ternary model"))
+        #expect(result.stdout.contains("indexed 3000 fortunes (3000 new) with the default 1024-bit ternary model"))
         #expect(result.stdout.contains("d=0  \(id)  "), "\(result.stdout)")
         #expect(result.stdout.components(separatedBy: "\n  d=").count - 1 == 6) // 3 hits for each of 2 queries
         #expect(try parseJSONObject(try runTwentyQ(["info", "--db", dir.appending("idx"), "--json"]).stdout)["documents"] as? Int == 3000)
@@ -39,7 +39,8 @@ import TwentyQ
         let info = try runTwentyQ(["model", "info", "--json"])
         #expect(info.status == 0, "\(info.stderr)")
         let object = try parseJSONObject(info.stdout)
-        #expect(object["bits"] as? Int == 256 && object["weights"] as? String == "ternary")
+        #expect(object["bits"] as? Int == 1024 && object["weights"] as? String == "ternary")
+        #expect(object["trained_bits"] as? Int == 256 && object["query_bits"] as? Int == 768)
         #expect((object["file_bytes"] as? Int ?? 0) < 4_000_000)
     }
 }

@@ -95,8 +95,8 @@ import TwentyQ
         let methods = lines.map { line in
             [line["method"] as? String, line["rescore"] as? String, (line["feedback_documents"] as? Int).map(String.init)].compactMap { $0 }.joined(separator: "/")
         }
-        // Each lexical mode with feedback (10 documents, the default) and without.
-        #expect(methods == ["bm25-exhaustive", "tfidf-cosine", "twentyq/fused/10", "twentyq/fused/0", "twentyq/bm25/10", "twentyq/bm25/0", "twentyq/none/0"])
+        // Each mode with feedback (10 documents, the default) and without.
+        #expect(methods == ["bm25-exhaustive", "tfidf-cosine", "twentyq/fused/10", "twentyq/fused/0", "twentyq/bm25/10", "twentyq/bm25/0", "twentyq/none/10", "twentyq/none/0"])
         for line in lines where (line["method"] as? String) != "twentyq" || (line["rescore"] as? String) == "bm25" {
             #expect(line["map_at_100"] as? Double == 1 && line["ndcg_at_10"] as? Double == 1, "\(line)")
             #expect(line["p_at_10"] as? Double == 0.1 && line["queries"] as? Int == 2)

@@ -27,7 +27,7 @@ import TwentyQ
         r = try server.request("GET", "/v1/indexes")
         #expect((r.json["indexes"] as? [[String: Any]])?.map { $0["name"] as? String } == ["notes"], "\(r.text)")
         r = try server.request("GET", "/v1/indexes/notes")
-        #expect(r.json["count"] as? Int == 4 && r.json["bits"] as? Int == 256 && (r.json["model_fingerprint"] as? String)?.hasPrefix("tqm-") == true, "\(r.text)")
+        #expect(r.json["count"] as? Int == 4 && r.json["bits"] as? Int == 1024 && (r.json["model_fingerprint"] as? String)?.hasPrefix("tqm-") == true, "\(r.text)")
 
         // Searches: the same hits, in the same order, as the library over the same index (LMDB
         // lets the test's process read it while the server runs).
@@ -48,11 +48,11 @@ import TwentyQ
         r = try server.request("POST", "/v1/indexes/notes/search", json: ["like": "hockey", "k": 1, "explain": true])
         let explained = try #require(r.results.first)
         #expect(explained["id"] as? String == "hockey" && explained["distance"] as? Int == 0, "\(r.text)")
-        #expect((explained["explain"] as? [String: Any])?["agree"] as? Int == 256)
+        #expect((explained["explain"] as? [String: Any])?["agree"] as? Int == 1024)
         let code = try #require(try library.code(for: "church"))
         r = try server.request("POST", "/v1/indexes/notes/search", json: ["code": code.hex, "k": 1])
         #expect(r.results.first?["id"] as? String == "church" && r.results.first?["distance"] as? Int == 0, "\(r.text)")
-        r = try server.request("POST", "/v1/indexes/notes/search", json: ["text": "hockey", "radius": 256])
+        r = try server.request("POST", "/v1/indexes/notes/search", json: ["text": "hockey", "radius": 1024])
         #expect(r.results.count == 4, "\(r.text)")
 
         r = try server.request("GET", "/v1/indexes/notes/documents/shuttle")
