@@ -106,20 +106,21 @@ public struct EncoderModel: Sendable {
     }
 
     /// All `bits` logits: the trained bits' for `features`, then the query bits' projections of
-    /// `terms` (the text's `LexicalAnalyzer` terms; unused without query bits).
-    package func logits(features: SparseVector, terms: [String]) -> [Float] {
+    /// the terms with these `TermHash`es (the text's `LexicalAnalyzer` terms, as the lexical
+    /// stage stores them; unused without query bits).
+    package func logits(features: SparseVector, termHashes: [UInt64]) -> [Float] {
         var out = logits(features)
         if let projection {
             let trained = out.count
             out += [Float](repeating: 0, count: projection.bits)
-            out.withUnsafeMutableBufferPointer { projection.addLogits(terms, into: UnsafeMutableBufferPointer(rebasing: $0[trained...])) }
+            out.withUnsafeMutableBufferPointer { projection.addLogits(hashes: termHashes, into: UnsafeMutableBufferPointer(rebasing: $0[trained...])) }
         }
         return out
     }
 
-    /// The code for `features` and (with query bits) `terms`.
-    package func encode(features: SparseVector, terms: [String]) -> BinaryCode {
-        let l = logits(features: features, terms: terms)
+    /// The code for `features` and (with query bits) the terms with these `TermHash`es.
+    package func encode(features: SparseVector, termHashes: [UInt64]) -> BinaryCode {
+        let l = logits(features: features, termHashes: termHashes)
         var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: bits))
         for (b, v) in l.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }
         return try! BinaryCode(bits: bits, words: words)
@@ -140,9 +141,9 @@ public struct EncoderModel: Sendable {
     /// The code for `text`. Empty text, or text with no known term, gives the code of the
     /// all-zero feature vector (the biases alone; query bits all 0).
     public func encode(_ text: String) -> BinaryCode {
-        guard projection != nil else { return encode(features: features(text), terms: []) }
+        guard projection != nil else { return encode(features: features(text), termHashes: []) }
         let (terms, tokens) = LexicalAnalyzer().analyze(text, model: config.featurizer)
-        return encode(features: features(tokens: tokens), terms: terms)
+        return encode(features: features(tokens: tokens), termHashes: terms.map(TermHash.of))
     }
 
     /// Codes for many texts, on `threads` threads (default: all cores), in input order.

@@ -52,12 +52,16 @@ public struct LexicalProjection: Equatable, Sendable {
 
     /// The bucket of a term.
     @inline(__always)
-    package func bucket(_ term: String) -> Int { Int(truncatingIfNeeded: TermHash.of(term)) & ((1 << config.bucketBits) - 1) }
+    package func bucket(_ term: String) -> Int { bucket(hash: TermHash.of(term)) }
 
-    /// The unit-length TF-IDF vector of `terms` over buckets, ascending by bucket.
-    func weights(_ terms: [String]) -> [(bucket: Int, weight: Float)] {
-        guard !terms.isEmpty else { return [] }
-        let sorted = terms.map(bucket).sorted()
+    /// The bucket of a term's `TermHash`.
+    @inline(__always)
+    func bucket(hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & ((1 << config.bucketBits) - 1) }
+
+    /// The unit-length TF-IDF vector of the terms with these `TermHash`es, ascending by bucket.
+    func weights(hashes: [UInt64]) -> [(bucket: Int, weight: Float)] {
+        guard !hashes.isEmpty else { return [] }
+        let sorted = hashes.map { bucket(hash: $0) }.sorted()
         var out: [(bucket: Int, weight: Float)] = []
         var run = 0
         for k in sorted.indices {
@@ -82,21 +86,23 @@ public struct LexicalProjection: Equatable, Sendable {
         return z ^ (z >> 31)
     }
 
-    /// The `bits` projections of `terms` (zero for a text without terms), added to `out`.
+    /// The `bits` projections of the terms with these `TermHash`es (zero for none), added to `out`.
     /// Eight signs at a time: each byte of a row's signs selects eight +-1 from `byteSigns`,
     /// added times the term's weight as one SIMD8 (`referenceLogits` is the plain loop).
-    func addLogits(_ terms: [String], into out: UnsafeMutableBufferPointer<Float>) {
+    func addLogits(hashes: [UInt64], into out: UnsafeMutableBufferPointer<Float>) {
         precondition(out.count == config.bits)
         let words = (config.bits + 63) / 64
         let fullBytes = config.bits / 8
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: (config.bits + 7) / 8) { acc in
             acc.initialize(repeating: .zero)
             Self.byteSigns.withUnsafeBufferPointer { table in
-                for (b, w) in weights(terms) {
+                for (b, w) in weights(hashes: hashes) {
                     for word in 0..<words {
-                        let s = signs(bucket: b, word: word)
-                        for k in 0..<8 where word * 8 + k < acc.count {
-                            acc[word * 8 + k] += w * table[Int(truncatingIfNeeded: s >> UInt64(8 * k)) & 0xff]
+                        var s = signs(bucket: b, word: word)
+                        let base = word * 8
+                        for k in 0 ..< min(8, acc.count - base) {
+                            acc[base + k] += w * table[Int(truncatingIfNeeded: s & 0xff)]
+                            s >>= 8
                         }
                     }
                 }
@@ -115,7 +121,7 @@ public struct LexicalProjection: Equatable, Sendable {
     /// (the reference `addLogits` is tested against).
     package func referenceLogits(_ terms: [String]) -> [Float] {
         var out = [Float](repeating: 0, count: config.bits)
-        for (b, w) in weights(terms) {
+        for (b, w) in weights(hashes: terms.map(TermHash.of)) {
             for j in 0..<config.bits {
                 out[j] += (signs(bucket: b, word: j / 64) >> UInt64(j % 64)) & 1 == 1 ? w : -w
             }
@@ -126,7 +132,7 @@ public struct LexicalProjection: Equatable, Sendable {
     /// The projections of `terms` (LexicalAnalyzer's terms of a text).
     public func logits(_ terms: [String]) -> [Float] {
         var out = [Float](repeating: 0, count: config.bits)
-        out.withUnsafeMutableBufferPointer { addLogits(terms, into: $0) }
+        out.withUnsafeMutableBufferPointer { addLogits(hashes: terms.map(TermHash.of), into: $0) }
         return out
     }
 

@@ -23,8 +23,9 @@ package struct TextEncoding: Sendable {
                 parallelFor(iterations: workers) { w in
                     for i in stride(from: w, to: texts.count, by: workers) {
                         let (words, tokens) = Self.analyzer.analyze(texts[i], model: model.config.featurizer)
-                        codeOut[i] = model.encode(features: model.features(tokens: tokens), terms: words)
-                        termOut[i] = TermCounts(terms: words.map(TermHash.of))
+                        let hashes = words.map(TermHash.of)
+                        codeOut[i] = model.encode(features: model.features(tokens: tokens), termHashes: hashes)
+                        termOut[i] = TermCounts(terms: hashes)
                     }
                 }
             }
@@ -60,9 +61,9 @@ package struct TextEncoding: Sendable {
                 for i in stride(from: w, to: texts.count, by: workers) {
                     let (words, tokens) = Self.analyzer.analyze(texts[i], model: model.config.featurizer)
                     let features = model.features(tokens: tokens)
-                    let logits = model.logits(features: features, terms: words)
-                    let code = Self.code(logits)
                     let terms = words.map(TermHash.of)
+                    let logits = model.logits(features: features, termHashes: terms)
+                    let code = Self.code(logits)
                     let typed = Set(terms).count <= ranking.maxQueryTerms
                     let pasted = ranking.rescoring != .none && !typed
                     buffer[i] = RankedQuery(code: code, logits: ranking.asymmetric && !pasted ? queryLogits(logits, typed: typed) : nil,
