@@ -63,6 +63,14 @@ public struct RankingOptions: Sendable {
     /// messages, which the model was trained on (`Tools/eval/pasted_queries.py`): label
     /// precision of the hits 0.459, 0.455, 0.424.
     func rareTermBudget(shortlist: Int, k: Int, typed: Bool) -> Int { typed ? shortlist : k }
+
+    /// Whether a query of these terms is typed (at most `maxQueryTerms` distinct terms) rather
+    /// than a pasted document.
+    package func isTyped(_ terms: [UInt64]) -> Bool { Set(terms).count <= maxQueryTerms }
+
+    /// Whether the codes alone give `query` a second round (`RelevanceFeedback.codeLogits`):
+    /// a typed query with logits, feedback on.
+    package func feedsBackCodes(_ query: RankedQuery) -> Bool { query.logits != nil && feedback.isOn && isTyped(query.terms) }
 }
 
 /// One query for `CodeIndex.rank`.
@@ -197,7 +205,7 @@ extension CodeIndex {
         if !lexical {
             // A typed query's second round: the first round's best codes feed the query
             // (`RelevanceFeedback.codeLogits`), and the same pool is scored again.
-            if let logits = query.logits, options.feedback.isOn, Set(query.terms).count <= options.maxQueryTerms,
+            if options.feedsBackCodes(query), let logits = query.logits,
                let mixed = options.feedback.codeLogits(logits, feedback: chosen.prefix(options.feedback.documents).map {
                    Array(UnsafeBufferPointer(start: codes.pointer($0.slot), count: wordsPerCode)) }) {
                 let second = AsymmetricScorer(logits: mixed)

@@ -97,6 +97,15 @@ public struct EncoderModel: Sendable {
         for j in config.hidden..<padded { hidden[j] = 0 }
     }
 
+    /// The same model with `config.bits` query bits whose bucket IDFs are learned from `texts`
+    /// (their `LexicalAnalyzer` terms), described in the provenance as coming from `source`.
+    public func withQueryBits(fittedOn texts: some Sequence<String>, config: ProjectionConfig = ProjectionConfig(),
+                              source: String) -> EncoderModel {
+        let analyzer = LexicalAnalyzer()
+        let projection = LexicalProjection.fit(texts.lazy.map { analyzer.terms($0) }, config: config)
+        return withProjection(projection, provenance: "\(config.bits) signs of hashed TF-IDF, 2^\(config.bucketBits) buckets, seed \(config.seed), IDF from \(source)")
+    }
+
     /// The trained bits' B logits for `features`.
     package func logits(_ features: SparseVector) -> [Float] {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: layer1.paddedCols) { hidden in
@@ -120,10 +129,14 @@ public struct EncoderModel: Sendable {
 
     /// The code for `features` and (with query bits) the terms with these `TermHash`es.
     package func encode(features: SparseVector, termHashes: [UInt64]) -> BinaryCode {
-        let l = logits(features: features, termHashes: termHashes)
-        var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: bits))
-        for (b, v) in l.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }
-        return try! BinaryCode(bits: bits, words: words)
+        Self.code(logits: logits(features: features, termHashes: termHashes))
+    }
+
+    /// The code whose bit b is 1 when `logits[b] > 0`.
+    package static func code(logits: [Float]) -> BinaryCode {
+        var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: logits.count))
+        for (b, v) in logits.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }
+        return try! BinaryCode(bits: logits.count, words: words)
     }
 
     /// Share of the texts' tokens (words, as the featurizer splits them) that the vocabulary

@@ -37,12 +37,12 @@ public struct BitExplanation: Sendable {
             let logits = model.logits(SparseVector(indices: [Int32(t)], values: [1]))
             for b in chosen { pushes[b].append(logits[b] - base[b]) }
         }
-        let trained = chosen.map { b in
+        return all.map { b in
+            // A query bit's pushes stay empty: no terms either way.
             let order = pushes[b].indices.sorted { pushes[b][$0] != pushes[b][$1] ? pushes[b][$0] > pushes[b][$1] : $0 < $1 }
             let term = { (i: Int) in Term(term: model.vocabulary.terms[candidates[i]], push: pushes[b][i]) }
             return BitExplanation(bit: b, yes: order.prefix(top).filter { pushes[b][$0] > 0 }.map(term),
                                   no: order.reversed().prefix(top).filter { pushes[b][$0] < 0 }.map(term))
         }
-        return all.map { b in b < model.config.bits ? trained[chosen.firstIndex(of: b)!] : BitExplanation(bit: b, yes: [], no: []) }
     }
 }

@@ -56,24 +56,15 @@ public struct LexicalProjection: Equatable, Sendable {
 
     /// The bucket of a term's `TermHash`.
     @inline(__always)
-    func bucket(hash: UInt64) -> Int { Int(truncatingIfNeeded: hash) & ((1 << config.bucketBits) - 1) }
+    func bucket(hash: UInt64) -> Int { Self.bucket(hash: hash, bucketBits: config.bucketBits) }
 
-    /// The unit-length TF-IDF vector of the terms with these `TermHash`es, ascending by bucket.
-    func weights(hashes: [UInt64]) -> [(bucket: Int, weight: Float)] {
-        guard !hashes.isEmpty else { return [] }
-        let sorted = hashes.map { bucket(hash: $0) }.sorted()
-        var out: [(bucket: Int, weight: Float)] = []
-        var run = 0
-        for k in sorted.indices {
-            run += 1
-            if k == sorted.count - 1 || sorted[k + 1] != sorted[k] {
-                out.append((sorted[k], (1 + log(Float(run))) * idf[sorted[k]]))
-                run = 0
-            }
-        }
-        let norm = sqrt(out.reduce(0) { $0 + $1.weight * $1.weight })
-        if norm > 0 { for i in out.indices { out[i].weight /= norm } }
-        return out
+    @inline(__always)
+    static func bucket(hash: UInt64, bucketBits: Int) -> Int { Int(truncatingIfNeeded: hash) & ((1 << bucketBits) - 1) }
+
+    /// The unit-length TF-IDF vector of the terms with these `TermHash`es over the buckets
+    /// (`Vocabulary.tfidf`'s weighting), ascending by bucket.
+    func weights(hashes: [UInt64]) -> SparseVector {
+        Vocabulary.tfidf(indices: hashes.map { Int32(bucket(hash: $0)) }, idf: idf)
     }
 
     /// 64 signs of bucket `bucket`'s row, word `word` (bit set: +1): splitmix64 of the seed,
@@ -96,9 +87,10 @@ public struct LexicalProjection: Equatable, Sendable {
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: (config.bits + 7) / 8) { acc in
             acc.initialize(repeating: .zero)
             Self.byteSigns.withUnsafeBufferPointer { table in
-                for (b, w) in weights(hashes: hashes) {
+                let v = weights(hashes: hashes)
+                for (b, w) in zip(v.indices, v.values) {
                     for word in 0..<words {
-                        var s = signs(bucket: b, word: word)
+                        var s = signs(bucket: Int(b), word: word)
                         let base = word * 8
                         for k in 0 ..< min(8, acc.count - base) {
                             acc[base + k] += w * table[Int(truncatingIfNeeded: s & 0xff)]
@@ -121,9 +113,10 @@ public struct LexicalProjection: Equatable, Sendable {
     /// (the reference `addLogits` is tested against).
     package func referenceLogits(_ terms: [String]) -> [Float] {
         var out = [Float](repeating: 0, count: config.bits)
-        for (b, w) in weights(hashes: terms.map(TermHash.of)) {
+        let v = weights(hashes: terms.map(TermHash.of))
+        for (b, w) in zip(v.indices, v.values) {
             for j in 0..<config.bits {
-                out[j] += (signs(bucket: b, word: j / 64) >> UInt64(j % 64)) & 1 == 1 ? w : -w
+                out[j] += (signs(bucket: Int(b), word: j / 64) >> UInt64(j % 64)) & 1 == 1 ? w : -w
             }
         }
         return out
@@ -138,12 +131,11 @@ public struct LexicalProjection: Equatable, Sendable {
 
     /// Learns the IDF per bucket from `documents` (each a text's terms).
     public static func fit(_ documents: some Sequence<[String]>, config: ProjectionConfig = ProjectionConfig()) -> LexicalProjection {
-        let mask = (1 << config.bucketBits) - 1
         var df = [Int32](repeating: 0, count: 1 << config.bucketBits)
         var n = 0
         for terms in documents {
             n += 1
-            for b in Set(terms.map { Int(truncatingIfNeeded: TermHash.of($0)) & mask }) { df[b] += 1 }
+            for b in Set(terms.map { bucket(hash: TermHash.of($0), bucketBits: config.bucketBits) }) { df[b] += 1 }
         }
         let idf = df.map { Float(log(Double(1 + n) / Double(1 + Int($0))) + 1) }
         return LexicalProjection(config: config, idf: idf)

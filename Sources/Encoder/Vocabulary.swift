@@ -89,7 +89,11 @@ public struct Vocabulary: Equatable, Sendable {
     }
 
     /// The unit-length TF-IDF vector of the given term indices (with repetitions).
-    public func tfidf(indices: [Int32]) -> SparseVector {
+    public func tfidf(indices: [Int32]) -> SparseVector { Self.tfidf(indices: indices, idf: idf) }
+
+    /// The unit-length sublinear TF-IDF vector of `indices` (with repetitions) under `idf`
+    /// (one per index): the vocabulary's terms, or `LexicalProjection`'s hash buckets.
+    static func tfidf(indices: [Int32], idf: [Float]) -> SparseVector {
         guard !indices.isEmpty else { return SparseVector() }
         let sorted = indices.sorted()
         var idx: [Int32] = [], values: [Float] = []

@@ -59,7 +59,7 @@ extension PostgresCodeIndex {
                     let pool = chosen
                     if scorer != nil { chosen = best(chosen) }
                     // A typed query's second round for the codes alone, as `CodeIndex.rank`.
-                    if !lexical, let logits = query.logits, options.feedback.isOn, Set(query.terms).count <= options.maxQueryTerms {
+                    if !lexical, options.feedsBackCodes(query), let logits = query.logits {
                         let codes = Dictionary(rows.map { ($0.id, $0.code) }, uniquingKeysWith: { a, _ in a })
                         if let mixed = options.feedback.codeLogits(logits, feedback: chosen.prefix(options.feedback.documents).compactMap { codes[$0.id]?.words }) {
                             let second = AsymmetricScorer(logits: mixed)

@@ -63,8 +63,8 @@ package struct TextEncoding: Sendable {
                     let features = model.features(tokens: tokens)
                     let terms = words.map(TermHash.of)
                     let logits = model.logits(features: features, termHashes: terms)
-                    let code = Self.code(logits)
-                    let typed = Set(terms).count <= ranking.maxQueryTerms
+                    let code = EncoderModel.code(logits: logits)
+                    let typed = ranking.isTyped(terms)
                     let pasted = ranking.rescoring != .none && !typed
                     buffer[i] = RankedQuery(code: code, logits: ranking.asymmetric && !pasted ? queryLogits(logits, typed: typed) : nil,
                                             terms: terms, codeIsInformative: !features.isEmpty)
@@ -72,13 +72,6 @@ package struct TextEncoding: Sendable {
             }
         }
         return out.map { $0! }
-    }
-
-    /// The code whose bit b is 1 when `logits[b] > 0`.
-    static func code(_ logits: [Float]) -> BinaryCode {
-        var words = [UInt64](repeating: 0, count: BinaryCode.wordCount(bits: logits.count))
-        for (b, v) in logits.enumerated() where v > 0 { words[b / 64] |= 1 << UInt64(b % 64) }
-        return try! BinaryCode(bits: logits.count, words: words)
     }
 
     /// The logits a query's asymmetric score weighs the bits by. With query bits, a typed query

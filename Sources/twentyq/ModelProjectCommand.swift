@@ -38,10 +38,8 @@ struct ModelProjectCommand: ParsableCommand {
         }
         let texts = try Corpus.readJSONL(corpus).map(\.text)
         guard !texts.isEmpty else { throw ValidationError("--corpus \(corpus) holds no text: give the corpus the model was trained on") }
-        let analyzer = LexicalAnalyzer()
-        let projection = LexicalProjection.fit(texts.lazy.map { analyzer.terms($0) },
-                                               config: ProjectionConfig(bits: bits, bucketBits: bucketBits, seed: seed))
-        let projected = base.withProjection(projection, provenance: "\(bits) signs of hashed TF-IDF, 2^\(bucketBits) buckets, seed \(seed), IDF from \(texts.count) texts of \((corpus as NSString).lastPathComponent)")
+        let projected = base.withQueryBits(fittedOn: texts, config: ProjectionConfig(bits: bits, bucketBits: bucketBits, seed: seed),
+                                           source: "\(texts.count) texts of \((corpus as NSString).lastPathComponent)")
         try ModelFile.write(projected, to: out)
         FileHandle.standardError.write(Data("wrote \(out): \(base.config.bits) trained + \(bits) query bits = \(projected.bits) bits per code (\(try ModelFile.fingerprint(projected)))\n".utf8))
     }

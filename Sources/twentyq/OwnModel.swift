@@ -1,4 +1,3 @@
-import Encoder
 import Foundation
 import Training
 import TwentyQ
@@ -25,9 +24,7 @@ struct OwnModel {
         config.epochs = epochs
         say("training a model on \(documents.count) documents: vocabulary and nearest-neighbour graph first, then \(config.epochs) epochs")
         let trained = try Trainer(config: config).train(texts: documents.map(\.text)) { reportProgress($0) }
-        let analyzer = LexicalAnalyzer(), query = ProjectionConfig()
-        let projection = LexicalProjection.fit(documents.lazy.map { analyzer.terms($0.text) }, config: query)
-        return trained.withProjection(projection, provenance: "\(query.bits) signs of hashed TF-IDF, 2^\(query.bucketBits) buckets, seed \(query.seed), IDF from the \(documents.count) documents indexed")
+        return trained.withQueryBits(fittedOn: documents.lazy.map(\.text), source: "the \(documents.count) documents indexed")
     }
 
     /// Coverage and first-line search of the trained and the default model, as printable
