@@ -19,6 +19,8 @@ public enum CodeError: Error, Equatable, CustomStringConvertible {
     case invalidBitString(position: Int, found: String)
     /// Packed bytes (`BinaryCode.packedBytes`) of the wrong count, or with a padding bit set.
     case invalidPackedBytes(String)
+    /// The words of each code a query counts (`counted`) must be a non-empty part of its words.
+    case invalidCountedWords(Range<Int>, words: Int)
 
     public var description: String {
         switch self {
@@ -41,6 +43,8 @@ public enum CodeError: Error, Equatable, CustomStringConvertible {
             return "not a bit string: character \(position) is '\(found)'; only '0' and '1' may appear"
         case .invalidPackedBytes(let detail):
             return "not a packed code: \(detail)"
+        case .invalidCountedWords(let range, let words):
+            return "the counted words \(range.lowerBound)..<\(range.upperBound) are not a non-empty part of a \(words)-word code: give a range within 0..<\(words)"
         }
     }
 }

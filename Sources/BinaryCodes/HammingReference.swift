@@ -17,6 +17,18 @@ public enum HammingReference {
         return Array(all.sorted().prefix(max(0, k)))
     }
 
+    /// The `k` nearest codes by the words of `countedWords` alone, by XOR and a Swift popcount
+    /// per word (independent of the C kernels), every distance computed and sorted: the
+    /// reference of `HammingSearch.nearest(counted:)`.
+    public static func nearest(to query: BinaryCode, in matrix: CodeMatrix, k: Int, countedWords: Range<Int>) -> [Neighbor] {
+        let q = query.words
+        let all = (0..<matrix.count).map { row in
+            let code = matrix[row].words
+            return Neighbor(id: row, distance: countedWords.reduce(0) { $0 + (q[$1] ^ code[$1]).nonzeroBitCount })
+        }
+        return Array(all.sorted().prefix(max(0, k)))
+    }
+
     /// Every code within `radius` of `query`, ascending by (distance, id).
     public static func within(radius: Int, of query: BinaryCode, in matrix: CodeMatrix) -> [Neighbor] {
         (0..<matrix.count).map { Neighbor(id: $0, distance: distance(query, matrix[$0])) }

@@ -41,16 +41,24 @@ public enum HammingSearch {
     /// - Returns: one list per query, ascending by (distance, id).
     /// - Precondition: k >= 1 and the widths agree (checked where they entered).
     /// - Complexity: O(queries x codes x words) time; O(queries x k) memory on the list path.
+    ///   - counted: the words of each code that count (a query that weighs only some bits, as a
+    ///     typed query weighs only a text model's query bits); nil: all. Distances are then
+    ///     over those words alone.
     package static func nearest(queries: CodeMatrix, in codes: SlotCodes, k: Int,
-                               options: SearchOptions = SearchOptions()) -> [[Neighbor]] {
+                               options: SearchOptions = SearchOptions(), counted: Range<Int>? = nil) -> [[Neighbor]] {
         precondition(k >= 1 && queries.bits == codes.bits, "k and the width are checked where they enter")
+        let part = counted ?? 0 ..< codes.words
+        precondition(!part.isEmpty && part.lowerBound >= 0 && part.upperBound <= codes.words, "the counted words are checked where they enter")
         let total = codes.count
         let nq = queries.count
         if nq == 0 { return [] }
         if total == 0 { return Array(repeating: [], count: nq) }
-        let plan = Plan(codes: codes, options: options)
+        let plan = Plan(codes: codes, options: options, counted: part)
         let kept = min(k, total)
-        return queries.storage.withUnsafeBufferPointer { qbuf in
+        // The queries' counted words, contiguous (the kernels take queries of the counted width).
+        let words = part.count == codes.words ? queries.storage
+            : (0..<nq).flatMap { q in queries.storage[(q * codes.words + part.lowerBound) ..< (q * codes.words + part.upperBound)] }
+        return words.withUnsafeBufferPointer { qbuf in
             if !usesLists(k: kept, total: total) {
                 return plan.countingNearest(queries: qbuf.baseAddress!, nq: nq, k: kept)
             }
@@ -108,9 +116,15 @@ public enum HammingSearch {
     }
 }
 
-/// One search's fixed choices: the kernel, the cache blocks, the thread count.
+/// One search's fixed choices: the kernel, the cache blocks, the thread count, and the words
+/// of each code that count.
 struct Plan {
+    /// Words per stored code (the stride between codes).
     let words: Int
+    /// The words of each code compared with the queries (which hold just these): all of them
+    /// but for a query that weighs only part of the code (`HammingSearch.nearest(counted:)`).
+    let counted: Range<Int>
+    /// Bits compared: the largest possible distance.
     let bits: Int
     let level: tq_level_t
     /// The database cut into cache-sized pieces, in id order.
@@ -118,9 +132,10 @@ struct Plan {
     let total: Int
     let options: SearchOptions
 
-    init(codes: SlotCodes, options: SearchOptions) {
-        self.bits = codes.bits
+    init(codes: SlotCodes, options: SearchOptions, counted: Range<Int>? = nil) {
         self.words = codes.words
+        self.counted = counted ?? 0 ..< codes.words
+        self.bits = self.counted.count == codes.words ? codes.bits : self.counted.count * 64
         self.level = options.kernel.cLevel
         self.total = codes.count
         self.options = options
@@ -161,6 +176,27 @@ struct Plan {
 
     // MARK: k-NN with running top-k lists
 
+    /// One kernel call: `nq` queries (of the counted width) against the codes of `piece`.
+    @inline(__always)
+    func scan(_ piece: CodeBlock, queries: UnsafePointer<UInt64>, nq: Int, lists: UnsafeMutablePointer<tq_topk_t>) {
+        if counted.count == words {
+            tq_knn_scan(level, piece.words, Int64(piece.count), Int64(piece.firstID), Int64(words), queries, Int64(nq), lists)
+        } else {
+            tq_knn_scan_part(level, piece.words, Int64(piece.count), Int64(piece.firstID), Int64(words),
+                             Int64(counted.lowerBound), Int64(counted.count), queries, Int64(nq), lists)
+        }
+    }
+
+    /// The distances from one query (of the counted width) to the codes of `piece`.
+    @inline(__always)
+    func distances(_ piece: CodeBlock, query: UnsafePointer<UInt64>, into out: UnsafeMutablePointer<UInt32>) {
+        if counted.count == words {
+            tq_distances(level, piece.words, Int64(piece.count), Int64(words), query, out)
+        } else {
+            tq_distances_part(level, piece.words, Int64(piece.count), Int64(words), Int64(counted.lowerBound), Int64(counted.count), query, out)
+        }
+    }
+
     func listNearest(queries: UnsafePointer<UInt64>, nq: Int, k: Int) -> [[Neighbor]] {
         let threads = threadCount(pairs: nq * total, parallelUnits: max(nq / 4, total / 4096))
         if threads == 1 || nq >= 4 * threads {
@@ -170,10 +206,7 @@ struct Plan {
             parallelFor(iterations: threads) { t in
                 let q0 = min(nq, groups * t / threads * 4), q1 = min(nq, groups * (t + 1) / threads * 4)
                 guard q0 < q1 else { return }
-                for piece in pieces {
-                    tq_knn_scan(level, piece.words, Int64(piece.count), Int64(piece.firstID), Int64(words),
-                                queries + q0 * words, Int64(q1 - q0), lists.lists + q0)
-                }
+                for piece in pieces { scan(piece, queries: queries + q0 * counted.count, nq: q1 - q0, lists: lists.lists + q0) }
             }
             return (0..<nq).map { lists.neighbors(of: $0) }
         }
@@ -181,10 +214,7 @@ struct Plan {
         let perThread = (0..<threads).map { _ in TopKLists(queries: nq, k: k) }
         parallelFor(iterations: threads) { t in
             let range = (total * t / threads) ..< (total * (t + 1) / threads)
-            for piece in pieces(in: range) {
-                tq_knn_scan(level, piece.words, Int64(piece.count), Int64(piece.firstID), Int64(words),
-                            queries, Int64(nq), perThread[t].lists)
-            }
+            for piece in pieces(in: range) { scan(piece, queries: queries, nq: nq, lists: perThread[t].lists) }
         }
         return (0..<nq).map { q in
             Array(perThread.flatMap { $0.neighbors(of: q) }.sorted().prefix(k))
@@ -205,7 +235,7 @@ struct Plan {
                 let distances = UnsafeMutablePointer<UInt32>.allocate(capacity: total)
                 defer { distances.deallocate() }
                 for q in (nq * t / threads) ..< (nq * (t + 1) / threads) {
-                    fillDistances(query: queries + q * words, into: distances)
+                    fillDistances(query: queries + q * counted.count, into: distances)
                     out[q] = selectSmallest(distances: distances, k: k)
                 }
             }
@@ -217,7 +247,7 @@ struct Plan {
     func fillDistances(query: UnsafePointer<UInt64>, into distances: UnsafeMutablePointer<UInt32>) {
         var position = 0
         for piece in pieces {
-            tq_distances(level, piece.words, Int64(piece.count), Int64(words), query, distances + position)
+            self.distances(piece, query: query, into: distances + position)
             position += piece.count
         }
     }
@@ -265,7 +295,7 @@ struct Plan {
                 defer { distances.deallocate() }
                 var hits: [Neighbor] = []
                 for piece in mine {
-                    tq_distances(level, piece.words, Int64(piece.count), Int64(words), query, distances)
+                    self.distances(piece, query: query, into: distances)
                     for i in 0..<piece.count where Int(distances[i]) <= radius {
                         hits.append(Neighbor(id: piece.firstID + i, distance: Int(distances[i])))
                     }

@@ -43,12 +43,16 @@ package struct SearchPlanner {
     }
 
     /// The k nearest slots to each query, ascending by (distance, slot), and how each was found
-    /// (`.scanned` for a query that never tried the tables).
-    package func nearest(_ queries: CodeMatrix, k: Int) -> (neighbors: [[Neighbor]], plans: [MultiIndexPlan]) {
+    /// (`.scanned` for a query that never tried the tables). With `counted` (a proper part of
+    /// each code's words: `HammingSearch.nearest(counted:)`), distances are over those words and
+    /// every query is scanned: the tables index substrings of whole codes.
+    package func nearest(_ queries: CodeMatrix, k: Int, counted: Range<Int>? = nil) -> (neighbors: [[Neighbor]], plans: [MultiIndexPlan]) {
         precondition(k >= 1 && queries.bits == codes.bits, "k and the width are checked where they enter")
         let n = queries.count
-        guard n > 0, triesTables() else {
-            return (HammingSearch.nearest(queries: queries, in: codes, k: k, options: options), Array(repeating: .scanned, count: n))
+        let whole = counted.map { $0 == 0 ..< codes.words } ?? true
+        guard n > 0, whole, triesTables() else {
+            return (HammingSearch.nearest(queries: queries, in: codes, k: k, options: options, counted: whole ? nil : counted),
+                    Array(repeating: .scanned, count: n))
         }
         var results = [[Neighbor]?](repeating: nil, count: n)
         var plans = [MultiIndexPlan](repeating: .scanned, count: n)

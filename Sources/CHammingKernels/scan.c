@@ -385,3 +385,43 @@ void tq_distances(tq_level_t level, const uint64_t *codes, int64_t n, int64_t wo
     if (n <= 0 || words <= 0 || words > TQ_MAX_WORDS) return;
     pick_dist(level, words)(codes, n, words, query, out);
 }
+
+// MARK: - Part of each code (a word range), through a gathered scratch block
+
+// The scratch block: 4,096 words (32 KB) on the stack, so nothing can fail to allocate; it
+// holds 4096 / words codes (341 of 12 words), gathered and then scanned while in L1.
+#define TQ_PART_SCRATCH_WORDS 4096
+
+static int tq_part_valid(int64_t stride, int64_t offset, int64_t words) {
+    return offset >= 0 && words >= 1 && offset + words <= stride && stride <= TQ_MAX_WORDS;
+}
+
+static void tq_gather_part(const uint64_t *codes, int64_t m, int64_t stride, int64_t offset, int64_t words, uint64_t *out) {
+    for (int64_t i = 0; i < m; i++) memcpy(out + i * words, codes + i * stride + offset, (size_t)words * 8);
+}
+
+void tq_knn_scan_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_t first_id, int64_t stride,
+                      int64_t offset, int64_t words, const uint64_t *queries, int64_t nq, tq_topk_t *lists) {
+    if (n <= 0 || nq <= 0 || !tq_part_valid(stride, offset, words)) return;
+    if (offset == 0 && words == stride) { tq_knn_scan(level, codes, n, first_id, words, queries, nq, lists); return; }
+    uint64_t scratch[TQ_PART_SCRATCH_WORDS] __attribute__((aligned(64)));
+    const int64_t block = TQ_PART_SCRATCH_WORDS / words;
+    for (int64_t start = 0; start < n; start += block) {
+        const int64_t m = n - start < block ? n - start : block;
+        tq_gather_part(codes + start * stride, m, stride, offset, words, scratch);
+        tq_knn_scan(level, scratch, m, first_id + start, words, queries, nq, lists);
+    }
+}
+
+void tq_distances_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_t stride, int64_t offset,
+                       int64_t words, const uint64_t *query, uint32_t *out) {
+    if (n <= 0 || !tq_part_valid(stride, offset, words)) return;
+    if (offset == 0 && words == stride) { tq_distances(level, codes, n, words, query, out); return; }
+    uint64_t scratch[TQ_PART_SCRATCH_WORDS] __attribute__((aligned(64)));
+    const int64_t block = TQ_PART_SCRATCH_WORDS / words;
+    for (int64_t start = 0; start < n; start += block) {
+        const int64_t m = n - start < block ? n - start : block;
+        tq_gather_part(codes + start * stride, m, stride, offset, words, scratch);
+        tq_distances(level, scratch, m, words, query, out + start);
+    }
+}

@@ -7,9 +7,9 @@ import Foundation
 extension CodeIndex {
     /// The k nearest slots to each query (k and width already checked).
     func nearestNeighbors(_ queries: CodeMatrix, k: Int, options: SearchOptions, codes: SlotCodes,
-                          txn: LMDBTransaction) throws -> [[Neighbor]] {
+                          txn: LMDBTransaction, counted: Range<Int>? = nil) throws -> [[Neighbor]] {
         try withPlanner(txn, codes: codes, options: options) { planner in
-            let (found, plans) = planner.nearest(queries, k: k)
+            let (found, plans) = planner.nearest(queries, k: k, counted: counted)
             return (found, plans)
         }
     }

@@ -16,7 +16,9 @@ public enum Rescoring: String, CaseIterable, Sendable {
 public struct RankingOptions: Sendable {
     /// How candidates are ordered.
     public var rescoring: Rescoring = .bm25
-    /// Candidates the codes choose per query; nil: `defaultShortlist(k:)`.
+    /// Candidates the codes choose per query, under every rescoring (`none` orders them by the
+    /// code score alone; a query without logits, ordered by Hamming distance, needs only k);
+    /// nil: `defaultShortlist(k:)`.
     public var shortlist: Int?
     /// BM25 term-frequency saturation.
     public var k1 = 1.2
@@ -84,12 +86,29 @@ public struct RankedQuery: Sendable {
     /// False when the code carries nothing (no term of the query is known to the model): then
     /// only documents sharing a term are candidates, ordered by BM25.
     public var codeIsInformative: Bool
+    /// The words of the code (64 bits each) the Hamming pre-selection counts, and the hits'
+    /// distances are over; nil: all. A typed query to a model with query bits counts those
+    /// alone (`TextEncoding.rankedQueries`): the trained bits it does not weigh would add
+    /// each document's own count of set trained bits to its distance, noise in the order.
+    public var countedWords: Range<Int>?
 
-    public init(code: BinaryCode, logits: [Float]? = nil, terms: [UInt64], codeIsInformative: Bool = true) {
+    public init(code: BinaryCode, logits: [Float]? = nil, terms: [UInt64], codeIsInformative: Bool = true,
+                countedWords: Range<Int>? = nil) {
         self.code = code
         self.logits = logits
         self.terms = terms
         self.codeIsInformative = codeIsInformative
+        self.countedWords = countedWords
+    }
+
+    /// The counted words, checked against a code of `words` words; nil when all count.
+    /// - Throws: `CodeError.invalidCountedWords`.
+    package func counted(words: Int) throws -> Range<Int>? {
+        guard let countedWords else { return nil }
+        guard !countedWords.isEmpty, countedWords.lowerBound >= 0, countedWords.upperBound <= words else {
+            throw CodeError.invalidCountedWords(countedWords, words: words)
+        }
+        return countedWords == 0 ..< words ? nil : countedWords
     }
 }
 
@@ -123,7 +142,10 @@ extension CodeIndex {
     package func rank(_ queries: [RankedQuery], k: Int, options: RankingOptions = RankingOptions(),
                      search: SearchOptions = SearchOptions(), fields: Bool = false) throws -> [RankedResult] {
         try HammingSearch.check(k: k)
-        for q in queries { try checkQueries(bits: q.code.bits) }
+        for q in queries {
+            try checkQueries(bits: q.code.bits)
+            _ = try q.counted(words: wordsPerCode)
+        }
         let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
         // Large batches run on `search.threads` threads, each over its own read transaction
         // (LMDB transactions belong to one thread) and its own part of the queries; a query's
@@ -148,7 +170,10 @@ extension CodeIndex {
             let lexical = options.rescoring != .none && reader.hasTerms
             let wantsAsymmetric = queries.contains { $0.logits != nil }
             let pool = wantsAsymmetric ? max(1, options.asymmetricPool) : 1
-            let depth = (lexical ? shortlist : k).saturatingProduct(pool)
+            // The codes choose the same shortlist under every rescoring: `none` orders it by the
+            // code score alone (so each stage can be measured on the same candidates). Only the
+            // Hamming order needs no more than k.
+            let depth = (lexical || wantsAsymmetric ? shortlist : k).saturatingProduct(pool)
             // Queries go through in chunks whose neighbour lists stay within about 4M entries
             // (64 MB): a batch of 7,532 long queries at k = 100 asked for 20,000 neighbours each
             // at once, 1.2 GB per thread. Each chunk is still one batched Hamming pass. With a
@@ -165,10 +190,17 @@ extension CodeIndex {
                 let range = start ..< min(queries.count, start + chunk)
                 let informative = range.filter { queries[$0].codeIsInformative || !lexical }
                 var nearest: [Int: [Neighbor]] = [:]
-                if !informative.isEmpty {
-                    let matrix = try CodeMatrix(bits: bits, words: informative.flatMap { queries[$0].code.words })
-                    let found = try nearestNeighbors(matrix, k: depth, options: search, codes: codes, txn: txn)
-                    for (row, q) in informative.enumerated() { nearest[q] = found[row] }
+                // One Hamming pass per set of counted words (all of them, or a typed query's
+                // query bits), in order of first appearance.
+                var groups: [(counted: Range<Int>?, queries: [Int])] = []
+                for q in informative {
+                    let counted = try queries[q].counted(words: wordsPerCode)
+                    if let g = groups.firstIndex(where: { $0.counted == counted }) { groups[g].queries.append(q) } else { groups.append((counted, [q])) }
+                }
+                for group in groups {
+                    let matrix = try CodeMatrix(bits: bits, words: group.queries.flatMap { queries[$0].code.words })
+                    let found = try nearestNeighbors(matrix, k: depth, options: search, codes: codes, txn: txn, counted: group.counted)
+                    for (row, q) in group.queries.enumerated() { nearest[q] = found[row] }
                 }
                 for q in range {
                     out.append(try rankOne(queries[q], nearest: nearest[q] ?? [], k: k, shortlist: shortlist, lexical: lexical,
@@ -184,10 +216,11 @@ extension CodeIndex {
                          txn: LMDBTransaction, fields: Bool) throws -> RankedResult {
         let scorer = query.logits.map { AsymmetricScorer(logits: $0) }
         let queryWords = query.code.words
+        let counted = try query.counted(words: wordsPerCode) ?? 0 ..< wordsPerCode
         func distance(_ slot: Int) -> Int {
             let p = codes.pointer(slot)
             var d = 0
-            for w in 0..<wordsPerCode { d += (p[w] ^ queryWords[w]).nonzeroBitCount }
+            for w in counted { d += (p[w] ^ queryWords[w]).nonzeroBitCount }
             return d
         }
         func codeScore(_ slot: Int, _ d: Int) -> Double {

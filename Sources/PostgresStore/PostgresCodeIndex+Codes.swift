@@ -268,9 +268,15 @@ extension PostgresCodeIndex {
     /// narrow (id, code, d) and only those are turned into text: sorting wide rows made
     /// PostgreSQL spill the whole table's sort to disk (160 ms against 83 ms for 4,000 of 190,284).
     /// Rows through the graph come in its relaxed order.
-    func codeRows(_ c: PostgresConnection, query: BinaryCode, sql tail: String) async throws -> [(id: String, distance: Int, code: BinaryCode)] {
+    /// With `counted` (words of the code, `RankedQuery.countedWords`), `d` is the distance over
+    /// those bits alone: `substring` of both bit strings.
+    func codeRows(_ c: PostgresConnection, query: BinaryCode, counted: Range<Int>? = nil,
+                  sql tail: String) async throws -> [(id: String, distance: Int, code: BinaryCode)] {
+        let first = (counted?.lowerBound ?? 0) * 64, end = min(bits, (counted?.upperBound ?? Int.max / 64) * 64)
+        let part = String(query.bitString.utf8.dropFirst(first).prefix(end - first))!
+        let column = counted == nil ? "code" : "substring(code from \(first + 1) for \(end - first))"
         let statement: PostgresQuery = """
-            SELECT id, code::text, d FROM (SELECT id, code, bit_count(code # \(query.bitString)::bit(\(unescaped: String(bits))))::bigint AS d
+            SELECT id, code::text, d FROM (SELECT id, code, bit_count(\(unescaped: column) # \(part)::bit(\(unescaped: String(end - first))))::bigint AS d
                    FROM \(unescaped: table) \(unescaped: tail)) AS t
             """
         var out: [(id: String, distance: Int, code: BinaryCode)] = []

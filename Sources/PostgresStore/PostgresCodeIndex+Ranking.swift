@@ -28,6 +28,7 @@ extension PostgresCodeIndex {
                      efSearch: Int? = nil) async throws -> RankedResult {
         try HammingSearch.check(k: k)
         guard query.code.bits == bits else { throw IndexError.widthMismatch(path: path, indexBits: bits, codeBits: query.code.bits) }
+        let counted = try query.counted(words: BinaryCode.wordCount(bits: bits))
         let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
         if let efSearch { try await checkIterativeGraphSearch(efSearch: efSearch) }
         return try await run {
@@ -47,8 +48,9 @@ extension PostgresCodeIndex {
                 var chosen: [Candidate] = []
                 var considered = 0
                 if query.codeIsInformative || !lexical {
-                    let depth = (lexical ? shortlist : k).saturatingProduct(scorer == nil ? 1 : max(1, options.asymmetricPool))
-                    let rows = try await codeRows(c, query: query.code, sql: nearest(query.code, depth: depth, graph: efSearch != nil))
+                    // The same shortlist under every rescoring, as `CodeIndex.rank`.
+                    let depth = (lexical || scorer != nil ? shortlist : k).saturatingProduct(scorer == nil ? 1 : max(1, options.asymmetricPool))
+                    let rows = try await codeRows(c, query: query.code, counted: counted, sql: nearest(query.code, depth: depth, graph: efSearch != nil))
                     chosen = rows.map { Candidate(id: $0.id, distance: $0.distance, code: codeScore($0.code, $0.distance)) }
                     // The graph's come in its relaxed order: put them in the scan's.
                     if efSearch != nil { chosen.sort { ($0.distance, $0.id) < ($1.distance, $1.id) } }
@@ -87,7 +89,7 @@ extension PostgresCodeIndex {
                 let rare = lexicalQuery.rareTerms(shortlist: shortlist, k: k, options: options)
                 var all = Dictionary(chosen.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
                 if !rare.isEmpty {
-                    let joined = try await codeRows(c, query: query.code, sql: "WHERE hashes && \(Self.arrayLiteral(rare))::bigint[]")
+                    let joined = try await codeRows(c, query: query.code, counted: counted, sql: "WHERE hashes && \(Self.arrayLiteral(rare))::bigint[]")
                         .map { Candidate(id: $0.id, distance: $0.distance, code: codeScore($0.code, $0.distance)) }
                     for candidate in joined where all[candidate.id] == nil { all[candidate.id] = candidate }
                 }

@@ -67,7 +67,7 @@ package struct TextEncoding: Sendable {
                     let typed = ranking.isTyped(terms)
                     let pasted = ranking.rescoring != .none && !typed
                     buffer[i] = RankedQuery(code: code, logits: ranking.asymmetric && !pasted ? queryLogits(logits, typed: typed) : nil,
-                                            terms: terms, codeIsInformative: !features.isEmpty)
+                                            terms: terms, codeIsInformative: !features.isEmpty, countedWords: countedWords(typed: typed))
                 }
             }
         }
@@ -79,6 +79,15 @@ package struct TextEncoding: Sendable {
     /// logits are set to 0, since those bits were trained for document-to-document similarity
     /// and a few binarised words carry little of it (Cranfield, trained bits alone: MAP 0.052;
     /// query bits alone: docs/EVALUATION.md). A pasted document keeps every bit's logit.
+    /// The words of the code a typed query's Hamming pre-selection counts: with query bits, the
+    /// words that hold them (from the word holding the first query bit: the trained bits in it,
+    /// when their count is not a multiple of 64, count too), as its asymmetric score weighs them
+    /// alone (`queryLogits`), under `--hamming` too. Else nil: every bit counts.
+    func countedWords(typed: Bool) -> Range<Int>? {
+        guard typed, model.projection != nil else { return nil }
+        return model.config.bits / 64 ..< BinaryCode.wordCount(bits: model.bits)
+    }
+
     func queryLogits(_ logits: [Float], typed: Bool) -> [Float] {
         guard typed, model.projection != nil else { return logits }
         var out = logits

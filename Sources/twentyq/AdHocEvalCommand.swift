@@ -51,11 +51,11 @@ extension EvalCommand {
             index.ranking = options
             start = Date()
             Stage.begin("searching: --rescore \(mode.rawValue)\(asymmetric ? "" : ", Hamming shortlist")\(!feedback ? ", --feedback 0" : ""), \(queryTexts.count) queries")
-            let results = try index.search(texts: queryTexts, k: 1000, fields: false)
+            let results = try index.search(texts: queryTexts, k: k, fields: false)
             try report("twentyq", results.map { $0.hits.map(\.id) }, [
                 "rescore": mode.rawValue, "shortlist_by": asymmetric ? "asymmetric" : "hamming",
                 "feedback_documents": options.feedback.isOn ? options.feedback.documents : 0,
-                "model": model ?? "default", "bits": index.model.bits, "seconds": Date().timeIntervalSince(start),
+                "model": model ?? "default", "bits": index.model.bits, "k": k, "seconds": Date().timeIntervalSince(start),
                 "index_seconds": indexSeconds, "query_token_coverage": knownTokens, "document_token_coverage": knownDocTokens,
             ])
         }

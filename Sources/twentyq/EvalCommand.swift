@@ -26,6 +26,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Ad-hoc: judgements, TREC qrels (query 0 document grade).", valueName: "file")) var qrels: String?
     @Option(help: ArgumentHelp("Ad-hoc: comma-separated rescoring modes to measure (fused, bm25, none).", valueName: "modes")) var rescore: String = "fused,bm25,none"
     @Flag(help: "Ad-hoc: also measure each mode with the shortlist chosen by Hamming distance (not the asymmetric score).") var hamming = false
+    @Option(name: .short, help: "Ad-hoc: results per query, as `search -k` (the shortlists scale with it); R@1000 needs 1000.") var k: Int = 1000
     @Option(help: ArgumentHelp("Directory of the shared data sets.", valueName: "dir")) var data: String = "../shared/data"
     @Option(help: "Comma-separated code widths to train and evaluate.") var bits: String = "64"
     @Option(help: ArgumentHelp("Evaluate this model instead of training.", valueName: "file")) var model: String?
@@ -48,6 +49,7 @@ struct EvalCommand: ParsableCommand {
                 throw ValidationError("give --dataset cranfield, 20news or reuters, or --docs, --queries and --qrels")
             }
         }
+        guard k >= 1 else { throw ValidationError("-k must be at least 1 (got \(k))") }
         guard rescoringModes.count == rescore.split(separator: ",").count, !rescoringModes.isEmpty else {
             throw ValidationError("--rescore lists fused, bm25 or none, separated by commas (got \(rescore))")
         }

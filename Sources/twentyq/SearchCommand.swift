@@ -15,8 +15,9 @@ struct SearchCommand: ParsableCommand {
         A text query is ranked in two stages: the codes choose a shortlist (--candidates, by the \
         query's logits against the codes' bits unless --hamming), documents holding a rare query \
         word join it, and BM25 over the index's term statistics re-orders it (--rescore bm25, the \
-        default), fused with the code score (fused), or not at all (none: the codes alone). \
-        A query none of whose words the model knows is answered by the documents that share a \
+        default), fused with the code score (fused), or not at all (none: the codes alone order \
+        it). A typed query to a model with query bits (the shipped one) is matched by those bits \
+        alone: its distances count them. A query none of whose words the model knows is answered by the documents that share a \
         word with it, with a warning. --queries FILE.jsonl answers many queries in one batch: one \
         JSON line per query, {"query_id", "results": [{"id", "distance", "score"}, ...]}, query_id \
         being the query's "id" field.
@@ -37,7 +38,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "Vector search: candidates per result to rescore.") var oversample: Int = 4
     @Option(help: "Vector search with rescoring: Hamming-nearest codes per rescored candidate, from which the asymmetric score (query logits against code bits) picks the candidates; 1 rescores the Hamming-nearest.") var shortlist: Int = VectorIndex.defaultShortlist
     @Option(help: ArgumentHelp("Text queries: order the shortlist by bm25 (the default), fused (code score and BM25, reciprocal-rank fusion), or none (the codes alone). Vector queries: none turns off rescoring with the stored vectors (default: on when the index stores them).", valueName: "mode")) var rescore: Rescoring?
-    @Option(help: ArgumentHelp("Text queries: documents the codes choose for the lexical stage (default: 100 per result, 1,000 to 5,000).", valueName: "n")) var candidates: Int?
+    @Option(help: ArgumentHelp("Text queries: documents the codes choose (default: 100 per result, 1,000 to 5,000), which the lexical stage re-orders, or --rescore none by the code score alone.", valueName: "n")) var candidates: Int?
     @Flag(help: "Text queries: choose the shortlist by Hamming distance instead of the query's logits against the codes' bits.") var hamming = false
     @Option(help: "Text queries: BM25 k1 (term-frequency saturation).") var k1: Double = 1.2
     @Option(help: "Text queries: BM25 b (length normalisation, 0 to 1).") var b: Double = 0.75

@@ -70,6 +70,31 @@ import Testing
         }
     }
 
+    /// Part of each code (a typed query counts a text model's query bits alone): every build,
+    /// the four-lane and single-query kernels, the nibble-split batch path (70 queries of at most
+    /// 8 counted words), the counting path (k > 256), more codes than one 32 KB scratch block
+    /// holds (1,365 of 3 words), threads and tiny cache blocks; all against the reference over
+    /// the same words.
+    @Test(arguments: [(256, 1 ..< 4), (320, 1 ..< 5), (1024, 4 ..< 16), (1024, 0 ..< 12), (1024, 3 ..< 4), (4096, 1 ..< 63)], kernels)
+    func partOfEachCodeMatchesReference(shape: (bits: Int, counted: Range<Int>), kernel: KernelLevel) throws {
+        let (bits, counted) = shape
+        let matrix = try randomMatrix(bits: bits, count: 1500, seed: UInt64(bits) + 3, distinct: 90)
+        let queries = try randomMatrix(bits: bits, count: 70, seed: UInt64(bits) + 4)
+        let reference = (0..<70).map { HammingReference.nearest(to: queries[$0], in: matrix, k: 1500, countedWords: counted) }
+        for nq in [1, 13, 70] {
+            let batch = try CodeMatrix(bits: bits, words: Array(queries.storage.prefix(nq * queries.wordsPerCode)))
+            for k in [1, 10, 70, 300, 1500] {
+                for options in [SearchOptions(threads: 1, kernel: kernel), Self.stressed(kernel)] {
+                    let got = matrix.withSlotCodes { HammingSearch.nearest(queries: batch, in: $0, k: k, options: options, counted: counted) }
+                    for q in 0..<nq { #expect(got[q] == Array(reference[q].prefix(k)), "nq=\(nq) k=\(k) q=\(q)") }
+                }
+            }
+        }
+        // The whole code as the part is the plain search.
+        let whole = matrix.withSlotCodes { HammingSearch.nearest(queries: queries, in: $0, k: 10, counted: 0 ..< BinaryCode.wordCount(bits: bits)) }
+        #expect(whole == (try HammingSearch.nearest(queries: queries, in: matrix, k: 10)))
+    }
+
     /// k above 256 over many codes: the lists serve it, and agree with the reference.
     @Test func largeKOverManyCodesTakesTheListsAndStillMatches() throws {
         let matrix = try randomMatrix(bits: 64, count: 120_000, seed: 15, distinct: 5_000)

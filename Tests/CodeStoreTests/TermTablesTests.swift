@@ -275,7 +275,7 @@ import Testing
         let second = order((0..<64).map { 0.5 * logits[$0] / qn + 0.5 * centroid[$0] / cn })
 
         var options = RankingOptions(rescoring: .none)
-        options.asymmetricPool = 4                                // 20 x 4: the whole index is the pool
+        options.asymmetricPool = 4                                // the default shortlist x 4: the whole index is the pool
         let fed = try index.rank([query], k: 20, options: options)[0]
         options.feedback = .off
         let plain = try index.rank([query], k: 20, options: options)[0]
@@ -287,6 +287,63 @@ import Testing
         options.feedback = RelevanceFeedback()
         options.maxQueryTerms = 1
         #expect(try index.rank([query], k: 20, options: options)[0].hits.map(\.id) == ids(first))
+    }
+
+    /// A query that counts part of the code (`countedWords`, as a typed query counts a text
+    /// model's query bits) is pre-selected and given distances by those words alone, in a batch
+    /// beside queries that count every word, and under each rescoring.
+    @Test func countedWordsAloneChooseTheShortlistAndTheDistances() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var rng = SeededGenerator(seed: 61)
+        let docs = Self.documents(200, seed: 62)
+        let index = try Self.index(in: dir, bits: 128, documents: docs, rng: &rng)
+        let codes = try (0..<200).map { try #require(try index.code(for: "d\($0)")) }
+        let matrix = try CodeMatrix(bits: 128, words: codes.flatMap(\.words))
+        let code = try BinaryCode.random(bits: 128, using: &rng)
+        func countedDistance(_ slot: Int) -> Int { (64..<128).filter { code[bit: $0] != codes[slot][bit: $0] }.count }
+        // Bits 0 to 63 weigh nothing in the asymmetric score.
+        let logits = (0..<128).map { $0 < 64 ? Float(0) : Float(Int(rng.next() % 2001) - 1000) / 1000 }
+        func score(_ slot: Int) -> Float { (0..<128).reduce(Float(0)) { $0 + logits[$1] * (codes[slot][bit: $1] ? 1 : -1) } }
+
+        var options = RankingOptions(rescoring: .none)
+        options.feedback = .off
+        options.asymmetricPool = 4
+        // Hamming alone: the reference over the counted words, ties by slot.
+        let counted = RankedQuery(code: code, terms: [3], countedWords: 1 ..< 2)
+        let whole = RankedQuery(code: code, terms: [3])
+        let both = try index.rank([counted, whole, counted], k: 10, options: options)
+        let expected = HammingReference.nearest(to: code, in: matrix, k: 10, countedWords: 1 ..< 2)
+        #expect(both[0].hits.map(\.id) == expected.map { "d\($0.id)" })
+        #expect(both[0].hits.map(\.distance) == expected.map(\.distance))
+        #expect(both[2].hits.map(\.id) == both[0].hits.map(\.id))
+        let all = HammingReference.nearest(to: code, in: matrix, k: 10)
+        #expect(both[1].hits.map(\.id) == all.map { "d\($0.id)" })
+        #expect(expected.map(\.id) != all.map(\.id))                 // else this test could not tell them apart
+
+        // With logits: the shortlist's 10 x 4 nearest by the counted words, ordered by the
+        // asymmetric score.
+        options.shortlist = 10
+        let pool = HammingReference.nearest(to: code, in: matrix, k: 40, countedWords: 1 ..< 2).map(\.id)
+        let best = pool.sorted { (score($0), -countedDistance($0), -$0) > (score($1), -countedDistance($1), -$1) }.prefix(10)
+        let asymmetric = try index.rank([RankedQuery(code: code, logits: logits, terms: [3], countedWords: 1 ..< 2)], k: 10, options: options)[0]
+        #expect(asymmetric.hits.map(\.id) == best.map { "d\($0)" })
+        #expect(asymmetric.hits.map(\.distance) == best.map(countedDistance))
+
+        // BM25 over the shortlist and the joined documents: every distance is over the counted words.
+        for rescoring in [Rescoring.bm25, .fused] {
+            options.rescoring = rescoring
+            options.shortlist = 20
+            let ranked = try index.rank([RankedQuery(code: code, logits: logits, terms: [3, 7], countedWords: 1 ..< 2)], k: 10, options: options)[0]
+            #expect(ranked.hits.count == 10)
+            for hit in ranked.hits { #expect(hit.distance == countedDistance(Int(hit.id.dropFirst())!), "\(hit.id)") }
+        }
+
+        // Words outside the code are refused, naming the range.
+        for bad in [1 ..< 3, 2 ..< 2] {
+            #expect(throws: CodeError.invalidCountedWords(bad, words: 2)) {
+                try index.rank([RankedQuery(code: code, terms: [3], countedWords: bad)], k: 10, options: options)
+            }
+        }
     }
 
     /// A batch whose shortlists together cover the index reads every term record once up front;

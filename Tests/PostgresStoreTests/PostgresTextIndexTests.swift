@@ -91,6 +91,46 @@ import Testing
         await index.close()
     }
 
+    /// A query that counts part of each code (`countedWords`: a typed query's query bits) ranks
+    /// as in LMDB, where it is checked against the reference: the same hits and distances over
+    /// the counted words (`substring` of the bit strings in SQL).
+    @Test func countedWordsRankAsInLMDB() async throws {
+        let server = try TestPostgres()
+        defer { server.stop() }
+        let index = try await PostgresCodeIndex.create(at: try PostgresLocation(url: server.url), name: "parts", bits: 192, modelFingerprint: "tqm-test", modelFile: [1, 2, 3])
+        do { try await rankCountedWords(index) } catch { Issue.record(error) }
+        await index.close()
+    }
+
+    func rankCountedWords(_ index: PostgresCodeIndex) async throws {
+        let docs = Self.documents(120, seed: 17)
+        let codes = try randomMatrix(bits: 192, count: 120, seed: 18)
+        _ = try await index.add(Self.entries(docs, codes: codes, ids: 0..<120))
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let lmdb = try CodeIndex.create(at: dir.appending("idx"), bits: 192)
+        try lmdb.add(Self.entries(docs, codes: codes, ids: 0..<120))
+        var rng = SeededGenerator(seed: 19)
+        let query = try BinaryCode.random(bits: 192, using: &rng)
+        let logits = (0..<192).map { $0 < 64 ? Float(0) : Float(Int(rng.next() % 2001) - 1000) / 1000 }
+        for (counted, withLogits) in [(1 ..< 3, false), (1 ..< 3, true), (2 ..< 3, false), (0 ..< 1, true)] {
+            let q = RankedQuery(code: query, logits: withLogits ? logits : nil, terms: [4, 9], countedWords: counted)
+            for rescoring in [Rescoring.none, .bm25] {
+                var options = RankingOptions(rescoring: rescoring, shortlist: 20)
+                options.asymmetricPool = 2
+                let want = try lmdb.rank([q], k: 10, options: options, fields: true)[0]
+                let got = try await index.rank(q, k: 10, options: options)
+                let context = "\(counted) logits \(withLogits) \(rescoring)"
+                #expect(want.hits.count == 10, "\(context)")
+                #expect(got.hits.map(\.id) == want.hits.map(\.id), "\(context)")
+                #expect(got.hits.map(\.distance) == want.hits.map(\.distance), "\(context)")
+                #expect(want.hits.allSatisfy { $0.distance <= 64 * counted.count }, "\(context)")
+            }
+        }
+        await #expect(throws: CodeError.invalidCountedWords(2 ..< 4, words: 3)) {
+            try await index.rank(RankedQuery(code: query, terms: [4], countedWords: 2 ..< 4), k: 10)
+        }
+    }
+
     @Test func anIndexOfCodesRefusesTermsAndRanksByItsCodes() async throws {
         let server = try TestPostgres()
         defer { server.stop() }

@@ -1,3 +1,4 @@
+import Encoder
 import Foundation
 import TestSupport
 import Testing
@@ -80,6 +81,39 @@ import TwentyQ
         try CodeIndex.create(at: dir.appending("codes"), bits: 64).add([IndexEntry(id: "a", code: try BinaryCode(zeroBits: 64))])
         #expect { try DocumentIndex.open(at: dir.appending("codes")) } throws: { "\($0)".contains("holds ready-made codes, not text documents") }
         #expect { try DocumentIndex.open(at: dir.appending("none"), readOnly: true) } throws: { "\($0)".contains("does not exist") }
+    }
+
+    /// With query bits, a typed query's Hamming pre-selection and distances count the query
+    /// bits alone (the trained bits it does not weigh would add noise); a pasted document, and
+    /// any query to a model without query bits, count every bit.
+    @Test func aTypedQueryCountsTheQueryBitsAlone() throws {
+        let texts = ["orbital mechanics of satellites and the shuttle's orbit", "the hockey team won the game in overtime",
+                     "church services and the bible reading on sunday", "valgrind memcheck reports an invalid read in the parser",
+                     "engine oil and the car's transmission", "the shuttle launch was delayed by the weather"]
+        let analyzer = LexicalAnalyzer()
+        let projection = LexicalProjection.fit(texts.map { analyzer.terms($0) }, config: ProjectionConfig(bits: 128, bucketBits: 10, seed: 3))
+        let base = randomModel(bits: 64, hidden: 32)
+        for model in [base.withProjection(projection, provenance: "test"), base] {
+            let dir = try TemporaryDirectory(); defer { dir.remove() }
+            let index = try DocumentIndex.open(at: dir.appending("idx"), model: model)
+            try index.add(texts.enumerated().map { Document(id: "t\($0.offset)", text: $0.element) })
+            let pasted = Array(repeating: texts.joined(separator: " "), count: 3).joined(separator: " ") + " " + (0..<30).map { "word\($0)" }.joined(separator: " ")
+            for (query, typed) in [("shuttle orbit", true), (pasted, false)] {
+                let q = model.encode(query)
+                let counted = typed && model.projection != nil ? 64 ..< model.bits : 0 ..< model.bits
+                for rescoring in [Rescoring.none, .bm25] {
+                    var ranking = RankingOptions(rescoring: rescoring)
+                    ranking.asymmetric = rescoring == .bm25
+                    let hits = try index.search(texts: [query], k: 6, ranking: ranking)[0].hits
+                    #expect(!hits.isEmpty)
+                    for hit in hits {
+                        let code = try #require(try index.code(for: hit.id))
+                        let expected = counted.filter { code[bit: $0] != q[bit: $0] }.count
+                        #expect(hit.distance == expected, "\(hit.id) typed \(typed) \(rescoring)")
+                    }
+                }
+            }
+        }
     }
 }
 

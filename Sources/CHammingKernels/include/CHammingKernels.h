@@ -49,6 +49,22 @@ void tq_distances(tq_level_t level,
                   const uint64_t *codes, int64_t n, int64_t words,
                   const uint64_t *query, uint32_t *out);
 
+/// tq_knn_scan over part of each code: words [offset, offset + words) of codes that lie
+/// `stride` words apart (the queries hold just those `words`), e.g. the query bits of a text
+/// model's codes. The parts are gathered, a few hundred codes at a time, into a 32 KB block on
+/// the stack and scanned there by tq_knn_scan's kernels, so every width and level keeps its
+/// fast path. Requires 0 <= offset, 1 <= words, offset + words <= stride <= 64 (checked where
+/// the range enters; nothing happens otherwise). Needs 32 KB of the calling thread's stack.
+void tq_knn_scan_part(tq_level_t level,
+                      const uint64_t *codes, int64_t n, int64_t first_id, int64_t stride, int64_t offset, int64_t words,
+                      const uint64_t *queries, int64_t nq,
+                      tq_topk_t *lists);
+
+/// tq_distances over part of each code, as tq_knn_scan_part.
+void tq_distances_part(tq_level_t level,
+                       const uint64_t *codes, int64_t n, int64_t stride, int64_t offset, int64_t words,
+                       const uint64_t *query, uint32_t *out);
+
 /// Finds the codes among `n` (of `words` words each) within Hamming distance `limit` of
 /// `query`: writes their indices (0-based, ascending) to `out_index` and their distances to
 /// `out_dist`, and returns how many. Both outputs need room for `n` entries.
