@@ -386,18 +386,42 @@ void tq_distances(tq_level_t level, const uint64_t *codes, int64_t n, int64_t wo
     pick_dist(level, words)(codes, n, words, query, out);
 }
 
-// MARK: - Part of each code (a word range), through a gathered scratch block
+// MARK: - Part of each code (a word range)
 
-// The scratch block: 4,096 words (32 KB) on the stack, so nothing can fail to allocate; it
-// holds 4096 / words codes (341 of 12 words), gathered and then scanned while in L1.
+// Distances: the scalar kernels read the counted words in place (codes `stride` words apart),
+// one copy per width as above, the stride a run-time value.
+#define TQ_SCALAR_DIST_PART(NAME, ATTR, W)                                                    \
+    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t stride, int64_t words_rt, \
+                          const uint64_t *query, uint32_t *out) {                              \
+        const int64_t words = (W) ? (W) : words_rt;                                            \
+        for (int64_t i = 0; i < n; i++) {                                                      \
+            const uint64_t *c = codes + i * stride;                                            \
+            uint32_t d = 0;                                                                    \
+            for (int64_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]); \
+            out[i] = d;                                                                        \
+        }                                                                                      \
+    }
+
+TQ_FOR_EACH_WIDTH(TQ_SCALAR_DIST_PART, dist_part, portable, TQ_ATTR_PORTABLE)
+TQ_FOR_EACH_WIDTH(TQ_SCALAR_DIST_PART, dist_part, popcnt, TQ_ATTR_POPCNT)
+
+typedef void (*tq_dist_part_fn)(const uint64_t *, int64_t, int64_t, int64_t, const uint64_t *, uint32_t *);
+
+static tq_dist_part_fn pick_dist_part(tq_level_t level, int64_t words) {
+#if TQ_X86
+    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_WIDTH(dist_part, popcnt, words) }
+#endif
+    TQ_PICK_WIDTH(dist_part, portable, words)
+}
+
+// k-NN: the counted words are gathered, a few hundred codes at a time, into a 32 KB block on
+// the stack (4,096 words: 341 codes of 12 words) and scanned there while in L1 by
+// tq_knn_scan, so every width and level keeps its kernels (four queries per pass, the
+// single-query AVX2 kernel, the nibble split).
 #define TQ_PART_SCRATCH_WORDS 4096
 
 static int tq_part_valid(int64_t stride, int64_t offset, int64_t words) {
     return offset >= 0 && words >= 1 && offset + words <= stride && stride <= TQ_MAX_WORDS;
-}
-
-static void tq_gather_part(const uint64_t *codes, int64_t m, int64_t stride, int64_t offset, int64_t words, uint64_t *out) {
-    for (int64_t i = 0; i < m; i++) memcpy(out + i * words, codes + i * stride + offset, (size_t)words * 8);
 }
 
 void tq_knn_scan_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_t first_id, int64_t stride,
@@ -408,7 +432,9 @@ void tq_knn_scan_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_
     const int64_t block = TQ_PART_SCRATCH_WORDS / words;
     for (int64_t start = 0; start < n; start += block) {
         const int64_t m = n - start < block ? n - start : block;
-        tq_gather_part(codes + start * stride, m, stride, offset, words, scratch);
+        const uint64_t *from = codes + start * stride + offset;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t w = 0; w < words; w++) scratch[i * words + w] = from[i * stride + w];
         tq_knn_scan(level, scratch, m, first_id + start, words, queries, nq, lists);
     }
 }
@@ -416,12 +442,5 @@ void tq_knn_scan_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_
 void tq_distances_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_t stride, int64_t offset,
                        int64_t words, const uint64_t *query, uint32_t *out) {
     if (n <= 0 || !tq_part_valid(stride, offset, words)) return;
-    if (offset == 0 && words == stride) { tq_distances(level, codes, n, words, query, out); return; }
-    uint64_t scratch[TQ_PART_SCRATCH_WORDS] __attribute__((aligned(64)));
-    const int64_t block = TQ_PART_SCRATCH_WORDS / words;
-    for (int64_t start = 0; start < n; start += block) {
-        const int64_t m = n - start < block ? n - start : block;
-        tq_gather_part(codes + start * stride, m, stride, offset, words, scratch);
-        tq_distances(level, scratch, m, words, query, out + start);
-    }
+    pick_dist_part(level, words)(codes + offset, n, stride, words, query, out);
 }

@@ -60,7 +60,8 @@ void tq_knn_scan_part(tq_level_t level,
                       const uint64_t *queries, int64_t nq,
                       tq_topk_t *lists);
 
-/// tq_distances over part of each code, as tq_knn_scan_part.
+/// tq_distances over part of each code (the same requirements as tq_knn_scan_part), read in
+/// place.
 void tq_distances_part(tq_level_t level,
                        const uint64_t *codes, int64_t n, int64_t stride, int64_t offset, int64_t words,
                        const uint64_t *query, uint32_t *out);
