@@ -136,6 +136,12 @@ import TwentyQ
             #expect(line["map_at_100"] as? Double == 1 && line["ndcg_at_10"] as? Double == 1, "\(line)")
             #expect(line["p_at_10"] as? Double == 0.1 && line["queries"] as? Int == 2)
         }
+        #expect(lines.filter { ($0["method"] as? String) == "twentyq" }.allSatisfy { $0["k"] as? Int == 1000 })
+        // -k: results per query, as `search -k`; one result is enough for BM25 here.
+        let one = try runTwentyQ(["eval", "--docs", docs, "--queries", queries, "--qrels", qrels, "--model", model, "-k", "1", "--rescore", "bm25"])
+        #expect(one.status == 0, "\(one.stderr)")
+        let ranked = try one.stdout.split(separator: "\n").map { try parseJSONObject(String($0)) }.filter { ($0["method"] as? String) == "twentyq" }
+        #expect(ranked.count == 2 && ranked.allSatisfy { $0["k"] as? Int == 1 && $0["map_at_100"] as? Double == 1 && $0["recall_at_1000"] as? Double == 1 })
     }
 }
 
