@@ -29,6 +29,22 @@ import Testing
         }
     }
 
+    /// Zero logits outside a run of bytes (a typed query weighing only the query bits): the
+    /// skipped bytes add exactly nothing, so the score is the definition's, at both ends, and
+    /// for all-zero logits it is 0.
+    @Test(arguments: [(1024, 256 ..< 1024), (1024, 0 ..< 768), (200, 13 ..< 77), (64, 0 ..< 0)])
+    func zeroLogitsOutsideARunAreSkippedExactly(shape: (bits: Int, weighed: Range<Int>)) throws {
+        let codes = try randomMatrix(bits: shape.bits, count: 40, seed: 21)
+        let all = integerLogits(shape.bits, seed: 22)
+        let logits = all.indices.map { shape.weighed.contains($0) ? all[$0] : 0 }
+        let scorer = AsymmetricScorer(logits: logits)
+        for i in 0..<codes.count {
+            let got = codes[i].words.withUnsafeBufferPointer { scorer.score($0.baseAddress!) }
+            #expect(got == AsymmetricScorer.reference(logits: logits, code: codes[i]), "code \(i)")
+            if shape.weighed.isEmpty { #expect(got == 0) }
+        }
+    }
+
     @Test func shortlistRanksByScoreAndKeepsTiesInTheirOrder() throws {
         let bits = 70
         let codes = try randomMatrix(bits: bits, count: 200, seed: 9, distinct: 40) // repeated codes: ties
