@@ -61,12 +61,14 @@
         }                                                                                      \
     }
 
+// Distances: codes `stride` words apart (`words` for whole codes; more for part of each code,
+// tq_distances_part), the stride a run-time value.
 #define TQ_SCALAR_DIST(NAME, ATTR, W)                                                         \
-    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t words_rt,                 \
+    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t stride, int64_t words_rt, \
                           const uint64_t *query, uint32_t *out) {                              \
         const int64_t words = (W) ? (W) : words_rt;                                            \
         for (int64_t i = 0; i < n; i++) {                                                      \
-            const uint64_t *c = codes + i * words;                                             \
+            const uint64_t *c = codes + i * stride;                                            \
             uint32_t d = 0;                                                                    \
             for (int64_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]); \
             out[i] = d;                                                                        \
@@ -303,7 +305,7 @@ TQ_ATTR_AVX2 static void tq_split_nibbles(const uint64_t *codes, int64_t n, int6
 
 typedef void (*tq_knn_fn)(const uint64_t *, int64_t, int64_t, int64_t, const uint64_t *, int64_t,
                           tq_topk_t *);
-typedef void (*tq_dist_fn)(const uint64_t *, int64_t, int64_t, const uint64_t *, uint32_t *);
+typedef void (*tq_dist_fn)(const uint64_t *, int64_t, int64_t, int64_t, const uint64_t *, uint32_t *);
 
 #if TQ_X86
 static tq_knn_fn pick_split_knn(int64_t words) { TQ_PICK_WIDTH(knn_split, avx2, words) }
@@ -383,37 +385,12 @@ int64_t tq_filter_within(tq_level_t level, const uint64_t *codes, int64_t n, int
 void tq_distances(tq_level_t level, const uint64_t *codes, int64_t n, int64_t words,
                   const uint64_t *query, uint32_t *out) {
     if (n <= 0 || words <= 0 || words > TQ_MAX_WORDS) return;
-    pick_dist(level, words)(codes, n, words, query, out);
+    pick_dist(level, words)(codes, n, words, words, query, out);
 }
 
 // MARK: - Part of each code (a word range)
 
-// Distances: the scalar kernels read the counted words in place (codes `stride` words apart),
-// one copy per width as above, the stride a run-time value.
-#define TQ_SCALAR_DIST_PART(NAME, ATTR, W)                                                    \
-    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t stride, int64_t words_rt, \
-                          const uint64_t *query, uint32_t *out) {                              \
-        const int64_t words = (W) ? (W) : words_rt;                                            \
-        for (int64_t i = 0; i < n; i++) {                                                      \
-            const uint64_t *c = codes + i * stride;                                            \
-            uint32_t d = 0;                                                                    \
-            for (int64_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]); \
-            out[i] = d;                                                                        \
-        }                                                                                      \
-    }
-
-TQ_FOR_EACH_WIDTH(TQ_SCALAR_DIST_PART, dist_part, portable, TQ_ATTR_PORTABLE)
-TQ_FOR_EACH_WIDTH(TQ_SCALAR_DIST_PART, dist_part, popcnt, TQ_ATTR_POPCNT)
-
-typedef void (*tq_dist_part_fn)(const uint64_t *, int64_t, int64_t, int64_t, const uint64_t *, uint32_t *);
-
-static tq_dist_part_fn pick_dist_part(tq_level_t level, int64_t words) {
-#if TQ_X86
-    if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_WIDTH(dist_part, popcnt, words) }
-#endif
-    TQ_PICK_WIDTH(dist_part, portable, words)
-}
-
+// Distances: the distance kernels above read the counted words in place (their stride).
 // k-NN: the counted words are gathered, a few hundred codes at a time, into a 32 KB block on
 // the stack (4,096 words: 341 codes of 12 words) and scanned there while in L1 by
 // tq_knn_scan, so every width and level keeps its kernels (four queries per pass, the
@@ -442,5 +419,5 @@ void tq_knn_scan_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_
 void tq_distances_part(tq_level_t level, const uint64_t *codes, int64_t n, int64_t stride, int64_t offset,
                        int64_t words, const uint64_t *query, uint32_t *out) {
     if (n <= 0 || !tq_part_valid(stride, offset, words)) return;
-    pick_dist_part(level, words)(codes + offset, n, stride, words, query, out);
+    pick_dist(level, words)(codes + offset, n, stride, words, query, out);
 }
