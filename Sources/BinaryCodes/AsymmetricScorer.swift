@@ -23,8 +23,8 @@ public struct AsymmetricScorer: Sendable {
     /// - Parameter logits: one per bit of the codes (B values for B-bit codes).
     public init(logits: [Float]) {
         bits = logits.count
-        let weighed = logits.indices.filter { logits[$0] != 0 }
-        let first = (weighed.first ?? 0) / 8, end = weighed.last.map { $0 / 8 + 1 } ?? first
+        let first = (logits.firstIndex { $0 != 0 } ?? 0) / 8
+        let end = logits.lastIndex { $0 != 0 }.map { $0 / 8 + 1 } ?? first
         var table = [Float](repeating: 0, count: (end - first) * 256)
         for j in first ..< end {
             let t = (j - first) * 256

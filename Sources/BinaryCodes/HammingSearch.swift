@@ -38,12 +38,13 @@ public enum HammingSearch {
     ///   - queries: query codes, of the codes' width.
     ///   - codes: the database (ids are slots).
     ///   - k: neighbours per query, >= 1; fewer are returned when the database is smaller.
-    /// - Returns: one list per query, ascending by (distance, id).
-    /// - Precondition: k >= 1 and the widths agree (checked where they entered).
-    /// - Complexity: O(queries x codes x words) time; O(queries x k) memory on the list path.
     ///   - counted: the words of each code that count (a query that weighs only some bits, as a
     ///     typed query weighs only a text model's query bits); nil: all. Distances are then
     ///     over those words alone.
+    /// - Returns: one list per query, ascending by (distance, id).
+    /// - Precondition: k >= 1, the widths agree and `counted` lies within the codes' words
+    ///   (checked where they entered).
+    /// - Complexity: O(queries x codes x words) time; O(queries x k) memory on the list path.
     package static func nearest(queries: CodeMatrix, in codes: SlotCodes, k: Int,
                                options: SearchOptions = SearchOptions(), counted: Range<Int>? = nil) -> [[Neighbor]] {
         precondition(k >= 1 && queries.bits == codes.bits, "k and the width are checked where they enter")

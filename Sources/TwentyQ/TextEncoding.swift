@@ -74,11 +74,6 @@ package struct TextEncoding: Sendable {
         return out.map { $0! }
     }
 
-    /// The logits a query's asymmetric score weighs the bits by. With query bits, a typed query
-    /// (at most `maxQueryTerms` distinct terms) is scored by them alone: the trained bits'
-    /// logits are set to 0, since those bits were trained for document-to-document similarity
-    /// and a few binarised words carry little of it (Cranfield, trained bits alone: MAP 0.052;
-    /// query bits alone: docs/EVALUATION.md). A pasted document keeps every bit's logit.
     /// The words of the code a typed query's Hamming pre-selection counts: with query bits, the
     /// words that hold them (from the word holding the first query bit: the trained bits in it,
     /// when their count is not a multiple of 64, count too), as its asymmetric score weighs them
@@ -88,6 +83,11 @@ package struct TextEncoding: Sendable {
         return model.config.bits / 64 ..< BinaryCode.wordCount(bits: model.bits)
     }
 
+    /// The logits a query's asymmetric score weighs the bits by. With query bits, a typed query
+    /// (at most `maxQueryTerms` distinct terms) is scored by them alone: the trained bits'
+    /// logits are set to 0, since those bits were trained for document-to-document similarity
+    /// and a few binarised words carry little of it (Cranfield, trained bits alone: MAP 0.052;
+    /// query bits alone: docs/EVALUATION.md). A pasted document keeps every bit's logit.
     func queryLogits(_ logits: [Float], typed: Bool) -> [Float] {
         guard typed, model.projection != nil else { return logits }
         var out = logits
