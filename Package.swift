@@ -41,7 +41,7 @@ let package = Package(
         // Codes, the naive reference distance, k-NN and radius search over code matrices.
         .target(name: "BinaryCodes", dependencies: ["CHammingKernels", "CZlib"]),
         // The LMDB wrapper and TwentyQ's schema on top of it.
-        .target(name: "CodeStore", dependencies: ["CLMDB", "CMappedFaults", "BinaryCodes"]),
+        .target(name: "CodeStore", dependencies: ["CLMDB", "CMappedFaults", "BinaryCodes", "CHammingKernels"]),
         // Text to codes: featurizer, low-bit weight formats, packed inference, model files.
         .target(name: "Encoder", dependencies: ["BinaryCodes", "Ingest"]),
         // Input: JSONL corpora, folder walks, HTML to text. Shared by `index`, `train` and the
