@@ -86,7 +86,9 @@ public struct AdHocMeasures: Sendable {
 
     public static func evaluate(_ rankings: [String: [String]], judgements: [String: [String: Int]]) -> AdHocMeasures {
         var m = AdHocMeasures()
-        for (q, judged) in judgements {
+        // Queries in a fixed order (by id), so the sums, and the JSON, are the same to the bit
+        // from run to run (a dictionary's order changes with each process's hash seed).
+        for (q, judged) in judgements.sorted(by: { $0.key < $1.key }) {
             let relevant = judged.filter { $0.value > 0 }
             guard !relevant.isEmpty else { continue }
             let ranked = rankings[q] ?? []
