@@ -1,5 +1,4 @@
 import BinaryCodes
-import CHammingKernels
 import Foundation
 
 /// How a text query's candidates are ordered once the codes have chosen them.
@@ -159,13 +158,13 @@ extension CodeIndex {
         parts.withUnsafeMutableBufferPointer { out in
             let next = NSLock()
             var taken = 0
+            var options1 = search
+            if workers > 1 { options1.threads = 1 }
             parallelFor(iterations: workers) { _ in
                 while true {
                     let w: Int = next.withLock { defer { taken += 1 }; return taken }
                     guard w < partsCount else { return }
                     let range = (queries.count * w / partsCount) ..< (queries.count * (w + 1) / partsCount)
-                    var options1 = search
-                    if workers > 1 { options1.threads = 1 }
                     out[w] = Result { try rankGroup(Array(queries[range]), k: k, shortlist: shortlist, options: options, search: options1, fields: fields) }
                 }
             }
@@ -365,9 +364,8 @@ extension CodeIndex {
                 // (A damaged posting may name a slot past the records: it is not fetched.)
                 if let everyRecord, p + Self.recordLookahead < postings.count,
                    case let aheadSlot = postings[p + Self.recordLookahead], aheadSlot < everyRecord.count,
-                   let ahead = everyRecord[aheadSlot], let base = ahead.baseAddress {
-                    tq_prefetch(base)
-                    tq_prefetch(base + 8 + 6 * (max(0, ahead.count - 8) / 14))
+                   let ahead = everyRecord[aheadSlot] {
+                    StoredTerms.prefetch(ahead)
                 }
                 lo = gallop(from: lo, to: candidates.count) { candidates[$0] < slot }
                 guard lo < candidates.count else { break }

@@ -1,3 +1,5 @@
+import CHammingKernels
+
 /// A document's terms for the lexical stage: each distinct term as a 64-bit hash with its count,
 /// ascending by hash, and the document's length in terms.
 ///
@@ -91,4 +93,13 @@ struct StoredTerms {
 
     /// The count of distinct term `j`.
     @inline(__always) func termCount(_ j: Int) -> UInt8 { raw[8 + 6 * count + j] }
+
+    /// Asks the CPU to fetch a record about to be read: its header and the hash a binary search
+    /// probes first (the middle one), found from the record's size alone (reading its header
+    /// would wait for the very load this starts).
+    @inline(__always) static func prefetch(_ raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress else { return }
+        tq_prefetch(base)
+        tq_prefetch(base + 8 + 6 * (max(0, raw.count - 8) / 7 / 2))
+    }
 }
