@@ -70,6 +70,27 @@ import Testing
         }
     }
 
+    /// One query with large k and more threads than queries: the codes are split into shares
+    /// (one per thread), counted apart and collected into one list. With 300 codes drawn from 5,
+    /// the cut-off distance's ties span the shares, and the lowest ids among them must win.
+    @Test(arguments: kernels)
+    func oneQuerySplitOverThreadsMatchesReference(kernel: KernelLevel) throws {
+        let matrix = try randomMatrix(bits: 1024, count: 300, seed: 21, distinct: 5)
+        let query = try randomMatrix(bits: 1024, count: 1, seed: 22)
+        let expected = HammingReference.nearest(to: query[0], in: matrix, k: 300)
+        let full = HammingReference.nearest(to: query[0], in: matrix, k: 300, countedWords: 4 ..< 16)
+        for threads in [2, 3, 4] {
+            let options = SearchOptions(threads: threads, kernel: kernel, minPairsForThreads: 0, blockBytes: 1024)
+            for k in [257, 270, 299, 300, 301] {
+                #expect(!HammingSearch.usesLists(k: min(k, 300), total: 300))
+                #expect(try HammingSearch.nearest(queries: query, in: matrix, k: k, options: options)[0] == Array(expected.prefix(k)),
+                        "threads \(threads) k \(k)")
+                let part = matrix.withSlotCodes { HammingSearch.nearest(queries: query, in: $0, k: k, options: options, counted: 4 ..< 16) }
+                #expect(part[0] == Array(full.prefix(k)), "part, threads \(threads) k \(k)")
+            }
+        }
+    }
+
     /// Part of each code (a typed query counts a text model's query bits alone): every build,
     /// the four-lane and single-query kernels, the nibble-split batch path (70 queries of at most
     /// 8 counted words), the counting path (k > 256), more codes than one 32 KB scratch block
