@@ -13,6 +13,8 @@ public struct SearchOptions: Sendable {
     package var kernel: KernelLevel
     /// Searches smaller than this many (query, code) pairs run on the calling thread:
     /// waking an idle core costs more than it saves (PERF-NOTES.md: milliseconds on this VM).
+    /// A full distance pass (k > 1,024) streams every code from memory and counts one pair per
+    /// 256 bits of each code, so one query over 1M codes of 1,024 bits (4M) is split.
     public var minPairsForThreads: Int
     /// Codes per cache block: every query of a batch is compared with one block before the
     /// next block is read, so the codes come from L2 rather than memory. 128 KiB by default.
