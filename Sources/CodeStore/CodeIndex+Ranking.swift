@@ -272,7 +272,7 @@ extension CodeIndex {
         // The candidates ascending by slot (the shortlist's and the joined ones, once each), and
         // for each its (distance, code score) when the shortlist brought it: sorted arrays merged,
         // no hashing.
-        let shortlisted = chosen.sorted { $0.slot < $1.slot }
+        let shortlisted = Self.sortedBySlot(chosen)
         joined.sort()
         var ascending: [Int] = [], fromCodes: [(distance: Int, code: Double)?] = []
         ascending.reserveCapacity(shortlisted.count + joined.count)
@@ -380,6 +380,36 @@ extension CodeIndex {
             }
         }
         return (records, sums)
+    }
+
+    /// `chosen` ascending by slot (slots are unique), by a least-significant-digit radix sort of
+    /// the slots (8 bits a pass, as many passes as the largest slot needs): the same order as
+    /// sorting the tuples by slot. The comparison sort it replaces was 5% of the 20 Newsgroups
+    /// batch in `perf` (a 24-byte move and a closure call per step; on integer keys, still 4.7%).
+    static func sortedBySlot(_ chosen: [(slot: Int, distance: Int, code: Double)]) -> [(slot: Int, distance: Int, code: Double)] {
+        guard chosen.count > 1 else { return chosen }
+        guard chosen.count < 1 << 32, let largest = chosen.map(\.slot).max(), largest < 1 << 32,
+              chosen.allSatisfy({ $0.slot >= 0 }) else {
+            return chosen.sorted { $0.slot < $1.slot }
+        }
+        // Keys: the slot above, the position in `chosen` below.
+        var keys = chosen.indices.map { UInt64($0) | UInt64(chosen[$0].slot) << 32 }
+        var spare = [UInt64](repeating: 0, count: keys.count)
+        var shift: UInt64 = 32
+        var counts = [Int](repeating: 0, count: 257)
+        while shift < 64 && (UInt64(largest) << 32) >> shift != 0 {
+            for d in counts.indices { counts[d] = 0 }
+            for key in keys { counts[Int((key >> shift) & 0xFF) + 1] += 1 }
+            for d in 1 ..< 257 { counts[d] += counts[d - 1] }
+            for key in keys {
+                let d = Int((key >> shift) & 0xFF)
+                spare[counts[d]] = key
+                counts[d] += 1
+            }
+            swap(&keys, &spare)
+            shift += 8
+        }
+        return keys.map { chosen[Int($0 & 0xFFFF_FFFF)] }
     }
 
     /// Postings ahead of the one scored whose records `scoreTermAtATime` prefetches.

@@ -17,4 +17,21 @@ import Testing
             }
         }
     }
+
+    /// The ranking's candidates by slot (a radix sort, 8 bits a pass): the comparison sort's
+    /// order, for slots needing one to four passes and a slot of 0, with each tuple kept whole.
+    @Test func candidatesSortedBySlotEqualTheComparisonSort() {
+        var rng = SeededGenerator(seed: 78)
+        for (size, range) in [(0, 10), (1, 10), (2, 2), (200, 256), (1_000, 70_000), (3_000, 1 << 20), (500, (1 << 32) - 1)] {
+            var slots = Set<Int>()
+            if size > 1 { slots.insert(0) }
+            while slots.count < size { slots.insert(Int(rng.next() % UInt64(range))) }
+            let chosen = slots.shuffled(using: &rng).map { (slot: $0, distance: Int(rng.next() % 1024), code: Double(rng.next() % 1000) / 7) }
+            let got = CodeIndex.sortedBySlot(chosen)
+            let expected = chosen.sorted { $0.slot < $1.slot }
+            let sameSlots = got.map(\.slot) == expected.map(\.slot)
+            let sameTuples = got.map(\.distance) == expected.map(\.distance) && got.map(\.code) == expected.map(\.code)
+            #expect(sameSlots && sameTuples, "size \(size), slots below \(range)")
+        }
+    }
 }
