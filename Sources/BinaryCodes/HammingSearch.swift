@@ -242,11 +242,11 @@ struct Plan {
         let widthPairs = nq * total * max(1, words / 4)
         let threads = threadCount(pairs: widthPairs, parallelUnits: max(nq, pieces.count))
         if nq < threads {
+            // Few queries: each query's codes split into one share per thread.
+            let shares = (0..<threads).map { t in (start: total * t / threads, pieces: pieces(in: (total * t / threads) ..< (total * (t + 1) / threads))) }
             let distances = UnsafeMutablePointer<UInt32>.allocate(capacity: total)
             defer { distances.deallocate() }
-            for q in 0..<nq {
-                results[q] = splitNearest(query: queries + q * counted.count, k: k, threads: threads, distances: distances)
-            }
+            for q in 0..<nq { results[q] = nearest(query: queries + q * counted.count, k: k, shares: shares, distances: distances) }
             return results
         }
         results.withUnsafeMutableBufferPointer { out in
@@ -254,38 +254,32 @@ struct Plan {
             parallelFor(iterations: threads) { t in
                 let distances = UnsafeMutablePointer<UInt32>.allocate(capacity: total)
                 defer { distances.deallocate() }
-                var histogram = [Int](repeating: 0, count: bits + 1)
                 for q in (nq * t / threads) ..< (nq * (t + 1) / threads) {
-                    for d in histogram.indices { histogram[d] = 0 }
-                    fillDistances(query: queries + q * counted.count, in: pieces, into: distances, histogram: &histogram)
-                    let plan = SelectionShare(histograms: [histogram], k: k)
-                    var result = [Neighbor](repeating: Neighbor(id: 0, distance: 0), count: k)
-                    result.withUnsafeMutableBufferPointer { collect(share: 0, of: plan, from: pieces, distances: distances, into: $0.baseAddress!) }
-                    out[q] = result
+                    out[q] = nearest(query: queries + q * counted.count, k: k, shares: [(0, pieces)], distances: distances)
                 }
             }
         }
         return results
     }
 
-    /// One query's k nearest with its codes split over `threads` threads (two passes: fill and
-    /// count, then collect); `distances` holds one distance per code.
-    func splitNearest(query: UnsafePointer<UInt64>, k: Int, threads: Int, distances: UnsafeMutablePointer<UInt32>) -> [Neighbor] {
-        let shares = (0..<threads).map { t in pieces(in: (total * t / threads) ..< (total * (t + 1) / threads)) }
-        let starts = (0..<threads).map { total * $0 / threads }
-        var histograms = [[Int]](repeating: [Int](repeating: 0, count: bits + 1), count: threads)
+    /// One query's k nearest over `shares` (consecutive runs of the codes in id order, each with
+    /// its first position), one thread per share: each fills and counts the distances of its
+    /// share, then collects its winners into their places. `distances` holds one per code.
+    func nearest(query: UnsafePointer<UInt64>, k: Int, shares: [(start: Int, pieces: [CodeBlock])],
+                 distances: UnsafeMutablePointer<UInt32>) -> [Neighbor] {
+        var histograms = [[Int]](repeating: [Int](repeating: 0, count: bits + 1), count: shares.count)
         histograms.withUnsafeMutableBufferPointer { h in
 
-            parallelFor(iterations: threads) { t in
-                fillDistances(query: query, in: shares[t], into: distances + starts[t], histogram: &h[t])
+            parallelFor(iterations: shares.count) { t in
+                h[t].withUnsafeMutableBufferPointer { fillDistances(query: query, in: shares[t].pieces, into: distances + shares[t].start, histogram: $0.baseAddress) }
             }
         }
         let plan = SelectionShare(histograms: histograms, k: k)
         var result = [Neighbor](repeating: Neighbor(id: 0, distance: 0), count: k)
         result.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
-            parallelFor(iterations: threads) { t in
-                collect(share: t, of: plan, from: shares[t], distances: distances + starts[t], into: base)
+            parallelFor(iterations: shares.count) { t in
+                collect(share: t, of: plan, from: shares[t].pieces, distances: distances + shares[t].start, into: base)
             }
         }
         return result
@@ -293,25 +287,20 @@ struct Plan {
 
     /// Writes the distance of every code (in position order) to `query` into `distances`.
     func fillDistances(query: UnsafePointer<UInt64>, into distances: UnsafeMutablePointer<UInt32>) {
-        var position = 0
-        for piece in pieces {
-            self.distances(piece, query: query, into: distances + position)
-            position += piece.count
-        }
+        fillDistances(query: query, in: pieces, into: distances, histogram: nil)
     }
 
     /// Writes the distance of every code of `pieces` (in order) to `query` into `distances`,
-    /// and counts each distance in `histogram` (piece by piece, while they are in L1).
+    /// and counts each distance in `histogram` (0...bits) when given (piece by piece, while the
+    /// distances are in L1).
     func fillDistances(query: UnsafePointer<UInt64>, in pieces: [CodeBlock], into distances: UnsafeMutablePointer<UInt32>,
-                       histogram: inout [Int]) {
+                       histogram: UnsafeMutablePointer<Int>?) {
         var position = 0
-        histogram.withUnsafeMutableBufferPointer { h in
-            for piece in pieces {
-                let out = distances + position
-                self.distances(piece, query: query, into: out)
-                for i in 0..<piece.count { h[Int(out[i])] += 1 }
-                position += piece.count
-            }
+        for piece in pieces {
+            let out = distances + position
+            self.distances(piece, query: query, into: out)
+            if let histogram { for i in 0..<piece.count { histogram[Int(out[i])] += 1 } }
+            position += piece.count
         }
     }
 
