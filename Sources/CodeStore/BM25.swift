@@ -35,6 +35,20 @@ struct BM25 {
         return weight * tf * (k1 + 1) / (tf + norm)
     }
 
+    /// The scores of `records` (0 for none), each record fetched a few ahead of its score: the
+    /// records lie all over the map, and scoring one otherwise waits on its loads.
+    func scores(_ records: [UnsafeRawBufferPointer?]) -> [Double] {
+        var out = [Double](repeating: 0, count: records.count)
+        for i in records.indices {
+            if i + Self.lookahead < records.count, let ahead = records[i + Self.lookahead] { StoredTerms.prefetch(ahead) }
+            if let record = records[i] { out[i] = score(record) }
+        }
+        return out
+    }
+
+    /// Records ahead of the one scored that `scores` fetches.
+    static let lookahead = 4
+
     /// The score of one record (0 for a malformed one: `check` reports those).
     func score(_ raw: UnsafeRawBufferPointer) -> Double {
         guard let record = StoredTerms(raw), record.count > 0 else { return 0 }

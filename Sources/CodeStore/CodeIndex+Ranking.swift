@@ -316,8 +316,9 @@ extension CodeIndex {
             stored = query.weighted.isEmpty ? ascending.map { _ in nil }
                 : try everyRecord.map { all in ascending.map { all[$0] } } ?? reader.termRecords(ascendingSlots: ascending)
         }
+        if sums == nil { sums = scorer25.scores(stored) }
         for (i, (slot, record)) in zip(ascending, stored).enumerated() {
-            let score = sums?[i] ?? record.map { scorer25.score($0) } ?? 0
+            let score = sums?[i] ?? 0
             if lexicalOnly && score == 0 { continue }
             let (d, c) = fromCodes[i] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
             scored.append((slot, d, c))
@@ -351,32 +352,35 @@ extension CodeIndex {
         // Where the previous (smaller) term was looked for in each candidate's record: terms come
         // in ascending order, so each search starts there.
         var from = [Int32](repeating: 0, count: candidates.count)
+        var matches: [Int] = []
+        func record(_ i: Int) throws -> UnsafeRawBufferPointer? {
+            if !read[i] {
+                // A damaged posting may name a slot past the records: `candidates` holds only
+                // slots that exist, and only candidates get here.
+                records[i] = try everyRecord.map { $0[candidates[i]] } ?? reader.termRecord(slot: candidates[i])
+                read[i] = true
+            }
+            return records[i]
+        }
         for (hash, weight) in scorer.terms {
-            // The postings ascend by slot, as the candidates do: each is found by galloping
-            // from the previous one's place.
+            // The candidates holding the term: its postings ascend by slot, as the candidates
+            // do, each found by galloping from the previous one's place. No record is read here.
+            matches.removeAll(keepingCapacity: true)
             var lo = 0
-            let postings = try reader.slots(hash)
-            for (p, slot) in postings.enumerated() {
-                // The record a few postings ahead (its header, and the line of a binary search's
-                // first probe) is fetched while this one is scored: the loads below wait on
-                // memory otherwise, records lying all over the map. Prefetching every line of
-                // its hashes measured no better.
-                // (A damaged posting may name a slot past the records: it is not fetched.)
-                if let everyRecord, p + Self.recordLookahead < postings.count,
-                   case let aheadSlot = postings[p + Self.recordLookahead], aheadSlot < everyRecord.count,
-                   let ahead = everyRecord[aheadSlot] {
-                    StoredTerms.prefetch(ahead)
-                }
+            for slot in try reader.slots(hash) {
                 lo = gallop(from: lo, to: candidates.count) { candidates[$0] < slot }
                 guard lo < candidates.count else { break }
-                guard candidates[lo] == slot else { continue }
-                let i = lo
-                lo += 1
-                if !read[i] {
-                    records[i] = try everyRecord.map { $0[slot] } ?? reader.termRecord(slot: slot)
-                    read[i] = true
+                if candidates[lo] == slot { matches.append(lo); lo += 1 }
+            }
+            // Their records, each fetched a few matches ahead of its binary search (the header
+            // and the lines of the search's first probes: the records lie all over the map, and
+            // the loads wait on memory otherwise). Only matches are fetched, not every posting;
+            // fetching whole records measured slower (docs/BENCHMARKS.md).
+            for (m, i) in matches.enumerated() {
+                if m + Self.recordLookahead < matches.count, let ahead = try record(matches[m + Self.recordLookahead]) {
+                    StoredTerms.prefetchSearch(ahead)
                 }
-                if let raw = records[i] { sums[i] += scorer.contribution(of: hash, weight: weight, in: raw, from: &from[i]) }
+                if let raw = try record(i) { sums[i] += scorer.contribution(of: hash, weight: weight, in: raw, from: &from[i]) }
             }
         }
         return (records, sums)
@@ -413,6 +417,6 @@ extension CodeIndex {
         return keys.map { chosen[Int($0 & 0xFFFF_FFFF)] }
     }
 
-    /// Postings ahead of the one scored whose records `scoreTermAtATime` prefetches.
-    private static let recordLookahead = 8
+    /// Matches ahead of the one scored whose records `scoreTermAtATime` prefetches.
+    private static let recordLookahead = 4
 }

@@ -114,15 +114,13 @@ package struct LexicalQuery {
 
     /// First-round BM25 of each record (0 for none).
     package func scores(_ records: [UnsafeRawBufferPointer?], options: RankingOptions, averageLength: Double) -> [Double] {
-        let scorer = scorer(options, averageLength: averageLength)
-        return records.map { $0.map { scorer.score($0) } ?? 0 }
+        scorer(options, averageLength: averageLength).scores(records)
     }
 
     /// Second-round BM25 of each record under the expanded query.
     package func feedbackScores(_ records: [UnsafeRawBufferPointer?], options: RankingOptions, expansion: [(hash: UInt64, weight: Double)],
                                 newFrequencies: [Int], averageLength: Double) -> [Double] {
-        let scorer = feedbackScorer(options, expansion: expansion, newFrequencies: newFrequencies, averageLength: averageLength)
-        return records.map { $0.map { scorer.score($0) } ?? 0 }
+        feedbackScorer(options, expansion: expansion, newFrequencies: newFrequencies, averageLength: averageLength).scores(records)
     }
 
     /// The best `k` candidates, best first, with their final scores: BM25 (ties by the code score,
