@@ -101,38 +101,60 @@ public enum Corpus {
         var docs: [CorpusDocument] = []
         var badLines = 0
         guard String(data: data, encoding: .utf8) != nil else { throw CorpusError.unreadable(path: label, reason: "not valid UTF-8") }
-        for (number, (range, blank)) in lineRanges(data).enumerated() where !blank {
-            let line = data[range]
-            func bad(_ reason: String) throws {
-                guard skipBad else { throw CorpusError.badLine(path: label, line: number + 1, reason: reason + hint) }
+        // Lines are parsed on every core (on one thread, JSON parsing was 7% of the work of
+        // `twentyq index` on 20 Newsgroups, all of it before the first document was encoded),
+        // then taken in file order: the first bad line is still the one reported.
+        let lines = lineRanges(data).enumerated().filter { !$0.element.blank }.map { (number: $0.offset, range: $0.element.range) }
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256))
+        // Each worker writes only its own lines' places; the buffer outlives the workers.
+        nonisolated(unsafe) let parsed = UnsafeMutablePointer<ParsedLine?>.allocate(capacity: lines.count)
+        parsed.initialize(repeating: nil, count: lines.count)
+        defer { parsed.deinitialize(count: lines.count); parsed.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for i in stride(from: w, to: lines.count, by: workers) {
+                parsed[i] = parseLine(data[lines[i].range], number: lines[i].number, textField: textField, idField: idField, requireID: requireID)
+            }
+        }
+        for (i, line) in lines.enumerated() {
+            switch parsed[i]! {
+            case .document(let doc): docs.append(doc)
+            case .bad(let reason):
+                guard skipBad else { throw CorpusError.badLine(path: label, line: line.number + 1, reason: reason + hint) }
                 badLines += 1
             }
-            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-                try bad("not a JSON object"); continue
-            }
-            guard let text = object[textField] as? String else { try bad("no string field \"\(textField)\""); continue }
-            if requireID && object[idField] == nil { try bad("no field \"\(idField)\""); continue }
-            var id = String(number + 1)
-            if let value = object[idField] {
-                guard let text = JSONID.text(value) else {
-                    try bad("\"\(idField)\" must be a string or an integer, not \(JSONID.describe(value))"); continue
-                }
-                id = text
-            }
-            var doc = CorpusDocument(id: id, text: text,
-                                     labels: [], split: object["split"] as? String)
-            doc.line = number + 1
-            if let l = object["label"] as? String { doc.labels = [l] }
-            if let l = object["labels"] as? [Any] { doc.labels = l.map { "\($0)" } }
-            for (key, value) in object where key != textField && key != idField {
-                if let string = value as? String {
-                    doc.fields[key] = string
-                } else if let json = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
-                    doc.fields[key] = String(decoding: json, as: UTF8.self)
-                }
-            }
-            docs.append(doc)
         }
         return (docs, badLines)
+    }
+
+    /// One JSONL line read: a document, or why the line is bad.
+    private enum ParsedLine {
+        case document(CorpusDocument)
+        case bad(String)
+    }
+
+    /// Reads line `number` (0-based) of a JSONL corpus.
+    private static func parseLine(_ line: Data, number: Int, textField: String, idField: String, requireID: Bool) -> ParsedLine {
+        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return .bad("not a JSON object") }
+        guard let text = object[textField] as? String else { return .bad("no string field \"\(textField)\"") }
+        if requireID && object[idField] == nil { return .bad("no field \"\(idField)\"") }
+        var id = String(number + 1)
+        if let value = object[idField] {
+            guard let text = JSONID.text(value) else {
+                return .bad("\"\(idField)\" must be a string or an integer, not \(JSONID.describe(value))")
+            }
+            id = text
+        }
+        var doc = CorpusDocument(id: id, text: text, labels: [], split: object["split"] as? String)
+        doc.line = number + 1
+        if let l = object["label"] as? String { doc.labels = [l] }
+        if let l = object["labels"] as? [Any] { doc.labels = l.map { "\($0)" } }
+        for (key, value) in object where key != textField && key != idField {
+            if let string = value as? String {
+                doc.fields[key] = string
+            } else if let json = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+                doc.fields[key] = String(decoding: json, as: UTF8.self)
+            }
+        }
+        return .document(doc)
     }
 }

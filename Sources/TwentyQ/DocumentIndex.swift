@@ -129,9 +129,62 @@ public final class DocumentIndex: @unchecked Sendable {
     /// - Throws: `IndexError.duplicateID` (nothing written), `.invalidID`, storage errors.
     @discardableResult
     public func add(_ documents: [Document], threads: Int = SearchOptions.onlineCores) throws -> AddSummary {
-        var report = AddSummary()
         var seen = Set<String>()
         for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
+        let prepared = try prepare(documents, threads: threads)
+        try store.add(prepared.entries)
+        return prepared.summary
+    }
+
+    /// Adds or replaces `documents` in batches of `batch` documents, one transaction each, in
+    /// input order, as `add(_:threads:)` would batch by batch; while a batch is written, the next
+    /// one is compared with the index and encoded (the writes, one thread's work, no longer wait
+    /// for the encoding, nor the encoding for the writes). `progress` is called on the calling
+    /// thread with the number of documents committed so far, after each batch.
+    ///
+    /// The ids must be distinct across all of `documents` (so no batch depends on what an earlier
+    /// one writes). A failed batch stops the run: the batches before it stay committed, none
+    /// after it is written (a killed process keeps a prefix of whole batches too).
+    /// - Throws: `IndexError.duplicateID` or `.invalidSetting` (a batch under 1; nothing
+    ///   written), `.invalidID`, storage errors.
+    @discardableResult
+    public func add(_ documents: [Document], batch: Int, threads: Int = SearchOptions.onlineCores,
+                    progress: (Int) -> Void = { _ in }) throws -> AddSummary {
+        guard batch >= 1 else { throw IndexError.invalidSetting("a batch must hold at least 1 document (got \(batch))") }
+        var seen = Set<String>()
+        for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
+        var report = AddSummary()
+        let writer = DispatchQueue(label: "twentyq.add.writer")
+        let inFlight = DispatchGroup()
+        let failure = LockedFailure()
+        // Never return while a write is running.
+        defer { inFlight.wait() }
+        var committed = 0
+        for start in stride(from: 0, to: documents.count, by: batch) {
+            let slice = Array(documents[start ..< min(documents.count, start + batch)])
+            let prepared = try prepare(slice, threads: threads)
+            inFlight.wait()
+            if let error = failure.error { throw error }
+            if start > 0 { progress(committed) }
+            report.added += prepared.summary.added
+            report.replaced += prepared.summary.replaced
+            report.unchanged += prepared.summary.unchanged
+            committed = start + slice.count
+            let entries = prepared.entries
+            writer.async(group: inFlight) { [store] in
+                do { try store.add(entries) } catch { failure.record(error) }
+            }
+        }
+        inFlight.wait()
+        if let error = failure.error { throw error }
+        if !documents.isEmpty { progress(committed) }
+        return report
+    }
+
+    /// What `add` writes for `documents`: the entries of the new and changed ones, and the
+    /// count of each kind. Reads the index, writes nothing.
+    private func prepare(_ documents: [Document], threads: Int) throws -> (entries: [IndexEntry], summary: AddSummary) {
+        var report = AddSummary()
         let hashes = documents.map { Self.contentHash($0.text) }
         var changed: [Int] = []
         let stored = try store.metadata(for: documents.map(\.id))
@@ -148,8 +201,8 @@ public final class DocumentIndex: @unchecked Sendable {
                 report.added += 1
             }
         }
-        try store.add(try TextEncoding(model: model).entries(changed.map { documents[$0] }, contentHashes: changed.map { hashes[$0] }, threads: threads))
-        return report
+        let entries = try TextEncoding(model: model).entries(changed.map { documents[$0] }, contentHashes: changed.map { hashes[$0] }, threads: threads)
+        return (entries, report)
     }
 
     /// Removes documents by id (all or none).
@@ -242,4 +295,14 @@ public final class DocumentIndex: @unchecked Sendable {
     /// ("SIZE:SECONDS.NANOSECONDS"), to skip reading unchanged files on the next run.
     public static let fileStampField = "twentyq.stamp"
 
+}
+
+/// The first error of a background write, kept under a lock.
+private final class LockedFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Error?
+
+    func record(_ error: Error) { lock.withLock { if first == nil { first = error } } }
+
+    var error: Error? { lock.withLock { first } }
 }

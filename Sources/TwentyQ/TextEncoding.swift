@@ -13,38 +13,33 @@ package struct TextEncoding: Sendable {
     /// The lexical stage's analyzer (the same for documents and queries).
     package static let analyzer = LexicalAnalyzer()
 
-    /// Each text's code and lexical terms, in one parallel pass (input order).
-    package func encodeWithTerms(_ texts: [String], threads: Int) -> ([BinaryCode], [TermCounts]) {
-        var codes = [BinaryCode?](repeating: nil, count: texts.count)
-        var terms = [TermCounts?](repeating: nil, count: texts.count)
-        let workers = max(1, min(threads, texts.count / 64))
-        codes.withUnsafeMutableBufferPointer { codeOut in
-            terms.withUnsafeMutableBufferPointer { termOut in
-                parallelFor(iterations: workers) { w in
-                    for i in stride(from: w, to: texts.count, by: workers) {
-                        let (words, tokens) = Self.analyzer.analyze(texts[i], model: model.config.featurizer)
-                        let hashes = words.map(TermHash.of)
-                        codeOut[i] = model.encode(features: model.features(tokens: tokens), termHashes: hashes)
-                        termOut[i] = TermCounts(terms: hashes)
+    /// The entries that store `documents`: code, terms, and the document's fields with its
+    /// content hash ("hash"; `contentHashes` when the caller has them already) and snippet
+    /// ("snippet"). Everything per document (analysis, code, snippet, metadata JSON) runs in one
+    /// parallel pass: built after the codes on one thread, the snippets and JSON were a fifth of
+    /// indexing's serial time (docs/BENCHMARKS.md).
+    /// - Throws: the first document's (in input order) `DocumentIndex.encodeFields` error.
+    package func entries(_ documents: [Document], contentHashes: [String]? = nil, threads: Int) throws -> [IndexEntry] {
+        precondition(contentHashes == nil || contentHashes!.count == documents.count)
+        var out = [Result<IndexEntry, Error>?](repeating: nil, count: documents.count)
+        let workers = max(1, min(threads, documents.count / 64))
+        out.withUnsafeMutableBufferPointer { buffer in
+            parallelFor(iterations: workers) { w in
+                for i in stride(from: w, to: documents.count, by: workers) {
+                    let d = documents[i]
+                    let (words, tokens) = Self.analyzer.analyze(d.text, model: model.config.featurizer)
+                    let hashes = words.map(TermHash.of)
+                    let code = model.encode(features: model.features(tokens: tokens), termHashes: hashes)
+                    var fields = d.fields
+                    fields["hash"] = contentHashes?[i] ?? DocumentIndex.contentHash(d.text)
+                    fields["snippet"] = DocumentIndex.snippet(d.text)
+                    buffer[i] = Result {
+                        IndexEntry(id: d.id, code: code, metadata: try DocumentIndex.encodeFields(fields), terms: TermCounts(terms: hashes))
                     }
                 }
             }
         }
-        return (codes.map { $0! }, terms.map { $0! })
-    }
-
-    /// The entries that store `documents`: code, terms, and the document's fields with its
-    /// content hash ("hash"; `contentHashes` when the caller has them already) and snippet
-    /// ("snippet").
-    package func entries(_ documents: [Document], contentHashes: [String]? = nil, threads: Int) throws -> [IndexEntry] {
-        precondition(contentHashes == nil || contentHashes!.count == documents.count)
-        let (codes, terms) = encodeWithTerms(documents.map(\.text), threads: threads)
-        return try documents.indices.map { i in
-            var fields = documents[i].fields
-            fields["hash"] = contentHashes?[i] ?? DocumentIndex.contentHash(documents[i].text)
-            fields["snippet"] = DocumentIndex.snippet(documents[i].text)
-            return IndexEntry(id: documents[i].id, code: codes[i], metadata: try DocumentIndex.encodeFields(fields), terms: terms[i])
-        }
+        return try out.map { try $0!.get() }
     }
 
     /// The queries for a ranked search: code, logits (with `ranking.asymmetric`), terms, and

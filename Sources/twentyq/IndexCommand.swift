@@ -107,12 +107,9 @@ struct IndexCommand: ParsableCommand {
         var report = AddSummary()
         report.unchanged = gathered.unchanged.count
         var progress = Progress(total: gathered.documents.count, label: "indexing")
-        for batchStart in stride(from: 0, to: gathered.documents.count, by: batch) {
-            let slice = Array(gathered.documents[batchStart ..< min(gathered.documents.count, batchStart + batch)])
-            let r = try target.add(slice)
-            report.added += r.added; report.replaced += r.replaced; report.unchanged += r.unchanged
-            progress.update(batchStart + slice.count)
-        }
+        // One transaction per batch; the next batch is encoded while one is written.
+        let r = try target.add(gathered.documents, batch: batch) { progress.update($0) }
+        report.added += r.added; report.replaced += r.replaced; report.unchanged += r.unchanged
         progress.finish()
         var pruned = 0
         if prune && !gathered.roots.isEmpty {

@@ -1,3 +1,5 @@
+import BinaryCodes
+import CodeStore
 import Encoder
 import Foundation
 import TestSupport
@@ -39,6 +41,64 @@ import TwentyQ
         }
         #expect(failures.all.isEmpty, "\(failures.all.prefix(5))")
         #expect(try index.count == batches * batchSize)
+    }
+
+    /// Batches written while the next is encoded store what one `add` of everything stores:
+    /// the same documents in the same slots (codes, fields), the same counts and the same
+    /// ranked hits (BM25 included); progress reports every committed batch. Adding the same
+    /// documents again in batches finds them all unchanged; a replaced text is counted as such.
+    @Test func batchedAddStoresWhatOneAddStores() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = randomModel(bits: 128, hidden: 32)
+        let words = ["space", "orbit", "god", "church", "car", "engine", "hockey", "game", "disk", "window"]
+        var rng = SeededGenerator(seed: 21)
+        let docs = (0..<230).map { i in
+            Document(id: "d\(i)", text: (0..<(3 + i % 9)).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") + " n\(i)",
+                     fields: ["n": "\(i)"])
+        }
+        let whole = try DocumentIndex.create(at: dir.appending("whole"), model: model)
+        let batched = try DocumentIndex.create(at: dir.appending("batched"), model: model)
+        #expect(try whole.add(docs, threads: 2) == AddSummary(added: 230))
+        var reported: [Int] = []
+        #expect(try batched.add(docs, batch: 64, threads: 2) { reported.append($0) } == AddSummary(added: 230))
+        #expect(reported == [64, 128, 192, 230])
+        func stored(_ index: DocumentIndex) throws -> [String] {
+            var out: [String] = []
+            try index.forEachDocument { d in out.append("\(d.id) \(d.code.words) \(d.fields.sorted { $0.key < $1.key })"); return true }
+            return out
+        }
+        #expect(try stored(whole) == stored(batched))
+        for q in ["space orbit", "church god game", "n17 disk", docs[5].text] {
+            let a = try whole.search(texts: [q], k: 20)[0].hits, b = try batched.search(texts: [q], k: 20)[0].hits
+            #expect(a.map(\.id) == b.map(\.id) && a.map(\.bm25) == b.map(\.bm25), "query \(q)")
+        }
+        var again = docs
+        again[100].text += " changed"
+        #expect(try batched.add(again, batch: 50) == AddSummary(replaced: 1, unchanged: 229))
+        #expect(try batched.count == 230)
+    }
+
+    /// A batch that fails stops the run: the batches before it stay, none after it is written,
+    /// and the error is the failing batch's. Duplicate ids anywhere write nothing.
+    @Test func batchedAddStopsAtTheFirstFailedBatch() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let index = try DocumentIndex.create(at: dir.appending("idx"), model: randomModel(bits: 64, hidden: 16))
+        var docs = (0..<30).map { Document(id: "d\($0)", text: "word\($0) engine car") }
+        #expect { try index.add(docs + [Document(id: "d3", text: "again")], batch: 10) } throws: { error in
+            if case IndexError.duplicateID("d3") = error { return true } else { return false }
+        }
+        #expect { try index.add(docs, batch: 0) } throws: { error in
+            if case IndexError.invalidSetting(let text) = error { return text.contains("at least 1") } else { return false }
+        }
+        #expect(try index.count == 0)
+        docs[14].id = String(repeating: "x", count: 600)  // too long for an id: batch 2 of 3 fails
+        var reported: [Int] = []
+        #expect { try index.add(docs, batch: 10) { reported.append($0) } } throws: { error in
+            if case IndexError.invalidID = error { return true } else { return false }
+        }
+        #expect(reported == [10])
+        #expect(try index.count == 10)
+        #expect(try index.fields(for: ["d9", "d10", "d20"]).map { $0 != nil } == [true, false, false])
     }
 
     /// A pasted document (more distinct terms than `maxQueryTerms`) ranked by BM25 is
