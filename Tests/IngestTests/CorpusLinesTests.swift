@@ -29,4 +29,36 @@ import Testing
             #expect(got.map(\.0) == want.map(\.0) && got.map(\.1) == want.map(\.1), "\(data.count) bytes")
         }
     }
+
+    /// A corpus long enough to be parsed on several threads: documents come back in file order
+    /// with their line numbers, blank lines skipped, and the first bad line is the one reported
+    /// (or every bad line counted with `skipBad`).
+    @Test func parsingManyLinesKeepsFileOrderAndTheFirstBadLine() throws {
+        var lines: [String] = []
+        for i in 0..<3_000 {
+            switch i {
+            case 1_200: lines.append("not json")
+            case 2_500: lines.append(#"{"id": 1.5, "text": "x"}"#)
+            case 700, 701: lines.append("   ")
+            default: lines.append(#"{"id": "d\#(i)", "text": "text \#(i)", "label": "l\#(i % 3)", "n": \#(i)}"#)
+            }
+        }
+        let data = Data(lines.joined(separator: "\n").utf8)
+        let (docs, bad) = try Corpus.parseJSONL(data, label: "c.jsonl", skipBad: true)
+        #expect(bad == 2)
+        let expected = (0..<3_000).filter { ![700, 701, 1_200, 2_500].contains($0) }
+        #expect(docs.map(\.id) == expected.map { "d\($0)" })
+        #expect(docs.map(\.line) == expected.map { $0 + 1 })
+        #expect(docs.map(\.text) == expected.map { "text \($0)" })
+        #expect(docs.map { $0.labels } == expected.map { ["l\($0 % 3)"] })
+        #expect(docs.map { $0.fields["n"] } == expected.map { "\($0)" })
+        #expect { try Corpus.parseJSONL(data, label: "c.jsonl") } throws: { error in
+            "\(error)".contains("c.jsonl:1201") && "\(error)".contains("not a JSON object")
+        }
+        var withoutFirst = lines
+        withoutFirst[1_200] = #"{"id": "fixed", "text": "fixed"}"#
+        #expect { try Corpus.parseJSONL(Data(withoutFirst.joined(separator: "\n").utf8), label: "c.jsonl") } throws: { error in
+            "\(error)".contains("c.jsonl:2501") && "\(error)".contains("must be a string or an integer")
+        }
+    }
 }
