@@ -24,7 +24,6 @@ public struct IndexEntry: Sendable {
     }
 }
 
-/// What one `add` did.
 /// What one `add` did, the same for every kind of index.
 public struct AddSummary: Equatable, Sendable {
     /// Ids that were new.
@@ -39,6 +38,13 @@ public struct AddSummary: Equatable, Sendable {
         self.added = added
         self.replaced = replaced
         self.unchanged = unchanged
+    }
+
+    /// Adds the counts of `more` (one batch of a run) to `summary`.
+    public static func += (summary: inout AddSummary, more: AddSummary) {
+        summary.added += more.added
+        summary.replaced += more.replaced
+        summary.unchanged += more.unchanged
     }
 }
 

@@ -129,8 +129,7 @@ public final class DocumentIndex: @unchecked Sendable {
     /// - Throws: `IndexError.duplicateID` (nothing written), `.invalidID`, storage errors.
     @discardableResult
     public func add(_ documents: [Document], threads: Int = SearchOptions.onlineCores) throws -> AddSummary {
-        var seen = Set<String>()
-        for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
+        try Self.checkDistinctIDs(documents)
         let prepared = try prepare(documents, threads: threads)
         try store.add(prepared.entries)
         return prepared.summary
@@ -151,8 +150,7 @@ public final class DocumentIndex: @unchecked Sendable {
     public func add(_ documents: [Document], batch: Int, threads: Int = SearchOptions.onlineCores,
                     progress: (Int) -> Void = { _ in }) throws -> AddSummary {
         guard batch >= 1 else { throw IndexError.invalidSetting("a batch must hold at least 1 document (got \(batch))") }
-        var seen = Set<String>()
-        for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
+        try Self.checkDistinctIDs(documents)
         var report = AddSummary()
         let writer = DispatchQueue(label: "twentyq.add.writer")
         let inFlight = DispatchGroup()
@@ -166,9 +164,7 @@ public final class DocumentIndex: @unchecked Sendable {
             inFlight.wait()
             if let error = failure.error { throw error }
             if start > 0 { progress(committed) }
-            report.added += prepared.summary.added
-            report.replaced += prepared.summary.replaced
-            report.unchanged += prepared.summary.unchanged
+            report += prepared.summary
             committed = start + slice.count
             let entries = prepared.entries
             writer.async(group: inFlight) { [store] in
@@ -179,6 +175,13 @@ public final class DocumentIndex: @unchecked Sendable {
         if let error = failure.error { throw error }
         if !documents.isEmpty { progress(committed) }
         return report
+    }
+
+    /// Refuses documents that give an id twice (before anything is read or written).
+    /// - Throws: `IndexError.duplicateID` naming the first id given twice.
+    private static func checkDistinctIDs(_ documents: [Document]) throws {
+        var seen = Set<String>()
+        for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
     }
 
     /// What `add` writes for `documents`: the entries of the new and changed ones, and the

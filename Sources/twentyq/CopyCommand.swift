@@ -84,7 +84,7 @@ struct CopyCommand: ParsableCommand {
         func send() throws {
             let entries = pending
             let done = try runAsync { try await target.add(entries) }
-            total.added += done.added; total.replaced += done.replaced; total.unchanged += done.unchanged
+            total += done
             pending.removeAll(keepingCapacity: true)
             progress.update(total.added + total.replaced + total.unchanged)
         }
@@ -166,7 +166,7 @@ struct CopyCommand: ParsableCommand {
         func send() throws {
             let items = pending
             let done = try runAsync { try await target.store.addVectors(items.map(\.entry), vectors: items.map(\.vectorBytes)) }
-            total.added += done.added; total.replaced += done.replaced; total.unchanged += done.unchanged
+            total += done
             pending.removeAll(keepingCapacity: true)
             progress.update(total.added + total.replaced + total.unchanged)
         }

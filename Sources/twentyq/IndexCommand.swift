@@ -108,8 +108,7 @@ struct IndexCommand: ParsableCommand {
         report.unchanged = gathered.unchanged.count
         var progress = Progress(total: gathered.documents.count, label: "indexing")
         // One transaction per batch; the next batch is encoded while one is written.
-        let r = try target.add(gathered.documents, batch: batch) { progress.update($0) }
-        report.added += r.added; report.replaced += r.replaced; report.unchanged += r.unchanged
+        report += try target.add(gathered.documents, batch: batch) { progress.update($0) }
         progress.finish()
         var pruned = 0
         if prune && !gathered.roots.isEmpty {
@@ -220,9 +219,7 @@ extension IndexCommand {
         var summary = AddSummary()
         var progress = Progress(total: entries.count, label: "indexing")
         for first in stride(from: 0, to: entries.count, by: batch) {
-            let r = try target.add(Array(entries[first ..< min(entries.count, first + batch)]))
-            summary.added += r.added
-            summary.replaced += r.replaced
+            summary += try target.add(Array(entries[first ..< min(entries.count, first + batch)]))
             progress.update(min(entries.count, first + batch))
         }
         progress.finish()
@@ -263,9 +260,7 @@ extension IndexCommand {
             let last = min(set.count, first + batch)
             let part = VectorSet(dimensions: d, values: Array(set.values[first * d ..< last * d]),
                                  ids: set.ids.map { Array($0[first ..< last]) }, metadata: set.metadata.map { Array($0[first ..< last]) })
-            let r = try target.add(part, ids: givenIDs.map { Array($0[first ..< last]) }, firstRow: first)
-            summary.added += r.added
-            summary.replaced += r.replaced
+            summary += try target.add(part, ids: givenIDs.map { Array($0[first ..< last]) }, firstRow: first)
             progress.update(last)
         }
         progress.finish()

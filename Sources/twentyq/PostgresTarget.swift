@@ -177,7 +177,7 @@ extension IndexCommand {
         for first in stride(from: 0, to: entries.count, by: batch) {
             let part = Array(entries[first ..< min(entries.count, first + batch)])
             let r = try runAsync { try await index.add(part) }
-            summary.added += r.added; summary.replaced += r.replaced; summary.unchanged += r.unchanged
+            summary += r
             progress.update(min(entries.count, first + batch))
         }
         let count = try runAsync { try await index.count() }
@@ -220,7 +220,7 @@ extension IndexCommand {
         for first in stride(from: 0, to: documents.count, by: batch) {
             let part = Array(documents[first ..< min(documents.count, first + batch)])
             let r = try runAsync { try await index.add(part) }
-            report.added += r.added; report.replaced += r.replaced; report.unchanged += r.unchanged
+            report += r
             progress.update(min(documents.count, first + batch))
         }
         progress.finish()
@@ -265,7 +265,7 @@ extension IndexCommand {
             let vectors = rows.map { Array(set.values[$0 * d ..< ($0 + 1) * d]) }
             let partFields = rows.map { row in set.metadata.map { SearchHit.fields(json: $0[row]) } ?? [:] }
             let r = try runAsync { try await index.add(ids: partIDs, vectors: vectors, fields: partFields) }
-            summary.added += r.added; summary.replaced += r.replaced; summary.unchanged += r.unchanged
+            summary += r
             progress.update(rows.upperBound)
         }
         progress.finish()
