@@ -1,3 +1,5 @@
+import BinaryCodes
+
 /// What each bit of a model asks: for every output bit, the vocabulary terms that push it most
 /// towards yes (1) and towards no (0).
 ///
@@ -23,26 +25,108 @@ public struct BitExplanation: Sendable {
     public var no: [Term]
 
     /// Explanations of `bits` (default: all), `top` terms each way.
+    ///
+    /// The order is total: equal pushes rank the earlier vocabulary term first among the yes
+    /// terms and the later one first among the no terms (the two ends of one list sorted by
+    /// push, then by term index).
+    ///
+    /// Complexity: one hidden layer per candidate term (computed once, in blocks) and one
+    /// output-row dot product per candidate and asked bit; the `top` terms each way are kept
+    /// by selection, not by sorting every push. Runs on all cores.
     public static func explain(_ model: EncoderModel, bits: [Int]? = nil, top: Int = 10,
                                commonShare: Double = 0.5) -> [BitExplanation] {
+        let all = bits ?? Array(0..<model.bits)
         // Query bits (`LexicalProjection`) ask no learned question: each term pushes each of
         // them by +-its weight at random. They are explained with no terms.
-        let all = bits ?? Array(0..<model.bits)
-        let chosen = all.filter { $0 < model.config.bits }
+        let asked = Array(Set(all.filter { (0..<model.config.bits).contains($0) })).sorted()
+        let candidates = asked.isEmpty ? [] : commonTerms(model, share: commonShare)
+        let chosen = pushExtremes(model, candidates: candidates, bits: asked, top: max(0, top))
+        var byBit: [Int: (yes: [Term], no: [Term])] = [:]
+        for (b, extremes) in zip(asked, chosen) {
+            let term = { (p: Push) in Term(term: model.vocabulary.terms[candidates[p.index]], push: p.value) }
+            byBit[b] = (extremes.yes.filter { $0.value > 0 }.map(term), extremes.no.filter { $0.value < 0 }.map(term))
+        }
+        return all.map { b in BitExplanation(bit: b, yes: byBit[b]?.yes ?? [], no: byBit[b]?.no ?? []) }
+    }
+
+    /// The vocabulary indices of the `share` of terms with the lowest IDF (at least one), in
+    /// index order; equal IDFs keep the earlier term.
+    static func commonTerms(_ model: EncoderModel, share: Double) -> [Int] {
+        let idf = model.vocabulary.idf
+        let byIDF = idf.indices.sorted { idf[$0] != idf[$1] ? idf[$0] < idf[$1] : $0 < $1 }
+        return byIDF.prefix(max(1, Int(Double(byIDF.count) * min(1, max(0, share))))).sorted()
+    }
+
+    /// A candidate's push on one bit: `index` into the candidates.
+    struct Push {
+        var index: Int
+        var value: Float
+    }
+
+    /// Candidates at a time whose hidden layers are held (a block of `hidden` Floats each).
+    static let block = 512
+
+    /// For each of `bits`, the `top` candidates with the largest push (strongest first) and the
+    /// `top` with the smallest (weakest first).
+    static func pushExtremes(_ model: EncoderModel, candidates: [Int], bits: [Int],
+                             top: Int) -> [(yes: [Push], no: [Push])] {
+        guard !bits.isEmpty, top > 0 else { return bits.map { _ in ([], []) } }
         let base = model.logits(SparseVector())
-        let byIDF = model.vocabulary.idf.indices.sorted { model.vocabulary.idf[$0] != model.vocabulary.idf[$1] ? model.vocabulary.idf[$0] < model.vocabulary.idf[$1] : $0 < $1 }
-        let candidates = byIDF.prefix(max(1, Int(Double(byIDF.count) * min(1, max(0, commonShare))))).sorted()
-        var pushes = [[Float]](repeating: [], count: model.bits)
-        for t in candidates {
-            let logits = model.logits(SparseVector(indices: [Int32(t)], values: [1]))
-            for b in chosen { pushes[b].append(logits[b] - base[b]) }
+        let padded = model.layer1.paddedCols
+        var extremes = [(yes: TopPushes, no: TopPushes)](
+            repeating: (TopPushes(count: top, largest: true), TopPushes(count: top, largest: false)), count: bits.count)
+        let hidden = UnsafeMutablePointer<Float>.allocate(capacity: block * padded)
+        defer { hidden.deallocate() }
+        for start in stride(from: 0, to: candidates.count, by: block) {
+            let n = min(block, candidates.count - start)
+            parallelFor(iterations: min(n, SearchOptions.onlineCores)) { worker in
+                for i in stride(from: worker, to: n, by: SearchOptions.onlineCores) {
+                    model.hiddenActivations(SparseVector(indices: [Int32(candidates[start + i])], values: [1]),
+                                            into: hidden + i * padded)
+                }
+            }
+            extremes.withUnsafeMutableBufferPointer { extremes in
+                parallelFor(iterations: min(bits.count, SearchOptions.onlineCores)) { worker in
+                    for j in stride(from: worker, to: bits.count, by: SearchOptions.onlineCores) {
+                        let b = bits[j]
+                        for i in 0..<n {
+                            // The same arithmetic as `logits` for a one-term document.
+                            let push = Push(index: start + i, value: (model.layer2.dot(row: b, hidden + i * padded) + model.bias2[b]) - base[b])
+                            extremes[j].yes.offer(push)
+                            extremes[j].no.offer(push)
+                        }
+                    }
+                }
+            }
         }
-        return all.map { b in
-            // A query bit's pushes stay empty: no terms either way.
-            let order = pushes[b].indices.sorted { pushes[b][$0] != pushes[b][$1] ? pushes[b][$0] > pushes[b][$1] : $0 < $1 }
-            let term = { (i: Int) in Term(term: model.vocabulary.terms[candidates[i]], push: pushes[b][i]) }
-            return BitExplanation(bit: b, yes: order.prefix(top).filter { pushes[b][$0] > 0 }.map(term),
-                                  no: order.reversed().prefix(top).filter { pushes[b][$0] < 0 }.map(term))
-        }
+        return extremes.map { ($0.yes.pushes, $0.no.pushes) }
+    }
+}
+
+/// The `count` best pushes seen, best first: the largest values (ties: lower index first) or
+/// the smallest (ties: higher index first).
+struct TopPushes {
+    let count: Int
+    let largest: Bool
+    private(set) var pushes: [BitExplanation.Push] = []
+
+    init(count: Int, largest: Bool) {
+        self.count = count
+        self.largest = largest
+        pushes.reserveCapacity(count + 1)
+    }
+
+    /// Whether `a` ranks before `b`.
+    func before(_ a: BitExplanation.Push, _ b: BitExplanation.Push) -> Bool {
+        if a.value != b.value { return largest ? a.value > b.value : a.value < b.value }
+        return largest ? a.index < b.index : a.index > b.index
+    }
+
+    mutating func offer(_ p: BitExplanation.Push) {
+        if pushes.count == count, let last = pushes.last, !before(p, last) { return }
+        var i = pushes.count
+        while i > 0 && before(p, pushes[i - 1]) { i -= 1 }
+        pushes.insert(p, at: i)
+        if pushes.count > count { pushes.removeLast() }
     }
 }

@@ -189,20 +189,22 @@ final class ServedIndex: @unchecked Sendable {
     let index: AnyIndex
     let writer = IndexWriter()
     private let lock = NSLock()
-    private var questionsCache: [BitExplanation]?
+    private var questionsCache: [Int: BitExplanation] = [:]
 
     init(name: String, index: AnyIndex) {
         self.name = name
         self.index = index
     }
 
-    /// What each bit of a document index's model asks (its top terms), computed on first use.
-    func questions(_ model: EncoderModel) -> [BitExplanation] {
+    /// What `bits` of a document index's model ask (their top terms), each bit computed on
+    /// first use and kept.
+    func questions(_ model: EncoderModel, bits: some Sequence<Int>) -> [Int: BitExplanation] {
         lock.withLock {
-            if let questionsCache { return questionsCache }
-            let computed = BitExplanation.explain(model, top: 3)
-            questionsCache = computed
-            return computed
+            let missing = Set(bits).filter { questionsCache[$0] == nil }.sorted()
+            if !missing.isEmpty {
+                for e in BitExplanation.explain(model, bits: missing, top: 3) { questionsCache[e.bit] = e }
+            }
+            return questionsCache
         }
     }
 }

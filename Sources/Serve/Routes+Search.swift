@@ -58,12 +58,14 @@ extension Routes {
             throw APIError.badRequest("\"explain\" goes with \"text\" or \"like\" on an index of documents")
         }
         guard let query = try body.like.map({ try index.code(for: $0) }) ?? body.text.map({ index.model.encode($0) }) else { return }
-        let questions = served.questions(index.model)
+        // Each hit shows its first five differing bits: only those are explained.
+        let codes = try results.map { try index.code(for: $0.id) }
+        let differing = codes.map { code in code.map { code in (0..<code.bits).filter { code[bit: $0] != query[bit: $0] } } ?? [] }
+        let questions = served.questions(index.model, bits: differing.flatMap { $0.prefix(5) })
         for i in results.indices {
-            guard let code = try index.code(for: results[i].id) else { continue }
-            let differing = (0..<code.bits).filter { code[bit: $0] != query[bit: $0] }
-            results[i].explain = ExplainJSON(agree: code.bits - differing.count, differ: differing.count, bits: differing.prefix(5).map { b in
-                ExplainJSON.Bit(bit: b, yes: questions[b].yes.map(\.term), no: questions[b].no.map(\.term), query: query[bit: b], hit: code[bit: b])
+            guard let code = codes[i] else { continue }
+            results[i].explain = ExplainJSON(agree: code.bits - differing[i].count, differ: differing[i].count, bits: differing[i].prefix(5).map { b in
+                ExplainJSON.Bit(bit: b, yes: questions[b]?.yes.map(\.term) ?? [], no: questions[b]?.no.map(\.term) ?? [], query: query[bit: b], hit: code[bit: b])
             })
         }
     }

@@ -159,15 +159,21 @@ struct SearchCommand: ParsableCommand {
         if json { return try Self.printJSON(query: like.map { "like:" + $0 } ?? query, hits) }
         if hits.isEmpty { print("no results") }
         let queryCode = try like.map { id in try target.code(for: id) } ?? target.model.encode(query)
-        let questions = explain ? BitExplanation.explain(target.model, top: 3) : []
+        // Each hit shows its first five differing bits: only those are explained.
+        let codes = explain ? try hits.map { try target.code(for: $0.id) } : []
+        let differing = codes.map { code in
+            code.flatMap { code in queryCode.map { q in (0..<code.bits).filter { code[bit: $0] != q[bit: $0] } } } ?? []
+        }
+        let shown = Set(differing.flatMap { $0.prefix(5) })
+        let questions = explain ? Dictionary(uniqueKeysWithValues: BitExplanation.explain(target.model, bits: shown.sorted(), top: 3).map { ($0.bit, $0) }) : [:]
         for (rank, hit) in hits.enumerated() {
             print(Self.line(rank, hit))
-            guard explain, let queryCode, let code = try target.code(for: hit.id) else { continue }
-            let differing = (0..<code.bits).filter { code[bit: $0] != queryCode[bit: $0] }
+            guard explain, let queryCode, let code = codes[rank] else { continue }
+            let differing = differing[rank]
             print("   agree on \(code.bits - differing.count) of \(code.bits) questions; differ on \(differing.count)"
                   + (differing.isEmpty ? "" : ", first ones:"))
             for b in differing.prefix(5) {
-                let q = questions[b]
+                guard let q = questions[b] else { continue }
                 let yes = q.yes.map(\.term).joined(separator: ", "), no = q.no.map(\.term).joined(separator: ", ")
                 let asks = b >= target.model.config.bits ? "a query bit: a random projection of the words" : "yes: \(yes) | no: \(no)"
                 print("     bit \(b) (\(asks)): query \(queryCode[bit: b] ? "yes" : "no"), hit \(code[bit: b] ? "yes" : "no")")
