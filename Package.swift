@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "BinaryCodesTests", dependencies: ["BinaryCodes", "TestSupport"]),
         .testTarget(name: "CodeStoreTests", dependencies: ["CodeStore", "TestSupport"]),
         .testTarget(name: "EncoderTests", dependencies: ["Encoder", "TestSupport"]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Ingest", "Encoder", "TestSupport"]),
         .testTarget(name: "TwentyQCLITests", dependencies: ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest", "Training", "TestSupport", "Serve", "TwentyQPostgres", "twentyq"]),
         .testTarget(name: "PostgresStoreTests", dependencies: ["PostgresStore", "BinaryCodes", "CodeStore", "TestSupport"]),

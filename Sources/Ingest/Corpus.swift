@@ -58,44 +58,114 @@ public enum Corpus {
 
     /// The raw bytes of a file; `.gz` through `gzip -dc`.
     public static func contents(of path: String) throws -> Data {
-        let data: Data
-        if path.hasSuffix(".gz") {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["gzip", "-dc", path]
-            let pipe = Pipe(), errors = Pipe()
-            process.standardOutput = pipe
-            process.standardError = errors
-            do { try process.run() } catch { throw CorpusError.unreadable(path: path, reason: "gzip could not start: \(error)") }
-            data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                throw CorpusError.unreadable(path: path, reason: "gzip failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
-            }
-        } else {
-            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        try reading(path) { handle in
+            do { return try handle.readToEnd() ?? Data() } catch {
                 throw CorpusError.unreadable(path: path, reason: (error as NSError).localizedDescription)
             }
         }
-        return data
+    }
+
+    /// Calls `body` with a handle reading the bytes of `path` (`.gz` through `gzip -dc`) and
+    /// closes it after. When `body` throws, gzip is killed (SIGKILL: a child of this process
+    /// may start with SIGTERM blocked, and gzip blocked on a full pipe would never end) and the
+    /// error is rethrown; when it returns, what it left unread is drained and gzip's failure
+    /// (a truncated or corrupt file) is reported.
+    public static func reading<T>(_ path: String, _ body: (FileHandle) throws -> T) throws -> T {
+        guard path.hasSuffix(".gz") else {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+                throw CorpusError.unreadable(path: path, reason: "is a directory")
+            }
+            let handle: FileHandle
+            do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
+                throw CorpusError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+            }
+            defer { try? handle.close() }
+            return try body(handle)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-dc", path]
+        let pipe = Pipe(), errors = Pipe()
+        process.standardOutput = pipe
+        process.standardError = errors
+        do { try process.run() } catch { throw CorpusError.unreadable(path: path, reason: "gzip could not start: \(error)") }
+        let result: T
+        do { result = try body(pipe.fileHandleForReading) } catch {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw error
+        }
+        while let rest = try? pipe.fileHandleForReading.read(upToCount: 1 << 20), !rest.isEmpty {}
+        process.waitUntilExit()
+        if process.terminationStatus != 0 {
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw CorpusError.unreadable(path: path, reason: "gzip failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return result
+    }
+
+    /// Reads `handle` to its end in pieces of about `chunkBytes` (more when one line is longer)
+    /// that end at a line break, and calls `body` with each piece (its final "\n" left out) and
+    /// the 0-based number of its first line. A "\n" byte never occurs inside a multi-byte UTF-8
+    /// character, so each piece is valid UTF-8 when the whole is. The last piece is what follows
+    /// the last "\n" (empty when the input ends with one), as `lineRanges` counts lines.
+    /// - Throws: `CorpusError.unreadable` (naming `label`) when the read fails.
+    public static func forEachLineChunk(_ handle: FileHandle, label: String, chunkBytes: Int = 32 << 20,
+                                        _ body: (_ chunk: Data, _ firstLine: Int) throws -> Void) throws {
+        var pending = Data()
+        var line = 0
+        while true {
+            let read: Data?
+            do { read = try handle.read(upToCount: max(1, chunkBytes)) } catch {
+                throw CorpusError.unreadable(path: label, reason: (error as NSError).localizedDescription)
+            }
+            guard let read, !read.isEmpty else { break }
+            pending.append(read)
+            guard let lastBreak = pending.lastIndex(of: 0x0A) else { continue }
+            let chunk = pending[pending.startIndex ..< lastBreak]
+            try body(chunk, line)
+            line += lineRanges(chunk).count
+            pending = Data(pending[(lastBreak + 1)...])
+        }
+        try body(pending, line)
     }
 
     /// Reads JSONL: one object per line with a text field (`textField`) and optionally an id
     /// (`idField`; the 1-based line number when absent), "label"/"labels" and "split".
     /// Blank lines are skipped. A line that is not a JSON object, or lacks a string text field,
     /// is an error naming its line number.
+    /// The file is read in pieces (`forEachLineChunk`): its bytes are never all in memory.
     public static func readJSONL(_ path: String, textField: String = "text", idField: String = "id") throws -> [CorpusDocument] {
-        try parseJSONL(try contents(of: path), label: path, textField: textField, idField: idField).documents
+        try reading(path) { try parseJSONL(reading: $0, label: path, textField: textField, idField: idField).documents }
+    }
+
+    /// Parses the JSONL that `handle` reads to its end (see `parseJSONL(_:label:...)`), a piece
+    /// at a time (`forEachLineChunk`), so that the input's bytes are never all in memory. Line
+    /// numbers, the first bad line reported and the documents are those of `parseJSONL` on the
+    /// whole input.
+    public static func parseJSONL(reading handle: FileHandle, label: String, textField: String = "text", idField: String = "id",
+                                  requireID: Bool = false, skipBad: Bool = false, hint: String = "",
+                                  chunkBytes: Int = 32 << 20) throws -> (documents: [CorpusDocument], badLines: Int) {
+        var documents: [CorpusDocument] = [], badLines = 0
+        try forEachLineChunk(handle, label: label, chunkBytes: chunkBytes) { chunk, firstLine in
+            let part = try parseJSONL(chunk, label: label, firstLine: firstLine, textField: textField, idField: idField,
+                                      requireID: requireID, skipBad: skipBad, hint: hint)
+            documents += part.documents
+            badLines += part.badLines
+        }
+        return (documents, badLines)
     }
 
     /// Parses JSONL bytes (see `readJSONL`); `label` names the source in errors.
     /// - Parameters:
+    ///   - firstLine: the 0-based number of the first line of `data` in its source (for
+    ///     documents read a piece at a time).
     ///   - requireID: a line without `idField` is bad (otherwise its id is its line number).
     ///   - skipBad: count bad lines instead of throwing.
     ///   - hint: appended to the reason of a bad-line error (e.g. how to skip such lines).
     /// - Returns: the documents and how many bad lines were skipped.
-    public static func parseJSONL(_ data: Data, label: String, textField: String = "text", idField: String = "id",
+    public static func parseJSONL(_ data: Data, label: String, firstLine: Int = 0, textField: String = "text", idField: String = "id",
                                   requireID: Bool = false, skipBad: Bool = false,
                                   hint: String = "") throws -> (documents: [CorpusDocument], badLines: Int) {
         var docs: [CorpusDocument] = []
@@ -104,7 +174,7 @@ public enum Corpus {
         // Lines are parsed on every core (on one thread, JSON parsing was 7% of the work of
         // `twentyq index` on 20 Newsgroups, all of it before the first document was encoded),
         // then taken in file order: the first bad line is still the one reported.
-        let lines = lineRanges(data).enumerated().filter { !$0.element.blank }.map { (number: $0.offset, range: $0.element.range) }
+        let lines = lineRanges(data).enumerated().filter { !$0.element.blank }.map { (number: firstLine + $0.offset, range: $0.element.range) }
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256))
         // Each worker writes only its own lines' places; the buffer outlives the workers.
         nonisolated(unsafe) let parsed = UnsafeMutablePointer<ParsedLine?>.allocate(capacity: lines.count)

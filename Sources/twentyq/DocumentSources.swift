@@ -42,7 +42,7 @@ struct DocumentSources {
         let fm = FileManager.default
         for path in paths {
             if path == "-" {
-                try readJSONL(FileHandle.standardInput.readDataToEndOfFile(), label: "stdin", into: &out)
+                try readJSONL(FileHandle.standardInput, label: "stdin", into: &out)
                 continue
             }
             var isDir: ObjCBool = false
@@ -86,13 +86,19 @@ struct DocumentSources {
             stamp = "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
             if let root, let stamp, known == root + "|" + stamp { out.unchanged.append(id); return }
         }
+        if path.hasSuffix(".jsonl") {
+            // Read a piece at a time: the file's bytes are never all in memory.
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
+                throw CorpusError.unreadable(path: path, reason: "permission denied")
+            }
+            defer { try? handle.close() }
+            try readJSONL(handle, label: path, into: &out)
+            return
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
             throw CorpusError.unreadable(path: path, reason: "permission denied")
-        }
-        if path.hasSuffix(".jsonl") {
-            try readJSONL(data, label: path, into: &out)
-            return
         }
         if data.prefix(8192).contains(0) { out.skipped["binary", default: 0] += 1; return }
         guard var text = String(data: data, encoding: .utf8) else {
@@ -119,8 +125,8 @@ struct DocumentSources {
         }
     }
 
-    private func readJSONL(_ data: Data, label: String, into out: inout GatheredDocuments) throws {
-        let (docs, bad) = try Corpus.parseJSONL(data, label: label, textField: textField, idField: idField, requireID: true,
+    private func readJSONL(_ handle: FileHandle, label: String, into out: inout GatheredDocuments) throws {
+        let (docs, bad) = try Corpus.parseJSONL(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
                                                 skipBad: skipBad, hint: " (use --skip-bad to skip bad lines)")
         if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
         for doc in docs {

@@ -1,6 +1,7 @@
 import Foundation
 import Ingest
 import Testing
+import TestSupport
 
 /// `Corpus.lineRanges` against the plain reference (`Data.split` and a blank test per line), on
 /// seeded random bytes rich in newlines, blanks and carriage returns, and on edge cases.
@@ -59,6 +60,108 @@ import Testing
         withoutFirst[1_200] = #"{"id": "fixed", "text": "fixed"}"#
         #expect { try Corpus.parseJSONL(Data(withoutFirst.joined(separator: "\n").utf8), label: "c.jsonl") } throws: { error in
             "\(error)".contains("c.jsonl:2501") && "\(error)".contains("must be a string or an integer")
+        }
+    }
+
+    /// A handle reading `data` from a file in `dir`.
+    static func handle(_ data: Data, in dir: TemporaryDirectory, name: String = "input") throws -> FileHandle {
+        let path = dir.appending(name)
+        try data.write(to: URL(fileURLWithPath: path))
+        return try #require(FileHandle(forReadingAtPath: path))
+    }
+
+    /// Pieces end at line breaks, each line is in exactly one piece, and each piece's first
+    /// line number counts the lines before it, whatever the piece size (smaller than a line
+    /// included).
+    @Test(arguments: [1, 3, 16, 1_000, 1 << 20])
+    func lineChunksCoverEveryLineOnce(chunkBytes: Int) throws {
+        let dir = try TemporaryDirectory("chunks")
+        defer { dir.remove() }
+        var state: UInt64 = 0x9E37_79B9
+        func next() -> UInt8 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let alphabet: [UInt8] = [0x0A, 0x20, 0x0D, 0x61, 0x62, 0x22, 0xC3, 0xA9]
+            return alphabet[Int(state >> 60) % alphabet.count]
+        }
+        let cases = [Data(), Data([0x0A]), Data("abc".utf8), Data("abc\n".utf8), Data("\n\nx\n\n".utf8),
+                     Data((0..<5_000).map { _ in next() })]
+        for data in cases {
+            var pieces: [Data] = [], firsts: [Int] = []
+            try Corpus.forEachLineChunk(try Self.handle(data, in: dir), label: "input", chunkBytes: chunkBytes) { chunk, first in
+                pieces.append(Data(chunk))
+                firsts.append(first)
+            }
+            #expect(Data(pieces.joined(separator: [0x0A])) == data, "\(data.count) bytes")
+            let counts = pieces.map { Corpus.lineRanges($0).count }
+            #expect(firsts == counts.indices.map { counts[..<$0].reduce(0, +) })
+            #expect(counts.reduce(0, +) == Corpus.lineRanges(data).count)
+        }
+    }
+
+    /// Parsing a piece at a time gives what parsing the whole gives: documents, line numbers,
+    /// skipped lines, the first bad line, and invalid UTF-8 wherever it lies.
+    @Test func parsingAPieceAtATimeEqualsParsingTheWhole() throws {
+        let dir = try TemporaryDirectory("pieces")
+        defer { dir.remove() }
+        var lines = (0..<2_000).map { #"{"id": "d\#($0)", "text": "text \#($0) é", "n": \#($0)}"# }
+        lines[300] = "  "
+        lines[1_500] = "not json"
+        lines[1_800] = #"{"id": "long", "text": "\#(String(repeating: "word ", count: 400))"}"#
+        for ending in ["", "\n", "\n\n"] {
+            let data = Data((lines.joined(separator: "\n") + ending).utf8)
+            let whole = try Corpus.parseJSONL(data, label: "c.jsonl", skipBad: true)
+            for chunkBytes in [7, 500, 1 << 20] {
+                let pieces = try Corpus.parseJSONL(reading: try Self.handle(data, in: dir), label: "c.jsonl", skipBad: true, chunkBytes: chunkBytes)
+                #expect(pieces.badLines == whole.badLines && pieces.badLines == 1)
+                #expect(pieces.documents.map(\.id) == whole.documents.map(\.id) && pieces.documents.count == 1_998)
+                #expect(pieces.documents.map(\.line) == whole.documents.map(\.line))
+                #expect(pieces.documents.map(\.text) == whole.documents.map(\.text))
+                #expect(pieces.documents.map { $0.fields["n"] } == whole.documents.map { $0.fields["n"] })
+                #expect { try Corpus.parseJSONL(reading: try Self.handle(data, in: dir), label: "c.jsonl", chunkBytes: chunkBytes) } throws: { error in
+                    "\(error)" == "c.jsonl:1501: not a JSON object"
+                }
+            }
+        }
+        // Invalid UTF-8 in the last piece is still found.
+        var bytes = Data(lines.prefix(1_000).joined(separator: "\n").utf8)
+        bytes.append(contentsOf: [0x0A, 0x7B, 0xFF, 0x7D])
+        #expect { try Corpus.parseJSONL(reading: try Self.handle(bytes, in: dir), label: "c.jsonl", skipBad: true, chunkBytes: 4_096) } throws: { error in
+            "\(error)" == "cannot read c.jsonl: not valid UTF-8"
+        }
+    }
+
+    /// A gzipped corpus reads as the plain one; a bad line near the start of a long one stops
+    /// the read (gzip, blocked on the full pipe, is stopped, not waited for).
+    @Test func gzippedCorporaAreReadInPieces() throws {
+        let dir = try TemporaryDirectory("gz")
+        defer { dir.remove() }
+        let lines = (0..<20_000).map { #"{"id": "d\#($0)", "text": "passage \#($0) about nothing in particular"}"# }
+        let plain = dir.appending("c.jsonl")
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: plain))
+        var bad = lines
+        bad[1] = "{"
+        try Data(bad.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dir.appending("bad.jsonl")))
+        for name in ["c.jsonl", "bad.jsonl"] {
+            let gzip = Process()
+            gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            gzip.arguments = ["gzip", "-k", dir.appending(name)]
+            try gzip.run()
+            gzip.waitUntilExit()
+            #expect(gzip.terminationStatus == 0)
+        }
+        let fromGzip = try Corpus.readJSONL(plain + ".gz")
+        #expect(fromGzip.map(\.id) == (0..<20_000).map { "d\($0)" })
+        #expect(fromGzip.map(\.text) == (try Corpus.readJSONL(plain)).map(\.text))
+        #expect { try Corpus.readJSONL(dir.appending("bad.jsonl.gz")) } throws: { error in
+            "\(error)" == dir.appending("bad.jsonl.gz") + ":2: not a JSON object"
+        }
+        // In pieces of 4 KiB the bad line is met while gzip still has 1.4 MB to write.
+        let badGzip = dir.appending("bad.jsonl.gz")
+        #expect { try Corpus.reading(badGzip) { try Corpus.parseJSONL(reading: $0, label: badGzip, chunkBytes: 4_096) } } throws: { error in
+            "\(error)" == badGzip + ":2: not a JSON object"
+        }
+        #expect { try Corpus.readJSONL(dir.appending("missing.jsonl.gz")) } throws: { error in
+            "\(error)".contains("gzip failed")
         }
     }
 }
