@@ -144,15 +144,19 @@ public enum Corpus {
     /// at a time (`forEachLineChunk`), so that the input's bytes are never all in memory. Line
     /// numbers, the first bad line reported and the documents are those of `parseJSONL` on the
     /// whole input.
+    /// `progress` is called after each piece with the bytes parsed so far.
     public static func parseJSONL(reading handle: FileHandle, label: String, textField: String = "text", idField: String = "id",
                                   requireID: Bool = false, skipBad: Bool = false, hint: String = "",
-                                  chunkBytes: Int = 32 << 20) throws -> (documents: [CorpusDocument], badLines: Int) {
-        var documents: [CorpusDocument] = [], badLines = 0
+                                  chunkBytes: Int = 32 << 20,
+                                  progress: (Int) -> Void = { _ in }) throws -> (documents: [CorpusDocument], badLines: Int) {
+        var documents: [CorpusDocument] = [], badLines = 0, bytes = 0
         try forEachLineChunk(handle, label: label, chunkBytes: chunkBytes) { chunk, firstLine in
             let part = try parseJSONL(chunk, label: label, firstLine: firstLine, textField: textField, idField: idField,
                                       requireID: requireID, skipBad: skipBad, hint: hint)
             documents += part.documents
             badLines += part.badLines
+            bytes += chunk.count + 1  // and its line break
+            progress(bytes)
         }
         return (documents, badLines)
     }

@@ -93,7 +93,7 @@ struct DocumentSources {
                 throw CorpusError.unreadable(path: path, reason: "permission denied")
             }
             defer { try? handle.close() }
-            try readJSONL(handle, label: path, into: &out)
+            try readJSONL(handle, label: path, size: Int(info.st_size), into: &out)
             return
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -125,9 +125,15 @@ struct DocumentSources {
         }
     }
 
-    private func readJSONL(_ handle: FileHandle, label: String, into out: inout GatheredDocuments) throws {
+    /// `size`: the file's size in bytes when known; a file of more than 64 MiB shows its
+    /// reading progress (on a terminal), the first sign of life of a long run.
+    private func readJSONL(_ handle: FileHandle, label: String, size: Int? = nil, into out: inout GatheredDocuments) throws {
+        let mib = 1 << 20, total = ((size ?? 0) + mib - 1) / mib
+        var progress = total > 64 ? Progress(total: total, label: "reading ", unit: "MiB") : nil
+        defer { progress?.finish() }
         let (docs, bad) = try Corpus.parseJSONL(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
-                                                skipBad: skipBad, hint: " (use --skip-bad to skip bad lines)")
+                                                skipBad: skipBad, hint: " (use --skip-bad to skip bad lines)",
+                                                progress: { progress?.update(min($0 / mib, total)) })
         if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
         for doc in docs {
             if let reserved = doc.fields.keys.sorted().first(where: { $0.hasPrefix(Self.reservedPrefix) }) {

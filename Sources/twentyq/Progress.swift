@@ -5,13 +5,16 @@ import Foundation
 struct Progress {
     let total: Int
     let label: String
+    /// Shown after the counts ("MiB"), or nothing for counts of items.
+    let unit: String
     private let enabled = isatty(STDERR_FILENO) != 0
     private let start = Date()
     private var lastDraw = Date.distantPast
 
-    init(total: Int, label: String) {
+    init(total: Int, label: String, unit: String = "") {
         self.total = total
         self.label = label
+        self.unit = unit.isEmpty ? "" : " " + unit
     }
 
     mutating func update(_ done: Int) {
@@ -25,7 +28,7 @@ struct Progress {
         let width = 30, filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        let line = String(format: "\r%@ [%@] %d/%d  %.0f/s  ETA %.0fs ", label, bar, done, total, rate, eta)
+        let line = String(format: "\r%@ [%@] %d/%d%@  %.0f%@/s  ETA %.0fs ", label, bar, done, total, unit, rate, unit, eta)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -258,6 +258,30 @@ import TwentyQ
     }
 }
 
+@Suite struct LargeJSONLTests {
+    /// A JSONL file of more than 64 MiB, indexed on a terminal (`script` gives the binary a
+    /// pseudo-terminal), shows how much of it has been read before anything is indexed: the
+    /// first sign of life comes while the file is parsed, not after. Its documents are all
+    /// indexed, the long ones by their first 5,000 tokens.
+    @Test func aLargeJSONLShowsItsReadingFirst() throws {
+        let f = try IndexCLITests.Fixture(); defer { f.dir.remove() }
+        let big = f.dir.appending("big.jsonl")
+        let words = (0..<40).map { "w\($0)" }.joined(separator: " ") + " "
+        let text = String(repeating: words, count: 10_000)  // 1.3 MB of text per line
+        let lines = (0..<52).map { #"{"id": "big\#($0)", "text": "doc\#($0) \#(text)"}"# }
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: big))
+        let size = try #require(FileManager.default.attributesOfItem(atPath: big)[.size] as? Int)
+        #expect(size > 64 << 20)
+        let r = try runShell("script -qec \"'\(try twentyqBinary())' index --db '\(f.db)' --model '\(f.model)' '\(big)'\" /dev/null")
+        #expect(r.status == 0, "\(r.stdout)")
+        let shown = r.stdout.replacingOccurrences(of: "\r", with: "\n")
+        let reading = try #require(shown.range(of: "reading  ["))
+        #expect(shown.contains("/\((size + (1 << 20) - 1) >> 20) MiB"), "\(shown)")
+        #expect(shown.range(of: "indexing [").map { reading.lowerBound < $0.lowerBound } == true, "\(shown)")
+        #expect(shown.contains("added 52,"), "\(shown)")
+    }
+}
+
 @Suite struct UnreadableFileTests {
     /// A file the user may not read: named directly it stops the run with a clear message;
     /// inside a folder it is skipped and counted. Root reads everything, so as root the CLI runs
