@@ -121,8 +121,13 @@ public enum Corpus {
                 throw CorpusError.unreadable(path: label, reason: (error as NSError).localizedDescription)
             }
             guard let read, !read.isEmpty else { break }
+            // Only the new bytes are searched: a line longer than a piece is not scanned again
+            // at each read.
+            let breakInRead = read.lastIndex(of: 0x0A).map { read.distance(from: read.startIndex, to: $0) }
+            let before = pending.count
             pending.append(read)
-            guard let lastBreak = pending.lastIndex(of: 0x0A) else { continue }
+            guard let breakInRead else { continue }
+            let lastBreak = pending.index(pending.startIndex, offsetBy: before + breakInRead)
             let chunk = pending[pending.startIndex ..< lastBreak]
             try body(chunk, line)
             line += lineRanges(chunk).count
