@@ -66,16 +66,19 @@ public enum Corpus {
     }
 
     /// Calls `body` with a handle reading the bytes of `path` (`.gz` through `gzip -dc`) and
-    /// closes it after. When `body` throws, gzip is killed (SIGKILL: a child of this process
-    /// may start with SIGTERM blocked, and gzip blocked on a full pipe would never end) and the
-    /// error is rethrown; when it returns, what it left unread is drained and gzip's failure
-    /// (a truncated or corrupt file) is reported.
+    /// closes it after. When `body` returns, what it left unread is drained and gzip's failure
+    /// (a truncated or corrupt file) is reported. When `body` throws before the end of the
+    /// stream, gzip is killed (SIGKILL: a child of this process may start with SIGTERM blocked,
+    /// and gzip blocked on a full pipe would never end) and the error is rethrown; when it
+    /// throws at the end (a truncated file's last line is half a line), gzip's failure is the
+    /// one reported, as the cause.
     public static func reading<T>(_ path: String, _ body: (FileHandle) throws -> T) throws -> T {
         guard path.hasSuffix(".gz") else {
             var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-                throw CorpusError.unreadable(path: path, reason: "is a directory")
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw CorpusError.unreadable(path: path, reason: "no such file or directory")
             }
+            if isDir.boolValue { throw CorpusError.unreadable(path: path, reason: "is a directory") }
             let handle: FileHandle
             do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
                 throw CorpusError.unreadable(path: path, reason: (error as NSError).localizedDescription)
@@ -90,18 +93,23 @@ public enum Corpus {
         process.standardOutput = pipe
         process.standardError = errors
         do { try process.run() } catch { throw CorpusError.unreadable(path: path, reason: "gzip could not start: \(error)") }
+        func failure() -> CorpusError {
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return CorpusError.unreadable(path: path, reason: "gzip failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
         let result: T
         do { result = try body(pipe.fileHandleForReading) } catch {
-            kill(process.processIdentifier, SIGKILL)
+            // At the end of the stream a read returns nothing at once; before it, gzip has
+            // more to write (or is writing it), so the read returns without waiting long.
+            let atEnd = (try? pipe.fileHandleForReading.read(upToCount: 1))?.isEmpty ?? true
+            if !atEnd { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
+            if atEnd && process.terminationStatus != 0 { throw failure() }
             throw error
         }
         while let rest = try? pipe.fileHandleForReading.read(upToCount: 1 << 20), !rest.isEmpty {}
         process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw CorpusError.unreadable(path: path, reason: "gzip failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
+        if process.terminationStatus != 0 { throw failure() }
         return result
     }
 

@@ -163,5 +163,15 @@ import TestSupport
         #expect { try Corpus.readJSONL(dir.appending("missing.jsonl.gz")) } throws: { error in
             "\(error)".contains("gzip failed")
         }
+        // A truncated file ends in half a line: gzip's failure is the one reported.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))
+        let truncated = dir.appending("truncated.jsonl.gz")
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: truncated))
+        #expect { try Corpus.readJSONL(truncated) } throws: { error in
+            "\(error)".hasPrefix("cannot read \(truncated): gzip failed") && "\(error)".contains("unexpected end of file")
+        }
+        #expect { try Corpus.readJSONL(dir.appending("missing.jsonl")) } throws: { error in
+            "\(error)" == "cannot read \(dir.appending("missing.jsonl")): no such file or directory"
+        }
     }
 }
