@@ -56,15 +56,6 @@ public enum Corpus {
         }
     }
 
-    /// The raw bytes of a file; `.gz` through `gzip -dc`.
-    public static func contents(of path: String) throws -> Data {
-        try reading(path) { handle in
-            do { return try handle.readToEnd() ?? Data() } catch {
-                throw CorpusError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-            }
-        }
-    }
-
     /// Calls `body` with a handle reading the bytes of `path` (`.gz` through `gzip -dc`) and
     /// closes it after. When `body` returns, what it left unread is drained and gzip's failure
     /// (a truncated or corrupt file) is reported. When `body` throws before the end of the
