@@ -153,16 +153,29 @@ public enum Corpus {
                                   requireID: Bool = false, skipBad: Bool = false, hint: String = "",
                                   chunkBytes: Int = 32 << 20,
                                   progress: (Int) -> Void = { _ in }) throws -> (documents: [CorpusDocument], badLines: Int) {
-        var documents: [CorpusDocument] = [], badLines = 0, bytes = 0
+        var documents: [CorpusDocument] = []
+        let badLines = try forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: requireID,
+                                             skipBad: skipBad, hint: hint, chunkBytes: chunkBytes, progress: progress) { documents += $0 }
+        return (documents, badLines)
+    }
+
+    /// As `parseJSONL(reading:...)`, handing `body` the documents of each piece in turn instead
+    /// of collecting them: a reader that streams them on (`twentyq index` into batches) holds one
+    /// piece's documents at a time. Returns the bad lines skipped (`skipBad`).
+    public static func forEachJSONLPiece(reading handle: FileHandle, label: String, textField: String = "text", idField: String = "id",
+                                         requireID: Bool = false, skipBad: Bool = false, hint: String = "",
+                                         chunkBytes: Int = 32 << 20, progress: (Int) -> Void = { _ in },
+                                         _ body: ([CorpusDocument]) throws -> Void) throws -> Int {
+        var badLines = 0, bytes = 0
         try forEachLineChunk(handle, label: label, chunkBytes: chunkBytes) { chunk, firstLine in
             let part = try parseJSONL(chunk, label: label, firstLine: firstLine, textField: textField, idField: idField,
                                       requireID: requireID, skipBad: skipBad, hint: hint)
-            documents += part.documents
             badLines += part.badLines
+            try body(part.documents)
             bytes += chunk.count + 1  // and its line break
             progress(bytes)
         }
-        return (documents, badLines)
+        return badLines
     }
 
     /// Parses JSONL bytes (see `readJSONL`); `label` names the source in errors.

@@ -143,50 +143,29 @@ public final class DocumentIndex: @unchecked Sendable {
     ///
     /// The ids must be distinct across all of `documents` (so no batch depends on what an earlier
     /// one writes). A failed batch stops the run: the batches before it stay committed, none
-    /// after it is written (a killed process keeps a prefix of whole batches too).
+    /// after it is written (a killed process keeps a prefix of whole batches too). Documents that
+    /// come a few at a time (a large file read in pieces) go through `writer(batch:)` instead.
     /// - Throws: `IndexError.duplicateID` or `.invalidSetting` (a batch under 1; nothing
     ///   written), `.invalidID`, storage errors.
     @discardableResult
     public func add(_ documents: [Document], batch: Int, threads: Int = SearchOptions.onlineCores,
-                    progress: (Int) -> Void = { _ in }) throws -> AddSummary {
-        guard batch >= 1 else { throw IndexError.invalidSetting("a batch must hold at least 1 document (got \(batch))") }
+                    progress: @escaping (Int) -> Void = { _ in }) throws -> AddSummary {
+        let writer = try writer(batch: batch, threads: threads, progress: progress)
         try Self.checkDistinctIDs(documents)
-        var report = AddSummary()
-        let writer = DispatchQueue(label: "twentyq.add.writer")
-        let inFlight = DispatchGroup()
-        let failure = LockedFailure()
-        // Never return while a write is running.
-        defer { inFlight.wait() }
-        var committed = 0
-        for start in stride(from: 0, to: documents.count, by: batch) {
-            let slice = Array(documents[start ..< min(documents.count, start + batch)])
-            let prepared = try prepare(slice, threads: threads)
-            inFlight.wait()
-            if let error = failure.error { throw error }
-            if start > 0 { progress(committed) }
-            report += prepared.summary
-            committed = start + slice.count
-            let entries = prepared.entries
-            writer.async(group: inFlight) { [store] in
-                do { try store.add(entries) } catch { failure.record(error) }
-            }
-        }
-        inFlight.wait()
-        if let error = failure.error { throw error }
-        if !documents.isEmpty { progress(committed) }
-        return report
+        try writer.add(documents)
+        return try writer.finish()
     }
 
     /// Refuses documents that give an id twice (before anything is read or written).
     /// - Throws: `IndexError.duplicateID` naming the first id given twice.
-    private static func checkDistinctIDs(_ documents: [Document]) throws {
+    static func checkDistinctIDs(_ documents: [Document]) throws {
         var seen = Set<String>()
         for d in documents { guard seen.insert(d.id).inserted else { throw IndexError.duplicateID(d.id) } }
     }
 
     /// What `add` writes for `documents`: the entries of the new and changed ones, and the
     /// count of each kind. Reads the index, writes nothing.
-    private func prepare(_ documents: [Document], threads: Int) throws -> (entries: [IndexEntry], summary: AddSummary) {
+    func prepare(_ documents: [Document], threads: Int) throws -> (entries: [IndexEntry], summary: AddSummary) {
         var report = AddSummary()
         let hashes = documents.map { Self.contentHash($0.text) }
         var changed: [Int] = []
@@ -298,14 +277,4 @@ public final class DocumentIndex: @unchecked Sendable {
     /// ("SIZE:SECONDS.NANOSECONDS"), to skip reading unchanged files on the next run.
     public static let fileStampField = "twentyq.stamp"
 
-}
-
-/// The first error of a background write, kept under a lock.
-private final class LockedFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var first: Error?
-
-    func record(_ error: Error) { lock.withLock { if first == nil { first = error } } }
-
-    var error: Error? { lock.withLock { first } }
 }

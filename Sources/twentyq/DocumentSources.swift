@@ -1,10 +1,19 @@
+import CodeStore
 import Foundation
 import Ingest
 import TwentyQ
 
-/// Documents gathered from the paths given to `twentyq index`, with what was skipped and why.
+/// Documents gathered from the paths given to `twentyq index`, every line and id checked, with
+/// what was skipped and why.
 struct GatheredDocuments {
+    /// The documents read into memory: all of them, unless JSONL files were left on disk to be
+    /// streamed (`DocumentSources.streamOver`).
     var documents: [Document] = []
+    /// What to index, in order: runs of `documents`, and JSONL files checked whole but left on
+    /// disk (`DocumentSources.stream`).
+    var parts: [Part] = []
+    /// Documents to index, in memory and on disk.
+    var count = 0
     /// Reason -> count.
     var skipped: [String: Int] = [:]
     /// Directory roots given (absolute), for --prune.
@@ -12,16 +21,71 @@ struct GatheredDocuments {
     /// Ids of folder files not read because their size and modification time match what the
     /// index stored for them (`DocumentIndex.fileStampField`) under the same folder.
     var unchanged: [String] = []
+    /// Every id to index, with where it came from (for the error on an id given twice).
+    var origins: [String: Origin] = [:]
+    /// The files and inputs the origins name.
+    var sources: [String] = []
+    /// Bytes of the JSONL files whose documents are held in `documents`.
+    var heldJSONLBytes = 0
+
+    enum Part {
+        case documents(Range<Int>)
+        /// A JSONL file's documents: how many, and a hash of their ids in order, to tell that
+        /// the file read again is the file checked.
+        case jsonl(path: String, documents: Int, ids: UInt64)
+    }
+
+    /// Where a document came from: `sources[source]`, at `line` (0: the whole file).
+    struct Origin {
+        var source: Int32
+        var line: Int32
+    }
+
+    /// Appends a document read into memory.
+    mutating func append(_ document: Document) {
+        documents.append(document)
+        if case .documents(let run)? = parts.last, run.upperBound == documents.count - 1 {
+            parts[parts.count - 1] = .documents(run.lowerBound ..< documents.count)
+        } else {
+            parts.append(.documents(documents.count - 1 ..< documents.count))
+        }
+    }
+
+    /// The index of `label` in `sources`, added when new.
+    mutating func source(_ label: String) -> Int32 {
+        if sources.last == label { return Int32(sources.count - 1) }
+        sources.append(label)
+        return Int32(sources.count - 1)
+    }
+
+    /// "FILE:LINE" (or the file alone) of an origin.
+    func describe(_ origin: Origin) -> String {
+        sources[Int(origin.source)] + (origin.line > 0 ? ":\(origin.line)" : "")
+    }
+}
+
+/// Order-sensitive FNV-1a over ids (each followed by a 0 byte).
+private func foldID(_ hash: inout UInt64, _ id: String) {
+    for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    hash = hash &* 0x100_0000_01b3
 }
 
 /// Turns `index` arguments into documents:
 /// - a directory: every regular file below it, recursively, hidden files and folders excepted;
-///   id = path relative to the directory; `.jsonl` files inside are read as JSONL;
-/// - a file: `.jsonl` as JSONL (one document per line), anything else as one document whose id
-///   is the path as given;
+///   id = path relative to the directory; `.jsonl` and `.jsonl.gz` files inside are read as JSONL;
+/// - a file: `.jsonl` as JSONL (one document per line), `.jsonl.gz` the same through
+///   `gzip -dc`, anything else as one document whose id is the path as given;
 /// - `-`: JSONL on standard input.
 /// Text files: .html/.htm reduced to text; a file with a NUL byte in its first 8 KiB is binary
 /// and skipped; a file that is not UTF-8 is skipped; an empty (or all-space) document is skipped.
+///
+/// `gather` reads and checks everything (every line, every id) before anything is written, so
+/// bad input leaves the index as it was. JSONL files beyond `streamOver` bytes (in all) then let
+/// their documents go, and `stream` reads each such file a second time, a piece at a time,
+/// handing its documents on in the same order: `twentyq index` of a large file holds a few
+/// batches' documents at a time instead of all of them (1M passages, 980 MB: 1.4 GB). Reading a
+/// file twice costs a second parse (on 20 Newsgroups' 35 MB, 14% more time and no memory saved),
+/// so files that fit the budget are held. Standard input, read once, is always held.
 struct DocumentSources {
     /// The field marking a document read from a folder with that folder's absolute path, which
     /// `--prune` goes by. Fields named `twentyq.*` are TwentyQ's own: a JSONL line that brings
@@ -33,6 +97,10 @@ struct DocumentSources {
     var textField = "text"
     var idField = "id"
     var skipBad = false
+    /// JSONL files whose documents are held in memory total at most this many bytes (file
+    /// sizes); the files beyond it are left on disk after checking, for `stream`. Nil: every
+    /// file is held (training and PostgreSQL take all documents at once).
+    var streamOver: Int?
     /// The index being added to (nil for a new one): a folder file whose stored stamp, under
     /// the same folder, matches the file is not read again.
     var existing: CodeIndex?
@@ -42,7 +110,7 @@ struct DocumentSources {
         let fm = FileManager.default
         for path in paths {
             if path == "-" {
-                try readJSONL(FileHandle.standardInput, label: "stdin", into: &out)
+                try readJSONL(FileHandle.standardInput, label: "stdin", onDisk: nil, into: &out)
                 continue
             }
             var isDir: ObjCBool = false
@@ -71,6 +139,44 @@ struct DocumentSources {
         return out
     }
 
+    /// Hands `body` the documents of `gathered` in order, a run at a time: those in memory, and
+    /// each JSONL file left on disk read again, a piece at a time, under the same rules.
+    /// - Throws: `InputError` when a file read again no longer gives the documents it gave
+    ///   (changed since it was checked), and the errors of reading it; `body`'s errors.
+    func stream(_ gathered: GatheredDocuments, _ body: ([Document]) throws -> Void) throws {
+        for part in gathered.parts {
+            switch part {
+            case .documents(let run):
+                try body(Array(gathered.documents[run]))
+            case .jsonl(let path, let expected, let expectedIDs):
+                var count = 0, ids: UInt64 = 0xcbf2_9ce4_8422_2325
+                try Corpus.reading(path) { handle in
+                    _ = try Corpus.forEachJSONLPiece(reading: handle, label: path, textField: textField, idField: idField, requireID: true,
+                                                     skipBad: skipBad, hint: Self.skipHint) { piece in
+                        var documents: [Document] = []
+                        documents.reserveCapacity(piece.count)
+                        for line in piece {
+                            guard case .document(let d) = try jsonlDocument(line, label: path) else { continue }
+                            foldID(&ids, d.id)
+                            documents.append(d)
+                        }
+                        count += documents.count
+                        guard count <= expected else { throw Self.changed(path) }
+                        try body(documents)
+                    }
+                }
+                guard count == expected && ids == expectedIDs else { throw Self.changed(path) }
+            }
+        }
+    }
+
+    private static func changed(_ path: String) -> Error {
+        InputError("\(path) changed while it was being indexed: its documents are no longer those checked before writing began. "
+                   + "The batches written before this point are committed; run the same `twentyq index` again to finish")
+    }
+
+    private static let skipHint = " (use --skip-bad to skip bad lines)"
+
     /// `known`: the "root|stamp" the index holds for `id`, if any; `info`: the file's status
     /// when the folder walk has it already.
     private func readFile(_ path: String, id: String, root: String?, known: String?, info walked: stat?,
@@ -86,6 +192,14 @@ struct DocumentSources {
             stamp = "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
             if let root, let stamp, known == root + "|" + stamp { out.unchanged.append(id); return }
         }
+        if path.hasSuffix(".jsonl.gz") {
+            // Through `gzip -dc`, a piece at a time. Its parsed size is unknown until it is
+            // read, so it is streamed whenever streaming is allowed, and shows no reading bar.
+            try Corpus.reading(path) { handle in
+                try readJSONL(handle, label: path, onDisk: streamOver != nil ? path : nil, into: &out)
+            }
+            return
+        }
         if path.hasSuffix(".jsonl") {
             // Read a piece at a time: the file's bytes are never all in memory.
             guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -93,7 +207,10 @@ struct DocumentSources {
                 throw CorpusError.unreadable(path: path, reason: "permission denied")
             }
             defer { try? handle.close() }
-            try readJSONL(handle, label: path, size: Int(info.st_size), into: &out)
+            let size = Int(info.st_size)
+            let onDisk = streamOver.map { out.heldJSONLBytes + size > $0 } ?? false
+            if !onDisk { out.heldJSONLBytes += size }
+            try readJSONL(handle, label: path, onDisk: onDisk ? path : nil, size: size, into: &out)
             return
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -111,7 +228,9 @@ struct DocumentSources {
         var fields = ["path": path]
         if let root { fields[Self.rootField] = root }
         if let stamp { fields[DocumentIndex.fileStampField] = stamp }
-        out.documents.append(Document(id: id, text: text, fields: fields))
+        do { try CodeIndex.validateID(id) } catch where skipBad { out.skipped["bad id", default: 0] += 1; return }
+        try register(id, from: GatheredDocuments.Origin(source: out.source(path), line: 0), into: &out)
+        out.append(Document(id: id, text: text, fields: fields))
     }
 
     /// The "root|stamp" that the existing index holds for each of `ids` (nil where none), read
@@ -125,22 +244,73 @@ struct DocumentSources {
         }
     }
 
-    /// `size`: the file's size in bytes when known; a file of more than 64 MiB shows its
-    /// reading progress (on a terminal), the first sign of life of a long run.
-    private func readJSONL(_ handle: FileHandle, label: String, size: Int? = nil, into out: inout GatheredDocuments) throws {
+    /// Counts a document to index, whose id has been checked (`CodeIndex.validateID`), and
+    /// notes where it came from; an id given twice is an error naming both places.
+    private func register(_ id: String, from origin: GatheredDocuments.Origin, into out: inout GatheredDocuments) throws {
+        if let first = out.origins[id] { throw duplicateError(id, first: first, second: origin, in: out) }
+        out.origins[id] = origin
+        out.count += 1
+    }
+
+    /// The error for a second document with `id`, naming both places.
+    private func duplicateError(_ id: String, first: GatheredDocuments.Origin, second: GatheredDocuments.Origin,
+                                in out: GatheredDocuments) -> Error {
+        if first.line == 0 && second.line == 0 {
+            // Two files: ids of folder files are paths relative to their folder.
+            return InputError("id '\(id)' comes from both \(out.describe(first)) and \(out.describe(second)): ids of folder files are "
+                              + "paths relative to their folder, so give the folders' common parent folder instead (ids then differ), "
+                              + "or index them into separate --db")
+        }
+        return InputError("\(out.describe(second)): id '\(id)' appears more than once (first at \(out.describe(first))): "
+                          + "ids must be unique; remove or rename one")
+    }
+
+    /// What a JSONL line gives `index`: a document, or a reason to skip it (the same rule when
+    /// the file is checked and when it is streamed).
+    private enum LineOutcome {
+        case document(Document)
+        case skipped(String)
+    }
+
+    private func jsonlDocument(_ line: CorpusDocument, label: String) throws -> LineOutcome {
+        if let reserved = line.fields.keys.sorted().first(where: { $0.hasPrefix(Self.reservedPrefix) }) {
+            throw CorpusError.badLine(path: label, line: line.line, reason: "field \"\(reserved)\" is reserved (fields named \(Self.reservedPrefix)* are TwentyQ's own); rename it")
+        }
+        if line.text.allSatisfy(\.isWhitespace) { return .skipped("empty") }
+        do { try CodeIndex.validateID(line.id) } catch where skipBad { return .skipped("bad id") }
+        return .document(Document(id: line.id, text: line.text, fields: line.fields))
+    }
+
+    /// Reads and checks JSONL from `handle`; its documents go into memory, or, for a file left
+    /// on disk (`onDisk`: its path), are counted, for `stream`. `size`: the file's size in
+    /// bytes when known; a file of more than 64 MiB shows its reading progress (on a terminal),
+    /// the first sign of life of a long run.
+    private func readJSONL(_ handle: FileHandle, label: String, onDisk path: String?, size: Int? = nil, into out: inout GatheredDocuments) throws {
         let mib = 1 << 20, total = ((size ?? 0) + mib - 1) / mib
         var progress = total > 64 ? Progress(total: total, label: "reading ", unit: "MiB") : nil
         defer { progress?.finish() }
-        let (docs, bad) = try Corpus.parseJSONL(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
-                                                skipBad: skipBad, hint: " (use --skip-bad to skip bad lines)",
-                                                progress: { progress?.update(min($0 / mib, total)) })
-        if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
-        for doc in docs {
-            if let reserved = doc.fields.keys.sorted().first(where: { $0.hasPrefix(Self.reservedPrefix) }) {
-                throw CorpusError.badLine(path: label, line: doc.line, reason: "field \"\(reserved)\" is reserved (fields named \(Self.reservedPrefix)* are TwentyQ's own); rename it")
+        let onDisk = path != nil
+        let source = out.source(label)
+        var count = 0, ids: UInt64 = 0xcbf2_9ce4_8422_2325
+        let bad = try Corpus.forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
+                                               skipBad: skipBad, hint: Self.skipHint,
+                                               progress: { progress?.update(min($0 / mib, total)) }) { piece in
+            for line in piece {
+                switch try jsonlDocument(line, label: label) {
+                case .skipped(let reason):
+                    out.skipped[reason, default: 0] += 1
+                case .document(let document):
+                    try register(document.id, from: GatheredDocuments.Origin(source: source, line: Int32(clamping: line.line)), into: &out)
+                    if onDisk {
+                        foldID(&ids, document.id)
+                        count += 1
+                    } else {
+                        out.append(document)
+                    }
+                }
             }
-            if doc.text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; continue }
-            out.documents.append(Document(id: doc.id, text: doc.text, fields: doc.fields))
         }
+        if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
+        if onDisk, let path, count > 0 { out.parts.append(.jsonl(path: path, documents: count, ids: ids)) }
     }
 }

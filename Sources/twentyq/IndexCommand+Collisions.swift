@@ -3,16 +3,9 @@ import TwentyQ
 
 /// Ids of folder files are paths relative to their folder, so two folders can bring the same id
 /// (a README.md in each). Neither may silently replace the other: within one run the second is
-/// an error naming both files; across runs, a folder file whose id is held by a file of another
-/// folder is an error too (issue #17).
+/// an error naming both files (`DocumentSources`); across runs, a folder file whose id is held
+/// by a file of another folder is an error too (issue #17).
 extension IndexCommand {
-    /// The error for a second document with `id` in one run, naming both sources.
-    static func duplicateError(_ id: String, first: Document, second: Document) -> Error {
-        guard let a = first.fields["path"], let b = second.fields["path"] else { return IndexError.duplicateID(id) }
-        return InputError("id '\(id)' comes from both \(a) and \(b): ids of folder files are paths relative to their folder, "
-                          + "so give the folders' common parent folder instead (ids then differ), or index them into separate --db")
-    }
-
     /// Throws when a folder document would replace a stored one that came from another folder.
     static func checkFolderCollisions(_ documents: [Document], in index: DocumentIndex) throws {
         let fromFolders = documents.filter { $0.fields[DocumentSources.rootField] != nil }

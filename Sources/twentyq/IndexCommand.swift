@@ -24,7 +24,7 @@ struct IndexCommand: ParsableCommand {
         abstract: "Index files, folders or JSONL documents for search.",
         discussion: """
         Folders are walked recursively (hidden entries skipped); ids are paths relative to the \
-        folder. .jsonl files hold one {"id", "text", ...} per line; other fields are kept. "-" reads \
+        folder. .jsonl files (and .jsonl.gz) hold one {"id", "text", ...} per line; other fields are kept. "-" reads \
         JSONL from standard input. .html/.htm are reduced to text; binary files are skipped and \
         counted. Re-indexing is incremental: unchanged documents (content hash) are skipped, changed \
         ones replaced. The index keeps a copy of its model; later commands need only --db.
@@ -36,6 +36,7 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .customLong("text-field"), help: "JSONL field holding the text.") var textField: String = "text"
     @Option(name: .customLong("id-field"), help: "JSONL field holding the id.") var idField: String = "id"
     @Option(help: "Documents per committed transaction.") var batch: Int = 2_000
+    @Option(name: .customLong("stream-over"), help: ArgumentHelp("JSONL files are held in memory until they reach this many MiB in all; the files beyond (and every .jsonl.gz) are checked whole, then read again as they are indexed (0: every file).", valueName: "MiB")) var streamOver: Int = 256
     @Flag(help: "Remove documents of the given folders whose files are gone.") var prune = false
     @Flag(help: "Skip malformed JSONL lines and unreadable files instead of stopping.") var skipBad = false
     @Flag(help: "Print a JSON summary.") var json = false
@@ -50,6 +51,7 @@ struct IndexCommand: ParsableCommand {
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        guard streamOver >= 0 && streamOver <= 1 << 40 else { throw ValidationError("--stream-over must be a size in MiB, 0 or more (got \(streamOver))") }
         guard saveModel == nil || train else { throw ValidationError("--save-model goes with --train") }
         guard trainEpochs >= 1 else { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
         if train && (codes != nil || vectors != nil) { throw ValidationError("--train trains a text model: give documents, not --codes or --vectors") }
@@ -73,22 +75,15 @@ struct IndexCommand: ParsableCommand {
         if let codes { return try indexCodes(codes) }
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
-        var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad)
         let postgres = try PostgresTarget(db: index.db)
+        // Every line and id is checked before the index is created or changed, so bad input
+        // leaves no trace (not even a new, empty index); --skip-bad skips such documents and
+        // counts them. JSONL files past --stream-over are then read again as they are indexed
+        // (DocumentSources), except for training and PostgreSQL, which take every document at once.
+        var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad,
+                                      streamOver: postgres == nil && !train ? streamOver << 20 : nil)
         if postgres == nil && FileManager.default.fileExists(atPath: index.db + "/data.mdb") { sources.existing = try CodeIndex.open(at: index.db, readOnly: true) }
-        var gathered = try sources.gather(paths)
-        var seen: [String: Document] = [:]
-        // Every id is checked before the index is created or changed, so a bad one leaves no
-        // trace (not even a new, empty index); --skip-bad skips such documents and counts them.
-        gathered.documents = try gathered.documents.filter { d in
-            do { try CodeIndex.validateID(d.id) } catch where skipBad {
-                gathered.skipped["bad id", default: 0] += 1
-                return false
-            }
-            if let first = seen[d.id] { throw Self.duplicateError(d.id, first: first, second: d) }
-            seen[d.id] = d
-            return true
-        }
+        let gathered = try sources.gather(paths)
         var chosen = try model.map { try ModelFile.read($0) }
         if let postgres { return try indexDocuments(gathered, model: chosen, into: postgres, start: start) }
         var gains: [String: Any]?
@@ -106,13 +101,24 @@ struct IndexCommand: ParsableCommand {
         try Self.checkFolderCollisions(gathered.documents, in: target)
         var report = AddSummary()
         report.unchanged = gathered.unchanged.count
-        var progress = Progress(total: gathered.documents.count, label: "indexing")
-        // One transaction per batch; the next batch is encoded while one is written.
-        report += try target.add(gathered.documents, batch: batch) { progress.update($0) }
+        var progress = Progress(total: gathered.count, label: "indexing")
+        // One transaction per batch; the next batch is encoded while one is written. The
+        // coverage sample is taken on the way (the documents are not kept).
+        let writer = try target.writer(batch: batch) { progress.update($0) }
+        let step = Self.coverageStep(gathered.count)
+        var sample: [String] = [], seen = 0
+        try sources.stream(gathered) { documents in
+            for d in documents {
+                if seen % step == 0 { sample.append(d.text) }
+                seen += 1
+            }
+            try writer.add(documents)
+        }
+        report += try writer.finish()
         progress.finish()
         var pruned = 0
         if prune && !gathered.roots.isEmpty {
-            let present = Set(seen.keys).union(gathered.unchanged)  // files read, and files not read because unchanged
+            let present = Set(gathered.origins.keys).union(gathered.unchanged)  // files read, and files not read because unchanged
             var gone: [String] = []
             try target.forEachDocument { document in
                 if let root = document.fields[DocumentSources.rootField], gathered.roots.contains(root), !present.contains(document.id) {
@@ -125,7 +131,7 @@ struct IndexCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let total = try target.count
         let skipped = gathered.skipped.values.reduce(0, +)
-        let coverage = Self.warnOfPoorCoverage(target.model, gathered.documents)
+        let coverage = Self.warnOfPoorCoverage(target.model, sample: sample)
         if let gains, !json {
             print(String(format: "own model: knows %.0f%% of the words (shipped model %.0f%%); the first line of a document finds it among the 10 nearest codes for %.0f%% of %d documents (shipped model %.0f%%)",
                          100 * (gains["coverage"] as! Double), 100 * (gains["default_coverage"] as! Double),
@@ -138,7 +144,7 @@ struct IndexCommand: ParsableCommand {
                 "token_coverage": coverage.map { $0 as Any } ?? NSNull(),
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged, "skipped": skipped,
                 "skipped_reasons": gathered.skipped, "pruned": pruned, "documents": total, "seconds": seconds,
-                "docs_per_second": Double(gathered.documents.count) / max(seconds, 1e-9), "db": index.db,
+                "docs_per_second": Double(gathered.count) / max(seconds, 1e-9), "db": index.db,
             ]))
         } else {
             let reasons = gathered.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
@@ -157,8 +163,16 @@ extension IndexCommand {
     /// The model's coverage of `documents` (`coverage`), with a warning on standard error when
     /// it is poor.
     static func warnOfPoorCoverage(_ model: EncoderModel, _ documents: [Document]) -> Double? {
-        let coverage = Self.coverage(model, documents)
-        if let coverage, coverage < Self.poorCoverage {
+        let step = coverageStep(documents.count)
+        return warnOfPoorCoverage(model, sample: stride(from: 0, to: documents.count, by: step).map { documents[$0].text })
+    }
+
+    /// The model's token coverage of `sample` (nil when empty), with a warning on standard
+    /// error when it is poor.
+    static func warnOfPoorCoverage(_ model: EncoderModel, sample: [String]) -> Double? {
+        guard !sample.isEmpty else { return nil }
+        let coverage = model.tokenCoverage(sample)
+        if coverage < Self.poorCoverage {
             let percent = String(format: "%.0f%%", 100 * coverage)
             FileHandle.standardError.write(Data(("warning: the model knows \(percent) of the words in these documents, so their codes miss "
                 + "much of what they say (exact words still match through the lexical stage). Train a model on them "
@@ -168,13 +182,9 @@ extension IndexCommand {
         return coverage
     }
 
-    /// The model's token coverage over up to 2,000 of `documents` (evenly spaced); nil when
-    /// there are none.
-    static func coverage(_ model: EncoderModel, _ documents: [Document]) -> Double? {
-        guard !documents.isEmpty else { return nil }
-        let step = max(1, documents.count / 2000)
-        return model.tokenCoverage(stride(from: 0, to: documents.count, by: step).lazy.map { documents[$0].text })
-    }
+    /// The coverage sample of `count` documents: every `coverageStep(count)`-th from the first,
+    /// up to about 2,000 evenly spaced.
+    static func coverageStep(_ count: Int) -> Int { max(1, count / 2000) }
 
     /// Reads the whole file (checking every line) before the index is created or changed.
     func indexCodes(_ file: String) throws {

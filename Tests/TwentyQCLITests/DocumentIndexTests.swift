@@ -101,6 +101,60 @@ import TwentyQ
         #expect(try index.fields(for: ["d9", "d10", "d20"]).map { $0 != nil } == [true, false, false])
     }
 
+    /// A batch writer given the documents in uneven pieces (empty, shorter and longer than a
+    /// batch) stores what `add(_:batch:)` of all of them stores, commits the same batches and
+    /// reports the same progress. An id given twice, in a later piece, is refused before the
+    /// batch that would hold it: the full batches before it stay, the pending ones are not
+    /// written, and the writer then gives the same error; a finished writer takes nothing more.
+    @Test func aBatchWriterStoresWhatOneBatchedAddStores() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = randomModel(bits: 64, hidden: 16)
+        let words = ["space", "orbit", "god", "church", "car", "engine", "hockey", "game", "disk", "window"]
+        var rng = SeededGenerator(seed: 5)
+        let docs = (0..<47).map { i in
+            Document(id: "d\(i)", text: (0..<(2 + i % 7)).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") + " n\(i)")
+        }
+        let whole = try DocumentIndex.create(at: dir.appending("whole"), model: model)
+        var expected: [Int] = []
+        #expect(try whole.add(docs, batch: 10, threads: 2) { expected.append($0) } == AddSummary(added: 47))
+        let pieced = try DocumentIndex.create(at: dir.appending("pieced"), model: model)
+        var reported: [Int] = []
+        let writer = try pieced.writer(batch: 10, threads: 2) { reported.append($0) }
+        var start = 0
+        for size in [0, 3, 14, 1, 10, 9, 0, 10] {
+            try writer.add(docs[start ..< start + size])
+            start += size
+        }
+        #expect(start == 47)
+        #expect(try writer.finish() == AddSummary(added: 47))
+        #expect(reported == expected && expected == [10, 20, 30, 40, 47])
+        func stored(_ index: DocumentIndex) throws -> [String] {
+            var out: [String] = []
+            try index.forEachDocument { d in out.append("\(d.id) \(d.code.words) \(d.fields.sorted { $0.key < $1.key })"); return true }
+            return out
+        }
+        #expect(try stored(whole) == stored(pieced))
+        #expect { try writer.add(docs.prefix(1)) } throws: { "\($0)".contains("has finished") }
+        #expect { try pieced.writer(batch: 0) } throws: { error in
+            if case IndexError.invalidSetting = error { return true } else { return false }
+        }
+
+        let refused = try DocumentIndex.create(at: dir.appending("refused"), model: model)
+        let second = try refused.writer(batch: 10)
+        try second.add(docs[0 ..< 25])
+        #expect { try second.add([docs[30], docs[3]]) } throws: { error in
+            if case IndexError.duplicateID("d3") = error { return true } else { return false }
+        }
+        #expect { try second.add(docs[40 ..< 41]) } throws: { error in
+            if case IndexError.duplicateID("d3") = error { return true } else { return false }
+        }
+        #expect { try second.finish() } throws: { error in
+            if case IndexError.duplicateID("d3") = error { return true } else { return false }
+        }
+        #expect(try refused.count == 20)
+        #expect(try refused.fields(for: ["d19", "d20", "d24", "d30"]).map { $0 != nil } == [true, false, false, false])
+    }
+
     /// A pasted document (more distinct terms than `maxQueryTerms`) ranked by BM25 is
     /// shortlisted by Hamming distance: the same hits as with `asymmetric` off; a typed query
     /// keeps the asymmetric shortlist (its hits differ here from Hamming's).

@@ -127,6 +127,74 @@ import TwentyQ
         #expect(parent.status == 0 && documents == 3, "\(parent.stderr)")
     }
 
+    /// JSONL files past `--stream-over` (0 here: all) are checked whole, then read again as they
+    /// are indexed: the documents land in argument order (a file, a folder, another file), batch
+    /// boundaries crossing files, with the lines skipped in the check skipped again, as when the
+    /// files are held in memory (the default for small files). An id given twice names both
+    /// places, and nothing is written.
+    @Test func jsonlFilesAreStreamedInArgumentOrder() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        func line(_ id: String, _ text: String) -> String { "{\"id\": \"\(id)\", \"text\": \"\(text)\"}\n" }
+        try (line("a1", "space orbit") + line("a2", "church god") + line("a3", "car engine")).write(toFile: dir.appending("a.jsonl"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir.appending("f"), withIntermediateDirectories: true)
+        try "hockey game".write(toFile: dir.appending("f/x.txt"), atomically: true, encoding: .utf8)
+        try (line("b1", "disk window") + "\n" + line("b2", "  ") + line("b3", "orbit engine") + "not json\n" + line("b4", "game god"))
+            .write(toFile: dir.appending("b.jsonl"), atomically: true, encoding: .utf8)
+        func stored(_ db: String) throws -> [String] {
+            var out: [String] = []
+            try DocumentIndex.open(at: db, readOnly: true).forEachDocument { out.append("\($0.id) \($0.code.words) \($0.fields.sorted { $0.key < $1.key })"); return true }
+            return out
+        }
+        var held: [String] = []
+        for (db, streamOver) in [("held", "256"), ("streamed", "0")] {
+            let r = try runTwentyQ(["index", "--db", dir.appending(db), "--model", model, "--batch", "2", "--skip-bad", "--json",
+                                    "--stream-over", streamOver, dir.appending("a.jsonl"), dir.appending("f"), dir.appending("b.jsonl")])
+            #expect(r.status == 0, "\(r.stderr)")
+            let s = try parseJSONObject(r.stdout)
+            #expect(s["added"] as? Int == 7 && (s["skipped_reasons"] as? [String: Int]) == ["empty": 1, "bad JSONL line": 1], "\(s)")
+            let documents = try stored(dir.appending(db))
+            #expect(documents.map { String($0.prefix { $0 != " " }) } == ["a1", "a2", "a3", "x.txt", "b1", "b3", "b4"])
+            if held.isEmpty { held = documents } else { #expect(documents == held) }
+        }
+
+        try (line("c1", "new text") + line("c2", "more") + line("a2", "again")).write(toFile: dir.appending("c.jsonl"), atomically: true, encoding: .utf8)
+        try line("d1", "fresh").write(toFile: dir.appending("d.jsonl"), atomically: true, encoding: .utf8)
+        let r = try runTwentyQ(["index", "--db", dir.appending("streamed"), "--batch", "1", "--stream-over", "0",
+                                dir.appending("d.jsonl"), dir.appending("c.jsonl"), dir.appending("a.jsonl")])
+        #expect(r.status == 65 && r.stderr.contains("a.jsonl:2: id 'a2' appears more than once (first at \(dir.appending("c.jsonl")):3)"), "\(r.stderr)")
+        #expect(try stored(dir.appending("streamed")) == held)
+        let bad = try runTwentyQ(["index", "--db", dir.appending("streamed"), "--stream-over", "-1", dir.appending("d.jsonl")])
+        #expect(bad.status == 64 && bad.stderr.contains("--stream-over"), "\(bad.stderr)")
+    }
+
+    /// A `.jsonl.gz` file, given or in a folder, is JSONL read through gzip (it was once skipped
+    /// as binary, exit status 0, nothing indexed); a truncated one is an error naming gzip's
+    /// failure, and nothing is written.
+    @Test func gzippedJSONLIsIndexed() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), db = dir.appending("idx")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: dir.appending("f"), withIntermediateDirectories: true)
+        let lines = (1...300).map { "{\"id\": \"g\($0)\", \"text\": \"space orbit \($0) church\"}\n" }.joined()
+        try lines.write(toFile: dir.appending("f/g.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try runShell("gzip '\(dir.appending("f/g.jsonl"))'").status == 0)
+        try "{\"id\": \"h1\", \"text\": \"hockey game\"}\n".write(toFile: dir.appending("h.jsonl"), atomically: true, encoding: .utf8)
+        #expect(try runShell("gzip '\(dir.appending("h.jsonl"))'").status == 0)
+        // Truncated: the first half of a compressed file.
+        #expect(try runShell("head -c 400 '\(dir.appending("f/g.jsonl.gz"))' > '\(dir.appending("cut.jsonl.gz"))'").status == 0)
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, dir.appending("cut.jsonl.gz")])
+        #expect(r.status != 0 && r.stderr.contains("gzip"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db + "/data.mdb"))
+        r = try runTwentyQ(["index", "--db", db, "--model", model, "--batch", "64", "--json", dir.appending("h.jsonl.gz"), dir.appending("f")])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try parseJSONObject(r.stdout)["added"] as? Int == 301, "\(r.stdout)")
+        var ids: [String] = []
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { ids.append($0.id); return true }
+        #expect(ids == ["h1"] + (1...300).map { "g\($0)" })
+    }
+
     @Test func indexesFoldersAndJSONLThenSkipsUnchangedAndReplacesChanged() throws {
         let f = try Fixture(); defer { f.dir.remove() }
         var r = try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl, "--json"])

@@ -89,7 +89,7 @@ import Testing
             }
         }
         for s in own where s.kind != "swift.typealias" || s.path.count > 1 {
-            byType[s.path[0], default: []].insert(s.declaration)
+            byType[s.path[0], default: []].insert(s.path.dropFirst().dropLast().map { $0 + "." }.joined() + s.declaration)
             note(s)
         }
         for alias in own where alias.kind == "swift.typealias" && alias.path.count == 1 {
@@ -152,7 +152,8 @@ import Testing
         var unnamed: [String] = []
         for r in references where ours.contains(where: { r.usr.hasPrefix($0) }) && !exported.contains(r.name) {
             // A nested type (`CodeIndex.X`) is reached through its exported parent.
-            if surface.contains(where: { entry in exported.contains(entry.type) && entry.members.contains { $0.hasPrefix("struct \(r.name)") || $0.hasPrefix("enum \(r.name)") } }) { continue }
+            if surface.contains(where: { entry in exported.contains(entry.type) && entry.members.contains { member in
+                ["struct", "enum", "class", "final class"].contains { member.hasPrefix("\($0) \(r.name)") } } }) { continue }
             unnamed.append("\(r.name) in: \(r.in)")
         }
         #expect(unnamed.isEmpty, "types an app cannot name:\n\(Set(unnamed).sorted().joined(separator: "\n"))")
