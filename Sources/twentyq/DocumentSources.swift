@@ -99,7 +99,7 @@ struct DocumentSources {
     var skipBad = false
     /// JSONL files whose documents are held in memory total at most this many bytes (file
     /// sizes); the files beyond it are left on disk after checking, for `stream`. Nil: every
-    /// file is held (training and PostgreSQL take all documents at once).
+    /// file is held (training takes all documents at once).
     var streamOver: Int?
     /// The index being added to (nil for a new one): a folder file whose stored stamp, under
     /// the same folder, matches the file is not read again.

@@ -79,13 +79,13 @@ struct IndexCommand: ParsableCommand {
         // Every line and id is checked before the index is created or changed, so bad input
         // leaves no trace (not even a new, empty index); --skip-bad skips such documents and
         // counts them. JSONL files past --stream-over are then read again as they are indexed
-        // (DocumentSources), except for training and PostgreSQL, which take every document at once.
+        // (DocumentSources), except for training, which takes every document at once.
         var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad,
-                                      streamOver: postgres == nil && !train ? streamOver << 20 : nil)
+                                      streamOver: train ? nil : streamOver << 20)
         if postgres == nil && FileManager.default.fileExists(atPath: index.db + "/data.mdb") { sources.existing = try CodeIndex.open(at: index.db, readOnly: true) }
         let gathered = try sources.gather(paths)
         var chosen = try model.map { try ModelFile.read($0) }
-        if let postgres { return try indexDocuments(gathered, model: chosen, into: postgres, start: start) }
+        if let postgres { return try indexDocuments(gathered, sources: sources, model: chosen, into: postgres, start: start) }
         var gains: [String: Any]?
         if train {
             guard !FileManager.default.fileExists(atPath: index.db + "/data.mdb") else {
@@ -159,13 +159,6 @@ extension IndexCommand {
     /// Below this share of known words `index` warns. A rule, not a fit: when the model does
     /// not know half of the words, half of each document is invisible to its code.
     static let poorCoverage = 0.5
-
-    /// The model's coverage of `documents` (`coverage`), with a warning on standard error when
-    /// it is poor.
-    static func warnOfPoorCoverage(_ model: EncoderModel, _ documents: [Document]) -> Double? {
-        let step = coverageStep(documents.count)
-        return warnOfPoorCoverage(model, sample: stride(from: 0, to: documents.count, by: step).map { documents[$0].text })
-    }
 
     /// The model's token coverage of `sample` (nil when empty), with a warning on standard
     /// error when it is poor.

@@ -209,32 +209,46 @@ extension PostgresTarget {
 extension IndexCommand {
     /// `index DOCS --db postgres://...#NAME`: text documents into an index of text documents in
     /// PostgreSQL (created with the model, default the shipped one, when missing), a batch per
-    /// transaction: codes, fields, terms, document frequencies and statistics together.
-    func indexDocuments(_ gathered: GatheredDocuments, model: EncoderModel?, into target: PostgresTarget, start: Date) throws {
+    /// transaction: codes, fields, terms, document frequencies and statistics together. The
+    /// documents come from `sources.stream` (JSONL files past --stream-over read again).
+    func indexDocuments(_ gathered: GatheredDocuments, sources: DocumentSources, model: EncoderModel?, into target: PostgresTarget,
+                        start: Date) throws {
         let (location, name) = (target.location, target.name)
         let index = try runAsync { try await PostgresTarget.openDocuments(location, name, model: model, creating: true) }
         defer { _ = try? runAsync { await index.close() } }
-        let documents = gathered.documents
-        var progress = Progress(total: documents.count, label: "indexing")
+        var progress = Progress(total: gathered.count, label: "indexing")
         var report = AddSummary()
-        for first in stride(from: 0, to: documents.count, by: batch) {
-            let part = Array(documents[first ..< min(documents.count, first + batch)])
-            let r = try runAsync { try await index.add(part) }
-            report += r
-            progress.update(min(documents.count, first + batch))
+        var pending: [Document] = [], written = 0
+        func flush() throws {
+            let part = pending
+            pending.removeAll(keepingCapacity: true)
+            report += try runAsync { try await index.add(part) }
+            written += part.count
+            progress.update(written)
         }
+        let step = Self.coverageStep(gathered.count)
+        var sample: [String] = [], seen = 0
+        try sources.stream(gathered) { documents in
+            for d in documents {
+                if seen % step == 0 { sample.append(d.text) }
+                seen += 1
+                pending.append(d)
+                if pending.count == batch { try flush() }
+            }
+        }
+        if !pending.isEmpty { try flush() }
         progress.finish()
         let total = try runAsync { try await index.count() }
         let seconds = Date().timeIntervalSince(start)
         let skipped = gathered.skipped.values.reduce(0, +)
-        let coverage = Self.warnOfPoorCoverage(index.model, documents)
+        let coverage = Self.warnOfPoorCoverage(index.model, sample: sample)
         let path = "\(target.location)#\(target.name)"
         if json {
             print(try jsonLine([
                 "token_coverage": coverage.map { $0 as Any } ?? NSNull(),
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged, "skipped": skipped,
                 "skipped_reasons": gathered.skipped, "documents": total, "seconds": seconds,
-                "docs_per_second": Double(documents.count) / max(seconds, 1e-9), "db": path,
+                "docs_per_second": Double(gathered.count) / max(seconds, 1e-9), "db": path,
             ]))
         } else {
             let reasons = gathered.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")

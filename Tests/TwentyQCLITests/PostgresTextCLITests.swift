@@ -56,6 +56,22 @@ import Testing
         #expect(batchSQL.status == 0 && batchSQL.stdout == batchLMDB.stdout && batchSQL.stdout.split(separator: "\n").count == 4,
                 "\(batchSQL.stdout) \(batchSQL.stderr)")
 
+        // A JSONL file streamed into PostgreSQL (checked whole, then read again in batches that
+        // cross its pieces) answers as the same file held in memory (ties go by id in
+        // PostgreSQL, by slot in LMDB, so the two stores are not compared here: many tie).
+        let words = ["space", "orbit", "church", "god", "disk", "engine", "hockey", "game", "window", "launch"]
+        let jsonl = dir.appending("docs.jsonl")
+        try (0..<40).map { i in "{\"id\": \"j\(i)\", \"text\": \"\((0..<6).map { words[($0 * 3 + i * 7 + i / 4) % words.count] }.joined(separator: " ")) n\(i)\"}" }
+            .joined(separator: "\n").write(toFile: jsonl, atomically: true, encoding: .utf8)
+        #expect(try runTwentyQ(["index", "--db", pg.url + "#held", "--model", model, "--batch", "7", jsonl]).status == 0)
+        let streamed = try runTwentyQ(["index", "--db", pg.url + "#streamed", "--model", model, "--batch", "7", "--stream-over", "0", "--json", jsonl])
+        let streamedSummary = try parseJSONObject(streamed.stdout)
+        #expect(streamed.status == 0 && streamedSummary["added"] as? Int == 40, "\(streamed.stderr)")
+        let heldAnswers = try runTwentyQ(["search", "--db", pg.url + "#held", "--queries", queries, "-k", "10"])
+        let streamedAnswers = try runTwentyQ(["search", "--db", pg.url + "#streamed", "--queries", queries, "-k", "10"])
+        #expect(streamedAnswers.status == 0 && streamedAnswers.stdout == heldAnswers.stdout && heldAnswers.stdout.contains("j"),
+                "\(streamedAnswers.stdout) \(streamedAnswers.stderr)")
+
         // `copy` moves a text index with its terms and model, both ways: each copy answers text
         // queries as the source does.
         let copied = try runTwentyQ(["copy", "--from", db, "--to", pg.url, "--name", "copied", "--batch", "20", "--json"])
