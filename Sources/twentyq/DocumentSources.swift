@@ -30,9 +30,16 @@ struct GatheredDocuments {
 
     enum Part {
         case documents(Range<Int>)
-        /// A JSONL file's documents: how many, and a hash of their ids in order, to tell that
-        /// the file read again is the file checked.
-        case jsonl(path: String, documents: Int, ids: UInt64)
+        /// A JSONL input's documents (`label` names it in errors): how many, and a hash of their
+        /// ids in order, to tell that the input read again is the one checked.
+        case jsonl(JSONLInput, label: String, documents: Int, ids: UInt64)
+    }
+
+    /// JSONL left on disk: a file, or standard input copied into an unlinked temporary file
+    /// (`DocumentSources.spool`), which goes when its handle closes, however the process ends.
+    enum JSONLInput {
+        case file(String)
+        case spool(FileHandle)
     }
 
     /// Where a document came from: `sources[source]`, at `line` (0: the whole file).
@@ -85,7 +92,8 @@ private func foldID(_ hash: inout UInt64, _ id: String) {
 /// handing its documents on in the same order: `twentyq index` of a large file holds a few
 /// batches' documents at a time instead of all of them (1M passages, 980 MB: 1.4 GB). Reading a
 /// file twice costs a second parse (on 20 Newsgroups' 35 MB, 14% more time and no memory saved),
-/// so files that fit the budget are held. Standard input, read once, is always held.
+/// so files that fit the budget are held. Standard input is first copied into an unlinked
+/// temporary file (`spool`), then read as a file.
 struct DocumentSources {
     /// The field marking a document read from a folder with that folder's absolute path, which
     /// `--prune` goes by. Fields named `twentyq.*` are TwentyQ's own: a JSONL line that brings
@@ -110,7 +118,15 @@ struct DocumentSources {
         let fm = FileManager.default
         for path in paths {
             if path == "-" {
-                try readJSONL(FileHandle.standardInput, label: "stdin", onDisk: nil, into: &out)
+                guard let streamOver else {
+                    try readJSONL(FileHandle.standardInput, label: "stdin", onDisk: nil, into: &out)
+                    continue
+                }
+                // Copied to disk first, so that it can be read again: then it is a file like any.
+                let (spool, size) = try Self.spool(FileHandle.standardInput)
+                let onDisk = out.heldJSONLBytes + size > streamOver
+                if !onDisk { out.heldJSONLBytes += size }
+                try readJSONL(spool, label: "stdin", onDisk: onDisk ? .spool(spool) : nil, size: size, into: &out)
                 continue
             }
             var isDir: ObjCBool = false
@@ -148,24 +164,30 @@ struct DocumentSources {
             switch part {
             case .documents(let run):
                 try body(Array(gathered.documents[run]))
-            case .jsonl(let path, let expected, let expectedIDs):
+            case .jsonl(let input, let label, let expected, let expectedIDs):
                 var count = 0, ids: UInt64 = 0xcbf2_9ce4_8422_2325
-                try Corpus.reading(path) { handle in
-                    _ = try Corpus.forEachJSONLPiece(reading: handle, label: path, textField: textField, idField: idField, requireID: true,
+                func read(_ handle: FileHandle) throws {
+                    _ = try Corpus.forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
                                                      skipBad: skipBad, hint: Self.skipHint) { piece in
                         var documents: [Document] = []
                         documents.reserveCapacity(piece.count)
                         for line in piece {
-                            guard case .document(let d) = try jsonlDocument(line, label: path) else { continue }
+                            guard case .document(let d) = try jsonlDocument(line, label: label) else { continue }
                             foldID(&ids, d.id)
                             documents.append(d)
                         }
                         count += documents.count
-                        guard count <= expected else { throw Self.changed(path) }
+                        guard count <= expected else { throw Self.changed(label) }
                         try body(documents)
                     }
                 }
-                guard count == expected && ids == expectedIDs else { throw Self.changed(path) }
+                switch input {
+                case .file(let path): try Corpus.reading(path, read)
+                case .spool(let handle):
+                    do { try handle.seek(toOffset: 0) } catch { throw CorpusError.unreadable(path: label, reason: "its temporary copy cannot be read again: \(error)") }
+                    try read(handle)
+                }
+                guard count == expected && ids == expectedIDs else { throw Self.changed(label) }
             }
         }
     }
@@ -176,6 +198,36 @@ struct DocumentSources {
     }
 
     private static let skipHint = " (use --skip-bad to skip bad lines)"
+
+    /// Copies `input` to its end into a new temporary file (in `TMPDIR`, else /tmp), unlinked at
+    /// once so that it goes when the handle closes, even when the process is killed. Returns the
+    /// handle, at offset 0, and the bytes copied.
+    /// - Throws: `CorpusError.unreadable` naming standard input, when no temporary file can be
+    ///   made or written (a full disk), with what to do.
+    static func spool(_ input: FileHandle) throws -> (FileHandle, Int) {
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/twentyq-stdin-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        func failure(_ what: String) -> Error {
+            CorpusError.unreadable(path: "stdin", reason: "\(what) in \(directory), which holds standard input so that it can be read twice; "
+                                   + "set TMPDIR to a directory with room, or give the JSONL as a file")
+        }
+        guard fd >= 0 else { throw failure("cannot make a temporary file (\(String(cString: strerror(errno))))") }
+        unlink(template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        let spool = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var size = 0
+        while true {
+            let data: Data?
+            do { data = try input.read(upToCount: 32 << 20) } catch {
+                throw CorpusError.unreadable(path: "stdin", reason: (error as NSError).localizedDescription)
+            }
+            guard let data, !data.isEmpty else { break }
+            do { try spool.write(contentsOf: data) } catch { throw failure("cannot write (\((error as NSError).localizedDescription))") }
+            size += data.count
+        }
+        do { try spool.seek(toOffset: 0) } catch { throw failure("cannot read back the temporary file") }
+        return (spool, size)
+    }
 
     /// `known`: the "root|stamp" the index holds for `id`, if any; `info`: the file's status
     /// when the folder walk has it already.
@@ -196,7 +248,7 @@ struct DocumentSources {
             // Through `gzip -dc`, a piece at a time. Its parsed size is unknown until it is
             // read, so it is streamed whenever streaming is allowed, and shows no reading bar.
             try Corpus.reading(path) { handle in
-                try readJSONL(handle, label: path, onDisk: streamOver != nil ? path : nil, into: &out)
+                try readJSONL(handle, label: path, onDisk: streamOver != nil ? .file(path) : nil, into: &out)
             }
             return
         }
@@ -210,7 +262,7 @@ struct DocumentSources {
             let size = Int(info.st_size)
             let onDisk = streamOver.map { out.heldJSONLBytes + size > $0 } ?? false
             if !onDisk { out.heldJSONLBytes += size }
-            try readJSONL(handle, label: path, onDisk: onDisk ? path : nil, size: size, into: &out)
+            try readJSONL(handle, label: path, onDisk: onDisk ? .file(path) : nil, size: size, into: &out)
             return
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -281,15 +333,16 @@ struct DocumentSources {
         return .document(Document(id: line.id, text: line.text, fields: line.fields))
     }
 
-    /// Reads and checks JSONL from `handle`; its documents go into memory, or, for a file left
-    /// on disk (`onDisk`: its path), are counted, for `stream`. `size`: the file's size in
+    /// Reads and checks JSONL from `handle`; its documents go into memory, or, for an input left
+    /// on disk (`onDisk`), are counted, for `stream`. `size`: the file's size in
     /// bytes when known; a file of more than 64 MiB shows its reading progress (on a terminal),
     /// the first sign of life of a long run.
-    private func readJSONL(_ handle: FileHandle, label: String, onDisk path: String?, size: Int? = nil, into out: inout GatheredDocuments) throws {
+    private func readJSONL(_ handle: FileHandle, label: String, onDisk input: GatheredDocuments.JSONLInput?, size: Int? = nil,
+                           into out: inout GatheredDocuments) throws {
         let mib = 1 << 20, total = ((size ?? 0) + mib - 1) / mib
         var progress = total > 64 ? Progress(total: total, label: "reading ", unit: "MiB") : nil
         defer { progress?.finish() }
-        let onDisk = path != nil
+        let onDisk = input != nil
         let source = out.source(label)
         var count = 0, ids: UInt64 = 0xcbf2_9ce4_8422_2325
         let bad = try Corpus.forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
@@ -311,6 +364,6 @@ struct DocumentSources {
             }
         }
         if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
-        if onDisk, let path, count > 0 { out.parts.append(.jsonl(path: path, documents: count, ids: ids)) }
+        if let input, count > 0 { out.parts.append(.jsonl(input, label: label, documents: count, ids: ids)) }
     }
 }

@@ -105,13 +105,9 @@ struct IndexCommand: ParsableCommand {
         // One transaction per batch; the next batch is encoded while one is written. The
         // coverage sample is taken on the way (the documents are not kept).
         let writer = try target.writer(batch: batch) { progress.update($0) }
-        let step = Self.coverageStep(gathered.count)
-        var sample: [String] = [], seen = 0
+        var sample = CoverageSample(count: gathered.count)
         try sources.stream(gathered) { documents in
-            for d in documents {
-                if seen % step == 0 { sample.append(d.text) }
-                seen += 1
-            }
+            sample.take(documents)
             try writer.add(documents)
         }
         report += try writer.finish()
@@ -131,7 +127,7 @@ struct IndexCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let total = try target.count
         let skipped = gathered.skipped.values.reduce(0, +)
-        let coverage = Self.warnOfPoorCoverage(target.model, sample: sample)
+        let coverage = Self.warnOfPoorCoverage(target.model, sample: sample.texts)
         if let gains, !json {
             print(String(format: "own model: knows %.0f%% of the words (shipped model %.0f%%); the first line of a document finds it among the 10 nearest codes for %.0f%% of %d documents (shipped model %.0f%%)",
                          100 * (gains["coverage"] as! Double), 100 * (gains["default_coverage"] as! Double),
@@ -174,10 +170,6 @@ extension IndexCommand {
         }
         return coverage
     }
-
-    /// The coverage sample of `count` documents: every `coverageStep(count)`-th from the first,
-    /// up to about 2,000 evenly spaced.
-    static func coverageStep(_ count: Int) -> Int { max(1, count / 2000) }
 
     /// Reads the whole file (checking every line) before the index is created or changed.
     func indexCodes(_ file: String) throws {
@@ -278,6 +270,23 @@ extension IndexCommand {
         } else {
             print("added \(summary.added), replaced \(summary.replaced)" + String(format: " in %.2f s; %d vectors in %@", seconds, total, index.db)
                   + (target.settings.storage.map { " (vectors stored as \($0.rawValue))" } ?? ""))
+        }
+    }
+}
+
+/// The texts whose coverage `index` reports: of a run of `count` documents, up to about 2,000
+/// evenly spaced (every `step`-th from the first), taken as the documents stream by.
+struct CoverageSample {
+    let step: Int
+    private(set) var texts: [String] = []
+    private var seen = 0
+
+    init(count: Int) { step = max(1, count / 2000) }
+
+    mutating func take(_ documents: [Document]) {
+        for d in documents {
+            if seen % step == 0 { texts.append(d.text) }
+            seen += 1
         }
     }
 }

@@ -226,12 +226,10 @@ extension IndexCommand {
             written += part.count
             progress.update(written)
         }
-        let step = Self.coverageStep(gathered.count)
-        var sample: [String] = [], seen = 0
+        var sample = CoverageSample(count: gathered.count)
         try sources.stream(gathered) { documents in
+            sample.take(documents)
             for d in documents {
-                if seen % step == 0 { sample.append(d.text) }
-                seen += 1
                 pending.append(d)
                 if pending.count == batch { try flush() }
             }
@@ -241,7 +239,7 @@ extension IndexCommand {
         let total = try runAsync { try await index.count() }
         let seconds = Date().timeIntervalSince(start)
         let skipped = gathered.skipped.values.reduce(0, +)
-        let coverage = Self.warnOfPoorCoverage(index.model, sample: sample)
+        let coverage = Self.warnOfPoorCoverage(index.model, sample: sample.texts)
         let path = "\(target.location)#\(target.name)"
         if json {
             print(try jsonLine([

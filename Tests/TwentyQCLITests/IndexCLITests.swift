@@ -158,6 +158,18 @@ import TwentyQ
             #expect(documents.map { String($0.prefix { $0 != " " }) } == ["a1", "a2", "a3", "x.txt", "b1", "b3", "b4"])
             if held.isEmpty { held = documents } else { #expect(documents == held) }
         }
+        // Standard input through a pipe (not seekable), copied to an unlinked temporary file and
+        // read from it twice: the same documents again, and no file left behind in TMPDIR.
+        let tmp = dir.appending("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let piped = try runShell("cat '\(dir.appending("b.jsonl"))' | TMPDIR='\(tmp)' '\(try twentyqBinary())' index --db '\(dir.appending("piped"))' "
+                                 + "--model '\(model)' --batch 2 --skip-bad --stream-over 0 '\(dir.appending("a.jsonl"))' '\(dir.appending("f"))' -")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(try stored(dir.appending("piped")) == held)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+        let noTemp = try runShell("echo '{\"id\": \"z\", \"text\": \"space\"}' | TMPDIR='\(dir.appending("missing"))' '\(try twentyqBinary())' index "
+                                  + "--db '\(dir.appending("piped"))' -")
+        #expect(noTemp.status != 0 && noTemp.stderr.contains("stdin") && noTemp.stderr.contains("TMPDIR"), "\(noTemp.stderr)")
 
         try (line("c1", "new text") + line("c2", "more") + line("a2", "again")).write(toFile: dir.appending("c.jsonl"), atomically: true, encoding: .utf8)
         try line("d1", "fresh").write(toFile: dir.appending("d.jsonl"), atomically: true, encoding: .utf8)
