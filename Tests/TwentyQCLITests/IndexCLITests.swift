@@ -336,6 +336,30 @@ import TwentyQ
         }
         #expect(got == ids)
     }
+
+    /// A queries file longer than one batch (8,192) is answered batch by batch: every query
+    /// once, in file order, each with the answer it gets in a file of its own batch (the file cut
+    /// in two at the batch boundary, then at another place), `.gz` too.
+    @Test func aLongQueriesFileIsAnsweredBatchByBatch() throws {
+        let f = try IndexCLITests.Fixture(); defer { f.dir.remove() }
+        #expect(try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl]).status == 0)
+        let words = ["space", "orbit", "church", "god", "disk", "engine", "hockey", "game", "car", "window"]
+        let lines = (0 ..< 8_200).map { i in "{\"id\": \"q\(i)\", \"text\": \"\(words[i % 10]) \(words[(i / 10) % 10]) \(words[(i / 100) % 10])\"}\n" }
+        func answers(_ part: ArraySlice<String>, _ name: String) throws -> [Substring] {
+            let file = f.dir.appending(name)
+            try part.joined().write(toFile: file, atomically: true, encoding: .utf8)
+            let r = try runTwentyQ(["search", "--db", f.db, "--queries", file, "-k", "2"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout.split(separator: "\n")
+        }
+        let whole = try answers(lines[...], "all.jsonl")
+        #expect(whole.count == 8_200 && whole.last?.hasPrefix("{\"query_id\":\"q8199\"") == true, "\(whole.last ?? "none")")
+        #expect(whole == (try answers(lines[..<8_192], "a.jsonl")) + (try answers(lines[8_192...], "b.jsonl")))
+        #expect(whole == (try answers(lines[..<100], "c.jsonl")) + (try answers(lines[100...], "d.jsonl")))
+        #expect(try runShell("gzip -k '\(f.dir.appending("all.jsonl"))'").status == 0)
+        let zipped = try runTwentyQ(["search", "--db", f.db, "--queries", f.dir.appending("all.jsonl.gz"), "-k", "2"])
+        #expect(zipped.stdout.split(separator: "\n") == whole, "\(zipped.stderr)")
+    }
 }
 
 @Suite struct LargeJSONLTests {
