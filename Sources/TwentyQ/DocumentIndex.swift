@@ -150,7 +150,7 @@ public final class DocumentIndex: @unchecked Sendable {
     @discardableResult
     public func add(_ documents: [Document], batch: Int, threads: Int = SearchOptions.onlineCores,
                     progress: @escaping (Int) -> Void = { _ in }) throws -> AddSummary {
-        let writer = try writer(batch: batch, threads: threads, progress: progress)
+        let writer = try writer(batch: batch, threads: threads, idsChecked: true, progress: progress)
         try Self.checkDistinctIDs(documents)
         try writer.add(documents)
         return try writer.finish()

@@ -83,7 +83,7 @@ struct IndexCommand: ParsableCommand {
         var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad,
                                       streamOver: train ? nil : streamOver << 20)
         if postgres == nil && FileManager.default.fileExists(atPath: index.db + "/data.mdb") { sources.existing = try CodeIndex.open(at: index.db, readOnly: true) }
-        let gathered = try sources.gather(paths)
+        var gathered = try sources.gather(paths)
         var chosen = try model.map { try ModelFile.read($0) }
         if let postgres { return try indexDocuments(gathered, sources: sources, model: chosen, into: postgres, start: start) }
         var gains: [String: Any]?
@@ -104,7 +104,10 @@ struct IndexCommand: ParsableCommand {
         var progress = Progress(total: gathered.count, label: "indexing")
         // One transaction per batch; the next batch is encoded while one is written. The
         // coverage sample is taken on the way (the documents are not kept).
-        let writer = try target.writer(batch: batch) { progress.update($0) }
+        // Every id was checked distinct by `gather`; the places it kept for the error messages
+        // go now unless --prune needs the ids (a million of them hold about 95 MB).
+        if !prune { gathered.origins = [:] }
+        let writer = try target.writer(batch: batch, idsChecked: true) { progress.update($0) }
         var sample = CoverageSample(count: gathered.count)
         try sources.stream(gathered) { documents in
             sample.take(documents)
