@@ -7,6 +7,24 @@ import Testing
 import TwentyQ
 
 @Suite struct DocumentIndexTests {
+    /// `count` documents "d0", "d1", ... of 3 to 11 words drawn (seeded) from ten, each ending
+    /// in its own "nI", with a field "n".
+    static func documents(_ count: Int, seed: UInt64) -> [Document] {
+        let words = ["space", "orbit", "god", "church", "car", "engine", "hockey", "game", "disk", "window"]
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { i in
+            Document(id: "d\(i)", text: (0..<(3 + i % 9)).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") + " n\(i)",
+                     fields: ["n": "\(i)"])
+        }
+    }
+
+    /// Every stored document in slot order: id, code and fields.
+    static func stored(_ index: DocumentIndex) throws -> [String] {
+        var out: [String] = []
+        try index.forEachDocument { d in out.append("\(d.id) \(d.code.words) \(d.fields.sorted { $0.key < $1.key })"); return true }
+        return out
+    }
+
     /// Four threads search while one adds batches: every search sees a committed state (a
     /// whole number of batches, each document findable by its own text at distance 0).
     @Test func readersSearchWhileAWriterAdds() throws {
@@ -50,24 +68,14 @@ import TwentyQ
     @Test func batchedAddStoresWhatOneAddStores() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let model = randomModel(bits: 128, hidden: 32)
-        let words = ["space", "orbit", "god", "church", "car", "engine", "hockey", "game", "disk", "window"]
-        var rng = SeededGenerator(seed: 21)
-        let docs = (0..<230).map { i in
-            Document(id: "d\(i)", text: (0..<(3 + i % 9)).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") + " n\(i)",
-                     fields: ["n": "\(i)"])
-        }
+        let docs = Self.documents(230, seed: 21)
         let whole = try DocumentIndex.create(at: dir.appending("whole"), model: model)
         let batched = try DocumentIndex.create(at: dir.appending("batched"), model: model)
         #expect(try whole.add(docs, threads: 2) == AddSummary(added: 230))
         var reported: [Int] = []
         #expect(try batched.add(docs, batch: 64, threads: 2) { reported.append($0) } == AddSummary(added: 230))
         #expect(reported == [64, 128, 192, 230])
-        func stored(_ index: DocumentIndex) throws -> [String] {
-            var out: [String] = []
-            try index.forEachDocument { d in out.append("\(d.id) \(d.code.words) \(d.fields.sorted { $0.key < $1.key })"); return true }
-            return out
-        }
-        #expect(try stored(whole) == stored(batched))
+        #expect(try Self.stored(whole) == Self.stored(batched))
         for q in ["space orbit", "church god game", "n17 disk", docs[5].text] {
             let a = try whole.search(texts: [q], k: 20)[0].hits, b = try batched.search(texts: [q], k: 20)[0].hits
             #expect(a.map(\.id) == b.map(\.id) && a.map(\.bm25) == b.map(\.bm25), "query \(q)")
@@ -109,11 +117,7 @@ import TwentyQ
     @Test func aBatchWriterStoresWhatOneBatchedAddStores() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let model = randomModel(bits: 64, hidden: 16)
-        let words = ["space", "orbit", "god", "church", "car", "engine", "hockey", "game", "disk", "window"]
-        var rng = SeededGenerator(seed: 5)
-        let docs = (0..<47).map { i in
-            Document(id: "d\(i)", text: (0..<(2 + i % 7)).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ") + " n\(i)")
-        }
+        let docs = Self.documents(47, seed: 5)
         let whole = try DocumentIndex.create(at: dir.appending("whole"), model: model)
         var expected: [Int] = []
         #expect(try whole.add(docs, batch: 10, threads: 2) { expected.append($0) } == AddSummary(added: 47))
@@ -128,12 +132,7 @@ import TwentyQ
         #expect(start == 47)
         #expect(try writer.finish() == AddSummary(added: 47))
         #expect(reported == expected && expected == [10, 20, 30, 40, 47])
-        func stored(_ index: DocumentIndex) throws -> [String] {
-            var out: [String] = []
-            try index.forEachDocument { d in out.append("\(d.id) \(d.code.words) \(d.fields.sorted { $0.key < $1.key })"); return true }
-            return out
-        }
-        #expect(try stored(whole) == stored(pieced))
+        #expect(try Self.stored(whole) == Self.stored(pieced))
         #expect { try writer.add(docs.prefix(1)) } throws: { "\($0)".contains("has finished") }
         #expect { try pieced.writer(batch: 0) } throws: { error in
             if case IndexError.invalidSetting = error { return true } else { return false }
