@@ -12,8 +12,6 @@ struct GatheredDocuments {
     /// What to index, in order: runs of `documents`, and JSONL files checked whole but left on
     /// disk (`DocumentSources.stream`).
     var parts: [Part] = []
-    /// Documents to index, in memory and on disk.
-    var count = 0
     /// Reason -> count.
     var skipped: [String: Int] = [:]
     /// Directory roots given (absolute), for --prune.
@@ -30,9 +28,29 @@ struct GatheredDocuments {
 
     enum Part {
         case documents(Range<Int>)
-        /// A JSONL input's documents (`label` names it in errors): how many, and a hash of their
-        /// ids in order, to tell that the input read again is the one checked.
-        case jsonl(JSONLInput, label: String, documents: Int, ids: UInt64)
+        /// A JSONL input's documents (`label` names it in errors), by their ids in order, to
+        /// tell that the input read again is the one checked.
+        case jsonl(JSONLInput, label: String, ids: IDSequence)
+    }
+
+    /// Documents to index, in memory and on disk.
+    var count: Int {
+        parts.reduce(0) { total, part in
+            switch part {
+            case .documents(let run): return total + run.count
+            case .jsonl(_, _, let ids): return total + ids.count
+            }
+        }
+    }
+
+    /// Whether a JSONL input of `size` bytes is held in memory under a budget of `budget` bytes
+    /// for all held inputs (nil: no budget, everything held); a held one is counted against it.
+    mutating func holds(_ size: Int, budget: Int?) -> Bool {
+        guard let budget, heldJSONLBytes + size > budget else {
+            heldJSONLBytes += size
+            return true
+        }
+        return false
     }
 
     /// JSONL left on disk: a file, or standard input copied into an unlinked temporary file
@@ -71,10 +89,17 @@ struct GatheredDocuments {
     }
 }
 
-/// Order-sensitive FNV-1a over ids (each followed by a 0 byte).
-private func foldID(_ hash: inout UInt64, _ id: String) {
-    for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    hash = hash &* 0x100_0000_01b3
+/// A sequence of ids, told apart from another by its length and an order-sensitive FNV-1a over
+/// the ids (each followed by a 0 byte), without keeping them.
+struct IDSequence: Equatable {
+    private(set) var count = 0
+    private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func append(_ id: String) {
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        hash = hash &* 0x100_0000_01b3
+        count += 1
+    }
 }
 
 /// Turns `index` arguments into documents:
@@ -124,9 +149,8 @@ struct DocumentSources {
                 }
                 // Copied to disk first, so that it can be read again: then it is a file like any.
                 let (spool, size) = try Self.spool(FileHandle.standardInput)
-                let onDisk = out.heldJSONLBytes + size > streamOver
-                if !onDisk { out.heldJSONLBytes += size }
-                try readJSONL(spool, label: "stdin", onDisk: onDisk ? .spool(spool) : nil, size: size, into: &out)
+                let held = out.holds(size, budget: streamOver)
+                try readJSONL(spool, label: "stdin", onDisk: held ? nil : .spool(spool), size: size, into: &out)
                 continue
             }
             var isDir: ObjCBool = false
@@ -164,8 +188,8 @@ struct DocumentSources {
             switch part {
             case .documents(let run):
                 try body(Array(gathered.documents[run]))
-            case .jsonl(let input, let label, let expected, let expectedIDs):
-                var count = 0, ids: UInt64 = 0xcbf2_9ce4_8422_2325
+            case .jsonl(let input, let label, let expected):
+                var ids = IDSequence()
                 func read(_ handle: FileHandle) throws {
                     _ = try Corpus.forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
                                                      skipBad: skipBad, hint: Self.skipHint) { piece in
@@ -173,11 +197,10 @@ struct DocumentSources {
                         documents.reserveCapacity(piece.count)
                         for line in piece {
                             guard case .document(let d) = try jsonlDocument(line, label: label) else { continue }
-                            foldID(&ids, d.id)
+                            ids.append(d.id)
                             documents.append(d)
                         }
-                        count += documents.count
-                        guard count <= expected else { throw Self.changed(label) }
+                        guard ids.count <= expected.count else { throw Self.changed(label) }
                         try body(documents)
                     }
                 }
@@ -187,7 +210,7 @@ struct DocumentSources {
                     do { try handle.seek(toOffset: 0) } catch { throw CorpusError.unreadable(path: label, reason: "its temporary copy cannot be read again: \(error)") }
                     try read(handle)
                 }
-                guard count == expected && ids == expectedIDs else { throw Self.changed(label) }
+                guard ids == expected else { throw Self.changed(label) }
             }
         }
     }
@@ -260,9 +283,8 @@ struct DocumentSources {
             }
             defer { try? handle.close() }
             let size = Int(info.st_size)
-            let onDisk = streamOver.map { out.heldJSONLBytes + size > $0 } ?? false
-            if !onDisk { out.heldJSONLBytes += size }
-            try readJSONL(handle, label: path, onDisk: onDisk ? .file(path) : nil, size: size, into: &out)
+            let held = out.holds(size, budget: streamOver)
+            try readJSONL(handle, label: path, onDisk: held ? nil : .file(path), size: size, into: &out)
             return
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -296,12 +318,11 @@ struct DocumentSources {
         }
     }
 
-    /// Counts a document to index, whose id has been checked (`CodeIndex.validateID`), and
-    /// notes where it came from; an id given twice is an error naming both places.
+    /// Notes where a document to index came from, its id checked (`CodeIndex.validateID`); an
+    /// id given twice is an error naming both places.
     private func register(_ id: String, from origin: GatheredDocuments.Origin, into out: inout GatheredDocuments) throws {
         if let first = out.origins[id] { throw duplicateError(id, first: first, second: origin, in: out) }
         out.origins[id] = origin
-        out.count += 1
     }
 
     /// The error for a second document with `id`, naming both places.
@@ -344,7 +365,7 @@ struct DocumentSources {
         defer { progress?.finish() }
         let onDisk = input != nil
         let source = out.source(label)
-        var count = 0, ids: UInt64 = 0xcbf2_9ce4_8422_2325
+        var ids = IDSequence()
         let bad = try Corpus.forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
                                                skipBad: skipBad, hint: Self.skipHint,
                                                progress: { progress?.update(min($0 / mib, total)) }) { piece in
@@ -355,8 +376,7 @@ struct DocumentSources {
                 case .document(let document):
                     try register(document.id, from: GatheredDocuments.Origin(source: source, line: Int32(clamping: line.line)), into: &out)
                     if onDisk {
-                        foldID(&ids, document.id)
-                        count += 1
+                        ids.append(document.id)
                     } else {
                         out.append(document)
                     }
@@ -364,6 +384,6 @@ struct DocumentSources {
             }
         }
         if bad > 0 { out.skipped["bad JSONL line", default: 0] += bad }
-        if let input, count > 0 { out.parts.append(.jsonl(input, label: label, documents: count, ids: ids)) }
+        if let input, ids.count > 0 { out.parts.append(.jsonl(input, label: label, ids: ids)) }
     }
 }

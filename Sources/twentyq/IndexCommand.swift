@@ -102,11 +102,11 @@ struct IndexCommand: ParsableCommand {
         var report = AddSummary()
         report.unchanged = gathered.unchanged.count
         var progress = Progress(total: gathered.count, label: "indexing")
-        // One transaction per batch; the next batch is encoded while one is written. The
-        // coverage sample is taken on the way (the documents are not kept).
         // Every id was checked distinct by `gather`; the places it kept for the error messages
         // go now unless --prune needs the ids (a million of them hold about 95 MB).
         if !prune { gathered.origins = [:] }
+        // One transaction per batch; the next batch is encoded while one is written. The
+        // coverage sample is taken on the way (the documents are not kept).
         let writer = try target.writer(batch: batch, idsChecked: true) { progress.update($0) }
         var sample = CoverageSample(count: gathered.count)
         try sources.stream(gathered) { documents in
