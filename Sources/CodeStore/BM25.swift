@@ -30,8 +30,19 @@ struct BM25 {
         let lo = lowerBound(from: min(Int(from), record.count), to: record.count) { record.hash($0) < hash }
         from = Int32(lo)
         guard lo < record.count && record.hash(lo) == hash else { return 0 }
-        let norm = k1 * (1 - b + b * Double(record.length) / averageLength)
-        let tf = Double(record.termCount(lo))
+        return saturated(weight: weight, count: record.termCount(lo), norm: norm(length: record.length))
+    }
+
+    /// The length normalisation of a document of `length` terms: k1 (1 - b + b |D| / avgdl).
+    @inline(__always) func norm(length: Int) -> Double {
+        k1 * (1 - b + b * Double(length) / averageLength)
+    }
+
+    /// What one term of weight `weight` (qtf x IDF) found `count` times in a document of norm
+    /// `norm` adds to its score: weight x tf (k1 + 1) / (tf + norm). Every path (`score`,
+    /// `contribution`, `CountedPostings`) goes through it, so their scores agree to the last bit.
+    @inline(__always) func saturated(weight: Double, count: UInt8, norm: Double) -> Double {
+        let tf = Double(count)
         return weight * tf * (k1 + 1) / (tf + norm)
     }
 
@@ -53,11 +64,10 @@ struct BM25 {
     func score(_ raw: UnsafeRawBufferPointer) -> Double {
         guard let record = StoredTerms(raw), record.count > 0 else { return 0 }
         let n = record.count
-        let norm = k1 * (1 - b + b * Double(record.length) / averageLength)
+        let norm = norm(length: record.length)
         var total = 0.0
         @inline(__always) func add(_ weight: Double, _ j: Int) {
-            let tf = Double(record.termCount(j))
-            total += weight * tf * (k1 + 1) / (tf + norm)
+            total += saturated(weight: weight, count: record.termCount(j), norm: norm)
         }
         var j = 0
         if n < 8 * terms.count {

@@ -147,6 +147,18 @@ extension CodeIndex {
             _ = try q.counted(words: wordsPerCode)
         }
         let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
+        // A batch that will read more term records than the index holds (a shortlist per query)
+        // inverts every record once, in memory (`CountedPostings`), for all its parts; a part
+        // whose transaction reads another snapshot (a write committed since) does without.
+        let counted = options.rescoring == .none || queries.count < 2 ? nil : try guarded("read the index") {
+            try env.read { txn -> CountedPostings? in
+                let total = try storedCount(txn)
+                let reader = try TermReader(index: self, txn: txn)
+                guard reader.hasTerms, queries.count.saturatingProduct(shortlist) >= total else { return nil }
+                return CountedPostings(records: try reader.termRecords(ascendingSlots: Array(0 ..< total)), snapshot: txn.snapshot,
+                                       budget: countedPostingsBudget)
+            }
+        }
         // Large batches run on `search.threads` threads over parts of the queries, each part in
         // its own read transaction (LMDB transactions belong to one thread); a query's codes,
         // terms and records still come from one snapshot. Four parts per thread, taken as threads
@@ -165,7 +177,8 @@ extension CodeIndex {
                     let w: Int = next.withLock { defer { taken += 1 }; return taken }
                     guard w < partsCount else { return }
                     let range = (queries.count * w / partsCount) ..< (queries.count * (w + 1) / partsCount)
-                    out[w] = Result { try rankGroup(Array(queries[range]), k: k, shortlist: shortlist, options: options, search: options1, fields: fields) }
+                    out[w] = Result { try rankGroup(Array(queries[range]), k: k, shortlist: shortlist, options: options, search: options1,
+                                                         counted: counted, fields: fields) }
                 }
             }
         }
@@ -173,25 +186,30 @@ extension CodeIndex {
     }
 
     private func rankGroup(_ queries: [RankedQuery], k: Int, shortlist: Int, options: RankingOptions,
-                           search: SearchOptions, fields: Bool) throws -> [RankedResult] {
+                           search: SearchOptions, counted: CountedPostings?, fields: Bool) throws -> [RankedResult] {
         try withCodeBlocks { codes, txn in
             let reader = try TermReader(index: self, txn: txn)
             let lexical = options.rescoring != .none && reader.hasTerms
-            let wantsAsymmetric = queries.contains { $0.logits != nil }
-            let pool = wantsAsymmetric ? max(1, options.asymmetricPool) : 1
             // The codes choose the same shortlist under every rescoring: `none` orders it by the
             // code score alone (so each stage can be measured on the same candidates). Only the
-            // Hamming order needs no more than k.
-            let depth = (lexical || wantsAsymmetric ? shortlist : k).saturatingProduct(pool)
+            // Hamming order needs no more than k; the asymmetric score picks from `asymmetricPool`
+            // times as many. Each query asks for its own depth (a query without logits in a batch
+            // of queries with them needs no more than the shortlist: the Hamming order is a strict
+            // one, by distance then slot, so the first of a longer list are the same).
+            func depth(_ q: RankedQuery) -> Int {
+                q.logits == nil ? (lexical ? shortlist : k) : shortlist.saturatingProduct(max(1, options.asymmetricPool))
+            }
+            let deepest = queries.reduce(1) { max($0, depth($1)) }
             // Queries go through in chunks whose neighbour lists stay within about 4M entries
             // (64 MB): a batch of 7,532 long queries at k = 100 asked for 20,000 neighbours each
             // at once, 1.2 GB per thread. Each chunk is still one batched Hamming pass. With a
             // plan report (which keeps one pass's plans), one chunk.
-            let chunk = search.report != nil ? max(1, queries.count) : max(1, min(queries.count, 4_000_000 / max(1, depth)))
+            let chunk = search.report != nil ? max(1, queries.count) : max(1, min(queries.count, 4_000_000 / deepest))
             // A batch that will read more term records than the index holds (a shortlist per
             // query) reads each record once, up front, in slot order: pointers into the map,
             // valid while this read transaction lives. Same records, same scores.
-            let everyRecord = lexical && queries.count.saturatingProduct(shortlist) >= codes.count
+            var terms = counted.flatMap { lexical && $0.snapshot == txn.snapshot && $0.slotCount == codes.count ? BatchTerms(postings: $0) : nil }
+            let everyRecord = lexical && terms == nil && queries.count.saturatingProduct(shortlist) >= codes.count
                 ? try reader.termRecords(ascendingSlots: Array(0 ..< codes.count)) : nil
             var out: [RankedResult] = []
             out.reserveCapacity(queries.count)
@@ -200,20 +218,22 @@ extension CodeIndex {
                 let informative = range.filter { queries[$0].codeIsInformative || !lexical }
                 var nearest: [Int: [Neighbor]] = [:]
                 // One Hamming pass per set of counted words (all of them, or a typed query's
-                // query bits), in order of first appearance.
-                var groups: [(counted: Range<Int>?, queries: [Int])] = []
+                // query bits) and depth, in order of first appearance.
+                var groups: [(counted: Range<Int>?, depth: Int, queries: [Int])] = []
                 for q in informative {
-                    let counted = try queries[q].counted(words: wordsPerCode)
-                    if let g = groups.firstIndex(where: { $0.counted == counted }) { groups[g].queries.append(q) } else { groups.append((counted, [q])) }
+                    let counted = try queries[q].counted(words: wordsPerCode), d = depth(queries[q])
+                    if let g = groups.firstIndex(where: { $0.counted == counted && $0.depth == d }) { groups[g].queries.append(q) }
+                    else { groups.append((counted, d, [q])) }
                 }
                 for group in groups {
                     let matrix = try CodeMatrix(bits: bits, words: group.queries.flatMap { queries[$0].code.words })
-                    let found = try nearestNeighbors(matrix, k: depth, options: search, codes: codes, txn: txn, counted: group.counted)
+                    let found = try nearestNeighbors(matrix, k: group.depth, options: search, codes: codes, txn: txn, counted: group.counted)
                     for (row, q) in group.queries.enumerated() { nearest[q] = found[row] }
                 }
                 for q in range {
                     out.append(try rankOne(queries[q], nearest: nearest[q] ?? [], k: k, shortlist: shortlist, lexical: lexical,
-                                           options: options, codes: codes, reader: reader, everyRecord: everyRecord, txn: txn, fields: fields))
+                                           options: options, codes: codes, reader: reader, everyRecord: everyRecord, terms: &terms,
+                                           txn: txn, fields: fields))
                 }
             }
             return out
@@ -222,7 +242,7 @@ extension CodeIndex {
 
     private func rankOne(_ query: RankedQuery, nearest: [Neighbor], k: Int, shortlist: Int, lexical: Bool,
                          options: RankingOptions, codes: SlotCodes, reader: TermReader, everyRecord: [UnsafeRawBufferPointer?]?,
-                         txn: LMDBTransaction, fields: Bool) throws -> RankedResult {
+                         terms: inout BatchTerms?, txn: LMDBTransaction, fields: Bool) throws -> RankedResult {
         let scorer = query.logits.map { AsymmetricScorer(logits: $0) }
         let queryWords = query.code.words
         let counted = try query.counted(words: wordsPerCode) ?? 0 ..< wordsPerCode
@@ -302,7 +322,12 @@ extension CodeIndex {
         records.reserveCapacity(ascending.count)
         let stored: [UnsafeRawBufferPointer?]
         var sums: [Double]?
-        if !query.typed && !query.weighted.isEmpty && query.weighted.count.saturatingProduct(reader.partitions) < ascending.count {
+        if terms != nil {
+            // The batch's inverted records: each term's postings with its counts, no record read
+            // (the feedback round reads its few documents' records itself).
+            stored = []
+            sums = terms!.sums(scorer25, candidates: ascending)
+        } else if !query.typed && !query.weighted.isEmpty && query.weighted.count.saturatingProduct(reader.partitions) < ascending.count {
             // A pasted document (no feedback round follows) against many candidates, term at a
             // time: each kept term's postings name the candidates holding it, and only those
             // records are read, for that term's count (a binary search) and their length. A
@@ -317,22 +342,29 @@ extension CodeIndex {
                 : try everyRecord.map { all in ascending.map { all[$0] } } ?? reader.termRecords(ascendingSlots: ascending)
         }
         if sums == nil { sums = scorer25.scores(stored) }
-        for (i, (slot, record)) in zip(ascending, stored).enumerated() {
+        for (i, slot) in ascending.enumerated() {
+            let record = stored.isEmpty ? nil : stored[i]
             let score = sums?[i] ?? 0
             if lexicalOnly && score == 0 { continue }
             let (d, c) = fromCodes[i] ?? { let d = distance(slot); return (d, codeScore(slot, d)) }()
             scored.append((slot, d, c))
             bm25.append(score)
-            records.append(record)
+            if !stored.isEmpty { records.append(record) }
         }
         let slots = scored.map(\.slot)
         if query.wantsFeedback(options) {
             // The second round: RM3 over the first round's best documents, every candidate
             // scored again by BM25 of the expanded query.
-            let expansion = query.expansion(options, bm25: bm25, tiebreak: slots, records: records)
+            let expansion = terms == nil ? query.expansion(options, bm25: bm25, tiebreak: slots, records: records)
+                : try query.expansion(options, bm25: bm25, tiebreak: slots) { try reader.termRecord(slot: slots[$0]) }
             if !expansion.isEmpty {
                 let new = try reader.documentFrequencies(query.unknownTerms(of: expansion))
-                bm25 = query.feedbackScores(records, options: options, expansion: expansion, newFrequencies: new, averageLength: averageLength)
+                if terms != nil {
+                    let expanded = query.feedbackScorer(options, expansion: expansion, newFrequencies: new, averageLength: averageLength)
+                    bm25 = terms!.sums(expanded, candidates: slots)
+                } else {
+                    bm25 = query.feedbackScores(records, options: options, expansion: expansion, newFrequencies: new, averageLength: averageLength)
+                }
             }
         }
         let order = LexicalQuery.order(code: scored.map(\.code), bm25: bm25, tiebreak: slots, k: k, options: options, lexicalOnly: lexicalOnly)

@@ -9,6 +9,10 @@ package struct LMDBTransaction {
     /// For read transactions, where values may lie (the committed pages of the map).
     let bounds: Range<UInt>?
 
+    /// The transaction's id (`mdb_txn_id`); for a read transaction, the id of the snapshot it
+    /// reads, the same for every reader of that snapshot.
+    var snapshot: Int { Int(mdb_txn_id(handle)) }
+
     /// `value` as a buffer, after checking that it lies in the committed pages: a damaged page
     /// is `MDB_CORRUPTED`, never a read past the end of the file.
     @inline(__always)

@@ -84,10 +84,17 @@ package struct LexicalQuery {
     /// its term record.
     package func expansion(_ options: RankingOptions, bm25: [Double], tiebreak: [Int],
                            records: [UnsafeRawBufferPointer?]) -> [(hash: UInt64, weight: Double)] {
+        expansion(options, bm25: bm25, tiebreak: tiebreak) { records[$0] }
+    }
+
+    /// As `expansion(_:bm25:tiebreak:records:)`, reading only the records it needs (the first
+    /// round's best, `RelevanceFeedback.documents` of them) through `record(i)`.
+    func expansion(_ options: RankingOptions, bm25: [Double], tiebreak: [Int],
+                   record: (Int) throws -> UnsafeRawBufferPointer?) rethrows -> [(hash: UInt64, weight: Double)] {
         let best = Array(bm25.indices).filter { bm25[$0] > 0 }
             .sortedPrefix(options.feedback.documents) { (bm25[$0], -tiebreak[$0]) > (bm25[$1], -tiebreak[$1]) }
         guard !best.isEmpty else { return [] }
-        let feedback = best.map { i in (score: bm25[i], terms: records[i].flatMap(StoredTerms.init)?.termsWithCounts ?? []) }
+        let feedback = try best.map { i in (score: bm25[i], terms: try record(i).flatMap(StoredTerms.init)?.termsWithCounts ?? []) }
         return options.feedback.expand(query: weighted.map { ($0.hash, counts[$0.hash] ?? 1) }, feedback: feedback)
     }
 

@@ -346,9 +346,11 @@ import Testing
         }
     }
 
-    /// A batch whose shortlists together cover the index reads every term record once up front;
-    /// a smaller one looks each candidate's record up: the same hits and scores either way.
-    @Test func recordsReadUpFrontOrOneByOneGiveTheSameRanking() throws {
+    /// A batch whose shortlists together cover the index inverts every term record once, in
+    /// memory (`CountedPostings`), or, past its budget, reads every record once up front; a
+    /// smaller one looks each candidate's record up: the same hits, scores and candidates all
+    /// three ways, for typed queries (with their feedback round) and pasted ones (term at a time).
+    @Test func recordsInvertedReadUpFrontOrOneByOneGiveTheSameRanking() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         var rng = SeededGenerator(seed: 41)
         let docs = Self.documents(300, seed: 42)
@@ -358,21 +360,32 @@ import Testing
             let terms: [UInt64] = [UInt64(1 + q % 30), UInt64(1 + (q * 7) % 30), 5]
             queries.append(RankedQuery(code: try BinaryCode.random(bits: 64, using: &rng), terms: terms))
         }
+        // Pasted documents: more distinct terms than `maxQueryTerms` (4 here), cut to the 4 of
+        // highest weight, scored term at a time.
+        for q in 0..<4 {
+            let terms = (0 ..< 12).map { UInt64(1 + ($0 * (q + 2)) % 30) } + [UInt64(1 + q)]
+            queries.append(RankedQuery(code: try BinaryCode.random(bits: 64, using: &rng), terms: terms))
+        }
         var options = RankingOptions(rescoring: .bm25, shortlist: 20)
         options.asymmetric = false
+        options.maxQueryTerms = 4
+        #expect(queries.filter { !options.isTyped($0.terms) }.count == 4)
         // One at a time: 1 x 20 < 300 records, looked up per candidate.
         var single: [RankedResult] = []
         for query in queries { single.append(try index.rank([query], k: 10, options: options)[0]) }
-        // All twelve, repeated to 24: 24 x 20 >= 300, every record read up front.
-        let batch = try index.rank(queries + queries, k: 10, options: options, search: SearchOptions(threads: 1))
+        // All sixteen, repeated to 32: 32 x 20 >= 300, every record inverted, then (no room for
+        // the inversion) every record read up front.
+        let inverted = try index.rank(queries + queries, k: 10, options: options, search: SearchOptions(threads: 1))
+        index.countedPostingsBudget = 0
+        let upFront = try index.rank(queries + queries, k: 10, options: options, search: SearchOptions(threads: 1))
         for q in queries.indices {
-            for r in [batch[q], batch[q + queries.count]] {
+            for r in [inverted[q], inverted[q + queries.count], upFront[q], upFront[q + queries.count]] {
                 #expect(r.hits.map(\.id) == single[q].hits.map(\.id), "query \(q)")
                 #expect(r.hits.map(\.bm25) == single[q].hits.map(\.bm25), "query \(q)")
                 #expect(r.candidates == single[q].candidates)
             }
         }
-        #expect(single.contains { $0.hits.contains { ($0.bm25 ?? 0) > 0 } })
+        #expect(single.filter { $0.hits.contains { ($0.bm25 ?? 0) > 0 } }.count == queries.count)
     }
 
     /// A query whose code says nothing gets the documents sharing a term, and only those.

@@ -1,0 +1,141 @@
+/// Every document's term record inverted in memory, for one batch of queries: for each term,
+/// the slots holding it (ascending) with the term's count there, and each slot's length.
+///
+/// The stored postings name the slots holding a term but not how often (the count lives in
+/// each document's record), so BM25 term at a time binary-searches a candidate's record for
+/// every query term it holds, and a typed query reads the whole record of every candidate,
+/// twice with its feedback round. A batch that reads every record anyway (`CodeIndex.rank`,
+/// more queries x shortlist than documents) inverts them once instead, and then scores each
+/// query by walking its terms' postings alone: O(sum of the terms' document frequencies) a
+/// query, no record read. Built only within a memory budget; the scores are those of
+/// `BM25.score` to the last bit (the same terms added in the same ascending hash order, with
+/// the same arithmetic, `BM25.saturated`).
+///
+/// The records come from one read transaction; `snapshot` is that transaction's id, so that a
+/// part of the batch reading another snapshot (a write committed in between) does not use it.
+struct CountedPostings {
+    /// `LMDBTransaction.snapshot` of the records it was built from.
+    let snapshot: Int
+    /// Distinct terms, ascending; term t's entries are `starts[t] ..< starts[t + 1]`.
+    private let terms: [UInt64]
+    private let starts: [Int]
+    private let slots: [UInt32]
+    private let counts: [UInt8]
+    /// Each slot's length in terms (0 for a slot without a record).
+    private let lengths: [UInt32]
+
+    /// Entries (a document's distinct terms, summed) beyond which no inversion is built: 12
+    /// bytes each while sorting (twice, for the radix sort's spare), 5 kept. 16M entries is
+    /// about 110,000 documents of 150 distinct terms, 384 MB at the peak of the build.
+    static let defaultBudget = 16 << 20
+
+    /// Inverts `records` (slot i's term record, nil for none; a malformed record counts as
+    /// none, as `BM25.score` scores it 0). Nil when they hold more than `budget` entries.
+    /// - Complexity: O(entries) (a least-significant-digit radix sort of the 48-bit hashes).
+    init?(records: [UnsafeRawBufferPointer?], snapshot: Int, budget: Int = defaultBudget) {
+        guard records.count < 1 << 32 else { return nil }
+        var total = 0
+        for raw in records {
+            guard let raw, let record = StoredTerms(raw) else { continue }
+            total += record.count
+            if total > budget { return nil }
+        }
+        // Key: hash above, the term's count in the low byte; slots beside. Records come in slot
+        // order, so a stable sort by hash keeps each term's slots ascending.
+        var keys = [UInt64](), owners = [UInt32]()
+        keys.reserveCapacity(total)
+        owners.reserveCapacity(total)
+        var lengths = [UInt32](repeating: 0, count: records.count)
+        for (slot, raw) in records.enumerated() {
+            guard let raw, let record = StoredTerms(raw) else { continue }
+            lengths[slot] = UInt32(clamping: record.length)
+            var previous: UInt64?
+            for j in 0 ..< record.count {
+                let h = record.hash(j)
+                // A record's hashes ascend; one that does not (a damaged record: `check` reports
+                // it) adds nothing, as no lookup of the scorer finds it again.
+                if let previous, h <= previous { continue }
+                previous = h
+                keys.append(h << 8 | UInt64(record.termCount(j)))
+                owners.append(UInt32(slot))
+            }
+        }
+        Self.radixSort(&keys, &owners, bits: 8 ..< 56)
+        var terms = [UInt64](), starts = [Int]()
+        var counts = [UInt8](repeating: 0, count: keys.count)
+        for (e, key) in keys.enumerated() {
+            let h = key >> 8
+            if terms.last != h { terms.append(h); starts.append(e) }
+            counts[e] = UInt8(truncatingIfNeeded: key)
+        }
+        starts.append(keys.count)
+        self.snapshot = snapshot
+        self.terms = terms
+        self.starts = starts
+        self.slots = owners
+        self.counts = counts
+        self.lengths = lengths
+    }
+
+    /// Slots it covers.
+    var slotCount: Int { lengths.count }
+
+    /// BM25 of each of `candidates` (ascending slots below `slotCount`): the sums, in their
+    /// order. `positions` holds -1 for every slot (`slotCount` of them) and is left so; it is
+    /// the caller's, kept between queries.
+    func sums(_ scorer: BM25, candidates: [Int], positions: inout [Int32]) -> [Double] {
+        var sums = [Double](repeating: 0, count: candidates.count)
+        for (i, slot) in candidates.enumerated() { positions[slot] = Int32(i) }
+        for (hash, weight) in scorer.terms {
+            let t = lowerBound(from: 0, to: terms.count) { terms[$0] < hash }
+            guard t < terms.count && terms[t] == hash else { continue }
+            for e in starts[t] ..< starts[t + 1] {
+                let slot = Int(slots[e])
+                let i = Int(positions[slot])
+                guard i >= 0 else { continue }
+                sums[i] += scorer.saturated(weight: weight, count: counts[e], norm: scorer.norm(length: Int(lengths[slot])))
+            }
+        }
+        for slot in candidates { positions[slot] = -1 }
+        return sums
+    }
+
+    /// Sorts `keys` (and `values` beside them) by the key bits in `bits`, stably, 8 bits a pass.
+    private static func radixSort(_ keys: inout [UInt64], _ values: inout [UInt32], bits: Range<Int>) {
+        var spareKeys = [UInt64](repeating: 0, count: keys.count), spareValues = [UInt32](repeating: 0, count: keys.count)
+        var counts = [Int](repeating: 0, count: 257)
+        for shift in stride(from: bits.lowerBound, to: bits.upperBound, by: 8) {
+            let s = UInt64(shift)
+            for d in counts.indices { counts[d] = 0 }
+            for key in keys { counts[Int((key >> s) & 0xFF) + 1] += 1 }
+            // A pass whose digit is the same everywhere moves nothing.
+            if counts.contains(keys.count) { continue }
+            for d in 1 ..< 257 { counts[d] += counts[d - 1] }
+            for (key, value) in zip(keys, values) {
+                let d = Int((key >> s) & 0xFF)
+                spareKeys[counts[d]] = key
+                spareValues[counts[d]] = value
+                counts[d] += 1
+            }
+            swap(&keys, &spareKeys)
+            swap(&values, &spareValues)
+        }
+    }
+}
+
+/// A part of a batch's use of `CountedPostings`: the postings and the scratch array of slot
+/// positions that `CountedPostings.sums` needs, kept between the part's queries.
+struct BatchTerms {
+    let postings: CountedPostings
+    private var positions: [Int32]
+
+    init(postings: CountedPostings) {
+        self.postings = postings
+        positions = [Int32](repeating: -1, count: postings.slotCount)
+    }
+
+    /// BM25 of `candidates` (ascending slots): `CountedPostings.sums`.
+    mutating func sums(_ scorer: BM25, candidates: [Int]) -> [Double] {
+        postings.sums(scorer, candidates: candidates, positions: &positions)
+    }
+}
