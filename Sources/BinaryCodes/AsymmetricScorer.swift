@@ -42,22 +42,33 @@ public struct AsymmetricScorer: Sendable {
     /// The asymmetric inner product with the code at `code` (`(bits + 63) / 64` words; bits past
     /// the width must be zero, as `BinaryCode` keeps them).
     /// Four running sums (bytes i, i + 1, i + 2, i + 3), so the adds do not wait on each other:
-    /// one chain of 96 dependent adds per 768 query bits took as long as the look-ups.
+    /// one chain of 96 dependent adds per 768 query bits took as long as the look-ups. Each
+    /// byte is loaded as a byte (the words are little-endian), not shifted out of its word: a
+    /// shift and a mask per byte, and overflow checks on the index, took most of the time in
+    /// `perf` on the 20 Newsgroups batch. The sums run in the same order either way.
     @inline(__always)
     public func score(_ code: UnsafePointer<UInt64>) -> Float {
         table.withUnsafeBufferPointer { t in
-            @inline(__always) func entry(_ i: Int) -> Float {
-                let j = firstByte + i
-                return t[i &* 256 &+ Int(truncatingIfNeeded: code[j &>> 3] &>> UInt64((j & 7) &<< 3)) & 0xff]
-            }
             let n = t.count / 256
+            guard let rows = t.baseAddress, n > 0 else { return 0 - total }
+            #if _endian(little)
+            let bytes = UnsafeRawPointer(code) + firstByte
+            @inline(__always) func entry(_ i: Int) -> Float {
+                rows[i &* 256 &+ Int(bytes.load(fromByteOffset: i, as: UInt8.self))]
+            }
+            #else
+            @inline(__always) func entry(_ i: Int) -> Float {
+                let j = firstByte &+ i
+                return rows[i &* 256 &+ Int(truncatingIfNeeded: code[j &>> 3] &>> UInt64((j & 7) &<< 3)) & 0xff]
+            }
+            #endif
             var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
             var i = 0
-            while i + 4 <= n {
-                s0 += entry(i); s1 += entry(i + 1); s2 += entry(i + 2); s3 += entry(i + 3)
-                i += 4
+            while i &+ 4 <= n {
+                s0 += entry(i); s1 += entry(i &+ 1); s2 += entry(i &+ 2); s3 += entry(i &+ 3)
+                i &+= 4
             }
-            while i < n { s0 += entry(i); i += 1 }
+            while i < n { s0 += entry(i); i &+= 1 }
             return 2 * ((s0 + s1) + (s2 + s3)) - total
         }
     }

@@ -7,11 +7,12 @@ import Testing
 @Suite struct SortedPrefixTests {
     @Test func equalsTheFullSortsPrefix() {
         var rng = SeededGenerator(seed: 77)
-        for size in [0, 1, 2, 3, 5, 10, 64, 257, 1_000] {
+        for size in [0, 1, 2, 3, 5, 10, 64, 257, 1_000, 5_000] {
             let items = (0..<size).map { (score: Int(rng.next() % 7), id: $0) }
             let order: ((score: Int, id: Int), (score: Int, id: Int)) -> Bool = { ($0.score, -$0.id) > ($1.score, -$1.id) }
             let full = items.sorted(by: order)
-            for count in Set([0, 1, 2, size / 3, size / 2, size - 1, size, size + 5]) where count >= 0 {
+            // A few of many (count x 16 <= size) take the heap's path, more the quickselect's.
+            for count in Set([0, 1, 2, size / 64, size / 20, size / 16, size / 16 + 1, size / 3, size / 2, size - 1, size, size + 5]) where count >= 0 {
                 let got = items.sortedPrefix(count, by: order)
                 #expect(got.map(\.id) == Array(full.prefix(count)).map(\.id), "size \(size), count \(count)")
             }
