@@ -147,18 +147,7 @@ extension CodeIndex {
             _ = try q.counted(words: wordsPerCode)
         }
         let shortlist = max(k, options.shortlist ?? RankingOptions.defaultShortlist(k: k))
-        // A batch that will read more term records than the index holds (a shortlist per query)
-        // inverts every record once, in memory (`CountedPostings`), for all its parts; a part
-        // whose transaction reads another snapshot (a write committed since) does without.
-        let counted = options.rescoring == .none || queries.count < 2 ? nil : try guarded("read the index") {
-            try env.read { txn -> CountedPostings? in
-                let total = try storedCount(txn)
-                let reader = try TermReader(index: self, txn: txn)
-                guard reader.hasTerms, queries.count.saturatingProduct(shortlist) >= total else { return nil }
-                return CountedPostings(records: try reader.termRecords(ascendingSlots: Array(0 ..< total)), snapshot: txn.snapshot,
-                                       budget: countedPostingsBudget)
-            }
-        }
+        let counted = options.rescoring == .none ? nil : try invertedRecords(queries: queries.count, shortlist: shortlist)
         // Large batches run on `search.threads` threads over parts of the queries, each part in
         // its own read transaction (LMDB transactions belong to one thread); a query's codes,
         // terms and records still come from one snapshot. Four parts per thread, taken as threads
@@ -183,6 +172,26 @@ extension CodeIndex {
             }
         }
         return try parts.flatMap { try $0.get() }
+    }
+
+    /// Every term record inverted in memory (`CountedPostings`) for a batch of `queries`
+    /// shortlists of `shortlist` candidates, when it pays and fits (`inversionLimits`): nil when
+    /// the shortlists cover the documents fewer than `coverage` times, or the postings hold more
+    /// entries than `budget`. The parts of the batch use it while their read
+    /// transactions see the snapshot it was built from.
+    func invertedRecords(queries: Int, shortlist: Int) throws -> CountedPostings? {
+        // Not even one document covered that often: no transaction opened (a single query).
+        guard queries.saturatingProduct(shortlist) >= inversionLimits.coverage else { return nil }
+        return try guarded("read the index") {
+            try env.read { txn -> CountedPostings? in
+                let total = try storedCount(txn)
+                let reader = try TermReader(index: self, txn: txn)
+                guard reader.hasTerms, let postings, queries.saturatingProduct(shortlist) >= total.saturatingProduct(inversionLimits.coverage),
+                      try txn.entryCount(postings) <= inversionLimits.budget else { return nil }
+                return CountedPostings(records: try reader.termRecords(ascendingSlots: Array(0 ..< total)), snapshot: txn.snapshot,
+                                       budget: inversionLimits.budget)
+            }
+        }
     }
 
     private func rankGroup(_ queries: [RankedQuery], k: Int, shortlist: Int, options: RankingOptions,

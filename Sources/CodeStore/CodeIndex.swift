@@ -75,9 +75,9 @@ public final class CodeIndex: @unchecked Sendable {
     /// to exercise levels and rebuilds on small indexes. Not stored: every writer uses the
     /// default.
     var levelFloor = CodeIndex.defaultLevelFloor
-    /// Entries past which a batch does not invert the term records in memory
-    /// (`CountedPostings.defaultBudget`); tests lower it to exercise the path without.
-    var countedPostingsBudget = CountedPostings.defaultBudget
+    /// When a batch inverts the term records in memory (`CountedPostings`); tests change them
+    /// to exercise the paths with and without on small indexes. Not stored.
+    var inversionLimits = CountedPostings.Limits()
     /// Whether the multi-index tables paid for this object's recent searches (the planner's
     /// memory; not stored).
     let multiIndexHistory = MultiIndexHistory()

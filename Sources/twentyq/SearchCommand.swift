@@ -81,6 +81,9 @@ struct SearchCommand: ParsableCommand {
     /// pay for its scan of the codes (the 7,532 20 Newsgroups test messages are one batch), few
     /// enough that a file of a million queries never holds its answers all at once.
     static let queryChunk = 8_192
+    /// Answer lines formatted at a time (on every core) before they are written: about 7 MB at
+    /// 100 hits a query.
+    static let formatChunk = 1_024
 
     /// The ranking of text queries that the options ask for.
     var rankingOptions: RankingOptions {
@@ -143,12 +146,21 @@ struct SearchCommand: ParsableCommand {
             func answer() throws {
                 let results = try target.search(texts: pending.map(\.text), k: k, fields: false)
                 try printPlans(report, queryIDs: pending.map(\.id))
-                var out = ""
-                for (doc, result) in zip(pending, results) {
-                    out += JSONText.queryResult(queryID: doc.id, hits: result.hits) + "\n"
-                    if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
+                // The lines formatted on every core, `formatChunk` at a time, and written in order
+                // (formatting 100 hits a query, two numbers each, took 5% of the 20 Newsgroups
+                // batch on one thread while the other waited).
+                for start in stride(from: 0, to: pending.count, by: Self.formatChunk) {
+                    let range = start ..< min(pending.count, start + Self.formatChunk)
+                    let threads = max(1, min(SearchOptions.onlineCores, range.count / 64))
+                    var lines = [String](repeating: "", count: threads)
+                    lines.withUnsafeMutableBufferPointer { out in
+                        parallelFor(iterations: threads) { t in
+                            let part = range.lowerBound + range.count * t / threads ..< range.lowerBound + range.count * (t + 1) / threads
+                            for q in part { out[t] += JSONText.queryResult(queryID: pending[q].id, hits: results[q].hits) + "\n" }
+                        }
+                    }
+                    for part in lines { FileHandle.standardOutput.write(Data(part.utf8)) }
                 }
-                FileHandle.standardOutput.write(Data(out.utf8))
                 pending.removeAll(keepingCapacity: true)
             }
             try Corpus.reading(queries) { handle in

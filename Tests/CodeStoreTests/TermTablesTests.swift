@@ -373,10 +373,15 @@ import Testing
         // One at a time: 1 x 20 < 300 records, looked up per candidate.
         var single: [RankedResult] = []
         for query in queries { single.append(try index.rank([query], k: 10, options: options)[0]) }
-        // All sixteen, repeated to 32: 32 x 20 >= 300, every record inverted, then (no room for
+        // All sixteen, repeated to 32: 32 x 20 >= 300, every record inverted (the batch covers
+        // the documents twice, not the 128 times that pay on a real index), then (no room for
         // the inversion) every record read up front.
+        #expect(try index.invertedRecords(queries: 32, shortlist: 20) == nil)
+        index.inversionLimits.coverage = 2
+        #expect(try index.invertedRecords(queries: 32, shortlist: 20) != nil)
         let inverted = try index.rank(queries + queries, k: 10, options: options, search: SearchOptions(threads: 1))
-        index.countedPostingsBudget = 0
+        index.inversionLimits.budget = 0
+        #expect(try index.invertedRecords(queries: 32, shortlist: 20) == nil)
         let upFront = try index.rank(queries + queries, k: 10, options: options, search: SearchOptions(threads: 1))
         for q in queries.indices {
             for r in [inverted[q], inverted[q + queries.count], upFront[q], upFront[q + queries.count]] {
