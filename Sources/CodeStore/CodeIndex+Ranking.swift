@@ -214,9 +214,11 @@ extension CodeIndex {
             // at once, 1.2 GB per thread. Each chunk is still one batched Hamming pass. With a
             // plan report (which keeps one pass's plans), one chunk.
             let chunk = search.report != nil ? max(1, queries.count) : max(1, min(queries.count, 4_000_000 / deepest))
-            // A batch that will read more term records than the index holds (a shortlist per
-            // query) reads each record once, up front, in slot order: pointers into the map,
-            // valid while this read transaction lives. Same records, same scores.
+            // The batch's records inverted in memory, when `rank` built them from the snapshot
+            // this transaction reads. Without them, a part that will read more term records than
+            // the index holds (a shortlist per query) reads each record once, up front, in slot
+            // order: pointers into the map, valid while this read transaction lives. Same
+            // records, same scores, either way.
             var terms = counted.flatMap { lexical && $0.snapshot == txn.snapshot && $0.slotCount == codes.count ? BatchTerms(postings: $0) : nil }
             let everyRecord = lexical && terms == nil && queries.count.saturatingProduct(shortlist) >= codes.count
                 ? try reader.termRecords(ascendingSlots: Array(0 ..< codes.count)) : nil

@@ -33,58 +33,93 @@ struct CountedPostings {
         /// time) to 2 ms (a typed one, with its feedback round): 140 to 500 queries of 5,000
         /// candidates, coverage 37 to 133. 128, so that a batch never pays more than it saves.
         var coverage = 128
-        /// Entries (a document's distinct terms, summed) beyond which no inversion is built: 12
-        /// bytes each while sorting (twice, for the radix sort's spare), 5 kept. 16M entries is
-        /// about 110,000 documents of 150 distinct terms, 384 MB at the peak of the build.
+        /// Entries (a document's distinct terms, summed) beyond which no inversion is built: 13
+        /// bytes each while it is built, 5 kept. 16M entries is about 110,000 documents of 150
+        /// distinct terms, 210 MB at the peak of the build.
         var budget = 16 << 20
     }
 
     /// Inverts `records` (slot i's term record, nil for none; a malformed record counts as
     /// none, as `BM25.score` scores it 0). Nil when they hold more than `budget` entries.
-    /// - Complexity: O(entries) (a least-significant-digit radix sort of the 48-bit hashes).
+    /// - Complexity: O(entries) expected: the entries are counted, then placed straight into
+    ///   buckets by the top 16 bits of their 48-bit hash (records in slot order, so each bucket
+    ///   holds its slots ascending), then each bucket is sorted by hash and slot. At the peak,
+    ///   13 bytes an entry.
     init?(records: [UnsafeRawBufferPointer?], snapshot: Int, budget: Int = Limits().budget) {
         guard records.count < 1 << 32 else { return nil }
-        var total = 0
-        for raw in records {
-            guard let raw, let record = StoredTerms(raw) else { continue }
-            total += record.count
-            if total > budget { return nil }
-        }
-        // Key: hash above, the term's count in the low byte; slots beside. Records come in slot
-        // order, so a stable sort by hash keeps each term's slots ascending.
-        var keys = [UInt64](), owners = [UInt32]()
-        keys.reserveCapacity(total)
-        owners.reserveCapacity(total)
-        var lengths = [UInt32](repeating: 0, count: records.count)
-        for (slot, raw) in records.enumerated() {
-            guard let raw, let record = StoredTerms(raw) else { continue }
-            lengths[slot] = UInt32(clamping: record.length)
-            var previous: UInt64?
-            for j in 0 ..< record.count {
-                let h = record.hash(j)
-                // A record's hashes ascend; one that does not (a damaged record: `check` reports
-                // it) adds nothing, as no lookup of the scorer finds it again.
-                if let previous, h <= previous { continue }
-                previous = h
-                keys.append(h << 8 | UInt64(record.termCount(j)))
-                owners.append(UInt32(slot))
+        // A record's hashes ascend; one that does not (a damaged record, which `check` reports)
+        // is skipped, both passes alike.
+        func forEachEntry(_ body: (_ slot: Int, _ record: StoredTerms, _ j: Int, _ hash: UInt64) -> Void) {
+            for (slot, raw) in records.enumerated() {
+                guard let raw, let record = StoredTerms(raw) else { continue }
+                var previous: UInt64?
+                for j in 0 ..< record.count {
+                    let h = record.hash(j)
+                    if let previous, h <= previous { continue }
+                    previous = h
+                    body(slot, record, j, h)
+                }
             }
         }
-        Self.radixSort(&keys, &owners, bits: 8 ..< 56)
-        var terms = [UInt64](), starts = [Int]()
-        var counts = [UInt8](repeating: 0, count: keys.count)
-        for (e, key) in keys.enumerated() {
-            let h = key >> 8
-            if terms.last != h { terms.append(h); starts.append(e) }
-            counts[e] = UInt8(truncatingIfNeeded: key)
+        var bucketStarts = [Int](repeating: 0, count: Self.buckets + 1)
+        var total = 0
+        forEachEntry { _, _, _, h in bucketStarts[Int(h >> 32) + 1] += 1; total += 1 }
+        guard total <= budget else { return nil }
+        for b in 0 ..< Self.buckets { bucketStarts[b + 1] += bucketStarts[b] }
+        // Key: hash above, the term's count in the low byte; slots beside.
+        var keys = [UInt64](repeating: 0, count: total), owners = [UInt32](repeating: 0, count: total)
+        var lengths = [UInt32](repeating: 0, count: records.count)
+        var next = bucketStarts
+        forEachEntry { slot, record, j, h in
+            lengths[slot] = UInt32(clamping: record.length)
+            let b = Int(h >> 32)
+            keys[next[b]] = h << 8 | UInt64(record.termCount(j))
+            owners[next[b]] = UInt32(slot)
+            next[b] += 1
         }
-        starts.append(keys.count)
+        var terms = [UInt64](), starts = [Int]()
+        var counts = [UInt8](repeating: 0, count: total)
+        for b in 0 ..< Self.buckets where bucketStarts[b] < bucketStarts[b + 1] {
+            let range = bucketStarts[b] ..< bucketStarts[b + 1]
+            Self.sortByHashThenSlot(&keys, &owners, range)
+            for e in range {
+                let h = keys[e] >> 8
+                if terms.last != h { terms.append(h); starts.append(e) }
+                counts[e] = UInt8(truncatingIfNeeded: keys[e])
+            }
+        }
+        starts.append(total)
         self.snapshot = snapshot
         self.terms = terms
         self.starts = starts
         self.slots = owners
         self.counts = counts
         self.lengths = lengths
+    }
+
+    /// Buckets of the inversion: the top 16 bits of a 48-bit hash.
+    private static let buckets = 1 << 16
+
+    /// Sorts `range` of `keys` (and `owners` beside them) by the hash (the key above its low
+    /// byte), then the slot: insertion sort for a few, else a sort of the pairs.
+    private static func sortByHashThenSlot(_ keys: inout [UInt64], _ owners: inout [UInt32], _ range: Range<Int>) {
+        @inline(__always) func below(_ a: (UInt64, UInt32), _ b: (UInt64, UInt32)) -> Bool {
+            (a.0 >> 8, a.1) < (b.0 >> 8, b.1)
+        }
+        if range.count <= 32 {
+            for i in range.dropFirst() {
+                let item = (keys[i], owners[i])
+                var j = i
+                while j > range.lowerBound && below(item, (keys[j - 1], owners[j - 1])) {
+                    keys[j] = keys[j - 1]; owners[j] = owners[j - 1]
+                    j -= 1
+                }
+                keys[j] = item.0; owners[j] = item.1
+            }
+            return
+        }
+        let pairs = range.map { (keys[$0], owners[$0]) }.sorted(by: below)
+        for (e, pair) in zip(range, pairs) { keys[e] = pair.0; owners[e] = pair.1 }
     }
 
     /// Slots it covers.
@@ -108,28 +143,6 @@ struct CountedPostings {
         }
         for slot in candidates { positions[slot] = -1 }
         return sums
-    }
-
-    /// Sorts `keys` (and `values` beside them) by the key bits in `bits`, stably, 8 bits a pass.
-    private static func radixSort(_ keys: inout [UInt64], _ values: inout [UInt32], bits: Range<Int>) {
-        var spareKeys = [UInt64](repeating: 0, count: keys.count), spareValues = [UInt32](repeating: 0, count: keys.count)
-        var counts = [Int](repeating: 0, count: 257)
-        for shift in stride(from: bits.lowerBound, to: bits.upperBound, by: 8) {
-            let s = UInt64(shift)
-            for d in counts.indices { counts[d] = 0 }
-            for key in keys { counts[Int((key >> s) & 0xFF) + 1] += 1 }
-            // A pass whose digit is the same everywhere moves nothing.
-            if counts.contains(keys.count) { continue }
-            for d in 1 ..< 257 { counts[d] += counts[d - 1] }
-            for (key, value) in zip(keys, values) {
-                let d = Int((key >> s) & 0xFF)
-                spareKeys[counts[d]] = key
-                spareValues[counts[d]] = value
-                counts[d] += 1
-            }
-            swap(&keys, &spareKeys)
-            swap(&values, &spareValues)
-        }
     }
 }
 
