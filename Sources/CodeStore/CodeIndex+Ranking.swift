@@ -131,6 +131,9 @@ public struct RankedResult: Sendable {
 }
 
 extension CodeIndex {
+    /// A candidate of the codes' shortlist: its slot, Hamming distance and code score.
+    typealias Candidate = (slot: Int, distance: Int, code: Double)
+
     /// Ranks documents for each query: the codes choose a bounded shortlist (by Hamming distance,
     /// then the asymmetric score when logits are given), documents holding a rare query term
     /// join it, and BM25 over the stored term statistics re-orders it, alone or fused with the
@@ -266,13 +269,15 @@ extension CodeIndex {
         func codeScore(_ slot: Int, _ d: Int) -> Double {
             scorer.map { Double($0.score(codes.pointer(slot))) } ?? -Double(d)
         }
-        // The codes' shortlist, best first by the code score (ties: distance, slot).
+        // The codes' shortlist by the code score (ties: distance, slot): best first for the codes
+        // alone; for the lexical stage, which puts its candidates in slot order, the set alone.
         var chosen = nearest.map { (slot: $0.id, distance: $0.distance, code: codeScore($0.id, $0.distance)) }
         let considered = chosen.count
         if scorer != nil {
             // Only the best `k` (codes alone) or `shortlist` (the lexical stage's candidates)
             // are needed: selected, not the whole pool sorted.
-            chosen = chosen.sortedPrefix(lexical ? shortlist : k) { ($0.code, -$0.distance, -$0.slot) > ($1.code, -$1.distance, -$1.slot) }
+            let order: (Candidate, Candidate) -> Bool = { ($0.code, -$0.distance, -$0.slot) > ($1.code, -$1.distance, -$1.slot) }
+            chosen = lexical ? chosen.best(shortlist, by: order) : chosen.sortedPrefix(k, by: order)
         }
         let lexicalOnly = lexical && !query.codeIsInformative
         if !lexical {
@@ -324,7 +329,7 @@ extension CodeIndex {
         // BM25 of every candidate; the code score for those the shortlist did not bring.
         let averageLength = reader.statistics.averageLength
         let scorer25 = query.scorer(options, averageLength: averageLength)
-        var scored: [(slot: Int, distance: Int, code: Double)] = []
+        var scored: [Candidate] = []
         var bm25: [Double] = []
         scored.reserveCapacity(ascending.count)
         // Each candidate's term record, kept for the feedback round (borrowed from the map, valid
@@ -433,7 +438,7 @@ extension CodeIndex {
     /// the slots (8 bits a pass, as many passes as the largest slot needs): the same order as
     /// sorting the tuples by slot. The comparison sort it replaces was 5% of the 20 Newsgroups
     /// batch in `perf` (a 24-byte move and a closure call per step; on integer keys, still 4.7%).
-    static func sortedBySlot(_ chosen: [(slot: Int, distance: Int, code: Double)]) -> [(slot: Int, distance: Int, code: Double)] {
+    static func sortedBySlot(_ chosen: [Candidate]) -> [Candidate] {
         guard chosen.count > 1 else { return chosen }
         var largest = 0
         for c in chosen {

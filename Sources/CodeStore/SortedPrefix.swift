@@ -5,8 +5,15 @@ extension Array {
     /// strict total order (break ties by a unique key) for the result to be the full sort's
     /// prefix exactly; the ranking's candidate lists are, by slot.
     package func sortedPrefix(_ count: Int, by areInIncreasingOrder: (Element, Element) -> Bool) -> [Element] {
+        best(count, by: areInIncreasingOrder).sorted(by: areInIncreasingOrder)
+    }
+
+    /// The same elements as `sortedPrefix(count, by:)`, in no particular order: for a caller
+    /// that needs the set alone (the ranking's shortlist, put in slot order next), the sort of
+    /// the kept ones is skipped.
+    package func best(_ count: Int, by areInIncreasingOrder: (Element, Element) -> Bool) -> [Element] {
         guard count > 0 else { return [] }
-        guard count < self.count else { return sorted(by: areInIncreasingOrder) }
+        guard count < self.count else { return self }
         if count.saturatingProduct(16) <= self.count { return heapPrefix(count, by: areInIncreasingOrder) }
         var a = self
         var lo = 0, hi = a.count - 1
@@ -27,13 +34,13 @@ extension Array {
             if store == target { break }
             if store < target { lo = store + 1 } else { hi = store - 1 }
         }
-        return Array(a[0 ..< count]).sorted(by: areInIncreasingOrder)
+        return Array(a[0 ..< count])
     }
 
-    /// `sortedPrefix` for a few of many (the ranking's best 100 of 5,000 candidates): one pass
-    /// keeping the best `count` so far in a heap whose root is the worst of them, so that most
-    /// elements cost one comparison with the root (quickselect compares and moves every element
-    /// several times); then the kept ones sorted. The same result for a strict total order.
+    /// `best` for a few of many (the ranking's best 100 of 5,000 candidates): one pass keeping
+    /// the best `count` so far in a heap whose root is the worst of them, so that most elements
+    /// cost one comparison with the root (quickselect compares and moves every element several
+    /// times). The same elements for a strict total order.
     private func heapPrefix(_ count: Int, by areInIncreasingOrder: (Element, Element) -> Bool) -> [Element] {
         var heap = Array(self[0 ..< count])
         // Max-heap under the order: a parent sorts after its children.
@@ -54,6 +61,6 @@ extension Array {
             heap[0] = x
             siftDown(0)
         }
-        return heap.sorted(by: areInIncreasingOrder)
+        return heap
     }
 }

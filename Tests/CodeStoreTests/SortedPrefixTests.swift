@@ -2,7 +2,7 @@ import BinaryCodes
 @testable import CodeStore
 import Testing
 
-/// `sortedPrefix` against the full sort's prefix, on seeded arrays full of ties (broken by a
+/// `sortedPrefix` (and `best`, unordered) against the full sort's prefix, on seeded arrays full of ties (broken by a
 /// unique index, as the ranking breaks them by slot), at every prefix length around the edges.
 @Suite struct SortedPrefixTests {
     @Test func equalsTheFullSortsPrefix() {
@@ -15,6 +15,9 @@ import Testing
             for count in Set([0, 1, 2, size / 64, size / 20, size / 16, size / 16 + 1, size / 3, size / 2, size - 1, size, size + 5]) where count >= 0 {
                 let got = items.sortedPrefix(count, by: order)
                 #expect(got.map(\.id) == Array(full.prefix(count)).map(\.id), "size \(size), count \(count)")
+                // `best`: the same elements, in any order.
+                let set = items.best(count, by: order)
+                #expect(set.count == min(count, size) && Set(set.map(\.id)) == Set(full.prefix(count).map(\.id)), "size \(size), count \(count)")
             }
         }
     }
