@@ -3,8 +3,11 @@
     documents per second from the command's own summary (process start excluded) and wall time;
   - a single text query, wall-clock including process start (median of 20 runs);
   - `twentyq search --queries` with the 7,532 test messages at k = 100, wall-clock;
-  - re-running the same `index` command: every document must come back unchanged.
-Usage: python3 Tools/bench/index_20news.py TWENTYQ_BINARY DATA_DIR [--model FILE]
+  - re-running the same `index` command: every document must come back unchanged;
+  - with --anchor OTHER_BINARY: the batch again, run by run alternated with the anchor binary on
+    the same index (--pairs N, default 3), each pair's answers compared byte for byte, and the
+    ratio of the median walls (this binary's over the anchor's).
+Usage: python3 Tools/bench/index_20news.py TWENTYQ_BINARY DATA_DIR [--model FILE] [--anchor BINARY [--pairs N]]
 """
 import gzip
 import json
@@ -19,6 +22,8 @@ import time
 def main():
     binary, data = sys.argv[1], sys.argv[2]
     model = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else None
+    anchor = sys.argv[sys.argv.index("--anchor") + 1] if "--anchor" in sys.argv else None
+    pairs = int(sys.argv[sys.argv.index("--pairs") + 1]) if "--pairs" in sys.argv else 3
     work = tempfile.mkdtemp(prefix="twentyq-20news-")
     corpus, queries, db = f"{work}/corpus.jsonl", f"{work}/queries.jsonl", f"{work}/idx"
     with gzip.open(f"{data}/20news/20news-bydate.jsonl.gz", "rt", encoding="utf-8") as f, \
@@ -44,6 +49,25 @@ def main():
     out = subprocess.run([binary, "search", "--db", db, "--queries", queries, "-k", "100"], check=True, capture_output=True, text=True).stdout
     batch_wall = time.perf_counter() - start
     answered = sum(1 for line in out.splitlines() if len(json.loads(line)["results"]) == 100)
+    compared = {}
+    if anchor:
+        # Alternated run by run on the same index, so both see the same machine state.
+        walls = {"binary": [], "anchor": []}
+        identical = True
+        for _ in range(pairs):
+            answers = {}
+            for name, exe in (("anchor", anchor), ("binary", binary)):
+                start = time.perf_counter()
+                answers[name] = subprocess.run([exe, "search", "--db", db, "--queries", queries, "-k", "100"],
+                                               check=True, capture_output=True).stdout
+                walls[name].append(time.perf_counter() - start)
+            identical = identical and answers["anchor"] == answers["binary"]
+        compared = {
+            "anchor": anchor, "pairs": pairs,
+            "batch_wall_seconds_runs": walls["binary"], "anchor_batch_wall_seconds_runs": walls["anchor"],
+            "batch_wall_ratio_to_anchor": statistics.median(walls["binary"]) / statistics.median(walls["anchor"]),
+            "batch_answers_identical_to_anchor": identical,
+        }
     print(json.dumps({
         "documents": first["documents"], "skipped": first["skipped"],
         "index_docs_per_second": first["docs_per_second"], "index_seconds_in_command": first["seconds"],
@@ -53,6 +77,7 @@ def main():
         "single_query_wall_ms_max": max(single) * 1000,
         "batch_queries": answered, "batch_k": 100, "batch_wall_seconds": batch_wall,
         "index_bytes": os.path.getsize(f"{db}/data.mdb"),
+        **compared,
     }, indent=1))
 
 
