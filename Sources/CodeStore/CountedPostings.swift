@@ -4,8 +4,8 @@
 /// The stored postings name the slots holding a term but not how often (the count lives in
 /// each document's record), so BM25 term at a time binary-searches a candidate's record for
 /// every query term it holds, and a typed query reads the whole record of every candidate,
-/// twice with its feedback round. A batch that reads every record anyway (`CodeIndex.rank`,
-/// more queries x shortlist than documents) inverts them once instead, and then scores each
+/// twice with its feedback round. A batch whose shortlists cover every document many times
+/// (`CodeIndex.rank`, `Limits.coverage`) inverts the records once instead, and then scores each
 /// query by walking its terms' postings alone: O(sum of the terms' document frequencies) a
 /// query, no record read. Built only within a memory budget; the scores are those of
 /// `BM25.score` to the last bit (the same terms added in the same ascending hash order, with
@@ -69,9 +69,11 @@ struct CountedPostings {
         // Key: hash above, the term's count in the low byte; slots beside.
         var keys = [UInt64](repeating: 0, count: total), owners = [UInt32](repeating: 0, count: total)
         var lengths = [UInt32](repeating: 0, count: records.count)
+        for (slot, raw) in records.enumerated() {
+            if let raw, let record = StoredTerms(raw) { lengths[slot] = UInt32(clamping: record.length) }
+        }
         var next = bucketStarts
         forEachEntry { slot, record, j, h in
-            lengths[slot] = UInt32(clamping: record.length)
             let b = Int(h >> 32)
             keys[next[b]] = h << 8 | UInt64(record.termCount(j))
             owners[next[b]] = UInt32(slot)
