@@ -78,35 +78,44 @@ public struct LexicalProjection: Equatable, Sendable {
     }
 
     /// The `bits` projections of the terms with these `TermHash`es (zero for none), added to `out`.
-    /// Eight signs at a time: each byte of a row's signs selects eight +-1 from `byteSigns`,
-    /// added times the term's weight as one SIMD8 (`referenceLogits` is the plain loop).
+    /// One word of 64 projections at a time, held in eight SIMD8 accumulators while every bucket
+    /// adds its weight to them: each byte of the bucket's signs selects a mask that flips the sign
+    /// bit of the weight where the sign is -1 (XOR: `w * -1` exactly, no multiplication). Each
+    /// projection adds the same values in the same order as `referenceLogits`, so the results
+    /// are equal to the last bit.
     func addLogits(hashes: [UInt64], into out: UnsafeMutableBufferPointer<Float>) {
         precondition(out.count == config.bits)
-        let words = (config.bits + 63) / 64
-        let fullBytes = config.bits / 8
-        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: (config.bits + 7) / 8) { acc in
-            acc.initialize(repeating: .zero)
-            Self.byteSigns.withUnsafeBufferPointer { table in
-                let v = weights(hashes: hashes)
-                for (b, w) in zip(v.indices, v.values) {
-                    for word in 0..<words {
-                        var s = signs(bucket: Int(b), word: word)
-                        let base = word * 8
-                        for k in 0 ..< min(8, acc.count - base) {
-                            acc[base + k] += w * table[Int(truncatingIfNeeded: s & 0xff)]
-                            s >>= 8
+        let v = weights(hashes: hashes)
+        let bits = config.bits
+        Self.negativeMasks.withUnsafeBufferPointer { masks in
+            v.indices.withUnsafeBufferPointer { buckets in
+                v.values.withUnsafeBufferPointer { weights in
+                    for word in 0 ..< (bits + 63) / 64 {
+                        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+                        for k in 0 ..< buckets.count {
+                            let s = signs(bucket: Int(buckets[k]), word: word)
+                            let w = SIMD8<UInt32>(repeating: weights[k].bitPattern)
+                            @inline(__always) func signed(_ shift: UInt64) -> SIMD8<Float> {
+                                unsafeBitCast(w ^ masks[Int(truncatingIfNeeded: (s >> shift) & 0xff)], to: SIMD8<Float>.self)
+                            }
+                            a0 += signed(0); a1 += signed(8); a2 += signed(16); a3 += signed(24)
+                            a4 += signed(32); a5 += signed(40); a6 += signed(48); a7 += signed(56)
+                        }
+                        let lanes = [a0, a1, a2, a3, a4, a5, a6, a7]
+                        for j in word * 64 ..< min(bits, word * 64 + 64) {
+                            let i = j - word * 64
+                            out[j] += lanes[i / 8][i % 8]
                         }
                     }
                 }
             }
-            for i in 0..<fullBytes { for l in 0..<8 { out[8 * i + l] += acc[i][l] } }
-            for j in (8 * fullBytes)..<config.bits { out[j] += acc[fullBytes][j - 8 * fullBytes] }
         }
     }
 
-    /// For each byte value, its eight bits (lowest first) as +1 (set) or -1.
-    static let byteSigns: [SIMD8<Float>] = (0..<256).map { v in
-        SIMD8<Float>((0..<8).map { (v >> $0) & 1 == 1 ? 1 : -1 })
+    /// For each byte value, lane i has the sign bit set where bit i is clear (a -1 sign).
+    static let negativeMasks: [SIMD8<UInt32>] = (0..<256).map { v in
+        SIMD8<UInt32>((0..<8).map { (v >> $0) & 1 == 1 ? 0 : 0x8000_0000 })
     }
 
     /// The plain definition: the hashed TF-IDF times the sign matrix, one product at a time
