@@ -248,8 +248,32 @@ public final class DocumentIndex: @unchecked Sendable {
     }
 
     /// The first 300 characters of `text` with runs of white space folded to one space and U+0000
-    /// dropped, in one pass that stops there.
-    static func snippet(_ text: String) -> String {
+    /// dropped, in one pass that stops there. Pure ASCII up to that point is copied byte by byte
+    /// (appending scalars one at a time to a string took 4% of indexing 20 Newsgroups); the
+    /// first other byte hands the text to the scalar loop, which gives the same result.
+    package static func snippet(_ text: String) -> String {
+        var text = text
+        let ascii = text.withUTF8 { bytes -> String? in
+            var out = [UInt8]()
+            out.reserveCapacity(min(bytes.count, 300))
+            var pendingSpace = false
+            for b in bytes where b != 0 {
+                guard b < 0x80 else { return nil }
+                if b == 0x20 || (0x09...0x0D).contains(b) {
+                    pendingSpace = !out.isEmpty
+                    continue
+                }
+                if out.count + (pendingSpace ? 2 : 1) > 300 { break }
+                if pendingSpace { out.append(0x20); pendingSpace = false }
+                out.append(b)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        return ascii ?? scalarSnippet(text)
+    }
+
+    /// `snippet` scalar by scalar (any text; the reference its ASCII path is tested against).
+    package static func scalarSnippet(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var count = 0
         var pendingSpace = false
@@ -261,8 +285,9 @@ public final class DocumentIndex: @unchecked Sendable {
                 pendingSpace = count > 0
                 continue
             }
+            // Never a space as the last character: it stands before the next word or not at all.
+            if count + (pendingSpace ? 2 : 1) > 300 { break }
             if pendingSpace { out.append(" "); count += 1; pendingSpace = false }
-            if count >= 300 { break }
             out.append(scalar)
             count += 1
         }

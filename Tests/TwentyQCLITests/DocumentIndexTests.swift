@@ -307,4 +307,23 @@ final class Failures: @unchecked Sendable {
         let folded = try #require(try other.search(like: "b", k: 1).first?.fields["snippet"])
         #expect(folded == "a b c d e f g h i j\u{01}k", "\(folded.unicodeScalars.map(\.value))")
     }
+
+    /// The byte-by-byte path for ASCII gives what the scalar loop gives: white space at the
+    /// 300th character, NULs, texts that turn non-ASCII before, at and after that point.
+    @Test func asciiSnippetsEqualTheScalarLoop() {
+        let base = (0..<120).map { "w\($0)" }.joined(separator: " \t\n ")
+        var texts = ["", " ", "\0\0", "a\0b", "  lead and trail  ", String(repeating: "x", count: 300) + " y",
+                     String(repeating: "x", count: 299) + "  \n y z", String(repeating: "x", count: 300) + "\u{A0}y", base]
+        for cut in [0, 1, 150, 299, 300, 301, 400, base.utf8.count - 1] {
+            let prefix = String(decoding: Array(base.utf8.prefix(cut)), as: UTF8.self)
+            texts += [prefix + "é rest", prefix + "\u{2028}more", prefix + " \u{85} after"]
+        }
+        for text in texts {
+            #expect(DocumentIndex.snippet(text) == DocumentIndex.scalarSnippet(text), "\(text.prefix(40))")
+        }
+        // It stops at 300 characters, never with a space that only a 301st would have followed.
+        #expect(DocumentIndex.snippet(String(repeating: "x", count: 300) + " y") == String(repeating: "x", count: 300))
+        #expect(DocumentIndex.snippet(String(repeating: "x", count: 299) + " y z") == String(repeating: "x", count: 299))
+        #expect(DocumentIndex.snippet(String(repeating: "x", count: 298) + " y z") == String(repeating: "x", count: 298) + " y")
+    }
 }
