@@ -86,6 +86,14 @@ public struct EncoderModel: Sendable {
         vocabulary.tfidf(indices: vocabulary.termIndices(tokens: tokens, bigrams: config.featurizer.bigrams))
     }
 
+    /// The TF-IDF features of `text` and the `TermHash`es of its lexical terms, from one pass
+    /// over it (`LexicalAnalyzer.analyze(_:featurizer:vocabulary:)`): equal to
+    /// `features(tokens:)` of the featurizer's tokens and `LexicalAnalyzer.terms` hashed.
+    package func analyze(_ text: String) -> (features: SparseVector, termHashes: [UInt64]) {
+        let (hashes, indices) = LexicalAnalyzer().analyze(text, featurizer: config.featurizer, vocabulary: vocabulary)
+        return (vocabulary.tfidf(indices: indices), hashes)
+    }
+
     /// The hidden activations (after ReLU) for `features`, into `hidden` (paddedCols Floats).
     package func hiddenActivations(_ features: SparseVector, into hidden: UnsafeMutablePointer<Float>) {
         let padded = layer1.paddedCols
@@ -154,9 +162,8 @@ public struct EncoderModel: Sendable {
     /// The code for `text`. Empty text, or text with no known term, gives the code of the
     /// all-zero feature vector (the biases alone; query bits all 0).
     public func encode(_ text: String) -> BinaryCode {
-        guard projection != nil else { return encode(features: features(text), termHashes: []) }
-        let (terms, tokens) = LexicalAnalyzer().analyze(text, model: config.featurizer)
-        return encode(features: features(tokens: tokens), termHashes: terms.map(TermHash.of))
+        let (features, hashes) = analyze(text)
+        return encode(features: features, termHashes: hashes)
     }
 
     /// Codes for many texts, on `threads` threads (default: all cores), in input order.

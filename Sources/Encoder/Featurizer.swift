@@ -51,36 +51,58 @@ public struct Featurizer: Codable, Equatable, Sendable {
         if isASCII { asciiScan(text, maxLength: maxLength, emit) } else { unicodeScan(text, maxLength: maxLength, emit) }
     }
 
+    /// `scan` without a string per token: `emit` gets each token's UTF-8 bytes (valid only
+    /// during the call), its length in characters, whether it is all digits and whether it is
+    /// all ASCII. A text of pure ASCII builds no string at all.
+    static func scanBytes(_ text: String, maxLength: Int, _ emit: (UnsafeBufferPointer<UInt8>, Int, Bool, Bool) -> Bool) {
+        var text = text
+        let isASCII = text.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
+        if isASCII {
+            asciiScanBytes(text, maxLength: maxLength) { emit($0, $1, $2, true) }
+        } else {
+            unicodeScan(text, maxLength: maxLength) { token, length, allDigits in
+                var token = token
+                return token.withUTF8 { emit($0, length, allDigits, $0.allSatisfy { $0 < 0x80 }) }
+            }
+        }
+    }
+
     /// The same rules on pure ASCII, byte by byte: NFKC changes nothing there and case folding
     /// is lower-casing, so the result equals `unicodeScan`'s (a test checks this).
     static func asciiScan(_ text: String, maxLength: Int, _ emit: (String, Int, Bool) -> Bool) {
+        asciiScanBytes(text, maxLength: maxLength) { emit(String(decoding: $0, as: UTF8.self), $1, $2) }
+    }
+
+    /// `asciiScan` giving each token's lower-cased bytes (valid only during the call).
+    static func asciiScanBytes(_ text: String, maxLength: Int, _ emit: (UnsafeBufferPointer<UInt8>, Int, Bool) -> Bool) {
         var text = text
-        text.withUTF8 { bytes in
-            var start = -1
-            var allDigits = true
-            var buffer = [UInt8](repeating: 0, count: max(1, maxLength))
-            func flush(_ end: Int) -> Bool {
-                defer { start = -1; allDigits = true }
-                guard start >= 0 else { return true }
-                let length = end - start
-                guard length <= maxLength else { return true }
-                for i in 0..<length {
-                    let b = bytes[start + i]
-                    buffer[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, maxLength)) { buffer in
+            text.withUTF8 { bytes in
+                var start = -1
+                var allDigits = true
+                func flush(_ end: Int) -> Bool {
+                    defer { start = -1; allDigits = true }
+                    guard start >= 0 else { return true }
+                    let length = end - start
+                    guard length <= maxLength else { return true }
+                    for i in 0..<length {
+                        let b = bytes[start + i]
+                        buffer[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+                    }
+                    return emit(UnsafeBufferPointer(rebasing: buffer[0..<length]), length, allDigits)
                 }
-                return emit(String(decoding: buffer[0..<length], as: UTF8.self), length, allDigits)
-            }
-            for i in 0..<bytes.count {
-                let b = bytes[i]
-                let digit = b >= 0x30 && b <= 0x39
-                if digit || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
-                    if start < 0 { start = i }
-                    if !digit { allDigits = false }
-                } else if !flush(i) {
-                    return
+                for i in 0..<bytes.count {
+                    let b = bytes[i]
+                    let digit = b >= 0x30 && b <= 0x39
+                    if digit || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
+                        if start < 0 { start = i }
+                        if !digit { allDigits = false }
+                    } else if !flush(i) {
+                        return
+                    }
                 }
+                _ = flush(bytes.count)
             }
-            _ = flush(bytes.count)
         }
     }
 

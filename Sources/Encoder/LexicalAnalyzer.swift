@@ -40,6 +40,65 @@ public struct LexicalAnalyzer: Sendable {
         return (terms, modelTokens)
     }
 
+    /// What both stages read of `text`, as `analyze(_:model:)` with the model's terms looked up
+    /// (`Vocabulary.termIndices(tokens:bigrams:)`) and the lexical terms hashed (`TermHash`),
+    /// without a string per token: an ASCII token is hashed once (`TokenTable.hash`), and that
+    /// hash finds it in the vocabulary and the stop words and, unless the stemmer changes it,
+    /// is its `TermHash` once finalised. A token with other characters takes the string paths.
+    /// A test holds both to the same results.
+    /// - Returns: the `TermHash` of each term, in order, with repetitions; the vocabulary
+    ///   indices of the model's unigrams and bigrams, in `termIndices(tokens:bigrams:)`'s order.
+    package func analyze(_ text: String, featurizer: Featurizer, vocabulary: Vocabulary) -> (termHashes: [UInt64], termIndices: [Int32]) {
+        var hashes: [UInt64] = [], indices: [Int32] = []
+        var modelCount = 0, previous: Int32 = -1
+        let modelLimit = featurizer.maxTokens, modelLength = featurizer.maxTokenLength, bigrams = featurizer.bigrams
+        let vocabulary = vocabulary.tokens
+        Featurizer.scanBytes(text, maxLength: max(Self.maxTokenLength, modelLength)) { token, length, allDigits, ascii in
+            let hash = ascii ? TokenTable.hash(token) : 0
+            if modelCount < modelLimit, length <= modelLength, !(allDigits && length > 4) {
+                modelCount += 1
+                vocabulary.appendTermIndices(token: vocabulary.id(token, hash: hash, ascii: ascii), bigrams: bigrams,
+                                             previous: &previous, into: &indices)
+            }
+            if hashes.count < Self.maxTerms, length <= Self.maxTokenLength {
+                if ascii {
+                    if Self.stopWordTable.index(of: token, hash: hash) == nil { hashes.append(Self.stemmedHash(token, hash: hash)) }
+                } else {
+                    let string = String(decoding: token, as: UTF8.self)
+                    if !Self.stopWords.contains(string) { hashes.append(TermHash.of(Self.stem(string))) }
+                }
+            }
+            return hashes.count < Self.maxTerms || modelCount < modelLimit
+        }
+        return (hashes, indices)
+    }
+
+    /// `TermHash.of(stem(token))` for an ASCII token whose `TokenTable.hash` is `hash`: the
+    /// stemmer's rules on bytes, rehashing only what it changes.
+    @inline(__always)
+    static func stemmedHash(_ token: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UInt64 {
+        let n = token.count
+        guard n > 3, token[n - 1] == UInt8(ascii: "s") else { return TermHash.finalize(hash) }
+        func endsWith(_ a: UInt8, _ b: UInt8) -> Bool { token[n - 3] == a && token[n - 2] == b }
+        let prefix: Int, y: Bool
+        if endsWith(UInt8(ascii: "i"), UInt8(ascii: "e")) && token[n - 4] != UInt8(ascii: "e") && token[n - 4] != UInt8(ascii: "a") {
+            (prefix, y) = (n - 3, true)  // -ies -> -y
+        } else if token[n - 2] == UInt8(ascii: "e") && !endsWith(UInt8(ascii: "a"), UInt8(ascii: "e"))
+                    && !endsWith(UInt8(ascii: "e"), UInt8(ascii: "e")) && !endsWith(UInt8(ascii: "o"), UInt8(ascii: "e")) {
+            (prefix, y) = (n - 1, false)  // -es -> -e
+        } else if token[n - 2] != UInt8(ascii: "u") && token[n - 2] != UInt8(ascii: "s") {
+            (prefix, y) = (n - 1, false)  // -s -> ""
+        } else {
+            return TermHash.finalize(hash)
+        }
+        var h = TokenTable.hash(UnsafeBufferPointer(rebasing: token[0 ..< prefix]))
+        if y { h = (h ^ UInt64(UInt8(ascii: "y"))) &* 0x100_0000_01b3 }
+        return TermHash.finalize(h)
+    }
+
+    /// The ASCII stop words, for `analyze(_:featurizer:vocabulary:)`.
+    static let stopWordTable = TokenTable(stopWords.map { ($0, 0) })
+
     /// Harman's S stemmer.
     static func stem(_ token: String) -> String {
         guard token.utf8.count > 3, token.utf8.last == UInt8(ascii: "s") else { return token }
@@ -75,6 +134,13 @@ public enum TermHash {
     public static func of(_ term: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in term.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return finalize(h)
+    }
+
+    /// The hash of a term whose FNV-1a state (`TokenTable.hash` of its bytes) is `h`.
+    @inline(__always)
+    static func finalize(_ h: UInt64) -> UInt64 {
+        var h = h
         // splitmix64's finaliser
         h = (h ^ (h >> 30)) &* 0xbf58_476d_1ce4_e5b9
         h = (h ^ (h >> 27)) &* 0x94d0_49bb_1331_11eb

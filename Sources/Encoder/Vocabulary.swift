@@ -30,6 +30,8 @@ public struct Vocabulary: Equatable, Sendable {
     /// (Tokens never contain "_".)
     private let bigramFirsts: [String: Int32]
     private let bigramSeconds: [[String: Int32]]
+    /// The same lookups from a token's bytes (`LexicalAnalyzer.analyze(_:featurizer:vocabulary:)`).
+    package let tokens: VocabularyTokens
 
     public init(terms: [String], idf: [Float]) {
         precondition(terms.count == idf.count)
@@ -56,6 +58,28 @@ public struct Vocabulary: Equatable, Sendable {
         self.index = index
         self.bigramFirsts = firsts
         self.bigramSeconds = seconds
+
+        var ids: [String: Int32] = [:], entries: [(key: String, value: Int32)] = []
+        var unigram: [Int32] = [], begins: [Bool] = [], pairs: [UInt64: Int32] = [:]
+        func id(_ token: String) -> Int32 {
+            if let existing = ids[token] { entries.append((token, existing)); return existing }
+            let new = Int32(unigram.count)
+            ids[token] = new
+            entries.append((token, new))
+            unigram.append(-1)
+            begins.append(false)
+            return new
+        }
+        for (i, t) in terms.enumerated() {
+            unigram[Int(id(t))] = Int32(i)  // the last of equal terms, as `index`
+            if let cut = t.utf8.firstIndex(of: UInt8(ascii: "_")) {
+                let first = id(String(t[..<cut])), second = id(String(t[t.utf8.index(after: cut)...]))
+                begins[Int(first)] = true
+                pairs[UInt64(first) << 32 | UInt64(second)] = Int32(i)
+            }
+        }
+        tokens = VocabularyTokens(table: TokenTable(entries), ids: ids, unigram: unigram, beginsBigram: begins,
+                                  pairs: PairTable(pairs.map { ($0.key, $0.value) }))
     }
 
     public var count: Int { terms.count }
@@ -95,7 +119,7 @@ public struct Vocabulary: Equatable, Sendable {
     /// (one per index): the vocabulary's terms, or `LexicalProjection`'s hash buckets.
     static func tfidf(indices: [Int32], idf: [Float]) -> SparseVector {
         guard !indices.isEmpty else { return SparseVector() }
-        let sorted = indices.sorted()
+        let sorted = ascending(indices)
         var idx: [Int32] = [], values: [Float] = []
         idx.reserveCapacity(sorted.count)
         values.reserveCapacity(sorted.count)
@@ -111,6 +135,57 @@ public struct Vocabulary: Equatable, Sendable {
         let norm = sqrt(values.reduce(0) { $0 + $1 * $1 })
         if norm > 0 { for i in values.indices { values[i] /= norm } }
         return SparseVector(indices: idx, values: values)
+    }
+
+    /// `values` (each at least 0) in ascending order, equal to `values.sorted()`: a
+    /// least-significant-digit radix sort in as few passes of at most 11 bits as the largest
+    /// value needs (two for a vocabulary's 20,000 terms or the query bits' 2^18 buckets), and an
+    /// insertion sort for 32 values or fewer. The library's comparison sort took a tenth of
+    /// encoding a 20 Newsgroups message (docs/BENCHMARKS.md).
+    static func ascending(_ values: [Int32]) -> [Int32] {
+        var a = values
+        let n = a.count
+        if n <= 32 {
+            for i in 1 ..< max(1, n) {
+                let v = a[i]
+                var j = i
+                while j > 0 && a[j - 1] > v { a[j] = a[j - 1]; j -= 1 }
+                a[j] = v
+            }
+            return a
+        }
+        var largest: Int32 = 0
+        for v in a {
+            precondition(v >= 0, "term indices are not negative")
+            largest = max(largest, v)
+        }
+        let width = Int32.bitWidth - largest.leadingZeroBitCount
+        guard width > 0 else { return a }
+        let passes = (width + 10) / 11, digit = (width + passes - 1) / passes
+        var b = [Int32](repeating: 0, count: n)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 1 << digit) { counts in
+            a.withUnsafeMutableBufferPointer { pa in
+                b.withUnsafeMutableBufferPointer { pb in
+                    var (source, target) = (pa, pb)
+                    let mask = Int32(1 << digit - 1)
+                    for pass in 0 ..< passes {
+                        let shift = Int32(pass * digit)
+                        counts.initialize(repeating: 0)
+                        for v in source { counts[Int((v >> shift) & mask)] += 1 }
+                        var offset = 0
+                        for d in 0 ..< counts.count { (counts[d], offset) = (offset, offset + counts[d]) }
+                        for v in source {
+                            let d = Int((v >> shift) & mask)
+                            target[counts[d]] = v
+                            counts[d] += 1
+                        }
+                        swap(&source, &target)
+                    }
+                    if passes % 2 == 1 { _ = pa.update(fromContentsOf: pb) }
+                }
+            }
+        }
+        return a
     }
 
     /// The unit-length TF-IDF vector of `terms` (empty when no term is known).
@@ -149,5 +224,48 @@ public struct Vocabulary: Equatable, Sendable {
         let terms = kept.map(\.term)
         let idf = kept.map { Float(log(Double(1 + n) / Double(1 + $0.df)) + 1) }
         return Vocabulary(terms: terms, idf: idf)
+    }
+}
+
+/// A vocabulary's terms looked up from a token's bytes, as `Vocabulary.termIndices(tokens:bigrams:)`
+/// looks them up from strings: every unigram term and every part of a bigram term is a token
+/// with an id; per id, its unigram's index (or -1) and whether it begins a bigram; the bigrams
+/// by the pair of their parts' ids. A class, so that the analyzer's per-token closure holds one
+/// reference (capturing the `Vocabulary` struct copied all of its arrays per token).
+package final class VocabularyTokens: Sendable {
+    private let table: TokenTable
+    private let ids: [String: Int32]
+    private let unigram: [Int32]
+    private let beginsBigram: [Bool]
+    private let pairs: PairTable
+
+    init(table: TokenTable, ids: [String: Int32], unigram: [Int32], beginsBigram: [Bool], pairs: PairTable) {
+        self.table = table
+        self.ids = ids
+        self.unigram = unigram
+        self.beginsBigram = beginsBigram
+        self.pairs = pairs
+    }
+
+    /// The id of a token from its bytes and their `TokenTable.hash`; nil when no term holds it.
+    /// An ASCII token is found by its bytes; any other as a `String` (canonical equivalence), as
+    /// `termIndices(tokens:bigrams:)` finds it.
+    @inline(__always)
+    func id(_ token: UnsafeBufferPointer<UInt8>, hash: UInt64, ascii: Bool) -> Int32? {
+        ascii ? table.index(of: token, hash: hash) : ids[String(decoding: token, as: UTF8.self)]
+    }
+
+    /// Follows `termIndices(tokens:bigrams:)` one token at a time: appends the index of the
+    /// token with id `id` (nil: unknown) and, with `bigrams`, of the bigram it ends, to `out`;
+    /// `previous` carries the last token's id when it begins a bigram, else -1.
+    @inline(__always)
+    func appendTermIndices(token id: Int32?, bigrams: Bool, previous: inout Int32, into out: inout [Int32]) {
+        guard let id else { previous = -1; return }
+        let u = unigram[Int(id)]
+        if u >= 0 { out.append(u) }
+        if bigrams {
+            if previous >= 0, let b = pairs.value(for: UInt64(previous) << 32 | UInt64(id)) { out.append(b) }
+            previous = beginsBigram[Int(id)] ? id : -1
+        }
     }
 }

@@ -10,9 +10,6 @@ package struct TextEncoding: Sendable {
 
     package init(model: EncoderModel) { self.model = model }
 
-    /// The lexical stage's analyzer (the same for documents and queries).
-    package static let analyzer = LexicalAnalyzer()
-
     /// The entries that store `documents`: code, terms, and the document's fields with its
     /// content hash ("hash"; `contentHashes` when the caller has them already) and snippet
     /// ("snippet"). Everything per document (analysis, code, snippet, metadata JSON) runs in one
@@ -27,9 +24,8 @@ package struct TextEncoding: Sendable {
             parallelFor(iterations: workers) { w in
                 for i in stride(from: w, to: documents.count, by: workers) {
                     let d = documents[i]
-                    let (words, tokens) = Self.analyzer.analyze(d.text, model: model.config.featurizer)
-                    let hashes = words.map(TermHash.of)
-                    let code = model.encode(features: model.features(tokens: tokens), termHashes: hashes)
+                    let (features, hashes) = model.analyze(d.text)
+                    let code = model.encode(features: features, termHashes: hashes)
                     var fields = d.fields
                     fields["hash"] = contentHashes?[i] ?? DocumentIndex.contentHash(d.text)
                     fields["snippet"] = DocumentIndex.snippet(d.text)
@@ -54,9 +50,7 @@ package struct TextEncoding: Sendable {
         out.withUnsafeMutableBufferPointer { buffer in
             parallelFor(iterations: workers) { w in
                 for i in stride(from: w, to: texts.count, by: workers) {
-                    let (words, tokens) = Self.analyzer.analyze(texts[i], model: model.config.featurizer)
-                    let features = model.features(tokens: tokens)
-                    let terms = words.map(TermHash.of)
+                    let (features, terms) = model.analyze(texts[i])
                     let logits = model.logits(features: features, termHashes: terms)
                     let code = EncoderModel.code(logits: logits)
                     let typed = ranking.isTyped(terms)
