@@ -151,6 +151,25 @@ public struct EncoderModel: Sendable {
     /// holds: how much of a corpus the codes can see. 0 for texts without tokens.
     public func tokenCoverage(_ texts: some Sequence<String>) -> Double {
         var known = 0, total = 0
+        let featurizer = config.featurizer, lookup = vocabulary.tokens
+        for text in texts where featurizer.maxTokens > 0 {
+            var count = 0
+            // The featurizer's tokens (`Featurizer.tokens`), looked up by their bytes.
+            Featurizer.scanBytes(text, maxLength: featurizer.maxTokenLength) { token, length, allDigits, ascii in
+                guard !(allDigits && length > 4) else { return true }
+                count += 1
+                if let id = lookup.id(token, hash: ascii ? TokenTable.hash(token) : 0, ascii: ascii), lookup.isUnigram(id) { known += 1 }
+                return count < featurizer.maxTokens
+            }
+            total += count
+        }
+        return total > 0 ? Double(known) / Double(total) : 0
+    }
+
+    /// `tokenCoverage` from strings: the featurizer's tokens looked up in the vocabulary (the
+    /// reference the byte path is tested against).
+    package func referenceTokenCoverage(_ texts: some Sequence<String>) -> Double {
+        var known = 0, total = 0
         for text in texts {
             let tokens = config.featurizer.tokens(text)
             total += tokens.count

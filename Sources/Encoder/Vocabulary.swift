@@ -255,6 +255,10 @@ package final class VocabularyTokens: Sendable {
         ascii ? table.index(of: token, hash: hash) : ids[String(decoding: token, as: UTF8.self)]
     }
 
+    /// Whether the token with id `id` is a unigram term.
+    @inline(__always)
+    func isUnigram(_ id: Int32) -> Bool { unigram[Int(id)] >= 0 }
+
     /// Follows `termIndices(tokens:bigrams:)` one token at a time: appends the index of the
     /// token with id `id` (nil: unknown) and, with `bigrams`, of the bigram it ends, to `out`;
     /// `previous` carries the last token's id when it begins a bigram, else -1.

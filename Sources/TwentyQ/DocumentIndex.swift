@@ -167,7 +167,15 @@ public final class DocumentIndex: @unchecked Sendable {
     /// count of each kind. Reads the index, writes nothing.
     func prepare(_ documents: [Document], threads: Int) throws -> (entries: [IndexEntry], summary: AddSummary) {
         var report = AddSummary()
-        let hashes = documents.map { Self.contentHash($0.text) }
+        // Content hashes on every thread: one pass over each text's bytes (on one thread
+        // beside the encoding it was 3% of indexing 20 Newsgroups).
+        var hashes = [String](repeating: "", count: documents.count)
+        let workers = max(1, min(threads, documents.count / 64))
+        hashes.withUnsafeMutableBufferPointer { out in
+            parallelFor(iterations: workers) { w in
+                for i in stride(from: w, to: documents.count, by: workers) { out[i] = Self.contentHash(documents[i].text) }
+            }
+        }
         var changed: [Int] = []
         let stored = try store.metadata(for: documents.map(\.id))
         for (i, existing) in stored.enumerated() {
@@ -241,8 +249,12 @@ public final class DocumentIndex: @unchecked Sendable {
 
     /// Content hash of a text: "fnv1a64:" + 16 hex digits.
     public static func contentHash(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var text = text
+        let hash = text.withUTF8 { bytes in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return hash
+        }
         let hex = String(hash, radix: 16)
         return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
     }

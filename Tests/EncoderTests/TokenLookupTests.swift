@@ -1,6 +1,7 @@
 import BinaryCodes
 @testable import Encoder
 import Foundation
+import TestSupport
 import Testing
 
 /// The byte paths of analysis (`LexicalAnalyzer.analyze(_:featurizer:vocabulary:)`,
@@ -90,5 +91,19 @@ import Testing
                 #expect(Vocabulary.ascending(values) == values.sorted(), "\(count) values up to \(largest)")
             }
         }
+    }
+
+    @Test func tokenCoverageByBytesEqualsTheStringPath() {
+        let model = randomModel(bits: 32, hidden: 16)
+        var short = model.config
+        short.featurizer = Featurizer(maxTokenLength: 5, maxTokens: 3, bigrams: false)
+        let shortModel = EncoderModel(config: short, vocabulary: model.vocabulary, layer1: model.layer1, bias1: model.bias1,
+                                      layer2: model.layer2, bias2: model.bias2)
+        let texts = Self.texts + ["space NASA orbit launch the game", "Space shuttle, space: 1993 12345 orbit", "日本語 space"]
+        for m in [model, shortModel] {
+            #expect(m.tokenCoverage(texts) == m.referenceTokenCoverage(texts))
+            for text in texts { #expect(m.tokenCoverage([text]) == m.referenceTokenCoverage([text]), "\(text.prefix(40))") }
+        }
+        #expect(model.tokenCoverage(["space NASA orbit launch the game"]) == 5.0 / 6)
     }
 }
