@@ -6,12 +6,16 @@
   - re-running the same `index` command: every document must come back unchanged;
   - with --anchor OTHER_BINARY: the batch again, run by run alternated with the anchor binary on
     the same index (--pairs N, default 3), each pair's answers compared byte for byte, and the
-    ratio of the median walls (this binary's over the anchor's).
+    ratio of the median walls (this binary's over the anchor's); then `index` alternated the
+    same way into fresh indexes, the ratio of the median documents per second, and whether the
+    first pair's indexes hold the same codes (ids and codes of `export`; stored fields such as
+    snippets are not compared) and give the same answers to the batch (their term records).
 Usage: python3 Tools/bench/index_20news.py TWENTYQ_BINARY DATA_DIR [--model FILE] [--anchor BINARY [--pairs N]]
 """
 import gzip
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,7 +66,31 @@ def main():
                                                check=True, capture_output=True).stdout
                 walls[name].append(time.perf_counter() - start)
             identical = identical and answers["anchor"] == answers["binary"]
+        # Indexing, alternated the same way, each run into a fresh index; the codes, fields and
+        # term records of the two builds' indexes compared through export and the batch.
+        rates = {"binary": [], "anchor": []}
+        indexes_identical = True
+        for p in range(pairs):
+            built = {}
+            for name, exe in (("anchor", anchor), ("binary", binary)):
+                fresh = f"{work}/idx-{name}-{p}"
+                summary = json.loads(subprocess.run([exe, "index", "--db", fresh, corpus, "--json", "--skip-bad"] + (["--model", model] if model else []),
+                                                    check=True, capture_output=True, text=True).stdout)
+                rates[name].append(summary["docs_per_second"])
+                built[name] = fresh
+            if p == 0:
+                codes = {n: [(r["id"], r["code"]) for r in map(json.loads, subprocess.run([binary, "export", "--db", d], check=True,
+                                                                                        capture_output=True, text=True).stdout.splitlines())]
+                         for n, d in built.items()}
+                answered_by = {n: subprocess.run([binary, "search", "--db", d, "--queries", queries, "-k", "100"], check=True, capture_output=True).stdout
+                               for n, d in built.items()}
+                indexes_identical = codes["anchor"] == codes["binary"] and answered_by["anchor"] == answered_by["binary"]
+            for d in built.values():
+                shutil.rmtree(d)
         compared = {
+            "index_docs_per_second_runs": rates["binary"], "anchor_index_docs_per_second_runs": rates["anchor"],
+            "index_rate_ratio_to_anchor": statistics.median(rates["binary"]) / statistics.median(rates["anchor"]),
+            "indexes_identical_to_anchor": indexes_identical,
             "anchor": anchor, "pairs": pairs,
             "batch_wall_seconds_runs": walls["binary"], "anchor_batch_wall_seconds_runs": walls["anchor"],
             "batch_wall_ratio_to_anchor": statistics.median(walls["binary"]) / statistics.median(walls["anchor"]),
