@@ -109,7 +109,10 @@ extension CodeIndex {
             let pa = Int(a.1) / Self.postingsPartition, pb = Int(b.1) / Self.postingsPartition
             return pa != pb ? pa < pb : a.0 != b.0 ? a.0 < b.0 : a.1 < b.1
         }
-        for (h, slot) in pending { try txn.duplicate(postings, key: Self.postingsKey(h, slot: Int(slot)), value: Self.postingsValue(Int(slot)), delete: false) }
+        var next = pending.makeIterator()
+        try txn.addDuplicates(postings) {
+            next.next().map { h, slot in (Self.postingsKey(h, slot: Int(slot)), Self.postingsValue(Int(slot))) }
+        }
     }
 
     /// Deletes the terms of `slot` and its postings (nothing when it has none).

@@ -211,12 +211,13 @@ package final class LMDBEnvironment: @unchecked Sendable {
         mapStartLock.withLock { mapStart = nil }
     }
 
-    /// Opens (or, in a write transaction, creates) the named database `name`.
-    /// Handles stay valid for the environment's life once their transaction commits.
-    package func openDatabase(_ name: String, create: Bool) throws -> LMDBDatabase {
+    /// Opens (or, in a write transaction, creates) the named database `name`, with LMDB's
+    /// database `flags` (such as `MDB_DUPSORT`). Handles stay valid for the environment's life
+    /// once their transaction commits.
+    package func openDatabase(_ name: String, create: Bool, flags: UInt32 = 0) throws -> LMDBDatabase {
         let open = { (txn: LMDBTransaction) throws -> LMDBDatabase in
             var dbi = MDB_dbi()
-            try check(mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "mdb_dbi_open(\(name))")
+            try check(mdb_dbi_open(txn.handle, name, (create ? UInt32(MDB_CREATE) : 0) | flags, &dbi), "mdb_dbi_open(\(name))")
             return LMDBDatabase(dbi: dbi, name: name)
         }
         return create ? try write(open) : try read(open)

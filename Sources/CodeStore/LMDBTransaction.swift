@@ -101,6 +101,29 @@ package struct LMDBTransaction {
         }
     }
 
+    /// Adds the pairs that `next` gives (in ascending order of key, then value, for speed; any
+    /// order is correct) as `duplicate` adds one, through one cursor (`mdb_cursor_put` with
+    /// `MDB_NODUPDATA`): with the keys ascending, a key on the leaf page the cursor is on is found
+    /// without descending from the root (`mdb_put` opens a cursor and descends for every pair).
+    /// A pair already there is left as it is. `next` returns nil at the end.
+    package func addDuplicates(_ db: LMDBDatabase, _ next: () -> (key: (UInt32, UInt64), value: UInt16)?) throws {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, db.dbi, &cursor), "mdb_cursor_open(\(db.name))")
+        defer { mdb_cursor_close(cursor) }
+        while let (key, value) = next() {
+            var k = (key.0.bigEndian, UInt32(truncatingIfNeeded: key.1 >> 32).bigEndian, UInt32(truncatingIfNeeded: key.1).bigEndian)
+            var v = value.bigEndian
+            try withUnsafeMutableBytes(of: &k) { kb in
+                try withUnsafeMutableBytes(of: &v) { vb in
+                    var keyVal = MDB_val(mv_size: 12, mv_data: kb.baseAddress)
+                    var dataVal = MDB_val(mv_size: 2, mv_data: vb.baseAddress)
+                    let rc = mdb_cursor_put(cursor, &keyVal, &dataVal, UInt32(MDB_NODUPDATA))
+                    if rc != MDB_KEYEXIST { try check(rc, "mdb_cursor_put(\(db.name))") }
+                }
+            }
+        }
+    }
+
     /// The values under UInt64 big-endian `keys` (nil where absent), borrowed from the map, through
     /// one cursor: with the keys ascending, a key on the leaf page the cursor is on is found
     /// without descending from the root.

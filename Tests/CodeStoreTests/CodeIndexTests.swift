@@ -1,4 +1,5 @@
 import BinaryCodes
+import CLMDB
 @testable import CodeStore
 import Foundation
 import TestSupport
@@ -207,6 +208,39 @@ import Testing
         let db = try env.openDatabase("other", create: true)
         try env.write { try $0.put(db, key: Array("k".utf8), bytes: Array("v".utf8)) }
         #expect { try CodeIndex.open(at: dir.path) } throws: { "\($0)".contains("is not a TwentyQ index") }
+    }
+
+    /// Duplicates added through one cursor (`addDuplicates`, the postings' bulk path) give the
+    /// table that adding them one by one (`duplicate`) gives, in any order, pairs already there
+    /// left as they are.
+    @Test func duplicatesAddedThroughOneCursorEqualOneByOne() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let env = try LMDBEnvironment(path: dir.path, readOnly: false)
+        let flags = UInt32(MDB_DUPSORT | MDB_DUPFIXED)
+        let bulk = try env.openDatabase("bulk", create: true, flags: flags), single = try env.openDatabase("single", create: true, flags: flags)
+        var rng = SeededGenerator(seed: 5)
+        // 20 keys over 3 partitions, 2,000 pairs with repeats, in random order, then sorted.
+        let pairs = (0..<2_000).map { _ in
+            (key: (UInt32(rng.next() % 3), (rng.next() % 20) << 40 | 7), value: UInt16(truncatingIfNeeded: rng.next() % 300))
+        }
+        let sorted = pairs.sorted { a, b in (a.key.0, a.key.1, a.value) < (b.key.0, b.key.1, b.value) }
+        for (db, first) in [(bulk, pairs[0]), (single, pairs[0])] {
+            try env.write { try $0.duplicate(db, key: first.key, value: first.value, delete: false) }
+        }
+        try env.write { txn in
+            var shuffled = pairs.makeIterator(), ordered = sorted.makeIterator()
+            try txn.addDuplicates(bulk) { shuffled.next() }
+            try txn.addDuplicates(bulk) { ordered.next() }  // every pair again: all already there
+            for p in pairs { try txn.duplicate(single, key: p.key, value: p.value, delete: false) }
+        }
+        func contents(_ db: LMDBDatabase) throws -> [[UInt8]] {
+            var out: [[UInt8]] = []
+            try env.read { try $0.forEach(db) { key, value in out.append(Array(key) + Array(value)); return true } }
+            return out
+        }
+        let expected = Set(pairs.map { "\($0.key.0) \($0.key.1) \($0.value)" }).count
+        #expect(try contents(bulk) == contents(single))
+        #expect(try contents(bulk).count == expected && expected > 1_000)
     }
 
     @Test func theMapGrowsWhenABatchDoesNotFit() throws {
