@@ -42,8 +42,12 @@ let package = Package(
         .target(name: "BinaryCodes", dependencies: ["CHammingKernels", "CZlib"]),
         // The LMDB wrapper and TwentyQ's schema on top of it.
         .target(name: "CodeStore", dependencies: ["CLMDB", "CMappedFaults", "BinaryCodes", "CHammingKernels"]),
+        // AVX2 builds of the encoder's inference loops (ternary rows, the query bits' sign
+        // projections), chosen at run time like the popcount kernels; Encoder keeps the Swift
+        // loops as their reference.
+        .target(name: "CInferenceKernels"),
         // Text to codes: featurizer, low-bit weight formats, packed inference, model files.
-        .target(name: "Encoder", dependencies: ["BinaryCodes", "Ingest"]),
+        .target(name: "Encoder", dependencies: ["BinaryCodes", "Ingest", "CInferenceKernels"]),
         // Input: JSONL corpora, folder walks, HTML to text. Shared by `index`, `train` and the
         // trainer; depends on Foundation alone.
         .target(name: "Ingest"),

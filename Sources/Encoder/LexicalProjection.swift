@@ -1,3 +1,4 @@
+import CInferenceKernels
 import Foundation
 
 /// Shape of a model's query bits (`LexicalProjection`). Stored in the model file's header.
@@ -82,10 +83,23 @@ public struct LexicalProjection: Equatable, Sendable {
     /// adds its weight to them: each byte of the bucket's signs selects a mask that flips the sign
     /// bit of the weight where the sign is -1 (XOR: `w * -1` exactly, no multiplication). Each
     /// projection adds the same values in the same order as `referenceLogits`, so the results
-    /// are equal to the last bit.
+    /// are equal to the last bit. The AVX2 build (`CInferenceKernels`) runs where the CPU has it.
     func addLogits(hashes: [UInt64], into out: UnsafeMutableBufferPointer<Float>) {
         precondition(out.count == config.bits)
         let v = weights(hashes: hashes)
+        guard PackedMatrix.avx2 else { return portableAddLogits(v, into: out) }
+        v.indices.withUnsafeBufferPointer { buckets in
+            v.values.withUnsafeBufferPointer { weights in
+                tqi_sign_projections_avx2(buckets.baseAddress, weights.baseAddress, buckets.count, config.seed,
+                                          (config.bits + 63) / 64, config.bits, out.baseAddress!)
+            }
+        }
+    }
+
+    /// `addLogits` in Swift from the hashed TF-IDF `v` (the reference of the AVX2 build in
+    /// `CInferenceKernels`, which computes the same signs and sums, and the build that runs
+    /// without AVX2).
+    func portableAddLogits(_ v: SparseVector, into out: UnsafeMutableBufferPointer<Float>) {
         let bits = config.bits
         Self.negativeMasks.withUnsafeBufferPointer { masks in
             v.indices.withUnsafeBufferPointer { buckets in

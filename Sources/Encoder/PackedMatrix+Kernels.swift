@@ -1,3 +1,5 @@
+import CInferenceKernels
+
 /// Inference kernels over packed rows. Buffers passed in must hold `paddedCols` Floats, the
 /// lanes past `cols` being zero on input for `dot`; `addRow` may write any value there.
 ///
@@ -18,8 +20,23 @@ extension PackedMatrix {
         return m
     }
 
-    /// `h[c] += a * W[r, c]` for every column c.
+    /// Whether the AVX2 builds of the ternary loops run (`CInferenceKernels`), checked once.
+    static let avx2 = tqi_avx2_supported() != 0
+
+    /// `h[c] += a * W[r, c]` for every column c: a ternary row by the AVX2 build where the CPU
+    /// has it (the same additions as `portableAddRow`, equal to the last bit).
     public func addRow(_ r: Int, times a: Float, into h: UnsafeMutablePointer<Float>) {
+        guard format == .ternary, Self.avx2 else { return portableAddRow(r, times: a, into: h) }
+        let v = a * scales[r]
+        words.withUnsafeBufferPointer { all in
+            let row = all.baseAddress! + r * rowWords
+            tqi_ternary_add_row_avx2(row, row + rowWords / 2, rowWords / 2, v, h)
+        }
+    }
+
+    /// `addRow` in Swift, every format (the reference of the AVX2 build, and the build that
+    /// runs without AVX2).
+    func portableAddRow(_ r: Int, times a: Float, into h: UnsafeMutablePointer<Float>) {
         let s = scales[r]
         words.withUnsafeBufferPointer { all in
             let row = all.baseAddress! + r * rowWords
@@ -72,8 +89,24 @@ extension PackedMatrix {
         }
     }
 
-    /// `sum over c of W[r, c] * x[c]`.
+    /// `sum over c of W[r, c] * x[c]`: a ternary row by the AVX2 build where the CPU has it
+    /// (its lanes are `portableDot`'s, summed the same way).
     public func dot(row r: Int, _ x: UnsafePointer<Float>) -> Float {
+        guard format == .ternary, Self.avx2 else { return portableDot(row: r, x) }
+        let lanes = words.withUnsafeBufferPointer { all -> SIMD8<Float> in
+            let row = all.baseAddress! + r * rowWords
+            var lanes = SIMD8<Float>()
+            withUnsafeMutableBytes(of: &lanes) { out in
+                tqi_ternary_dot_lanes_avx2(row, row + rowWords / 2, rowWords / 2, x, out.baseAddress!.assumingMemoryBound(to: Float.self))
+            }
+            return lanes
+        }
+        return lanes.sum() * scales[r]
+    }
+
+    /// `dot` in Swift, every format (the reference of the AVX2 build, and the build that runs
+    /// without AVX2).
+    func portableDot(row r: Int, _ x: UnsafePointer<Float>) -> Float {
         let s = scales[r]
         return words.withUnsafeBufferPointer { all -> Float in
             let row = all.baseAddress! + r * rowWords
