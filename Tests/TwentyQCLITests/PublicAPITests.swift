@@ -47,7 +47,7 @@ import Testing
         for module in ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder"] {
             var args = ["-module-name", module, "-target", triple, "-I", build.appendingPathComponent("Modules").path,
                         "-minimum-access-level", "public", "-output-dir", out]
-            for map in ["CHammingKernels", "CMappedFaults"] {
+            for map in ["CHammingKernels", "CInferenceKernels", "CMappedFaults"] {
                 args += ["-Xcc", "-fmodule-map-file=" + build.appendingPathComponent("\(map).build/module.modulemap").path,
                          "-Xcc", "-I" + root.appendingPathComponent("Sources/\(map)/include").path]
             }
