@@ -25,12 +25,8 @@ public struct Vocabulary: Equatable, Sendable {
     /// IDF per term.
     public let idf: [Float]
     private let index: [String: Int32]
-    /// Bigram terms "a_b" as first token -> slot in `bigramSeconds`, and there second token ->
-    /// index, so documents are looked up without building a string per token pair.
-    /// (Tokens never contain "_".)
-    private let bigramFirsts: [String: Int32]
-    private let bigramSeconds: [[String: Int32]]
-    /// The same lookups from a token's bytes (`LexicalAnalyzer.analyze(_:featurizer:vocabulary:)`).
+    /// The lookups of `termIndices(tokens:bigrams:)`, from a token's string or its bytes
+    /// (`LexicalAnalyzer.analyze(_:featurizer:vocabulary:)`).
     package let tokens: VocabularyTokens
 
     public init(terms: [String], idf: [Float]) {
@@ -38,48 +34,30 @@ public struct Vocabulary: Equatable, Sendable {
         self.terms = terms
         self.idf = idf
         var index = [String: Int32](minimumCapacity: terms.count)
-        var firsts: [String: Int32] = [:]
-        var seconds: [[String: Int32]] = []
-        for (i, t) in terms.enumerated() {
-            index[t] = Int32(i)
-            if let cut = t.utf8.firstIndex(of: UInt8(ascii: "_")) { // a UTF-8 scan: far cheaper than Characters
-                let first = String(t[..<cut]), second = String(t[t.utf8.index(after: cut)...])
-                let slot: Int32
-                if let existing = firsts[first] {
-                    slot = existing
-                } else {
-                    slot = Int32(seconds.count)
-                    firsts[first] = slot
-                    seconds.append([:])
-                }
-                seconds[Int(slot)][second] = Int32(i)
-            }
-        }
+        for (i, t) in terms.enumerated() { index[t] = Int32(i) }
         self.index = index
-        self.bigramFirsts = firsts
-        self.bigramSeconds = seconds
-
-        var ids: [String: Int32] = [:], entries: [(key: String, value: Int32)] = []
-        var unigram: [Int32] = [], begins: [Bool] = [], pairs: [UInt64: Int32] = [:]
-        func id(_ token: String) -> Int32 {
-            if let existing = ids[token] { entries.append((token, existing)); return existing }
-            let new = Int32(unigram.count)
-            ids[token] = new
-            entries.append((token, new))
-            unigram.append(-1)
-            begins.append(false)
-            return new
-        }
+        // A token's id: its term's index (the last of equal terms), else, for a part of a bigram
+        // term "a_b" that is no term itself, an id past them. (Tokens never contain "_".)
+        var parts: [String: Int32] = [:], partNames: [String] = []
+        var beginsBigram = [Bool](repeating: false, count: terms.count)
+        var pairs: [UInt64: Int32] = [:]
         for (i, t) in terms.enumerated() {
-            unigram[Int(id(t))] = Int32(i)  // the last of equal terms, as `index`
-            if let cut = t.utf8.firstIndex(of: UInt8(ascii: "_")) {
-                let first = id(String(t[..<cut])), second = id(String(t[t.utf8.index(after: cut)...]))
-                begins[Int(first)] = true
-                pairs[UInt64(first) << 32 | UInt64(second)] = Int32(i)
+            guard let cut = t.utf8.firstIndex(of: UInt8(ascii: "_")) else { continue } // a UTF-8 scan: far cheaper than Characters
+            var ids: [Int32] = []
+            for part in [String(t[..<cut]), String(t[t.utf8.index(after: cut)...])] {
+                if let known = index[part] ?? parts[part] { ids.append(known); continue }
+                let new = Int32(terms.count + partNames.count)
+                parts[part] = new
+                partNames.append(part)
+                beginsBigram.append(false)
+                ids.append(new)
             }
+            beginsBigram[Int(ids[0])] = true
+            pairs[UInt64(ids[0]) << 32 | UInt64(ids[1])] = Int32(i)  // the last of equal bigrams
         }
-        tokens = VocabularyTokens(table: TokenTable(entries), ids: ids, unigram: unigram, beginsBigram: begins,
-                                  pairs: PairTable(pairs.map { ($0.key, $0.value) }))
+        let entries = terms.map { (key: $0, value: index[$0]!) } + partNames.map { (key: $0, value: parts[$0]!) }
+        tokens = VocabularyTokens(table: TokenTable(entries), terms: index, parts: parts, termCount: terms.count,
+                                  beginsBigram: beginsBigram, pairs: PairTable(pairs.map { ($0.key, $0.value) }))
     }
 
     public var count: Int { terms.count }
@@ -97,17 +75,14 @@ public struct Vocabulary: Equatable, Sendable {
     }
 
     /// Indices of the known unigrams of `tokens` and, with `bigrams`, of their known adjacent
-    /// pairs, with repetitions, in no particular order. Equals looking up `Featurizer.terms`.
+    /// pairs, with repetitions, in no particular order. Equals looking up `Featurizer.terms`
+    /// (a test holds it to that).
     public func termIndices(tokens: [String], bigrams: Bool) -> [Int32] {
         var out: [Int32] = []
         out.reserveCapacity(tokens.count * (bigrams ? 2 : 1))
-        var previous: Int32 = -1 // slot of the previous token in bigramSeconds, or -1
+        var previous: Int32 = -1
         for token in tokens {
-            if let i = index[token] { out.append(i) }
-            if bigrams {
-                if previous >= 0, let i = bigramSeconds[Int(previous)][token] { out.append(i) }
-                previous = bigramFirsts[token] ?? -1
-            }
+            self.tokens.appendTermIndices(token: self.tokens.id(token), bigrams: bigrams, previous: &previous, into: &out)
         }
         return out
     }
@@ -227,37 +202,43 @@ public struct Vocabulary: Equatable, Sendable {
     }
 }
 
-/// A vocabulary's terms looked up from a token's bytes, as `Vocabulary.termIndices(tokens:bigrams:)`
-/// looks them up from strings: every unigram term and every part of a bigram term is a token
-/// with an id; per id, its unigram's index (or -1) and whether it begins a bigram; the bigrams
-/// by the pair of their parts' ids. A class, so that the analyzer's per-token closure holds one
-/// reference (capturing the `Vocabulary` struct copied all of its arrays per token).
+/// A vocabulary's terms looked up from a token, as a string or as bytes: every term and every
+/// part of a bigram term is a token with an id (a term's id is its index; a part that is no
+/// term gets one past them), and a bigram is found by the pair of its parts' ids. A class, so
+/// that the analyzer's per-token closure holds one reference (capturing the `Vocabulary`
+/// struct copied all of its arrays per token).
 package final class VocabularyTokens: Sendable {
     private let table: TokenTable
-    private let ids: [String: Int32]
-    private let unigram: [Int32]
+    /// Term -> index, and bigram parts that are no term -> their ids (past the terms).
+    private let terms: [String: Int32]
+    private let parts: [String: Int32]
+    private let termCount: Int
     private let beginsBigram: [Bool]
     private let pairs: PairTable
 
-    init(table: TokenTable, ids: [String: Int32], unigram: [Int32], beginsBigram: [Bool], pairs: PairTable) {
+    init(table: TokenTable, terms: [String: Int32], parts: [String: Int32], termCount: Int, beginsBigram: [Bool], pairs: PairTable) {
         self.table = table
-        self.ids = ids
-        self.unigram = unigram
+        self.terms = terms
+        self.parts = parts
+        self.termCount = termCount
         self.beginsBigram = beginsBigram
         self.pairs = pairs
     }
 
+    /// The id of a token; nil when no term holds it.
+    func id(_ token: String) -> Int32? { terms[token] ?? parts[token] }
+
     /// The id of a token from its bytes and their `TokenTable.hash`; nil when no term holds it.
     /// An ASCII token is found by its bytes; any other as a `String` (canonical equivalence), as
-    /// `termIndices(tokens:bigrams:)` finds it.
+    /// `id(_:)` finds it.
     @inline(__always)
     func id(_ token: UnsafeBufferPointer<UInt8>, hash: UInt64, ascii: Bool) -> Int32? {
-        ascii ? table.index(of: token, hash: hash) : ids[String(decoding: token, as: UTF8.self)]
+        ascii ? table.index(of: token, hash: hash) : id(String(decoding: token, as: UTF8.self))
     }
 
     /// Whether the token with id `id` is a unigram term.
     @inline(__always)
-    func isUnigram(_ id: Int32) -> Bool { unigram[Int(id)] >= 0 }
+    func isUnigram(_ id: Int32) -> Bool { Int(id) < termCount }
 
     /// Follows `termIndices(tokens:bigrams:)` one token at a time: appends the index of the
     /// token with id `id` (nil: unknown) and, with `bigrams`, of the bigram it ends, to `out`;
@@ -265,8 +246,7 @@ package final class VocabularyTokens: Sendable {
     @inline(__always)
     func appendTermIndices(token id: Int32?, bigrams: Bool, previous: inout Int32, into out: inout [Int32]) {
         guard let id else { previous = -1; return }
-        let u = unigram[Int(id)]
-        if u >= 0 { out.append(u) }
+        if Int(id) < termCount { out.append(id) }
         if bigrams {
             if previous >= 0, let b = pairs.value(for: UInt64(previous) << 32 | UInt64(id)) { out.append(b) }
             previous = beginsBigram[Int(id)] ? id : -1
