@@ -147,11 +147,6 @@ TQ_ATTR_AVX512 static inline int64_t tq_bucket_filter512_w2(const uint64_t *code
 TQ_PROBE_SHELL(probe_avx512_w1, TQ_ATTR_AVX512, 1, TQ_FILTER512_W1)
 TQ_PROBE_SHELL(probe_avx512_w2, TQ_ATTR_AVX512, 2, TQ_FILTER512_W2)
 
-static int tq_avx512_popcount_supported(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("popcnt");
-}
 #endif
 
 typedef int64_t (*tq_probe_fn)(const uint32_t *, int64_t, const uint64_t *, int64_t, uint32_t, int32_t,
@@ -160,7 +155,7 @@ typedef int64_t (*tq_probe_fn)(const uint32_t *, int64_t, const uint64_t *, int6
 
 static tq_probe_fn pick_probe(tq_level_t level, int64_t words) {
 #if TQ_X86
-    if (level >= TQ_LEVEL_AVX2 && (words == 1 || words == 2) && tq_avx512_popcount_supported()) {
+    if (level == TQ_LEVEL_AVX512 && (words == 1 || words == 2) && tq_level_supported(TQ_LEVEL_AVX512)) {
         return words == 1 ? probe_avx512_w1 : probe_avx512_w2;
     }
     if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_WIDTH(probe, popcnt, words) }

@@ -301,6 +301,116 @@ TQ_ATTR_AVX2 static void tq_split_nibbles(const uint64_t *codes, int64_t n, int6
 }
 #endif
 
+// MARK: - AVX-512 kernels (VPOPCNTDQ)
+
+#if TQ_X86
+#define TQ_ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512vpopcntdq,avx2,popcnt")))
+
+// Rare path of the eight-query kernel: the lanes set in `mask` beat their query's k-th
+// distance; insert them and return the updated thresholds.
+TQ_ATTR_AVX512 __attribute__((noinline)) static __m512i
+tq_insert_lanes8(__mmask8 mask, __m512i d, tq_topk_t *lists, int64_t id, uint64_t thr[8]) {
+    uint64_t dl[8];
+    _mm512_storeu_si512((void *)dl, d);
+    for (int l = 0; l < 8; l++) {
+        if (mask & (1u << l)) {
+            topk_insert(&lists[l], (uint32_t)dl[l], id);
+            thr[l] = topk_threshold(&lists[l]);
+        }
+    }
+    return _mm512_loadu_si512((const void *)thr);
+}
+
+// Eight queries per pass, held transposed (lane j of register w = word w of query j); each code
+// word is broadcast, XORed with the eight queries and counted by vpopcntq, so one code costs W
+// broadcasts, XORs and popcounts and W - 1 adds for eight distances, compared with the eight
+// thresholds at once. Lanes past the last query hold a zero query and a threshold of 0, so
+// they never insert. The caller gives it whole groups of eight (see tq_knn_scan).
+#define TQ_AVX512_KNN(NAME, ATTR, W)                                                          \
+    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t first_id, int64_t words_rt,   \
+                          const uint64_t *queries, int64_t nq, tq_topk_t *lists) {             \
+        const int64_t words = (W) ? (W) : words_rt;                                            \
+        __m512i qt[(W) ? (W) : TQ_MAX_WORDS];                                                  \
+        for (int64_t q = 0; q < nq; q += 8) {                                                  \
+            const int64_t lanes = nq - q < 8 ? nq - q : 8;                                     \
+            uint64_t thr[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                        \
+            for (int64_t w = 0; w < words; w++) {                                              \
+                uint64_t lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                   \
+                for (int64_t l = 0; l < lanes; l++) lane[l] = queries[(q + l) * words + w];    \
+                qt[w] = _mm512_loadu_si512((const void *)lane);                                \
+            }                                                                                  \
+            for (int64_t l = 0; l < lanes; l++) thr[l] = topk_threshold(&lists[q + l]);        \
+            __m512i vthr = _mm512_loadu_si512((const void *)thr);                              \
+            for (int64_t i = 0; i < n; i++) {                                                  \
+                const uint64_t *c = codes + i * words;                                         \
+                __m512i d = _mm512_popcnt_epi64(                                               \
+                    _mm512_xor_si512(qt[0], _mm512_set1_epi64((long long)c[0])));              \
+                for (int64_t w = 1; w < words; w++)                                            \
+                    d = _mm512_add_epi64(d, _mm512_popcnt_epi64(                               \
+                        _mm512_xor_si512(qt[w], _mm512_set1_epi64((long long)c[w]))));         \
+                const __mmask8 mask = _mm512_cmplt_epu64_mask(d, vthr);                        \
+                if (TQ_UNLIKELY(mask != 0)) vthr = tq_insert_lanes8(mask, d, lists + q, first_id + i, thr); \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+TQ_FOR_EACH_WIDTH(TQ_AVX512_KNN, knn, avx512, TQ_ATTR_AVX512)
+
+// Folds eight registers of per-lane counts into one register whose lane j is the sum of
+// register j's lanes (unpack and add, then two rounds of 128-bit block shuffles and adds).
+TQ_ATTR_AVX512 static inline __attribute__((always_inline)) __m512i tq_fold8(const __m512i s[8]) {
+    const __m512i a0 = _mm512_add_epi64(_mm512_unpacklo_epi64(s[0], s[1]), _mm512_unpackhi_epi64(s[0], s[1]));
+    const __m512i a1 = _mm512_add_epi64(_mm512_unpacklo_epi64(s[2], s[3]), _mm512_unpackhi_epi64(s[2], s[3]));
+    const __m512i a2 = _mm512_add_epi64(_mm512_unpacklo_epi64(s[4], s[5]), _mm512_unpackhi_epi64(s[4], s[5]));
+    const __m512i a3 = _mm512_add_epi64(_mm512_unpacklo_epi64(s[6], s[7]), _mm512_unpackhi_epi64(s[6], s[7]));
+    // Block k of a0 holds (register 0, register 1) partial sums of block k; likewise a1..a3.
+    const __m512i b0 = _mm512_add_epi64(_mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                        _mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i b1 = _mm512_add_epi64(_mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(2, 0, 2, 0)),
+                                        _mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm512_add_epi64(_mm512_shuffle_i64x2(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Distances, eight codes at a time: a code's words are read eight to a register (the last
+// register of a width that is no multiple of eight by a masked load, which reads nothing past
+// the code), XORed with the query, counted by vpopcntq and summed per lane; tq_fold8 turns the
+// eight codes' registers into their eight distances. Leftover codes (n % 8) go word by word.
+#define TQ_AVX512_DIST(NAME, ATTR, W)                                                         \
+    ATTR static void NAME(const uint64_t *codes, int64_t n, int64_t stride, int64_t words_rt, \
+                          const uint64_t *query, uint32_t *out) {                              \
+        const int64_t words = (W) ? (W) : words_rt;                                            \
+        const int64_t full = words / 8;                                                        \
+        const __mmask8 rest = (__mmask8)((1u << (words % 8)) - 1);                             \
+        int64_t i = 0;                                                                         \
+        for (; i + 8 <= n; i += 8) {                                                           \
+            __m512i s[8];                                                                      \
+            for (int j = 0; j < 8; j++) {                                                      \
+                const uint64_t *c = codes + (i + j) * stride;                                  \
+                __m512i acc = _mm512_setzero_si512();                                          \
+                for (int64_t v = 0; v < full; v++)                                             \
+                    acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(          \
+                        _mm512_loadu_si512((const void *)(c + 8 * v)),                         \
+                        _mm512_loadu_si512((const void *)(query + 8 * v)))));                  \
+                if (rest)                                                                      \
+                    acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(          \
+                        _mm512_maskz_loadu_epi64(rest, c + 8 * full),                          \
+                        _mm512_maskz_loadu_epi64(rest, query + 8 * full))));                   \
+                s[j] = acc;                                                                    \
+            }                                                                                  \
+            _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi64_epi32(tq_fold8(s)));      \
+        }                                                                                      \
+        for (; i < n; i++) {                                                                   \
+            const uint64_t *c = codes + i * stride;                                            \
+            uint32_t d = 0;                                                                    \
+            for (int64_t w = 0; w < words; w++) d += (uint32_t)__builtin_popcountll(c[w] ^ query[w]); \
+            out[i] = d;                                                                        \
+        }                                                                                      \
+    }
+
+TQ_FOR_EACH_WIDTH(TQ_AVX512_DIST, dist, avx512, TQ_ATTR_AVX512)
+#endif
+
 // MARK: - Dispatch (once per call, never per code)
 
 typedef void (*tq_knn_fn)(const uint64_t *, int64_t, int64_t, int64_t, const uint64_t *, int64_t,
@@ -313,6 +423,7 @@ static tq_knn_fn pick_split_knn(int64_t words) { TQ_PICK_WIDTH(knn_split, avx2, 
 
 static tq_knn_fn pick_knn(tq_level_t level, int64_t words) {
 #if TQ_X86
+    if (level == TQ_LEVEL_AVX512 && tq_level_supported(TQ_LEVEL_AVX512)) { TQ_PICK_WIDTH(knn, avx512, words) }
     if (level == TQ_LEVEL_AVX2 && tq_level_supported(TQ_LEVEL_AVX2)) { TQ_PICK_WIDTH(knn, avx2, words) }
     if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_WIDTH(knn, popcnt, words) }
 #endif
@@ -321,6 +432,7 @@ static tq_knn_fn pick_knn(tq_level_t level, int64_t words) {
 
 static tq_dist_fn pick_dist(tq_level_t level, int64_t words) {
 #if TQ_X86
+    if (level == TQ_LEVEL_AVX512 && words >= 4 && tq_level_supported(TQ_LEVEL_AVX512)) { TQ_PICK_WIDTH(dist, avx512, words) }
     if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_WIDTH(dist, popcnt, words) }
 #endif
     TQ_PICK_WIDTH(dist, portable, words)
@@ -330,6 +442,18 @@ void tq_knn_scan(tq_level_t level, const uint64_t *codes, int64_t n, int64_t fir
                  int64_t words, const uint64_t *queries, int64_t nq, tq_topk_t *lists) {
     if (n <= 0 || nq <= 0 || words <= 0 || words > TQ_MAX_WORDS) return;
 #if TQ_X86
+    // The AVX-512 kernel takes whole groups of eight queries; the rest (fewer than eight, most
+    // often one typed query) goes through the AVX2 paths below, whose single-query kernel reads
+    // whole codes per register.
+    if (level == TQ_LEVEL_AVX512 && tq_level_supported(TQ_LEVEL_AVX512)) {
+        const int64_t grouped = nq - nq % 8;
+        if (grouped > 0) pick_knn(TQ_LEVEL_AVX512, words)(codes, n, first_id, words, queries, grouped, lists);
+        if (grouped == nq) return;
+        queries += grouped * words;
+        lists += grouped;
+        nq -= grouped;
+        level = TQ_LEVEL_AVX2;
+    }
     const int split_width = words <= 4 || words == 6 || words == 8;
     if (level == TQ_LEVEL_AVX2 && nq >= TQ_SPLIT_MIN_QUERIES && split_width && tq_level_supported(TQ_LEVEL_AVX2)) {
         uint64_t *nibbles = aligned_alloc(32, (size_t)(TQ_SPLIT_CODES * words * 16));

@@ -337,11 +337,12 @@ struct BenchSearchCommand: ParsableCommand {
 
 /// `bench search --kernel`: a kernel build, or the best this CPU runs.
 enum KernelChoice: String, CaseIterable, ExpressibleByArgument {
-    case best, avx2, popcnt, portable
+    case best, avx512, avx2, popcnt, portable
 
     var level: KernelLevel {
         switch self {
         case .best: return .best
+        case .avx512: return .avx512
         case .avx2: return .avx2
         case .popcnt: return .popcnt
         case .portable: return .portable

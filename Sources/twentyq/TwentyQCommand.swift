@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import PostgresStore
 import TwentyQ
+import BinaryCodes
 
 @main
 struct TwentyQCommand: ParsableCommand {
@@ -9,6 +10,7 @@ struct TwentyQCommand: ParsableCommand {
     /// options; 65 bad input data (`InputError`); 74 a damaged index file (MappedFileFault).
     static func main() {
         MappedFileFault.install()
+        if let problem = KernelLevel.environmentError { exit(withError: CLIError(description: problem)) }
         do {
             var command = try parseAsRoot(nil)
             try command.run()

@@ -61,10 +61,32 @@ import Encoder
         }
     }
 
+    /// TWENTYQ_KERNEL chooses the kernel build that `best` means (what `bench search` reports and
+    /// runs, still verified against the reference); a value naming no build, or one this CPU does
+    /// not run, stops every command before it starts.
+    @Test func kernelChosenByTheEnvironment() throws {
+        let binary = try twentyqBinary()
+        for kernel in KernelLevel.allCases where kernel.isSupported {
+            let result = try runShell("TWENTYQ_KERNEL=\(kernel.rawValue) '\(binary)' bench search --count 3000 --bits 256 --queries 13 -k 7 --verify 13 --json")
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try parseJSONObject(result.stdout)
+            #expect(object["kernel"] as? String == kernel.rawValue)
+            #expect(object["verified"] as? Bool == true)
+        }
+        let unknown = try runShell("TWENTYQ_KERNEL=sse9 '\(binary)' info --db /tmp/never-made")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("TWENTYQ_KERNEL=sse9 names no kernel build; use one of portable"), "\(unknown.stderr)")
+        if let unsupported = KernelLevel.allCases.first(where: { !$0.isSupported }) {
+            let result = try runShell("TWENTYQ_KERNEL=\(unsupported.rawValue) '\(binary)' info --db /tmp/never-made")
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("this CPU does not run the \(unsupported.rawValue) build"), "\(result.stderr)")
+        }
+    }
+
     @Test(arguments: [
         (["bench", "search", "--count", "10", "--bits", "64", "-k", "0"], "-k must be at least 1"),
         (["bench", "search", "--count", "10", "--bits", "64", "--queries", "0"], "--queries must be at least 1"),
-        (["bench", "search", "--count", "10", "--bits", "64", "--kernel", "sse9"], "Please provide one of 'best', 'avx2', 'popcnt' or 'portable'"),
+        (["bench", "search", "--count", "10", "--bits", "64", "--kernel", "sse9"], "Please provide one of 'best', 'avx512', 'avx2', 'popcnt' or 'portable'"),
         (["train", "--corpus", "x.jsonl", "--weights", "int3", "--out", "m.tqm"], "The value 'int3' is invalid for '--weights <weights>'"),
         (["eval", "--dataset", "msmarco"], "Please provide one of 'cranfield', '20news' or 'reuters'"),
         (["eval", "--dataset", "cranfield", "-k", "0"], "-k must be at least 1 (got 0)"),

@@ -1,6 +1,7 @@
 // CHammingKernels: popcount scan kernels for TwentyQ. No stable API of its own: BinaryCodes
-// wraps it. Every kernel exists in three builds (portable C, POPCNT, AVX2) selected at run time
-// with tq_best_level(); each is tested against the naive Swift reference in BinaryCodesTests.
+// wraps it. Every kernel exists in builds for several instruction sets (portable C, POPCNT, AVX2,
+// AVX-512 with VPOPCNTDQ) selected at run time with tq_best_level(); each is tested against the
+// naive Swift reference in BinaryCodesTests.
 #ifndef TWENTYQ_CHAMMINGKERNELS_H
 #define TWENTYQ_CHAMMINGKERNELS_H
 
@@ -15,6 +16,7 @@ typedef enum {
     TQ_LEVEL_PORTABLE = 0, ///< plain C; popcount by shifts and masks
     TQ_LEVEL_POPCNT = 1,   ///< scalar POPCNT instruction
     TQ_LEVEL_AVX2 = 2,     ///< AVX2 nibble-table popcount, four queries per pass
+    TQ_LEVEL_AVX512 = 3,   ///< AVX-512 VPOPCNTDQ: eight queries per pass, eight codes per distance fold
 } tq_level_t;
 
 /// The fastest level this CPU runs (checked once with __builtin_cpu_supports on x86_64;
@@ -94,7 +96,7 @@ typedef struct {
 /// Stops early (the cursor says where to go on) when `capacity` results are written or once
 /// `probes * probe_units + candidates * candidate_units` reaches `max_units`.
 /// `out_entry` and `out_dist` need room for `capacity` + 8 entries (the AVX-512 build, taken at
-/// TQ_LEVEL_AVX2 and above when the CPU has AVX512-VPOPCNTDQ, stores eight lanes at a time).
+/// TQ_LEVEL_AVX512, stores eight lanes at a time).
 int64_t tq_probe_shell(tq_level_t level, const uint32_t *offsets, int64_t entries, const uint64_t *codes, int64_t words,
                        uint32_t own, int32_t length, const uint64_t *query, uint32_t limit,
                        int64_t probe_units, int64_t candidate_units, int64_t max_units,
