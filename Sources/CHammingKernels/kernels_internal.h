@@ -74,4 +74,14 @@ __attribute__((noinline)) static void topk_insert(tq_topk_t *t, uint32_t d, int6
     if (t->count < t->k) t->count++;
 }
 
+// For each bit l of `mask` (lowest first): inserts distance `d[l]` with `id` into `lists[l]` and
+// refreshes `thr[l]`, its threshold. The rare path of the vector kernels, whose lane l is query l.
+static inline void tq_insert_lanes(unsigned mask, const uint64_t *d, tq_topk_t *lists, int64_t id, uint64_t *thr) {
+    for (; mask != 0; mask &= mask - 1) {
+        const int l = __builtin_ctz(mask);
+        topk_insert(&lists[l], (uint32_t)d[l], id);
+        thr[l] = topk_threshold(&lists[l]);
+    }
+}
+
 #endif

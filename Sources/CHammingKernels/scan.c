@@ -109,17 +109,12 @@ TQ_FOR_EACH_WIDTH(TQ_SCALAR_FILTER, filter, popcnt, TQ_ATTR_POPCNT)
 #define TQ_ATTR_AVX2 __attribute__((target("avx2,popcnt")))
 
 // Rare path of both AVX2 kernels: the lanes set in `mask` beat their query's k-th distance;
-// insert them and return the updated thresholds.
+// insert them (tq_insert_lanes) and return the updated thresholds.
 TQ_ATTR_AVX2 __attribute__((noinline)) static __m256i
-tq_insert_lanes(int mask, __m256i d, tq_topk_t *lists, int64_t id, int64_t thr[4]) {
-    int64_t dl[4];
+tq_insert_lanes4(int mask, __m256i d, tq_topk_t *lists, int64_t id, uint64_t thr[4]) {
+    uint64_t dl[4];
     _mm256_storeu_si256((__m256i *)dl, d);
-    for (int l = 0; l < 4; l++) {
-        if (mask & (1 << l)) {
-            topk_insert(&lists[l], (uint32_t)dl[l], id);
-            thr[l] = topk_threshold(&lists[l]);
-        }
-    }
+    tq_insert_lanes((unsigned)mask, dl, lists, id, thr);
     return _mm256_loadu_si256((const __m256i *)thr);
 }
 
@@ -144,7 +139,7 @@ tq_popcount_bytes(__m256i x, __m256i table, __m256i low_nibbles) {
         __m256i qt[(W) ? (W) : TQ_MAX_WORDS];                                                  \
         for (int64_t q = 0; q < nq; q += 4) {                                                  \
             const int64_t lanes = nq - q < 4 ? nq - q : 4;                                     \
-            int64_t thr[4] = {0, 0, 0, 0};                                                     \
+            uint64_t thr[4] = {0, 0, 0, 0};                                                     \
             for (int64_t w = 0; w < words; w++) {                                              \
                 uint64_t lane[4] = {0, 0, 0, 0};                                               \
                 for (int64_t l = 0; l < lanes; l++) lane[l] = queries[(q + l) * words + w];    \
@@ -174,7 +169,7 @@ tq_popcount_bytes(__m256i x, __m256i table, __m256i low_nibbles) {
                     }                                                                          \
                 }                                                                              \
                 const int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(vthr, d))); \
-                if (TQ_UNLIKELY(mask != 0)) vthr = tq_insert_lanes(mask, d, lists + q, first_id + i, thr); \
+                if (TQ_UNLIKELY(mask != 0)) vthr = tq_insert_lanes4(mask, d, lists + q, first_id + i, thr); \
             }                                                                                  \
         }                                                                                      \
     }
@@ -255,7 +250,7 @@ TQ_AVX2_KNN1(knn1_avx2_w16, 16)
         __m256i ql[(W) ? (W) : TQ_MAX_WORDS], qh[(W) ? (W) : TQ_MAX_WORDS];                    \
         for (int64_t q = 0; q < nq; q += 4) {                                                  \
             const int64_t lanes = nq - q < 4 ? nq - q : 4;                                     \
-            int64_t thr[4] = {0, 0, 0, 0};                                                     \
+            uint64_t thr[4] = {0, 0, 0, 0};                                                     \
             for (int64_t w = 0; w < words; w++) {                                              \
                 uint64_t lane[4] = {0, 0, 0, 0};                                               \
                 for (int64_t l = 0; l < lanes; l++) lane[l] = queries[(q + l) * words + w];    \
@@ -280,7 +275,7 @@ TQ_AVX2_KNN1(knn1_avx2_w16, 16)
                     d = _mm256_add_epi64(d, _mm256_sad_epu8(acc, zero));                       \
                 }                                                                              \
                 const int mask = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(vthr, d))); \
-                if (TQ_UNLIKELY(mask != 0)) vthr = tq_insert_lanes(mask, d, lists + q, first_id + i, thr); \
+                if (TQ_UNLIKELY(mask != 0)) vthr = tq_insert_lanes4(mask, d, lists + q, first_id + i, thr); \
             }                                                                                  \
         }                                                                                      \
     }
@@ -306,18 +301,12 @@ TQ_ATTR_AVX2 static void tq_split_nibbles(const uint64_t *codes, int64_t n, int6
 #if TQ_X86
 #define TQ_ATTR_AVX512 __attribute__((target("avx512f,avx512vl,avx512vpopcntdq,avx2,popcnt")))
 
-// Rare path of the eight-query kernel: the lanes set in `mask` beat their query's k-th
-// distance; insert them and return the updated thresholds.
+// Rare path of the eight-query kernel, as tq_insert_lanes4.
 TQ_ATTR_AVX512 __attribute__((noinline)) static __m512i
 tq_insert_lanes8(__mmask8 mask, __m512i d, tq_topk_t *lists, int64_t id, uint64_t thr[8]) {
     uint64_t dl[8];
     _mm512_storeu_si512((void *)dl, d);
-    for (int l = 0; l < 8; l++) {
-        if (mask & (1u << l)) {
-            topk_insert(&lists[l], (uint32_t)dl[l], id);
-            thr[l] = topk_threshold(&lists[l]);
-        }
-    }
+    tq_insert_lanes(mask, dl, lists, id, thr);
     return _mm512_loadu_si512((const void *)thr);
 }
 
