@@ -32,13 +32,13 @@ public enum KernelLevel: String, CaseIterable, Sendable {
     }()
 
     /// The environment variable that chooses `best`.
-    public static let environmentVariable = "TWENTYQ_KERNEL"
+    static let environmentVariable = "TWENTYQ_KERNEL"
 
     private static var environmentValue: String? { getenv(environmentVariable).map { String(cString: $0) } }
 
     /// Why `TWENTYQ_KERNEL` cannot be followed (an unknown build, or one this CPU does not run);
     /// nil when it is unset or names a build this CPU runs.
-    public static var environmentError: String? {
+    package static var environmentError: String? {
         guard let name = environmentValue else { return nil }
         let runnable = allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ")
         guard let level = KernelLevel(rawValue: name) else {
@@ -51,7 +51,7 @@ public enum KernelLevel: String, CaseIterable, Sendable {
     }
 
     /// The fastest build this CPU runs, whatever `TWENTYQ_KERNEL` says.
-    public static let detected: KernelLevel = {
+    private static let detected: KernelLevel = {
         switch tq_best_level() {
         case TQ_LEVEL_AVX512: return .avx512
         case TQ_LEVEL_AVX2: return .avx2

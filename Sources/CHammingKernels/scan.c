@@ -421,6 +421,8 @@ static tq_knn_fn pick_knn(tq_level_t level, int64_t words) {
 
 static tq_dist_fn pick_dist(tq_level_t level, int64_t words) {
 #if TQ_X86
+    // Codes of fewer than four words would fill under half of the masked register: they keep
+    // one POPCNT per word.
     if (level == TQ_LEVEL_AVX512 && words >= 4 && tq_level_supported(TQ_LEVEL_AVX512)) { TQ_PICK_WIDTH(dist, avx512, words) }
     if (level >= TQ_LEVEL_POPCNT && tq_level_supported(TQ_LEVEL_POPCNT)) { TQ_PICK_WIDTH(dist, popcnt, words) }
 #endif

@@ -20,7 +20,9 @@ struct SearchCommand: ParsableCommand {
         alone: its distances count them. A query none of whose words the model knows is answered by the documents that share a \
         word with it, with a warning. --queries FILE.jsonl answers many queries in one batch: one \
         JSON line per query, {"query_id", "results": [{"id", "distance", "score"}, ...]}, query_id \
-        being the query's "id" field. The file is read 32 MB at a time: a bad line stops the         search with a message naming it (exit status 1) before any answer when it lies in the         first 32 MB, else after the answers to the queries before its piece.
+        being the query's "id" field. The file is read 32 MB at a time: a bad line stops the \
+        search with a message naming it (exit status 1) before any answer when it lies in the \
+        first 32 MB, else after the answers to the queries before its piece.
         """
     )
 
