@@ -8,7 +8,8 @@ import Darwin
 /// Which build of the popcount kernels runs. `best` is chosen once from the CPU
 /// (`__builtin_cpu_supports`), unless the environment variable `TWENTYQ_KERNEL` names a build
 /// this CPU runs (`portable`, `popcnt`, `avx2`, `avx512`): benchmarks compare builds in one binary
-/// that way, and a user can step down from a build they distrust. Any other value is ignored
+/// that way, and a user can step down from a build they distrust. `best` or an empty value is
+/// the same as leaving it unset (as `bench search --kernel best`). Any other value is ignored
 /// here (`twentyq` refuses to start with it: `environmentError`). The other cases exist so tests
 /// can check every build against the reference.
 public enum KernelLevel: String, CaseIterable, Sendable {
@@ -34,7 +35,11 @@ public enum KernelLevel: String, CaseIterable, Sendable {
     /// The environment variable that chooses `best`.
     static let environmentVariable = "TWENTYQ_KERNEL"
 
-    private static var environmentValue: String? { getenv(environmentVariable).map { String(cString: $0) } }
+    /// The build `TWENTYQ_KERNEL` names; nil when it is unset, empty or `best`.
+    private static var environmentValue: String? {
+        guard let value = getenv(environmentVariable).map({ String(cString: $0) }), !value.isEmpty, value != "best" else { return nil }
+        return value
+    }
 
     /// Why `TWENTYQ_KERNEL` cannot be followed (an unknown build, or one this CPU does not run);
     /// nil when it is unset or names a build this CPU runs.
@@ -42,10 +47,10 @@ public enum KernelLevel: String, CaseIterable, Sendable {
         guard let name = environmentValue else { return nil }
         let runnable = allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ")
         guard let level = KernelLevel(rawValue: name) else {
-            return "\(environmentVariable)=\(name) names no kernel build; use one of \(runnable), or unset it to use the fastest"
+            return "\(environmentVariable)=\(name) names no kernel build; use one of \(runnable), or best (the fastest)"
         }
         guard level.isSupported else {
-            return "\(environmentVariable)=\(name): this CPU does not run the \(name) build; use one of \(runnable), or unset it"
+            return "\(environmentVariable)=\(name): this CPU does not run the \(name) build; use one of \(runnable), or best (the fastest)"
         }
         return nil
     }

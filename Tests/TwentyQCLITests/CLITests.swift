@@ -73,6 +73,11 @@ import Encoder
             #expect(object["kernel"] as? String == kernel.rawValue)
             #expect(object["verified"] as? Bool == true)
         }
+        for fastest in ["best", ""] {
+            let result = try runShell("TWENTYQ_KERNEL='\(fastest)' '\(binary)' bench search --count 300 --bits 64 --queries 3 -k 2 --json")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try parseJSONObject(result.stdout)["kernel"] as? String == KernelLevel.allCases.last(where: \.isSupported)?.rawValue)
+        }
         let unknown = try runShell("TWENTYQ_KERNEL=sse9 '\(binary)' info --db /tmp/never-made")
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("TWENTYQ_KERNEL=sse9 names no kernel build; use one of portable"), "\(unknown.stderr)")
