@@ -64,23 +64,32 @@ public enum Corpus {
     /// throws at the end (a truncated file's last line is half a line), gzip's failure is the
     /// one reported, as the cause.
     public static func reading<T>(_ path: String, _ body: (FileHandle) throws -> T) throws -> T {
-        guard path.hasSuffix(".gz") else {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-                throw CorpusError.unreadable(path: path, reason: "no such file or directory")
-            }
-            if isDir.boolValue { throw CorpusError.unreadable(path: path, reason: "is a directory") }
-            let handle: FileHandle
-            do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
-                throw CorpusError.unreadable(path: path, reason: (error as NSError).localizedDescription)
-            }
-            defer { try? handle.close() }
-            return try body(handle)
+        try reading(path, counting: { handle, _ in try body(handle) })
+    }
+
+    /// `reading(_:_:)`, and `body` is also given how many bytes of the file itself have been
+    /// read so far: of a `.gz` file the compressed bytes gzip has taken in (gzip reads the file
+    /// as its standard input, through a descriptor that shares its offset with this process),
+    /// so that a reading bar can follow a compressed file, whose decompressed size is unknown.
+    public static func reading<T>(_ path: String, counting body: (FileHandle, _ fileBytesRead: @escaping () -> Int) throws -> T) throws -> T {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw CorpusError.unreadable(path: path, reason: "no such file or directory")
         }
+        if isDir.boolValue { throw CorpusError.unreadable(path: path, reason: "is a directory") }
+        let file: FileHandle
+        do { file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
+            throw CorpusError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        defer { try? file.close() }
+        let descriptor = file.fileDescriptor
+        let fileBytesRead = { Int(max(0, lseek(descriptor, 0, SEEK_CUR))) }
+        guard path.hasSuffix(".gz") else { return try body(file, fileBytesRead) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-dc", path]
+        process.arguments = ["gzip", "-dc"]
         let pipe = Pipe(), errors = Pipe()
+        process.standardInput = file
         process.standardOutput = pipe
         process.standardError = errors
         do { try process.run() } catch { throw CorpusError.unreadable(path: path, reason: "gzip could not start: \(error)") }
@@ -89,7 +98,7 @@ public enum Corpus {
             return CorpusError.unreadable(path: path, reason: "gzip failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         let result: T
-        do { result = try body(pipe.fileHandleForReading) } catch {
+        do { result = try body(pipe.fileHandleForReading, fileBytesRead) } catch {
             // At the end of the stream a read returns nothing at once; before it, gzip has
             // more to write (or is writing it), so the read returns without waiting long.
             let atEnd = (try? pipe.fileHandleForReading.read(upToCount: 1))?.isEmpty ?? true

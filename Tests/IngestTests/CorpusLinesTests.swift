@@ -161,7 +161,33 @@ import TestSupport
             "\(error)" == badGzip + ":2: not a JSON object"
         }
         #expect { try Corpus.readJSONL(dir.appending("missing.jsonl.gz")) } throws: { error in
-            "\(error)".contains("gzip failed")
+            "\(error)" == "cannot read \(dir.appending("missing.jsonl.gz")): no such file or directory"
+        }
+        // How much of the file has been read: of a .gz file the compressed bytes gzip took in,
+        // part of the file after the first piece, all of it at the end. The file is 2 MB of
+        // random base64 (about as large compressed): gzip, blocked on the full pipe after the
+        // first 4 KiB are read, cannot have taken in more than its buffer and the pipe's.
+        var state: UInt64 = 25
+        let random = (0..<40).map { row -> String in
+            let bytes = (0..<(48 << 10)).map { _ -> UInt8 in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(truncatingIfNeeded: state >> 56)
+            }
+            return #"{"id": "r\#(row)", "text": "\#(Data(bytes).base64EncodedString())"}"#
+        }
+        try Data(random.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: dir.appending("r.jsonl")))
+        #expect(try runShell("gzip -k '\(dir.appending("r.jsonl"))'").status == 0)
+        for name in ["r.jsonl", "r.jsonl.gz"] {
+            let path = dir.appending(name)
+            let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            let (first, last) = try Corpus.reading(path, counting: { handle, fileBytesRead in
+                _ = try handle.read(upToCount: 4_096)
+                let first = fileBytesRead()
+                while let more = try handle.read(upToCount: 1 << 16), !more.isEmpty {}
+                return (first, fileBytesRead())
+            })
+            #expect(first > 0 && first < size, "\(name): \(first) of \(size)")
+            #expect(last == size, "\(name): \(last) of \(size)")
         }
         // A truncated file ends in half a line: gzip's failure is the one reported.
         let whole = try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))

@@ -384,6 +384,32 @@ import TwentyQ
         #expect(shown.range(of: "indexing [").map { reading.lowerBound < $0.lowerBound } == true, "\(shown)")
         #expect(shown.contains("added 52,"), "\(shown)")
     }
+
+    /// A .jsonl.gz has no reading bar of its decompressed bytes (their count is unknown until
+    /// read): the bar follows the compressed bytes gzip has taken in, to the file's size.
+    @Test func aLargeGzippedJSONLShowsItsReadingFirst() throws {
+        let f = try IndexCLITests.Fixture(); defer { f.dir.remove() }
+        let plain = f.dir.appending("big.jsonl")
+        // 24 lines with a field of 1 MiB of random base64 (kept as a field, not indexed): about
+        // 18 MiB after gzip, above the 16 MiB from which a compressed file shows its bar.
+        var rng = SeededGenerator(seed: 25)
+        let lines = (0..<24).map { row -> String in
+            let blob = (0..<(96 << 10)).map { _ in rng.next() }.withUnsafeBytes { Data($0) }.base64EncodedString()
+            return #"{"id": "big\#(row)", "text": "document \#(row) about compressed files", "blob": "\#(blob)"}"#
+        }
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: plain))
+        #expect(try runShell("gzip '\(plain)'").status == 0)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: plain + ".gz")[.size] as? Int)
+        #expect(size > 16 << 20)
+        let r = try runShell("script -qec \"'\(try twentyqBinary())' index --db '\(f.db)' --model '\(f.model)' '\(plain).gz'\" /dev/null")
+        #expect(r.status == 0, "\(r.stdout)")
+        let shown = r.stdout.replacingOccurrences(of: "\r", with: "\n")
+        let mib = (size + (1 << 20) - 1) >> 20
+        let reading = try #require(shown.range(of: "reading  ["))
+        #expect(shown.contains("] \(mib)/\(mib) MiB of gzip"), "\(shown)")
+        #expect(shown.range(of: "indexing [").map { reading.lowerBound < $0.lowerBound } == true, "\(shown)")
+        #expect(shown.contains("added 24,"), "\(shown)")
+    }
 }
 
 @Suite struct UnreadableFileTests {
