@@ -106,6 +106,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let vectors { return try trainVectors(vectors) }
+        Stage.begin("reading \(corpus!)")
         let docs = try Corpus.readJSONL(corpus!, textField: textField)
         var config = training.config(bits: bits)
         let start = Date()

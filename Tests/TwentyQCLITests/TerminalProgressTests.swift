@@ -14,7 +14,7 @@ import Testing
         return try runShell("script -qec \"\(command)\" /dev/null")
     }
 
-    @Test func evalAndTablesSayWhatTheyDoOnATerminalAndNothingInAPipe() throws {
+    @Test func evalTablesAndTrainSayWhatTheyDoOnATerminalAndNothingInAPipe() throws {
         guard try runShell("command -v script").status == 0 else { Issue.record("script (util-linux) is missing"); return }
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         // A tiny judged collection: the fortunes, three queries made of their own words.
@@ -35,5 +35,11 @@ import Testing
         #expect(try runTwentyQ(["index", "--db", db, dir.appending("docs.jsonl")]).status == 0)
         let tables = try onTerminal(["tables", "--db", db, "--enable", "--min-count", "10"])
         #expect(tables.status == 0 && tables.stdout.contains("building the multi-index tables over 60 codes ..."), "\(tables.stdout)")
+
+        let train = ["train", "--corpus", dir.appending("docs.jsonl"), "--bits", "16", "--epochs", "1", "--out", dir.appending("m.tqm")]
+        let training = try onTerminal(train)
+        #expect(training.status == 0 && training.stdout.contains("reading \(dir.appending("docs.jsonl")) ..."), "\(training.stdout)")
+        let trainingPiped = try runTwentyQ(train)
+        #expect(trainingPiped.status == 0 && !trainingPiped.stderr.contains("reading"), "\(trainingPiped.stderr)")
     }
 }
