@@ -1,3 +1,5 @@
+import BinaryCodes
+
 /// Text to the terms of the lexical stage (BM25), the same for documents and queries:
 /// 1. the featurizer's tokens (NFKC, case folding, runs of letters and digits), up to 64
 ///    characters and with numbers of any length kept, since identifiers, version numbers and
@@ -91,9 +93,10 @@ public struct LexicalAnalyzer: Sendable {
         } else {
             return TermHash.finalize(hash)
         }
-        var h = TokenTable.hash(UnsafeBufferPointer(rebasing: token[0 ..< prefix]))
-        if y { h = (h ^ UInt64(UInt8(ascii: "y"))) &* 0x100_0000_01b3 }
-        return TermHash.finalize(h)
+        var h = FNV1a()
+        h.combine(UnsafeBufferPointer(rebasing: token[0 ..< prefix]))
+        if y { h.combine(UInt8(ascii: "y")) }
+        return TermHash.finalize(h.value)
     }
 
     /// The ASCII stop words, for `analyze(_:featurizer:vocabulary:)`.
@@ -131,11 +134,7 @@ public struct LexicalAnalyzer: Sendable {
 /// bits): for a million distinct terms about 0.002 colliding pairs are expected. Stored in
 /// indexes: never change it.
 public enum TermHash {
-    public static func of(_ term: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in term.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return finalize(h)
-    }
+    public static func of(_ term: String) -> UInt64 { finalize(FNV1a.hash(term.utf8)) }
 
     /// The hash of a term whose FNV-1a state (`TokenTable.hash` of its bytes) is `h`.
     @inline(__always)

@@ -232,10 +232,7 @@ public enum ModelFile {
 
     /// The fingerprint of a model file's bytes.
     public static func fingerprint(bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
-        return "tqm-" + String(repeating: "0", count: 16 - hex.count) + hex
+        "tqm-" + FNV1a.hex(FNV1a.hash(bytes))
     }
 
     static func appendInteger<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {

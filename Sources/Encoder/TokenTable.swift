@@ -1,3 +1,5 @@
+import BinaryCodes
+
 /// A fixed list of ASCII byte strings, looked up by a token's bytes and a hash the caller has
 /// already computed, so that one hash of a token serves every table it is looked up in (the
 /// vocabulary, the stop words) and no string is built per token.
@@ -60,11 +62,7 @@ struct TokenTable: Sendable {
 
     /// FNV-1a (64 bits) of `bytes`.
     @inline(__always)
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { FNV1a.hash(bytes) }
 
     /// The first slot to probe: the high bits of a multiplicative mix (FNV's low bits alone
     /// spread short keys poorly).

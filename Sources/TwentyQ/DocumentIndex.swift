@@ -250,13 +250,7 @@ public final class DocumentIndex: @unchecked Sendable {
     /// Content hash of a text: "fnv1a64:" + 16 hex digits.
     public static func contentHash(_ text: String) -> String {
         var text = text
-        let hash = text.withUTF8 { bytes in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return hash
-        }
-        let hex = String(hash, radix: 16)
-        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+        return "fnv1a64:" + FNV1a.hex(text.withUTF8 { FNV1a.hash($0) })
     }
 
     /// The first 300 characters of `text` with runs of white space folded to one space and U+0000

@@ -1,3 +1,4 @@
+import BinaryCodes
 import CodeStore
 import Foundation
 import Ingest
@@ -93,11 +94,11 @@ struct GatheredDocuments {
 /// the ids (each followed by a 0 byte), without keeping them.
 struct IDSequence: Equatable {
     private(set) var count = 0
-    private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var hash = FNV1a()
 
     mutating func append(_ id: String) {
-        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        hash = hash &* 0x100_0000_01b3
+        hash.combine(id.utf8)
+        hash.combine(0)
         count += 1
     }
 }

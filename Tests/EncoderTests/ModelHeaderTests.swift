@@ -30,6 +30,12 @@ import Testing
         }
     }
 
+    /// Fingerprints are stored in every index built with a model: their form never changes.
+    @Test func fingerprintsAreFNV1aOfTheBytes() {
+        #expect(ModelFile.fingerprint(bytes: []) == "tqm-cbf29ce484222325")
+        #expect(ModelFile.fingerprint(bytes: Array("foobar".utf8)) == "tqm-85944171f73967e8")
+    }
+
     @Test func whatEncodeWritesReadsTheSameBothWays() throws {
         let model = randomModel(bits: 24, hidden: 16)
         let encoder = JSONEncoder()

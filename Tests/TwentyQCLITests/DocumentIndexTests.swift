@@ -154,6 +154,14 @@ import TwentyQ
         #expect(try refused.fields(for: ["d19", "d20", "d24", "d30"]).map { $0 != nil } == [true, false, false, false])
     }
 
+    /// Content hashes are stored beside each document (re-indexing skips unchanged ones):
+    /// their values never change.
+    @Test func contentHashesAreFNV1aOfTheUTF8() {
+        #expect(DocumentIndex.contentHash("") == "fnv1a64:cbf29ce484222325")
+        #expect(DocumentIndex.contentHash("a") == "fnv1a64:af63dc4c8601ec8c")
+        #expect(DocumentIndex.contentHash("foobar") == "fnv1a64:85944171f73967e8")
+    }
+
     /// A pasted document (more distinct terms than `maxQueryTerms`) ranked by BM25 is
     /// shortlisted by Hamming distance: the same hits as with `asymmetric` off; a typed query
     /// keeps the asymmetric shortlist (its hits differ here from Hamming's).
