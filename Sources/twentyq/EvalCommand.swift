@@ -60,6 +60,14 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let dataset {
+            // The default is relative to the working directory: name the option that fixes it.
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: data + "/" + dataset.rawValue, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw InputError("--data \(data): no \(dataset.rawValue) folder in it (the default, ../shared/data, is relative to the "
+                                 + "directory twentyq runs in); give --data DIR, the directory that holds \(dataset.rawValue)/")
+            }
+        }
         if isAdHoc { return try runAdHoc() }
         let dataset = dataset!.rawValue
         Stage.begin("reading \(dataset)")

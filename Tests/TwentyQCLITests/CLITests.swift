@@ -95,6 +95,8 @@ import Encoder
         (["train", "--corpus", "x.jsonl", "--weights", "int3", "--out", "m.tqm"], "The value 'int3' is invalid for '--weights <weights>'"),
         (["eval", "--dataset", "msmarco"], "Please provide one of 'cranfield', '20news' or 'reuters'"),
         (["eval", "--dataset", "cranfield", "-k", "0"], "-k must be at least 1 (got 0)"),
+        (["eval", "--dataset", "cranfield", "--data", "/tmp/never-made"], "--data /tmp/never-made: no cranfield folder in it"),
+        (["eval", "--dataset", "20news", "--data", "/tmp/never-made"], "give --data DIR, the directory that holds 20news/"),
         (["index", "--db", "/tmp/never-made", "--vectors", "v.npy", "--store-vectors", "int4"], "The value 'int4' is invalid for '--store-vectors <format>'"),
         (["bench", "search", "--count", "10", "--bits", "5000"], "--bits must be between 1 and 4096"),
         (["bench", "search", "--queries", "3"], "give --db DIR, or --count N and --bits B"),
