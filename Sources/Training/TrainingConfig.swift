@@ -18,7 +18,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var minLearningRateRatio: Float = 0.1  // cosine decay ends at this share of the peak
     public var beta1: Float = 0.9                 // AdamW first-moment decay
     public var beta2: Float = 0.999               // AdamW second-moment decay
-    public var weightDecay: Float = 0.01          // AdamW decoupled weight decay (weights, not biases)
+    public var weightDecay: Float = 1.0           // AdamW decoupled weight decay (weights, not biases; EVALUATION.md, "Weight decay")
     public var inputInitScale: Float = 1          // standard deviation of the first layer's initial latent weights
     public var objective: Objective = .spectral   // what the bits are trained to do (see Objective)
     public var neighbors = 20                     // spectral: neighbours per document in the kNN graph

@@ -108,7 +108,7 @@ struct EvalCommand: ParsableCommand {
             }
             try evaluate(trained, split: split, dbLabels: dbLabels, queryLabels: queryLabels, extra: base.merging([
                 "method": "twentyq-unsupervised", "objective": config.objective.rawValue, "train_seconds": seconds, "epochs": config.epochs, "hidden": config.hidden,
-                "seed": Int(config.seed),
+                "seed": Int(config.seed), "weight_decay": Double("\(config.weightDecay)") ?? Double(config.weightDecay),
             ]) { a, _ in a })
         }
     }
