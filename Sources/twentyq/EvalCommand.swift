@@ -108,6 +108,7 @@ struct EvalCommand: ParsableCommand {
             }
             try evaluate(trained, split: split, dbLabels: dbLabels, queryLabels: queryLabels, extra: base.merging([
                 "method": "twentyq-unsupervised", "objective": config.objective.rawValue, "train_seconds": seconds, "epochs": config.epochs, "hidden": config.hidden,
+                // Through its shortest decimal form, so that 0.01 is written as 0.01, not 0.009999999776.
                 "seed": Int(config.seed), "weight_decay": Double("\(config.weightDecay)") ?? Double(config.weightDecay),
             ]) { a, _ in a })
         }
