@@ -16,11 +16,15 @@ public struct CorpusDocument: Sendable {
 public enum CorpusError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case badLine(path: String, line: Int, reason: String)
+    /// The input's first line is not a document (asked for with `firstLineDecides`): the file
+    /// holds other JSON (results, logs), not a corpus.
+    case notCorpus(path: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
         case .badLine(let path, let line, let reason): return "\(path):\(line): \(reason)"
+        case .notCorpus(let path, let line, let reason): return "\(path):\(line): \(reason) on its first line, so it is other JSON, not a JSONL corpus"
         }
     }
 }
@@ -159,26 +163,33 @@ public enum Corpus {
     /// whole input.
     /// `progress` is called after each piece with the bytes parsed so far.
     public static func parseJSONL(reading handle: FileHandle, label: String, textField: String = "text", idField: String = "id",
-                                  requireID: Bool = false, skipBad: Bool = false, hint: String = "",
+                                  requireID: Bool = false, skipBad: Bool = false, hint: String = "", firstLineDecides: Bool = false,
                                   chunkBytes: Int = 32 << 20,
                                   progress: (Int) -> Void = { _ in }) throws -> (documents: [CorpusDocument], badLines: Int) {
         var documents: [CorpusDocument] = []
         let badLines = try forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: requireID,
-                                             skipBad: skipBad, hint: hint, chunkBytes: chunkBytes, progress: progress) { documents += $0 }
+                                             skipBad: skipBad, hint: hint, firstLineDecides: firstLineDecides,
+                                             chunkBytes: chunkBytes, progress: progress) { documents += $0 }
         return (documents, badLines)
     }
 
     /// As `parseJSONL(reading:...)`, handing `body` the documents of each piece in turn instead
     /// of collecting them: a reader that streams them on (`twentyq index` into batches) holds one
     /// piece's documents at a time. Returns the bad lines skipped (`skipBad`).
+    /// `firstLineDecides`: a bad first line (the first that is not blank) throws
+    /// `CorpusError.notCorpus` instead, even with `skipBad`, before `body` is called: a folder
+    /// walk skips such a file whole as other JSON, where a later bad line is a corpus's fault.
     public static func forEachJSONLPiece(reading handle: FileHandle, label: String, textField: String = "text", idField: String = "id",
                                          requireID: Bool = false, skipBad: Bool = false, hint: String = "",
+                                         firstLineDecides: Bool = false,
                                          chunkBytes: Int = 32 << 20, progress: (Int) -> Void = { _ in },
                                          _ body: ([CorpusDocument]) throws -> Void) throws -> Int {
         var badLines = 0, bytes = 0
+        var lineSeen = false  // a line that is not blank, in an earlier piece
         try forEachLineChunk(handle, label: label, chunkBytes: chunkBytes) { chunk, firstLine in
             let part = try parseJSONL(chunk, label: label, firstLine: firstLine, textField: textField, idField: idField,
-                                      requireID: requireID, skipBad: skipBad, hint: hint)
+                                      requireID: requireID, skipBad: skipBad, hint: hint, firstLineDecides: firstLineDecides && !lineSeen)
+            lineSeen = lineSeen || !part.documents.isEmpty || part.badLines > 0
             badLines += part.badLines
             try body(part.documents)
             bytes += chunk.count + 1  // and its line break
@@ -194,10 +205,13 @@ public enum Corpus {
     ///   - requireID: a line without `idField` is bad (otherwise its id is its line number).
     ///   - skipBad: count bad lines instead of throwing.
     ///   - hint: appended to the reason of a bad-line error (e.g. how to skip such lines).
+    ///   - firstLineDecides: when the first line of `data` that is not blank is bad, throw
+    ///     `CorpusError.notCorpus` (whatever `skipBad` says); for `data` that holds the first
+    ///     such line of its source.
     /// - Returns: the documents and how many bad lines were skipped.
     public static func parseJSONL(_ data: Data, label: String, firstLine: Int = 0, textField: String = "text", idField: String = "id",
                                   requireID: Bool = false, skipBad: Bool = false,
-                                  hint: String = "") throws -> (documents: [CorpusDocument], badLines: Int) {
+                                  hint: String = "", firstLineDecides: Bool = false) throws -> (documents: [CorpusDocument], badLines: Int) {
         var docs: [CorpusDocument] = []
         var badLines = 0
         guard String(data: data, encoding: .utf8) != nil else { throw CorpusError.unreadable(path: label, reason: "not valid UTF-8") }
@@ -219,6 +233,9 @@ public enum Corpus {
             switch parsed[i]! {
             case .document(let doc): docs.append(doc)
             case .bad(let reason):
+                if firstLineDecides && i == 0 {
+                    throw CorpusError.notCorpus(path: label, line: line.number + 1, reason: reason)
+                }
                 guard skipBad else { throw CorpusError.badLine(path: label, line: line.number + 1, reason: reason + hint) }
                 badLines += 1
             }

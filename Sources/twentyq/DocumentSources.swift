@@ -105,7 +105,8 @@ struct IDSequence: Equatable {
 
 /// Turns `index` arguments into documents:
 /// - a directory: every regular file below it, recursively, hidden files and folders excepted;
-///   id = path relative to the directory; `.jsonl` and `.jsonl.gz` files inside are read as JSONL;
+///   id = path relative to the directory; `.jsonl` and `.jsonl.gz` files inside are read as JSONL
+///   (one whose first line is not a document is other JSON: skipped whole and counted);
 /// - a file: `.jsonl` as JSONL (one document per line), `.jsonl.gz` the same through
 ///   `gzip -dc`, anything else as one document whose id is the path as given;
 /// - `-`: JSONL on standard input.
@@ -272,10 +273,12 @@ struct DocumentSources {
             // Through `gzip -dc`, a piece at a time. Its parsed size is unknown until it is
             // read, so it is streamed whenever streaming is allowed; its reading bar follows the
             // compressed bytes gzip has taken in.
-            try Corpus.reading(path, counting: { handle, fileBytesRead in
-                try readJSONL(handle, label: path, onDisk: streamOver != nil ? .file(path) : nil,
-                              compressed: (size: Int(info.st_size), read: fileBytesRead), into: &out)
-            })
+            try skippingOtherJSON(path, inFolder: root != nil, into: &out) { out in
+                try Corpus.reading(path, counting: { handle, fileBytesRead in
+                    try readJSONL(handle, label: path, onDisk: streamOver != nil ? .file(path) : nil,
+                                  compressed: (size: Int(info.st_size), read: fileBytesRead), inFolder: root != nil, into: &out)
+                })
+            }
             return
         }
         if path.hasSuffix(".jsonl") {
@@ -287,7 +290,9 @@ struct DocumentSources {
             defer { try? handle.close() }
             let size = Int(info.st_size)
             let held = out.holds(size, budget: streamOver)
-            try readJSONL(handle, label: path, onDisk: held ? nil : .file(path), size: size, into: &out)
+            try skippingOtherJSON(path, inFolder: root != nil, into: &out) { out in
+                try readJSONL(handle, label: path, onDisk: held ? nil : .file(path), size: size, inFolder: root != nil, into: &out)
+            }
             return
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -309,6 +314,30 @@ struct DocumentSources {
         try register(id, from: GatheredDocuments.Origin(source: out.source(path), line: 0), into: &out)
         out.append(Document(id: id, text: text, fields: fields))
     }
+
+    /// Runs `read` on a JSONL file; inside a folder, a file whose first line is not a document
+    /// (`CorpusError.notCorpus`: benchmark results, logs, any other JSON lines kept beside the
+    /// documents) is skipped whole and counted, with a warning naming it for the first three, as
+    /// a binary file there is skipped. Given by name, the same file stops the run at that line:
+    /// the user meant it. Nothing of a skipped file was registered: the first line fails before
+    /// any of its documents is handed on.
+    private func skippingOtherJSON(_ path: String, inFolder: Bool, into out: inout GatheredDocuments,
+                                   _ read: (inout GatheredDocuments) throws -> Void) throws {
+        do {
+            try read(&out)
+        } catch let error as CorpusError where inFolder {
+            guard case .notCorpus = error else { throw error }
+            let count = (out.skipped[Self.otherJSON] ?? 0) + 1
+            out.skipped[Self.otherJSON] = count
+            if count <= 3 {
+                warn("skipped \(error); to index it as one, give it by name, with --text-field and --id-field if its fields are named otherwise"
+                     + (count == 3 ? " (further such files are only counted)" : ""))
+            }
+        }
+    }
+
+    /// The reason counted for a folder's JSONL file that is not a corpus.
+    static let otherJSON = "JSONL not a corpus"
 
     /// The "root|stamp" that the existing index holds for each of `ids` (nil where none), read
     /// in one transaction: only the files being walked are looked up, not the whole index.
@@ -364,7 +393,8 @@ struct DocumentSources {
     /// how much of it gzip has read; its bar counts compressed MiB, from 16 MiB (about as much
     /// text as 64 MiB of JSONL, at gzip's usual 4:1 on text).
     private func readJSONL(_ handle: FileHandle, label: String, onDisk input: GatheredDocuments.JSONLInput?, size: Int? = nil,
-                           compressed: (size: Int, read: () -> Int)? = nil, into out: inout GatheredDocuments) throws {
+                           compressed: (size: Int, read: () -> Int)? = nil, inFolder: Bool = false,
+                           into out: inout GatheredDocuments) throws {
         let mib = 1 << 20, total = ((compressed?.size ?? size ?? 0) + mib - 1) / mib
         var progress = total > (compressed == nil ? 64 : 16)
             ? Progress(total: total, label: "reading ", unit: compressed == nil ? "MiB" : "MiB of gzip") : nil
@@ -373,7 +403,7 @@ struct DocumentSources {
         let source = out.source(label)
         var ids = IDSequence()
         let bad = try Corpus.forEachJSONLPiece(reading: handle, label: label, textField: textField, idField: idField, requireID: true,
-                                               skipBad: skipBad, hint: Self.skipHint,
+                                               skipBad: skipBad, hint: Self.skipHint, firstLineDecides: inFolder,
                                                progress: { progress?.update(min((compressed?.read() ?? $0) / mib, total)) }) { piece in
             for line in piece {
                 switch try jsonlDocument(line, label: label) {

@@ -130,6 +130,38 @@ import TestSupport
         }
     }
 
+    /// `firstLineDecides`: a bad first line (blank lines before it do not count) is
+    /// `notCorpus`, with or without `skipBad`, before any document is handed on, at every piece
+    /// size; a bad line after a good first one is still a bad line (or skipped).
+    @Test func aBadFirstLineMeansOtherJSON() throws {
+        let dir = try TemporaryDirectory("first-line")
+        defer { dir.remove() }
+        let results = Data("\n  \n{\"bench\": \"search\", \"codes_per_second\": 4.0e9}\n{\"id\": \"x\", \"text\": \"a document\"}\n".utf8)
+        let corpus = Data("{\"id\": \"a\", \"text\": \"one\"}\n[1, 2]\n{\"id\": \"b\", \"text\": \"two\"}\n".utf8)
+        for chunkBytes in [1, 16, 1 << 20] {
+            for skipBad in [false, true] {
+                var handed = 0
+                #expect {
+                    try Corpus.forEachJSONLPiece(reading: try Self.handle(results, in: dir), label: "r.jsonl", requireID: true, skipBad: skipBad,
+                                                 firstLineDecides: true, chunkBytes: chunkBytes) { handed += $0.count }
+                } throws: { error in
+                    "\(error)" == "r.jsonl:3: no string field \"text\" on its first line, so it is other JSON, not a JSONL corpus"
+                }
+                #expect(handed == 0)
+            }
+            #expect { try Corpus.parseJSONL(reading: try Self.handle(corpus, in: dir), label: "c.jsonl", firstLineDecides: true, chunkBytes: chunkBytes) } throws: { error in
+                "\(error)" == "c.jsonl:2: not a JSON object"
+            }
+            let skipped = try Corpus.parseJSONL(reading: try Self.handle(corpus, in: dir), label: "c.jsonl", skipBad: true, firstLineDecides: true,
+                                                chunkBytes: chunkBytes)
+            #expect(skipped.documents.map(\.id) == ["a", "b"] && skipped.badLines == 1)
+        }
+        // Without it, the same first line is an ordinary bad line.
+        #expect { try Corpus.parseJSONL(reading: try Self.handle(results, in: dir), label: "r.jsonl") } throws: { error in
+            "\(error)" == "r.jsonl:3: no string field \"text\""
+        }
+    }
+
     /// A gzipped corpus reads as the plain one; a bad line near the start of a long one stops
     /// the read (gzip, blocked on the full pipe, is stopped, not waited for).
     @Test func gzippedCorporaAreReadInPieces() throws {

@@ -181,6 +181,44 @@ import TwentyQ
         #expect(bad.status == 64 && bad.stderr.contains("--stream-over"), "\(bad.stderr)")
     }
 
+    /// A folder's JSONL files whose first line is not a document (benchmark results, logs) are
+    /// other JSON: skipped whole and counted (plain or gzipped, with or without --skip-bad),
+    /// each named in a warning; the corpus beside them is indexed. Named directly, such a file
+    /// stops the run at its first line; a folder file with a good first line and a bad later
+    /// one stops it too, and nothing is written.
+    @Test func otherJSONInAFolderIsSkippedWhole() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), folder = dir.appending("f")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder + "/bench", withIntermediateDirectories: true)
+        try "NASA launched the shuttle into orbit.".write(toFile: folder + "/space.txt", atomically: true, encoding: .utf8)
+        try "{\"id\": \"c1\", \"text\": \"car engine\"}\n{\"id\": \"c2\", \"text\": \"church god\"}\n"
+            .write(toFile: folder + "/corpus.jsonl", atomically: true, encoding: .utf8)
+        let results = (1...400).map { "{\"bench\": \"search\", \"run\": \($0), \"codes_per_second\": 4.04e9}\n" }.joined()
+        try results.write(toFile: folder + "/bench/results.jsonl", atomically: true, encoding: .utf8)
+        try results.write(toFile: folder + "/bench/old.jsonl", atomically: true, encoding: .utf8)
+        #expect(try runShell("gzip '\(folder)/bench/old.jsonl'").status == 0)
+        for flags in [[], ["--skip-bad"]] {
+            let db = dir.appending("idx\(flags.count)")
+            let r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder] + flags)
+            #expect(r.status == 0, "\(r.stderr)")
+            let summary = try parseJSONObject(r.stdout)
+            #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["JSONL not a corpus": 2], "\(summary)")
+            for file in ["bench/results.jsonl", "bench/old.jsonl.gz"] {
+                #expect(r.stderr.contains("warning: skipped \(folder)/\(file):1: no string field \"text\" on its first line"), "\(r.stderr)")
+            }
+            var ids: [String] = []
+            try DocumentIndex.open(at: db, readOnly: true).forEachDocument { ids.append($0.id); return true }
+            #expect(ids.sorted() == ["c1", "c2", "space.txt"])
+        }
+        let named = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/bench/results.jsonl"])
+        #expect(named.status != 0 && named.stderr.contains("results.jsonl:1: no string field \"text\" (use --skip-bad"), "\(named.stderr)")
+        try "{\"id\": \"b1\", \"text\": \"hockey\"}\n{\"id\": \"b2\"}\n".write(toFile: folder + "/broken.jsonl", atomically: true, encoding: .utf8)
+        let broken = try runTwentyQ(["index", "--db", dir.appending("idx0"), folder])
+        #expect(broken.status != 0 && broken.stderr.contains("broken.jsonl:2: no string field \"text\""), "\(broken.stderr)")
+        #expect(try DocumentIndex.open(at: dir.appending("idx0"), readOnly: true).count == 3)
+    }
+
     /// A `.jsonl.gz` file, given or in a folder, is JSONL read through gzip (it was once skipped
     /// as binary, exit status 0, nothing indexed); a truncated one is an error naming gzip's
     /// failure, and nothing is written.
