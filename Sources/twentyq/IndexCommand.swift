@@ -94,7 +94,9 @@ struct IndexCommand: ParsableCommand {
             let own = OwnModel(documents: gathered.documents, epochs: trainEpochs, threads: SearchOptions.onlineCores)
             let trained = try own.train()
             if let saveModel { try ModelFile.write(trained, to: saveModel) }
-            gains = own.comparison(trained: trained, shipped: try DefaultModel.load())
+            do { gains = try own.comparison(trained: trained, shipped: try DefaultModel.load()) } catch {
+                warn("the model is trained and used, but what it gains could not be measured: \(error)")
+            }
             chosen = trained
         }
         let target = try DocumentIndex.open(at: index.db, model: chosen)
@@ -132,7 +134,8 @@ struct IndexCommand: ParsableCommand {
         let skipped = gathered.skipped.values.reduce(0, +)
         let coverage = Self.warnOfPoorCoverage(target.model, sample: sample.texts)
         if let gains, !json {
-            print(String(format: "own model: knows %.0f%% of the words (shipped model %.0f%%); the first line of a document finds it among the 10 nearest codes for %.0f%% of %d documents (shipped model %.0f%%)",
+            print(String(format: "own model: knows %.0f%% of the words (shipped model %.0f%%); the first line of a document, searched by the codes alone "
+                         + "(--rescore none), finds it among the first 10 for %.0f%% of %d documents (shipped model %.0f%%)",
                          100 * (gains["coverage"] as! Double), 100 * (gains["default_coverage"] as! Double),
                          100 * (gains["first_line_found_at_10"] as! Double), gains["queries"] as! Int,
                          100 * (gains["default_first_line_found_at_10"] as! Double)))

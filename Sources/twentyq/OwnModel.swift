@@ -7,8 +7,11 @@ import TwentyQ
 ///
 /// The gain is measured the way a person searches, without labels: for up to 300 documents
 /// (evenly spaced), the first line cut to its first 8 words is a query, and the question is
-/// whether the document's own code is among the 10 nearest to the query's code, over up to
-/// 5,000 documents. Codes alone, no lexical stage: this is what the model itself contributes.
+/// whether the document is among the first 10 that `search --rescore none` answers over up to
+/// 5,000 documents, each model in a temporary index of its own: codes alone, no lexical stage,
+/// so this is what the model contributes, scored exactly as search scores a typed query (its
+/// query bits against the documents', `TextEncoding.rankedQueries`; until 2026-12-04 the probe
+/// took the Hamming distance over all bits, which search does not do for a typed query).
 struct OwnModel {
     let documents: [Document]
     let epochs: Int
@@ -29,30 +32,29 @@ struct OwnModel {
 
     /// Coverage and first-line search of the trained and the default model, as printable
     /// fields.
-    func comparison(trained: EncoderModel, shipped: EncoderModel) -> [String: Any] {
+    /// - Throws: the errors of making, filling or searching a temporary index (in `TMPDIR`).
+    func comparison(trained: EncoderModel, shipped: EncoderModel) throws -> [String: Any] {
         let step = max(1, documents.count / 5000)
-        let pool = stride(from: 0, to: documents.count, by: step).map { documents[$0] }
+        let pool = stride(from: 0, to: documents.count, by: step).map { Document(id: documents[$0].id, text: documents[$0].text) }
         let queryStep = max(1, pool.count / 300)
-        let queried = stride(from: 0, to: pool.count, by: queryStep).compactMap { row -> (Int, String)? in
+        let queried = stride(from: 0, to: pool.count, by: queryStep).compactMap { row -> (id: String, query: String)? in
             let firstLine = pool[row].text.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) } ?? ""
             let words = firstLine.split(whereSeparator: \.isWhitespace).prefix(8).joined(separator: " ")
-            return words.isEmpty ? nil : (row, words)
+            return words.isEmpty ? nil : (pool[row].id, words)
         }
-        func measure(_ model: EncoderModel) -> (coverage: Double, found: Double) {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("twentyq-probe-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        func measure(_ model: EncoderModel, _ name: String) throws -> (coverage: Double, found: Double) {
             let coverage = model.tokenCoverage(pool.lazy.map(\.text))
-            guard !queried.isEmpty, var matrix = try? CodeMatrix(bits: model.bits) else { return (coverage, 0) }
-            for code in model.encode(pool.map(\.text), threads: threads) { try? matrix.append(code) }
-            var found = 0
-            for (row, query) in queried {
-                guard let distances = try? HammingSearch.distances(from: model.encode(query), to: matrix) else { continue }
-                let own = distances[row]
-                // Rank of the document: codes strictly nearer, then ties before it in order.
-                let nearer = distances.indices.filter { distances[$0] < own || (distances[$0] == own && $0 < row) }.count
-                if nearer < 10 { found += 1 }
-            }
+            guard !queried.isEmpty else { return (coverage, 0) }
+            let index = try DocumentIndex.create(at: scratch + "/" + name, model: model)
+            try index.add(pool, batch: 1_000, threads: threads)
+            let results = try index.search(texts: queried.map(\.query), k: 10, ranking: RankingOptions(rescoring: .none),
+                                           fields: false, threads: threads)
+            let found = zip(queried, results).filter { q, r in r.hits.contains { $0.id == q.id } }.count
             return (coverage, Double(found) / Double(queried.count))
         }
-        let mine = measure(trained), theirs = measure(shipped)
+        let mine = try measure(trained, "own"), theirs = try measure(shipped, "shipped")
         return ["queries": queried.count, "pool": pool.count,
                 "coverage": mine.coverage, "default_coverage": theirs.coverage,
                 "first_line_found_at_10": mine.found, "default_first_line_found_at_10": theirs.found]

@@ -77,6 +77,24 @@ import TwentyQ
         #expect(stored == (try ModelFile.fingerprint(try ModelFile.read(saved))))
         #expect(stored != (try ModelFile.fingerprint(try DefaultModel.load())))
         #expect(try runTwentyQ(["search", "--db", db, "-k", "3", "love"]).status == 0)
+        // The probe is what `search --rescore none` answers: every one of the 200 documents is
+        // queried by its first line's first 8 words (all are in the pool), and the share found
+        // among the first 10 is the share that the real search of the same queries finds.
+        let queries = try String(contentsOfFile: Self.fixture, encoding: .utf8).split(separator: "\n").map { line -> String in
+            let d = try parseJSONObject(String(line))
+            let text = d["text"] as? String ?? ""
+            let first = text.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) } ?? ""
+            let words = first.split(whereSeparator: \.isWhitespace).prefix(8).joined(separator: " ")
+            return String(decoding: try JSONSerialization.data(withJSONObject: ["id": d["id"] as? String ?? "", "text": words]), as: UTF8.self)
+        }
+        try (queries.joined(separator: "\n") + "\n").write(toFile: dir.appending("q.jsonl"), atomically: true, encoding: .utf8)
+        let answered = try runTwentyQ(["search", "--db", db, "--queries", dir.appending("q.jsonl"), "-k", "10", "--rescore", "none", "--json"])
+        #expect(answered.status == 0, "\(answered.stderr)")
+        let found = try answered.stdout.split(separator: "\n").filter { line in
+            let answer = try parseJSONObject(String(line))
+            return (answer["results"] as? [[String: Any]] ?? []).contains { $0["id"] as? String == answer["query_id"] as? String }
+        }.count
+        #expect(own["queries"] as? Int == 200 && own["first_line_found_at_10"] as? Double == Double(found) / 200, "\(own), \(found)")
         // A new model needs a new index; --train and --model exclude each other.
         let again = try runTwentyQ(["index", "--train", "--train-epochs", "1", "--db", db, Self.fixture])
         #expect(again.status != 0 && again.stderr.contains("already holds an index"), "\(again.stderr)")
