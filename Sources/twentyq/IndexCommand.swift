@@ -43,6 +43,7 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "Train a model on these documents first, then make a new index with it (one step from a folder to its own model; says what the model gains over the shipped one).") var train = false
     @Option(name: .customLong("save-model"), help: ArgumentHelp("With --train: also write the model to this file.", valueName: "file")) var saveModel: String?
     @Option(name: .customLong("train-epochs"), help: "With --train: passes over the documents.") var trainEpochs: Int = TrainingConfig().epochs
+    @Option(name: .customLong("train-sample"), help: ArgumentHelp("With --train: train on at most this many of the documents, evenly spaced; all are indexed.", valueName: "n")) var trainSample: Int = Self.defaultTrainSample
     @Option(help: ArgumentHelp("Index float vectors (npy, fvecs, or JSONL with \"id\" and \"vector\") instead of documents; a new index needs a vector --model.", valueName: "file")) var vectors: String?
     @Option(help: ArgumentHelp("With --vectors: one id per line, one line per vector (default: the JSONL ids, else 0-based row numbers).", valueName: "file")) var ids: String?
     @Option(help: ArgumentHelp("With --vectors, for a new index: keep the vectors for rescoring as int8, float16 or float32.", valueName: "format")) var storeVectors: VectorStorage?
@@ -54,6 +55,7 @@ struct IndexCommand: ParsableCommand {
         guard streamOver >= 0 && streamOver <= 1 << 40 else { throw ValidationError("--stream-over must be a size in MiB, 0 or more (got \(streamOver))") }
         guard saveModel == nil || train else { throw ValidationError("--save-model goes with --train") }
         guard trainEpochs >= 1 else { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
+        guard trainSample >= 1 else { throw ValidationError("--train-sample must be at least 1 (got \(trainSample))") }
         if train && (codes != nil || vectors != nil) { throw ValidationError("--train trains a text model: give documents, not --codes or --vectors") }
         if PostgresLocation.isURL(index.db) && (train || prune) {
             throw ValidationError("--db \(index.db): --train and --prune go with an index directory (train with `twentyq train`, then index into PostgreSQL with --model FILE)")
@@ -76,22 +78,23 @@ struct IndexCommand: ParsableCommand {
         if let vectors { return try indexVectors(vectors) }
         let start = Date()
         let postgres = try PostgresTarget(db: index.db)
+        if train && FileManager.default.fileExists(atPath: index.db + "/data.mdb") {
+            throw IndexError.alreadyExists(path: index.db)  // a new model needs a new index
+        }
         // Every line and id is checked before the index is created or changed, so bad input
         // leaves no trace (not even a new, empty index); --skip-bad skips such documents and
         // counts them. JSONL files past --stream-over are then read again as they are indexed
-        // (DocumentSources), except for training, which takes every document at once.
-        var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad,
-                                      streamOver: train ? nil : streamOver << 20)
+        // (DocumentSources); with --train, once more before, for the training sample.
+        var sources = DocumentSources(textField: textField, idField: idField, skipBad: skipBad, streamOver: streamOver << 20)
         if postgres == nil && FileManager.default.fileExists(atPath: index.db + "/data.mdb") { sources.existing = try CodeIndex.open(at: index.db, readOnly: true) }
         var gathered = try sources.gather(paths)
         var chosen = try model.map { try ModelFile.read($0) }
         if let postgres { return try indexDocuments(gathered, sources: sources, model: chosen, into: postgres, start: start) }
         var gains: [String: Any]?
         if train {
-            guard !FileManager.default.fileExists(atPath: index.db + "/data.mdb") else {
-                throw IndexError.alreadyExists(path: index.db)  // a new model needs a new index
-            }
-            let own = OwnModel(documents: gathered.documents, epochs: trainEpochs, threads: SearchOptions.onlineCores)
+            var sample = EvenSample(count: gathered.count, limit: trainSample)
+            try sources.stream(gathered) { sample.take($0) }
+            let own = OwnModel(documents: sample.documents, of: gathered.count, epochs: trainEpochs, threads: SearchOptions.onlineCores)
             let trained = try own.train()
             if let saveModel { try ModelFile.write(trained, to: saveModel) }
             do { gains = try own.comparison(trained: trained, shipped: try DefaultModel.load()) } catch {
@@ -110,7 +113,7 @@ struct IndexCommand: ParsableCommand {
         // One transaction per batch; the next batch is encoded while one is written. The
         // coverage sample is taken on the way (the documents are not kept).
         let writer = try target.writer(batch: batch, idsChecked: true) { progress.update($0) }
-        var sample = CoverageSample(count: gathered.count)
+        var sample = EvenSample(count: gathered.count, limit: 2_000)
         try sources.stream(gathered) { documents in
             sample.take(documents)
             try writer.add(documents)
@@ -132,7 +135,7 @@ struct IndexCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let total = try target.count
         let skipped = gathered.skipped.values.reduce(0, +)
-        let coverage = Self.warnOfPoorCoverage(target.model, sample: sample.texts)
+        let coverage = Self.warnOfPoorCoverage(target.model, sample: sample.texts, trainedOnThem: train)
         if let gains, !json {
             print(String(format: "own model: knows %.0f%% of the words (shipped model %.0f%%); the first line of a document, searched by the codes alone "
                          + "(--rescore none), finds it among the first 10 for %.0f%% of %d documents (shipped model %.0f%%)",
@@ -158,21 +161,36 @@ struct IndexCommand: ParsableCommand {
 }
 
 extension IndexCommand {
+    /// `--train-sample`: the documents `index --train` trains on at most. A rule: the size of
+    /// the shipped model's training corpus (51,171 documents), which trains here in about 25
+    /// minutes on 2 cores; training time grows faster than the count (the nearest-neighbour
+    /// graph), and the sample's vocabulary and codes serve the rest of a corpus of one kind.
+    static let defaultTrainSample = 50_000
+
     /// Below this share of known words `index` warns. A rule, not a fit: when the model does
     /// not know half of the words, half of each document is invisible to its code.
     static let poorCoverage = 0.5
 
     /// The model's token coverage of `sample` (nil when empty), with a warning on standard
-    /// error when it is poor.
-    static func warnOfPoorCoverage(_ model: EncoderModel, sample: [String]) -> Double? {
+    /// error when it is poor: what to do, or, for a model just trained on these documents
+    /// (`trainedOnThem`), why (a word enters its vocabulary when it occurs in at least
+    /// `TrainingConfig.minDocumentFrequency` documents).
+    static func warnOfPoorCoverage(_ model: EncoderModel, sample: [String], trainedOnThem: Bool = false) -> Double? {
         guard !sample.isEmpty else { return nil }
         let coverage = model.tokenCoverage(sample)
         if coverage < Self.poorCoverage {
             let percent = String(format: "%.0f%%", 100 * coverage)
-            FileHandle.standardError.write(Data(("warning: the model knows \(percent) of the words in these documents, so their codes miss "
-                + "much of what they say (exact words still match through the lexical stage). Train a model on them "
-                + "(`twentyq train --corpus FILE.jsonl --out my.tqm`, then index into a new --db with --model my.tqm; "
-                + "docs/INDEXING.md).\n").utf8))
+            if trainedOnThem {
+                warn("the model trained on these documents knows \(percent) of their words: a word enters its vocabulary when at least "
+                     + "\(TrainingConfig().minDocumentFrequency) of the documents it was trained on hold it, and few words do here, so "
+                     + "their codes miss much of what they say (exact words still match through the lexical stage). More documents of "
+                     + "the same kind give it more words (docs/INDEXING.md)")
+            } else {
+                warn("the model knows \(percent) of the words in these documents, so their codes miss "
+                     + "much of what they say (exact words still match through the lexical stage). Train a model on them: "
+                     + "`twentyq index --train --db NEW PATH...` in one step, or `twentyq train --corpus FILE.jsonl --out my.tqm`, "
+                     + "then index into a new --db with --model my.tqm (docs/INDEXING.md)")
+            }
         }
         return coverage
     }
@@ -280,19 +298,29 @@ extension IndexCommand {
     }
 }
 
-/// The texts whose coverage `index` reports: of a run of `count` documents, up to about 2,000
-/// evenly spaced (every `step`-th from the first), taken as the documents stream by.
-struct CoverageSample {
-    let step: Int
-    private(set) var texts: [String] = []
+/// Up to `limit` of a run of `count` documents, evenly spaced (the first among them), taken as
+/// the documents stream by: document j is taken when j * limit / count reaches a new whole
+/// number, so exactly min(count, limit) are taken and the gaps between them differ by at most
+/// one. `index` takes the texts whose coverage it reports (2,000) and, with `--train`, the
+/// documents the model is trained on (`--train-sample`).
+struct EvenSample {
+    let count: Int
+    let limit: Int
+    private(set) var documents: [Document] = []
     private var seen = 0
 
-    init(count: Int) { step = max(1, count / 2000) }
+    init(count: Int, limit: Int) {
+        self.count = count
+        self.limit = limit
+    }
 
-    mutating func take(_ documents: [Document]) {
-        for d in documents {
-            if seen % step == 0 { texts.append(d.text) }
+    var texts: [String] { documents.map(\.text) }
+
+    mutating func take(_ run: [Document]) {
+        for d in run {
+            let j = seen
             seen += 1
+            if count <= limit || j == 0 || (j * limit) / count != ((j - 1) * limit) / count { documents.append(d) }
         }
     }
 }

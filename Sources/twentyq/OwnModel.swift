@@ -13,9 +13,20 @@ import TwentyQ
 /// query bits against the documents', `TextEncoding.rankedQueries`; until 2026-12-04 the probe
 /// took the Hamming distance over all bits, which search does not do for a typed query).
 struct OwnModel {
+    /// The documents trained on: all of those indexed, or an evenly spaced sample of them
+    /// (`index --train-sample`).
     let documents: [Document]
+    /// How many documents are indexed.
+    let total: Int
     let epochs: Int
     let threads: Int
+
+    init(documents: [Document], of total: Int, epochs: Int, threads: Int) {
+        self.documents = documents
+        self.total = total
+        self.epochs = epochs
+        self.threads = threads
+    }
 
     /// Trains with the default settings (256 bits, ternary weights, seed 42; `epochs`), reporting each
     /// stage on stderr as it begins and every epoch as it ends, then appends 768 query bits
@@ -25,9 +36,11 @@ struct OwnModel {
         config.bits = 256
         config.threads = threads
         config.epochs = epochs
-        say("training a model on \(documents.count) documents: vocabulary and nearest-neighbour graph first, then \(config.epochs) epochs")
+        let which = documents.count < total ? "\(documents.count) of \(total) documents (evenly spaced; --train-sample)" : "\(documents.count) documents"
+        say("training a model on \(which): vocabulary and nearest-neighbour graph first, then \(config.epochs) epochs")
         let trained = try Trainer(config: config).train(texts: documents.map(\.text)) { reportProgress($0) }
-        return trained.withQueryBits(fittedOn: documents.lazy.map(\.text), source: "the \(documents.count) documents indexed")
+        let source = documents.count < total ? "\(documents.count) of the \(total) documents indexed" : "the \(documents.count) documents indexed"
+        return trained.withQueryBits(fittedOn: documents.lazy.map(\.text), source: source)
     }
 
     /// Coverage and first-line search of the trained and the default model, as printable

@@ -226,7 +226,7 @@ extension IndexCommand {
             written += part.count
             progress.update(written)
         }
-        var sample = CoverageSample(count: gathered.count)
+        var sample = EvenSample(count: gathered.count, limit: 2_000)
         try sources.stream(gathered) { documents in
             sample.take(documents)
             for d in documents {

@@ -102,6 +102,39 @@ import TwentyQ
         #expect(both.status == 64 && both.stderr.contains("--train or --model"), "\(both.stderr)")
     }
 
+    /// `index --train --train-sample N` trains on N evenly spaced documents (read again from a
+    /// streamed file) and indexes all: its codes are those of a model trained, the same way, on
+    /// a file of just those documents. A model trained here that knows few of the words says
+    /// why, instead of advising to train one.
+    @Test func indexTrainSamplesEvenlySpacedDocuments() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let lines = try String(contentsOfFile: Self.fixture, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 200)
+        let picked = stride(from: 0, to: 200, by: 20).map { String(lines[$0]) }
+        try (picked.joined(separator: "\n") + "\n").write(toFile: dir.appending("picked.jsonl"), atomically: true, encoding: .utf8)
+        let sampled = try runTwentyQ(["index", "--train", "--train-epochs", "1", "--train-sample", "10", "--stream-over", "0",
+                                      "--db", dir.appending("sampled"), "--json", Self.fixture])
+        #expect(sampled.status == 0, "\(sampled.stderr)")
+        #expect(sampled.stderr.contains("training a model on 10 of 200 documents (evenly spaced; --train-sample)"), "\(sampled.stderr)")
+        #expect(sampled.stderr.contains("warning: the model trained on these documents knows") && !sampled.stderr.contains("twentyq train --corpus"),
+                "\(sampled.stderr)")
+        let summary = try parseJSONObject(sampled.stdout)
+        #expect(summary["added"] as? Int == 200 && (summary["own_model"] as? [String: Any])?["pool"] as? Int == 10, "\(summary)")
+        let model = dir.appending("picked.tqm")
+        #expect(try runTwentyQ(["index", "--train", "--train-epochs", "1", "--save-model", model, "--db", dir.appending("picked"),
+                                dir.appending("picked.jsonl")]).status == 0)
+        #expect(try runTwentyQ(["index", "--model", model, "--db", dir.appending("whole"), Self.fixture]).status == 0)
+        func codes(_ db: String) throws -> [String: [UInt64]] {
+            var out: [String: [UInt64]] = [:]
+            try DocumentIndex.open(at: dir.appending(db), readOnly: true).forEachDocument { out[$0.id] = $0.code.words; return true }
+            return out
+        }
+        let fromSample = try codes("sampled"), fromPicked = try codes("whole")
+        #expect(fromSample.count == 200 && fromSample == fromPicked)
+        let zero = try runTwentyQ(["index", "--train", "--train-sample", "0", "--db", dir.appending("zero"), Self.fixture])
+        #expect(zero.status == 64 && zero.stderr.contains("--train-sample must be at least 1 (got 0)"), "\(zero.stderr)")
+    }
+
     @Test func theSameSeedGivesTheSameFileAndAnotherSeedDoesNot() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         for (name, seed) in [("a", 7), ("b", 7), ("c", 8)] {
