@@ -36,9 +36,18 @@ struct OwnModel {
         config.bits = 256
         config.threads = threads
         config.epochs = epochs
-        let which = documents.count < total ? "\(documents.count) of \(total) documents (evenly spaced; --train-sample)" : "\(documents.count) documents"
+        let which = documents.count < total ? "\(documents.count) of \(total) documents (evenly spaced; --train-sample)"
+            : documents.count == 1 ? "1 document" : "\(documents.count) documents"
         say("training a model on \(which): vocabulary and nearest-neighbour graph first, then \(config.epochs) epochs")
-        let trained = try Trainer(config: config).train(texts: documents.map(\.text)) { reportProgress($0) }
+        let trained: EncoderModel
+        do {
+            trained = try Trainer(config: config).train(texts: documents.map(\.text)) { reportProgress($0) }
+        } catch TrainingError.emptyCorpus(let count, let usable, let terms) {
+            // In `index`'s words: it has no --min-df, and the way on is to index without --train.
+            throw InputError("too few documents to train a model on: \(count) trained on, \(usable) with words that at least "
+                             + "\(config.minDocumentFrequency) of them hold, \(terms) such words. Index them with the shipped model "
+                             + "(leave out --train), or give more documents" + (documents.count < total ? " (a larger --train-sample)" : ""))
+        }
         let source = documents.count < total ? "\(documents.count) of the \(total) documents indexed" : "the \(documents.count) documents indexed"
         return trained.withQueryBits(fittedOn: documents.lazy.map(\.text), source: source)
     }

@@ -133,6 +133,11 @@ import TwentyQ
         #expect(fromSample.count == 200 && fromSample == fromPicked)
         let zero = try runTwentyQ(["index", "--train", "--train-sample", "0", "--db", dir.appending("zero"), Self.fixture])
         #expect(zero.status == 64 && zero.stderr.contains("--train-sample must be at least 1 (got 0)"), "\(zero.stderr)")
+        // Too few documents to train on: said in index's words, and no index is made.
+        let one = try runTwentyQ(["index", "--train", "--train-sample", "1", "--db", dir.appending("one"), Self.fixture])
+        #expect(one.status == 65 && one.stderr.contains("too few documents to train a model on")
+                && one.stderr.contains("leave out --train") && one.stderr.contains("a larger --train-sample"), "\(one.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appending("one")))
     }
 
     @Test func theSameSeedGivesTheSameFileAndAnotherSeedDoesNot() throws {
