@@ -12,13 +12,19 @@ import Foundation
 enum SpectralTargets {
     /// `bits` target bits per document (row-major, 0 or 1), deterministic for a seed.
     /// With `itq`, the embedding is first rotated by iterative quantisation.
+    /// `stages` is told as each stage begins.
     static func make(_ features: [SparseVector], vocabularySize: Int, bits: Int, neighbors: Int,
-                     iterations: Int, itq: Bool, seed: UInt64, threads: Int) -> [Float] {
+                     iterations: Int, itq: Bool, seed: UInt64, threads: Int, stages: (TrainingStage) -> Void = { _ in }) -> [Float] {
+        stages(.neighbourGraph(documents: features.count, neighbours: neighbors))
         let graph = knnGraph(features, dimension: vocabularySize, k: neighbors, threads: threads)
+        stages(.eigenvectors(count: bits + 1, iterations: iterations))
         let vectors = leadingEigenvectors(graph, count: bits + 1, iterations: iterations, seed: seed)
         let n = features.count
         var embedding = Array(vectors[n ..< ((bits + 1) * n)]) // column-major n x bits, trivial vector dropped
-        if itq { embedding = itqRotate(embedding, n: n, m: bits, iterations: 50, seed: seed) }
+        if itq {
+            stages(.rotation(iterations: 50))
+            embedding = itqRotate(embedding, n: n, m: bits, iterations: 50, seed: seed)
+        }
         var targets = [Float](repeating: 0, count: n * bits)
         for b in 0..<bits {
             let column = Array(embedding[(b * n) ..< ((b + 1) * n)])

@@ -15,6 +15,31 @@ public struct TrainingProgress: Sendable {
     public var seconds: Double
 }
 
+/// A stage of training before its epochs, reported as it begins: on 50,000 passages they take
+/// minutes before the first epoch ends (docs/ENCODER.md, "Training").
+public enum TrainingStage: Sendable, Equatable, CustomStringConvertible {
+    /// The texts' terms, and the vocabulary chosen from them.
+    case vocabulary(texts: Int)
+    /// The spectral objective's nearest-neighbour graph under TF-IDF cosine.
+    case neighbourGraph(documents: Int, neighbours: Int)
+    /// Its leading eigenvectors, by subspace iteration.
+    case eigenvectors(count: Int, iterations: Int)
+    /// The ITQ rotation of the embedding.
+    case rotation(iterations: Int)
+    /// The epochs (each reported by `TrainingProgress` as it ends).
+    case epochs(Int)
+
+    public var description: String {
+        switch self {
+        case .vocabulary(let texts): return "terms of \(texts) texts and the vocabulary"
+        case .neighbourGraph(let documents, let neighbours): return "nearest-neighbour graph of \(documents) documents (\(neighbours) each)"
+        case .eigenvectors(let count, let iterations): return "\(count) leading eigenvectors of the graph (\(iterations) iterations)"
+        case .rotation(let iterations): return "ITQ rotation (\(iterations) iterations)"
+        case .epochs(let epochs): return "\(epochs) epochs"
+        }
+    }
+}
+
 /// Quantisation-aware training of an `EncoderModel` from raw texts, unsupervised.
 ///
 /// Same config, texts and machine give the same model, byte for byte: every random draw comes
@@ -62,11 +87,14 @@ public struct Trainer {
         return (vocabulary, docs, rows)
     }
 
-    /// Trains on `texts` and returns the model. `progress` is called after every epoch.
+    /// Trains on `texts` and returns the model. `progress` is called after every epoch, `stages`
+    /// as each stage before the epochs begins (after `progress`, so that a trailing closure is
+    /// still the epochs' report).
     /// - Throws: `TrainingError` when the corpus yields no usable document.
     /// - Parameter targets: with the `.teacher` objective, the target bits of each text (one code
     ///   per text, `config.bits` wide), e.g. a vector encoder's codes of a teacher's embeddings.
-    public func train(texts: [String], targets: [BinaryCode]? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> EncoderModel {
+    public func train(texts: [String], targets: [BinaryCode]? = nil, progress: (TrainingProgress) -> Void = { _ in },
+                      stages: (TrainingStage) -> Void = { _ in }) throws -> EncoderModel {
         try Dense.load()
         guard ModelConfig.supportedBits.contains(config.bits) else { throw TrainingError.badConfig("bits must be 16...1024 (got \(config.bits))") }
         guard config.hidden >= 1, config.batchSize >= 1, config.epochs >= 1 else {
@@ -80,6 +108,7 @@ public struct Trainer {
                 throw TrainingError.badConfig("\(targets.count) target codes for \(texts.count) texts; each must have \(config.bits) bits")
             }
         }
+        stages(.vocabulary(texts: texts.count))
         var (vocabulary, docs, rows) = prepareKeepingRows(texts)
         if let targets {
             for (i, row) in rows.enumerated() { docs[i].targetBits = (0..<config.bits).map { targets[row][bit: $0] ? 1 : 0 } }
@@ -87,19 +116,21 @@ public struct Trainer {
         guard docs.count >= 2, vocabulary.count >= 2 else {
             throw TrainingError.emptyCorpus(documents: texts.count, usable: docs.count, terms: vocabulary.count)
         }
-        let network = train(vocabulary: vocabulary, docs: docs, progress: progress)
+        let network = train(vocabulary: vocabulary, docs: docs, progress: progress, stages: stages)
         return export(network, vocabulary: vocabulary, documents: docs.count)
     }
 
-    func train(vocabulary: Vocabulary, docs original: [TrainingDocument], progress: (TrainingProgress) -> Void) -> TrainingNetwork {
+    func train(vocabulary: Vocabulary, docs original: [TrainingDocument], progress: (TrainingProgress) -> Void,
+               stages: (TrainingStage) -> Void = { _ in }) -> TrainingNetwork {
         var rng = SeededGenerator(seed: config.seed)
         var docs = original
         if config.objective.usesTargets && config.objective != .teacher {
             let targets = SpectralTargets.make(docs.map(\.features), vocabularySize: vocabulary.count, bits: config.bits,
                                                neighbors: config.neighbors, iterations: config.eigenIterations, itq: config.itq,
-                                               seed: config.seed, threads: config.threads)
+                                               seed: config.seed, threads: config.threads, stages: stages)
             for i in docs.indices { docs[i].targetBits = Array(targets[(i * config.bits) ..< ((i + 1) * config.bits)]) }
         }
+        stages(.epochs(config.epochs))
         var unigram = [Float](repeating: 0, count: vocabulary.count)
         for d in docs { for (t, w) in zip(d.target.indices, d.target.values) { unigram[Int(t)] += w } }
         let total = unigram.reduce(0, +)

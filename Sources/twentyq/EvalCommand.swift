@@ -101,7 +101,8 @@ struct EvalCommand: ParsableCommand {
         for b in widths {
             let config = training.config(bits: b)
             let start = Date()
-            let trained = try Trainer(config: config).train(texts: split.train.map(\.text), progress: reportProgress)
+            let trained = try Trainer(config: config).train(texts: split.train.map(\.text), progress: reportProgress,
+                                                            stages: StageReporter().callAsFunction)
             let seconds = Date().timeIntervalSince(start)
             if let dir = saveModels {
                 try ModelFile.write(trained, to: "\(dir)/\(dataset)-\(b)-\(config.weights.rawValue).tqm")

@@ -41,7 +41,7 @@ struct OwnModel {
         say("training a model on \(which): vocabulary and nearest-neighbour graph first, then \(config.epochs) epochs")
         let trained: EncoderModel
         do {
-            trained = try Trainer(config: config).train(texts: documents.map(\.text)) { reportProgress($0) }
+            trained = try Trainer(config: config).train(texts: documents.map(\.text), progress: reportProgress, stages: StageReporter().callAsFunction)
         } catch TrainingError.emptyCorpus(let count, let usable, let terms) {
             // In `index`'s words: it has no --min-df, and the way on is to index without --train.
             throw InputError("too few documents to train a model on: \(count) trained on, \(usable) with words that at least "

@@ -57,6 +57,16 @@ struct TrainingOptions: ParsableArguments {
 }
 
 /// Prints one line per epoch on standard error.
+/// Prints each training stage as it begins, with the seconds since the reporter was made (the
+/// stages before the first epoch take minutes on a large corpus: the user sees where it is).
+struct StageReporter {
+    let start = Date()
+
+    func callAsFunction(_ stage: TrainingStage) {
+        FileHandle.standardError.write(Data(String(format: "%5.0fs  %@\n", Date().timeIntervalSince(start), stage.description).utf8))
+    }
+}
+
 func reportProgress(_ p: TrainingProgress) {
     // Only the parts of the loss that the objective has (the spectral one has no reconstruction).
     var parts: [String] = []
@@ -117,10 +127,10 @@ struct TrainCommand: ParsableCommand {
         }
         var last: TrainingProgress?
         FileHandle.standardError.write(Data("training on \(docs.count) documents: vocabulary\(config.objective == .spectral || config.objective == .both ? " and nearest-neighbour graph" : "") first, then \(config.epochs) epochs\n".utf8))
-        let model = try Trainer(config: config).train(texts: docs.map(\.text), targets: targets) { p in
+        let model = try Trainer(config: config).train(texts: docs.map(\.text), targets: targets, progress: { p in
             reportProgress(p)
             last = p
-        }
+        }, stages: StageReporter().callAsFunction)
         try ModelFile.write(model, to: out)
         let summary: [String: Any] = [
             "model": out, "fingerprint": try ModelFile.fingerprint(model), "bits": bits, "weights": config.weights.rawValue,

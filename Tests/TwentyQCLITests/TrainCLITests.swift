@@ -64,6 +64,10 @@ import TwentyQ
         let r = try runTwentyQ(["index", "--train", "--train-epochs", "2", "--save-model", saved, "--db", db, "--json", Self.fixture])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("training a model on 200 documents") && r.stderr.contains("epoch 2/2"), "\(r.stderr)")
+        // Each stage before the epochs is told as it begins, in order, with the seconds so far.
+        let stages = ["s  terms of 200 texts and the vocabulary", "s  nearest-neighbour graph of", "s  257 leading eigenvectors",
+                      "s  ITQ rotation", "s  2 epochs", "epoch 1/2"].map { r.stderr.range(of: $0)?.lowerBound }
+        #expect(stages.allSatisfy { $0 != nil } && zip(stages, stages.dropFirst()).allSatisfy { $0! < $1! }, "\(r.stderr)")
         let summary = try parseJSONObject(r.stdout)
         #expect(summary["added"] as? Int == 200)
         let own = try #require(summary["own_model"] as? [String: Any])
