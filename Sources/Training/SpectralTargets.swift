@@ -18,7 +18,9 @@ enum SpectralTargets {
         stages(.neighbourGraph(documents: features.count, neighbours: neighbors))
         let graph = knnGraph(features, dimension: vocabularySize, k: neighbors, threads: threads)
         stages(.eigenvectors(count: bits + 1, iterations: iterations))
-        let vectors = leadingEigenvectors(graph, count: bits + 1, iterations: iterations, seed: seed)
+        let vectors = leadingEigenvectors(graph, count: bits + 1, iterations: iterations, seed: seed, threads: threads) { done in
+            stages(.eigenvectorIterations(done: done, of: iterations))
+        }
         let n = features.count
         var embedding = Array(vectors[n ..< ((bits + 1) * n)]) // column-major n x bits, trivial vector dropped
         if itq {
@@ -127,8 +129,11 @@ enum SpectralTargets {
 
     /// The `count` leading eigenvectors (column-major: column c at `c * n`, by descending
     /// eigenvalue) of (I + D^-1/2 W D^-1/2) / 2, whose spectrum lies in [0, 1], by subspace
-    /// iteration with Gram-Schmidt re-orthonormalisation after every step.
-    static func leadingEigenvectors(_ graph: [[(Int32, Float)]], count: Int, iterations: Int, seed: UInt64) -> [Float] {
+    /// iteration with Gram-Schmidt re-orthonormalisation after every step. The columns of a
+    /// step are shared among `threads` (each computed alone, the same whatever the split);
+    /// `iterated` is told after every tenth of the iterations (the last excepted).
+    static func leadingEigenvectors(_ graph: [[(Int32, Float)]], count: Int, iterations: Int, seed: UInt64, threads: Int = 1,
+                                    iterated: (Int) -> Void = { _ in }) -> [Float] {
         let n = graph.count, m = count
         let degree = graph.map { max(1e-9, $0.reduce(Float(0)) { $0 + $1.1 }) }
         let invSqrt = degree.map { 1 / $0.squareRoot() }
@@ -138,20 +143,27 @@ enum SpectralTargets {
         var q = (0..<(n * m)).map { _ in rng.normal() }
         orthonormalize(&q, n: n, m: m)
         var next = [Float](repeating: 0, count: n * m)
+        let workers = max(1, min(threads, m))
         func step(_ from: [Float], _ to: inout [Float]) {
-            for c in 0..<m {
-                let base = c * n
-                for i in 0..<n {
-                    var v = 0.5 * from[base + i]
-                    for (j, a) in weights[i] { v += a * from[base + j] }
-                    to[base + i] = v
+            to.withUnsafeMutableBufferPointer { out in
+                parallelFor(iterations: workers) { w in
+                    for c in stride(from: w, to: m, by: workers) {
+                        let base = c * n
+                        for i in 0..<n {
+                            var v = 0.5 * from[base + i]
+                            for (j, a) in weights[i] { v += a * from[base + j] }
+                            out[base + i] = v
+                        }
+                    }
                 }
             }
         }
-        for _ in 0..<iterations {
+        let tenth = max(1, iterations / 10)
+        for iteration in stride(from: 1, through: iterations, by: 1) {
             step(q, &next)
             swap(&q, &next)
             orthonormalize(&q, n: n, m: m)
+            if iteration % tenth == 0 && iteration < iterations { iterated(iteration) }
         }
         // Order the columns by their Rayleigh quotient, largest first.
         step(q, &next)

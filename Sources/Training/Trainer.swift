@@ -24,6 +24,8 @@ public enum TrainingStage: Sendable, Equatable, CustomStringConvertible {
     case neighbourGraph(documents: Int, neighbours: Int)
     /// Its leading eigenvectors, by subspace iteration.
     case eigenvectors(count: Int, iterations: Int)
+    /// Iterations of that stage done so far (told after every tenth; the longest stage).
+    case eigenvectorIterations(done: Int, of: Int)
     /// The ITQ rotation of the embedding.
     case rotation(iterations: Int)
     /// The epochs (each reported by `TrainingProgress` as it ends).
@@ -34,6 +36,7 @@ public enum TrainingStage: Sendable, Equatable, CustomStringConvertible {
         case .vocabulary(let texts): return "terms of \(texts) texts and the vocabulary"
         case .neighbourGraph(let documents, let neighbours): return "nearest-neighbour graph of \(documents) documents (\(neighbours) each)"
         case .eigenvectors(let count, let iterations): return "\(count) leading eigenvectors of the graph (\(iterations) iterations)"
+        case .eigenvectorIterations(let done, let of): return "eigenvectors: \(done) of \(of) iterations"
         case .rotation(let iterations): return "ITQ rotation (\(iterations) iterations)"
         case .epochs(let epochs): return "\(epochs) epochs"
         }

@@ -59,11 +59,17 @@ struct TrainingOptions: ParsableArguments {
 /// Prints one line per epoch on standard error.
 /// Prints each training stage as it begins, with the seconds since the reporter was made (the
 /// stages before the first epoch take minutes on a large corpus: the user sees where it is).
-struct StageReporter {
+/// Progress within a stage is printed only when 10 s have passed since the last line, so that
+/// a small corpus's training stays a few lines.
+final class StageReporter {
     let start = Date()
+    private var last = Date()
 
     func callAsFunction(_ stage: TrainingStage) {
-        FileHandle.standardError.write(Data(String(format: "%5.0fs  %@\n", Date().timeIntervalSince(start), stage.description).utf8))
+        let now = Date()
+        if case .eigenvectorIterations = stage, now.timeIntervalSince(last) < 10 { return }
+        last = now
+        FileHandle.standardError.write(Data(String(format: "%5.0fs  %@\n", now.timeIntervalSince(start), stage.description).utf8))
     }
 }
 

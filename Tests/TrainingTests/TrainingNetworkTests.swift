@@ -236,6 +236,31 @@ import Testing
         let signs = second.map { $0 > 0 }
         #expect(Set(signs[0..<10]).count == 1 && Set(signs[10..<20]).count == 1 && signs[0] != signs[10])
     }
+
+    /// The columns of a step shared among threads give the same vectors to the last bit as one
+    /// thread (the model file must not depend on the cores), and the stage is told after every
+    /// tenth of its iterations.
+    @Test func eigenvectorsAreTheSameOnAnyNumberOfThreads() {
+        var rng = SeededGenerator(seed: 9)
+        let n = 300
+        var graph = [[(Int32, Float)]](repeating: [], count: n)
+        for i in 0..<n {
+            for _ in 0..<6 {
+                let j = Int(rng.next() % UInt64(n))
+                guard j != i else { continue }
+                let w = Float(rng.next() % 100 + 1) / 100
+                graph[i].append((Int32(j), w)); graph[j].append((Int32(i), w))
+            }
+        }
+        graph = graph.map { row in Dictionary(row.map { ($0.0, $0.1) }, uniquingKeysWith: max).sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+        var told: [Int] = []
+        let one = SpectralTargets.leadingEigenvectors(graph, count: 17, iterations: 50, seed: 3, threads: 1) { told.append($0) }
+        #expect(told == [5, 10, 15, 20, 25, 30, 35, 40, 45])
+        for threads in [2, 3, 17, 40] {
+            let many = SpectralTargets.leadingEigenvectors(graph, count: 17, iterations: 50, seed: 3, threads: threads)
+            #expect(many.map(\.bitPattern) == one.map(\.bitPattern), "\(threads) threads")
+        }
+    }
 }
 
 @Suite struct ITQTests {
