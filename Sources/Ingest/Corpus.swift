@@ -24,7 +24,7 @@ public enum CorpusError: Error, CustomStringConvertible {
         switch self {
         case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
         case .badLine(let path, let line, let reason): return "\(path):\(line): \(reason)"
-        case .notCorpus(let path, let line, let reason): return "\(path):\(line): \(reason) on its first line, so it is other JSON, not a JSONL corpus"
+        case .notCorpus(let path, let line, let reason): return "\(path):\(line): \(reason) on its first line, so it is not a JSONL corpus (other JSON, or another kind of file)"
         }
     }
 }
@@ -214,7 +214,14 @@ public enum Corpus {
                                   hint: String = "", firstLineDecides: Bool = false) throws -> (documents: [CorpusDocument], badLines: Int) {
         var docs: [CorpusDocument] = []
         var badLines = 0
-        guard String(data: data, encoding: .utf8) != nil else { throw CorpusError.unreadable(path: label, reason: "not valid UTF-8") }
+        guard String(data: data, encoding: .utf8) != nil else {
+            // A first line that is not text at all (a binary file named .jsonl) is not a corpus.
+            if firstLineDecides, let first = lineRanges(data).first(where: { !$0.blank }), String(data: data[first.range], encoding: .utf8) == nil {
+                let number = firstLine + lineRanges(data).prefix { $0.blank }.count
+                throw CorpusError.notCorpus(path: label, line: number + 1, reason: "bytes that are not UTF-8")
+            }
+            throw CorpusError.unreadable(path: label, reason: "not valid UTF-8")
+        }
         // Lines are parsed on every core (on one thread, JSON parsing was 7% of the work of
         // `twentyq index` on 20 Newsgroups, all of it before the first document was encoded),
         // then taken in file order: the first bad line is still the one reported.

@@ -145,7 +145,7 @@ import TestSupport
                     try Corpus.forEachJSONLPiece(reading: try Self.handle(results, in: dir), label: "r.jsonl", requireID: true, skipBad: skipBad,
                                                  firstLineDecides: true, chunkBytes: chunkBytes) { handed += $0.count }
                 } throws: { error in
-                    "\(error)" == "r.jsonl:3: no string field \"text\" on its first line, so it is other JSON, not a JSONL corpus"
+                    "\(error)" == "r.jsonl:3: no string field \"text\" on its first line, so it is not a JSONL corpus (other JSON, or another kind of file)"
                 }
                 #expect(handed == 0)
             }
@@ -155,6 +155,18 @@ import TestSupport
             let skipped = try Corpus.parseJSONL(reading: try Self.handle(corpus, in: dir), label: "c.jsonl", skipBad: true, firstLineDecides: true,
                                                 chunkBytes: chunkBytes)
             #expect(skipped.documents.map(\.id) == ["a", "b"] && skipped.badLines == 1)
+        }
+        // A first line that is not UTF-8 (a binary file named .jsonl) is not a corpus either; a
+        // later one is a fault of a corpus.
+        var binary = Data("\n".utf8)
+        binary.append(contentsOf: [0x1F, 0x8B, 0x08, 0x00, 0xFF, 0xFE, 0x0A, 0x7B])
+        #expect { try Corpus.parseJSONL(reading: try Self.handle(binary, in: dir), label: "b.jsonl", skipBad: true, firstLineDecides: true) } throws: { error in
+            "\(error)" == "b.jsonl:2: bytes that are not UTF-8 on its first line, so it is not a JSONL corpus (other JSON, or another kind of file)"
+        }
+        var late = corpus
+        late.append(contentsOf: [0xFF, 0x0A])
+        #expect { try Corpus.parseJSONL(reading: try Self.handle(late, in: dir), label: "c.jsonl", skipBad: true, firstLineDecides: true) } throws: { error in
+            "\(error)" == "cannot read c.jsonl: not valid UTF-8"
         }
         // Without it, the same first line is an ordinary bad line.
         #expect { try Corpus.parseJSONL(reading: try Self.handle(results, in: dir), label: "r.jsonl") } throws: { error in

@@ -198,15 +198,18 @@ import TwentyQ
         try results.write(toFile: folder + "/bench/results.jsonl", atomically: true, encoding: .utf8)
         try results.write(toFile: folder + "/bench/old.jsonl", atomically: true, encoding: .utf8)
         #expect(try runShell("gzip '\(folder)/bench/old.jsonl'").status == 0)
+        // A compressed file misnamed .jsonl: binary, not a corpus.
+        #expect(try runShell("cp '\(folder)/bench/old.jsonl.gz' '\(folder)/bench/packed.jsonl'").status == 0)
         for flags in [[], ["--skip-bad"]] {
             let db = dir.appending("idx\(flags.count)")
             let r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder] + flags)
             #expect(r.status == 0, "\(r.stderr)")
             let summary = try parseJSONObject(r.stdout)
-            #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["JSONL not a corpus": 2], "\(summary)")
+            #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["JSONL not a corpus": 3], "\(summary)")
             for file in ["bench/results.jsonl", "bench/old.jsonl.gz"] {
                 #expect(r.stderr.contains("warning: skipped \(folder)/\(file):1: no string field \"text\" on its first line"), "\(r.stderr)")
             }
+            #expect(r.stderr.contains("warning: skipped \(folder)/bench/packed.jsonl:1: bytes that are not UTF-8 on its first line"), "\(r.stderr)")
             var ids: [String] = []
             try DocumentIndex.open(at: db, readOnly: true).forEachDocument { ids.append($0.id); return true }
             #expect(ids.sorted() == ["c1", "c2", "space.txt"])
