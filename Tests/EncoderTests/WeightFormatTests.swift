@@ -42,6 +42,34 @@ import Testing
         }
     }
 
+    /// The ternary code is BitNet b1.58's q = clamp(round(w / s), -1, 1) (rounding half away
+    /// from zero), written as comparisons: pinned against the formula at the edges (the halves,
+    /// the floats next to them, infinities, NaN) and on many seeded weights, for the code and
+    /// for the fake-quantised row.
+    @Test func ternaryIsClampedRoundingToTheLastFloat() {
+        func reference(_ w: Float, _ s: Float) -> UInt8 {  // the rounding, as written until 2026-12-04 (NaN: 0)
+            let q = (w / s).rounded()
+            return q >= 1 ? 1 : (q <= -1 ? 2 : 0)
+        }
+        let s: Float = 0.75
+        var weights: [Float] = [0, -0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.leastNonzeroMagnitude]
+        for half in [Float(0.5), 1.5, -0.5, -1.5] {
+            let x = half * s
+            weights += [x, x.nextUp, x.nextDown, x.nextUp.nextUp, x.nextDown.nextDown]
+        }
+        weights += randomRow(5_000, seed: 11)
+        for w in weights {
+            #expect(WeightFormat.ternary.code(of: w, scale: s) == reference(w, s), "w = \(w)")
+        }
+        let row = weights.filter(\.isFinite)
+        var out = [Float](repeating: 9, count: row.count), scale: [Float] = [0]
+        row.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { o in scale.withUnsafeMutableBufferPointer { WeightFormat.ternary.fakeQuantize(src, rows: 1, cols: row.count, into: o, scales: $0) } }
+        }
+        let t = scale[0]
+        #expect(out.map(\.bitPattern) == row.map { WeightFormat.ternary.value(of: reference($0, t), scale: t).bitPattern })
+    }
+
     @Test func scalesFollowTheDocumentedRules() {
         let row: [Float] = [1, -2, 3, -6]
         row.withUnsafeBufferPointer { r in
