@@ -134,6 +134,21 @@ public enum WeightFormat: String, Codable, CaseIterable, Sendable {
                 for c in c ..< cols { out[r * cols + c] = value(of: code(of: row[c], scale: s), scale: s) }
                 continue
             }
+            if self == .binary {
+                // The same, for sign(w) x s (sign(0) = +1; -0 >= 0 too, as in `code(of:)`).
+                let sv = SIMD8<Float>(repeating: s), zero = SIMD8<Float>()
+                let src = UnsafeRawPointer(row.baseAddress!), dst = UnsafeMutableRawPointer(out.baseAddress! + r * cols)
+                var c = 0
+                while c + 8 <= cols {
+                    let w = src.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+                    var v = -sv
+                    v.replace(with: sv, where: w .>= zero)
+                    dst.storeBytes(of: v, toByteOffset: c * 4, as: SIMD8<Float>.self)
+                    c += 8
+                }
+                for c in c ..< cols { out[r * cols + c] = value(of: code(of: row[c], scale: s), scale: s) }
+                continue
+            }
             for c in 0..<cols { out[r * cols + c] = value(of: code(of: row[c], scale: s), scale: s) }
         }
     }

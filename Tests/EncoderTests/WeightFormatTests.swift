@@ -52,7 +52,7 @@ import Testing
             return q >= 1 ? 1 : (q <= -1 ? 2 : 0)
         }
         let s: Float = 0.75
-        var weights: [Float] = [0, -0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.leastNonzeroMagnitude]
+        var weights: [Float] = [0, -0.0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.leastNonzeroMagnitude]
         for half in [Float(0.5), 1.5, -0.5, -1.5] {
             let x = half * s
             weights += [x, x.nextUp, x.nextDown, x.nextUp.nextUp, x.nextDown.nextDown]
@@ -68,6 +68,13 @@ import Testing
         }
         let t = scale[0]
         #expect(out.map(\.bitPattern) == row.map { WeightFormat.ternary.value(of: reference($0, t), scale: t).bitPattern })
+        // Binary's row, eight at a time too, against the per-weight code and value (-0 is +s).
+        row.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { o in scale.withUnsafeMutableBufferPointer { WeightFormat.binary.fakeQuantize(src, rows: 1, cols: row.count, into: o, scales: $0) } }
+        }
+        let b = scale[0]
+        #expect(out.map(\.bitPattern) == row.map { WeightFormat.binary.value(of: WeightFormat.binary.code(of: $0, scale: b), scale: b).bitPattern })
+        #expect(WeightFormat.binary.code(of: -0.0, scale: b) == 0 && row.contains { $0 == 0 && $0.sign == .minus })
     }
 
     @Test func scalesFollowTheDocumentedRules() {
