@@ -162,8 +162,8 @@ struct IndexCommand: ParsableCommand {
 
 extension IndexCommand {
     /// `--train-sample`: the documents `index --train` trains on at most. A rule: the size of
-    /// the shipped model's training corpus (51,171 documents), which trains here in about 25
-    /// minutes on 2 cores; training time grows faster than the count (the nearest-neighbour
+    /// the shipped model's training corpus (51,171 documents), which trains here in about 10
+    /// minutes on 2 cores (2026-12-04); training time grows faster than the count (the nearest-neighbour
     /// graph), and the sample's vocabulary and codes serve the rest of a corpus of one kind.
     static let defaultTrainSample = 50_000
 
