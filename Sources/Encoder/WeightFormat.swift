@@ -115,41 +115,46 @@ public enum WeightFormat: String, Codable, CaseIterable, Sendable {
             let row = UnsafeBufferPointer(rebasing: latent[r * cols ..< (r + 1) * cols])
             let s = scale(of: row)
             scales[r] = s
-            if self == .ternary {
-                // The same values as `value(of: code(of:))`, eight at a time without a branch:
-                // every training step re-quantises every weight, and the per-weight branches
-                // (half of them mispredicted on random weights) were a fifth of training time.
-                // Division and comparisons are exact per lane, so the values are identical.
-                let sv = SIMD8<Float>(repeating: s), half = SIMD8<Float>(repeating: 0.5), zero = SIMD8<Float>()
-                let src = UnsafeRawPointer(row.baseAddress!), dst = UnsafeMutableRawPointer(out.baseAddress! + r * cols)
-                var c = 0
-                while c + 8 <= cols {
-                    let x = src.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self) / sv
+            let dst = out.baseAddress! + r * cols
+            let sv = SIMD8<Float>(repeating: s), half = SIMD8<Float>(repeating: 0.5), zero = SIMD8<Float>()
+            switch self {
+            case .ternary:
+                quantizeEight(row, into: dst, scale: s) { w in
+                    let x = w / sv
                     var v = zero
                     v.replace(with: sv, where: x .>= half)
                     v.replace(with: -sv, where: x .<= -half)
-                    dst.storeBytes(of: v, toByteOffset: c * 4, as: SIMD8<Float>.self)
-                    c += 8
+                    return v
                 }
-                for c in c ..< cols { out[r * cols + c] = value(of: code(of: row[c], scale: s), scale: s) }
-                continue
-            }
-            if self == .binary {
-                // The same, for sign(w) x s (sign(0) = +1; -0 >= 0 too, as in `code(of:)`).
-                let sv = SIMD8<Float>(repeating: s), zero = SIMD8<Float>()
-                let src = UnsafeRawPointer(row.baseAddress!), dst = UnsafeMutableRawPointer(out.baseAddress! + r * cols)
-                var c = 0
-                while c + 8 <= cols {
-                    let w = src.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)
+            case .binary:
+                // sign(w) x s, sign(0) = +1 (-0 >= 0 too, as in `code(of:)`).
+                quantizeEight(row, into: dst, scale: s) { w in
                     var v = -sv
                     v.replace(with: sv, where: w .>= zero)
-                    dst.storeBytes(of: v, toByteOffset: c * 4, as: SIMD8<Float>.self)
-                    c += 8
+                    return v
                 }
-                for c in c ..< cols { out[r * cols + c] = value(of: code(of: row[c], scale: s), scale: s) }
-                continue
+            default:
+                for c in 0..<cols { dst[c] = value(of: code(of: row[c], scale: s), scale: s) }
             }
-            for c in 0..<cols { out[r * cols + c] = value(of: code(of: row[c], scale: s), scale: s) }
         }
+    }
+
+    /// Writes the fake-quantised values of `row` into `out`: `lanes` eight at a time, the rest
+    /// through `value(of: code(of:))`. Ternary and binary rows go this way, without a branch per
+    /// weight: every training step re-quantises every weight, and the per-weight branches (half
+    /// of them mispredicted on random weights) and `roundf` calls were a fifth of training time.
+    /// `lanes` must give `value(of: code(of:))` of each lane; division and comparisons are exact
+    /// per lane, so they do (tested to the last bit).
+    @inline(__always)
+    private func quantizeEight(_ row: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>, scale s: Float,
+                               _ lanes: (SIMD8<Float>) -> SIMD8<Float>) {
+        guard let base = row.baseAddress else { return }  // an empty row
+        let src = UnsafeRawPointer(base), dst = UnsafeMutableRawPointer(out)
+        var c = 0
+        while c + 8 <= row.count {
+            dst.storeBytes(of: lanes(src.loadUnaligned(fromByteOffset: c * 4, as: SIMD8<Float>.self)), toByteOffset: c * 4, as: SIMD8<Float>.self)
+            c += 8
+        }
+        for c in c ..< row.count { out[c] = value(of: code(of: row[c], scale: s), scale: s) }
     }
 }

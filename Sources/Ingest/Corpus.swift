@@ -216,9 +216,9 @@ public enum Corpus {
         var badLines = 0
         guard String(data: data, encoding: .utf8) != nil else {
             // A first line that is not text at all (a binary file named .jsonl) is not a corpus.
-            if firstLineDecides, let first = lineRanges(data).first(where: { !$0.blank }), String(data: data[first.range], encoding: .utf8) == nil {
-                let number = firstLine + lineRanges(data).prefix { $0.blank }.count
-                throw CorpusError.notCorpus(path: label, line: number + 1, reason: "bytes that are not UTF-8")
+            if firstLineDecides, let first = lineRanges(data).enumerated().first(where: { !$0.element.blank }),
+               String(data: data[first.element.range], encoding: .utf8) == nil {
+                throw CorpusError.notCorpus(path: label, line: firstLine + first.offset + 1, reason: "bytes that are not UTF-8")
             }
             throw CorpusError.unreadable(path: label, reason: "not valid UTF-8")
         }
