@@ -36,7 +36,8 @@ let package = Package(
         // Faults inside LMDB on a damaged file, told apart from any other (the CLI's "damaged"
         // exit; the index fuzzing test's recovery).
         .target(name: "CMappedFaults", dependencies: ["CLMDB"]),
-        // zlib from the system (Debian: zlib1g-dev), for its fast CRC-32.
+        // zlib from the system (Debian: zlib1g-dev), for its fast CRC-32 and for reading a
+        // folder's gzip files.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         // Codes, the naive reference distance, k-NN and radius search over code matrices.
         .target(name: "BinaryCodes", dependencies: ["CHammingKernels", "CZlib"]),
@@ -48,9 +49,9 @@ let package = Package(
         .target(name: "CInferenceKernels"),
         // Text to codes: featurizer, low-bit weight formats, packed inference, model files.
         .target(name: "Encoder", dependencies: ["BinaryCodes", "Ingest", "CInferenceKernels"]),
-        // Input: JSONL corpora, folder walks, HTML to text. Shared by `index`, `train` and the
-        // trainer; depends on Foundation alone.
-        .target(name: "Ingest"),
+        // Input: JSONL corpora, folder walks, HTML to text, gzip files. Shared by `index`,
+        // `train` and the trainer; depends on Foundation and zlib.
+        .target(name: "Ingest", dependencies: ["CZlib"]),
         // OpenBLAS (Debian: libopenblas0), loaded with dlopen when training starts, so the
         // commands and apps that do not train neither link nor start it.
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),

@@ -110,8 +110,11 @@ struct IDSequence: Equatable {
 /// - a file: `.jsonl` as JSONL (one document per line), `.jsonl.gz` the same through
 ///   `gzip -dc`, anything else as one document whose id is the path as given;
 /// - `-`: JSONL on standard input.
-/// Text files: .html/.htm reduced to text; a file with a NUL byte in its first 8 KiB is binary
-/// and skipped; a file that is not UTF-8 is skipped; an empty (or all-space) document is skipped.
+/// Text files: .html/.htm reduced to text; any other `.gz` file is decompressed in memory and
+/// read as the file without ".gz" (`Gunzip`: a damaged one, or one of more than 256 MiB
+/// decompressed, is skipped as "bad gzip"); a file with a NUL byte in its first 8 KiB is binary
+/// and skipped (a tarball too); a file that is not UTF-8 is skipped; an empty (or all-space)
+/// document is skipped.
 ///
 /// `gather` reads and checks everything (every line, every id) before anything is written, so
 /// bad input leaves the index as it was. JSONL files beyond `streamOver` bytes (in all) then let
@@ -295,16 +298,25 @@ struct DocumentSources {
             }
             return
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard var data = FileManager.default.contents(atPath: path) else {
             if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
             throw CorpusError.unreadable(path: path, reason: "permission denied")
+        }
+        var lower = path.lowercased()
+        if lower.hasSuffix(".gz") {
+            // One document, compressed (README.gz, changelog.Debian.gz, page.html.gz): its
+            // contents are read as the file without ".gz" would be; a tarball's are binary.
+            do { data = try Gunzip.decompress(data) } catch {
+                if skipBad || root != nil { out.skipped["bad gzip", default: 0] += 1; return }
+                throw CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)")
+            }
+            lower.removeLast(3)
         }
         if data.prefix(8192).contains(0) { out.skipped["binary", default: 0] += 1; return }
         guard var text = String(data: data, encoding: .utf8) else {
             if skipBad || root != nil { out.skipped["not UTF-8", default: 0] += 1; return }
             throw CorpusError.unreadable(path: path, reason: "not valid UTF-8 (use --skip-bad to skip such files)")
         }
-        let lower = path.lowercased()
         if lower.hasSuffix(".html") || lower.hasSuffix(".htm") { text = HTMLText.strip(text) }
         if text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; return }
         var fields = ["path": path]

@@ -25,7 +25,8 @@ struct IndexCommand: ParsableCommand {
         discussion: """
         Folders are walked recursively (hidden entries skipped); ids are paths relative to the \
         folder. .jsonl files (and .jsonl.gz) hold one {"id", "text", ...} per line; other fields are kept. "-" reads \
-        JSONL from standard input. .html/.htm are reduced to text; binary files, and a folder's \
+        JSONL from standard input. .html/.htm are reduced to text; any other .gz file is one \
+        document, decompressed (README.gz, page.html.gz); binary files, and a folder's \
         .jsonl files whose first line is not a document (other JSON), are skipped and counted. Re-indexing is incremental: unchanged documents (content hash) are skipped, changed \
         ones replaced. The index keeps a copy of its model; later commands need only --db.
         """

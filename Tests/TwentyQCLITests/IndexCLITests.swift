@@ -248,6 +248,42 @@ import TwentyQ
         #expect(ids == ["h1"] + (1...300).map { "g\($0)" })
     }
 
+    /// Any other `.gz` file is one document, read as the file without ".gz" would be
+    /// (`README.gz` as text, `page.html.gz` reduced to text); a tarball's contents are binary;
+    /// a damaged one is skipped in a folder ("bad gzip") and, given by name, an error naming it.
+    @Test func gzippedTextFilesAreDocuments() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), folder = dir.appending("f")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder + "/pkg", withIntermediateDirectories: true)
+        try "Zorblax frobnicates the quuxifier.\n".write(toFile: folder + "/pkg/README", atomically: true, encoding: .utf8)
+        try "<html><p>The &amp; hyperdrive manual</p></html>".write(toFile: folder + "/page.html", atomically: true, encoding: .utf8)
+        try "NASA launched the shuttle into orbit.".write(toFile: folder + "/space.txt", atomically: true, encoding: .utf8)
+        #expect(try runShell("cd '\(folder)' && tar cf bundle.tar space.txt && gzip pkg/README page.html bundle.tar").status == 0)
+        #expect(try runShell("head -c 30 '\(folder)/pkg/README.gz' > '\(folder)/cut.gz'").status == 0)
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["binary": 1, "bad gzip": 1], "\(summary)")
+        let index = try DocumentIndex.open(at: db, readOnly: true)
+        var texts: [String: String] = [:]
+        try index.forEachDocument { texts[$0.id] = $0.fields["snippet"] ?? ""; return true }
+        #expect(Set(texts.keys) == ["pkg/README.gz", "page.html.gz", "space.txt"], "\(texts)")
+        #expect(texts["page.html.gz"] == "The & hyperdrive manual" && texts["pkg/README.gz"] == "Zorblax frobnicates the quuxifier.", "\(texts)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "frobnicates quuxifier"])
+        #expect(r.status == 0 && r.stdout.contains("\"pkg/README.gz\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "hyperdrive"])
+        #expect(r.status == 0 && r.stdout.contains("\"page.html.gz\""), "\(r.stdout) \(r.stderr)")
+        // Given by name, the damaged file stops the run before anything is written.
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.gz"])
+        #expect(r.status != 0 && r.stderr.contains("cut.gz: not a readable gzip file (it ends in the middle of its data)"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appending("named/data.mdb")))
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, "--skip-bad", "--json", folder + "/cut.gz", folder + "/pkg/README.gz"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try parseJSONObject(r.stdout)["added"] as? Int == 1, "\(r.stdout)")
+    }
+
     @Test func indexesFoldersAndJSONLThenSkipsUnchangedAndReplacesChanged() throws {
         let f = try Fixture(); defer { f.dir.remove() }
         var r = try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl, "--json"])
