@@ -24,6 +24,8 @@ struct GatheredDocuments {
     var origins: [String: Origin] = [:]
     /// The files and inputs the origins name.
     var sources: [String] = []
+    /// Files read as text in another encoding than UTF-8: encoding name -> count.
+    var otherEncodings: [String: Int] = [:]
     /// Bytes of the JSONL files whose documents are held in `documents`.
     var heldJSONLBytes = 0
 
@@ -112,9 +114,10 @@ struct IDSequence: Equatable {
 /// - `-`: JSONL on standard input.
 /// Text files: .html/.htm reduced to text; any other `.gz` file is decompressed in memory and
 /// read as the file without ".gz" (`Gunzip`: a damaged one, or one of more than 256 MiB
-/// decompressed, is skipped as "bad gzip"); a file with a NUL byte in its first 8 KiB is binary
-/// and skipped (a tarball too); a file that is not UTF-8 is skipped; an empty (or all-space)
-/// document is skipped.
+/// decompressed, is skipped as "bad gzip"); a file is read as UTF-8, else as UTF-16 (with its
+/// byte-order mark) or Windows-1252 (Latin-1) text, else skipped: binary with a NUL byte in its
+/// first 8 KiB (a tarball too), else "not UTF-8" (`FileText`); an empty (or all-space) document
+/// is skipped.
 ///
 /// `gather` reads and checks everything (every line, every id) before anything is written, so
 /// bad input leaves the index as it was. JSONL files beyond `streamOver` bytes (in all) then let
@@ -312,11 +315,14 @@ struct DocumentSources {
             }
             lower.removeLast(3)
         }
-        if data.prefix(8192).contains(0) { out.skipped["binary", default: 0] += 1; return }
-        guard var text = String(data: data, encoding: .utf8) else {
+        guard let decoded = FileText.decode(data) else {
+            if data.prefix(8192).contains(0) { out.skipped["binary", default: 0] += 1; return }
             if skipBad || root != nil { out.skipped["not UTF-8", default: 0] += 1; return }
-            throw CorpusError.unreadable(path: path, reason: "not valid UTF-8 (use --skip-bad to skip such files)")
+            throw CorpusError.unreadable(path: path, reason: "neither UTF-8 nor Windows-1252 (Latin-1) text: it holds control bytes, as binary files do "
+                                         + "(use --skip-bad to skip such files)")
         }
+        var text = decoded.text
+        if decoded.encoding != .utf8 { out.otherEncodings[decoded.encoding.rawValue, default: 0] += 1 }
         if lower.hasSuffix(".html") || lower.hasSuffix(".htm") { text = HTMLText.strip(text) }
         if text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; return }
         var fields = ["path": path]

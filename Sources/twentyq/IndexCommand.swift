@@ -26,7 +26,8 @@ struct IndexCommand: ParsableCommand {
         Folders are walked recursively (hidden entries skipped); ids are paths relative to the \
         folder. .jsonl files (and .jsonl.gz) hold one {"id", "text", ...} per line; other fields are kept. "-" reads \
         JSONL from standard input. .html/.htm are reduced to text; any other .gz file is one \
-        document, decompressed (README.gz, page.html.gz); binary files, and a folder's \
+        document, decompressed (README.gz, page.html.gz). Text that is not UTF-8 is read as \
+        UTF-16 (with its byte-order mark) or Windows-1252 (Latin-1). Binary files, and a folder's \
         .jsonl files whose first line is not a document (other JSON), are skipped and counted. Re-indexing is incremental: unchanged documents (content hash) are skipped, changed \
         ones replaced. The index keeps a copy of its model; later commands need only --db.
         """
@@ -149,14 +150,16 @@ struct IndexCommand: ParsableCommand {
                 "own_model": gains.map { $0 as Any } ?? NSNull(),
                 "token_coverage": coverage.map { $0 as Any } ?? NSNull(),
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged, "skipped": skipped,
-                "skipped_reasons": gathered.skipped, "pruned": pruned, "documents": total, "seconds": seconds,
+                "skipped_reasons": gathered.skipped, "read_as": gathered.otherEncodings, "pruned": pruned, "documents": total, "seconds": seconds,
                 "docs_per_second": Double(gathered.count) / max(seconds, 1e-9), "db": index.db,
             ]))
         } else {
             let reasons = gathered.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            let encodings = gathered.otherEncodings.sorted { $0.key < $1.key }.map { "\($0.value) read as \($0.key)" }.joined(separator: ", ")
             print("added \(report.added), replaced \(report.replaced), unchanged \(report.unchanged), skipped \(skipped)"
                   + (reasons.isEmpty ? "" : " (\(reasons))") + (prune ? ", pruned \(pruned)" : "")
-                  + String(format: " in %.2f s; %d documents in %@", seconds, total, index.db))
+                  + String(format: " in %.2f s; %d documents in %@", seconds, total, index.db)
+                  + (encodings.isEmpty ? "" : "; files not in UTF-8: \(encodings)"))
         }
     }
 }

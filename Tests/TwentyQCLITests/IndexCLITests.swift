@@ -23,7 +23,8 @@ import TwentyQ
             try "<html><script>x()</script><p>God &amp; the church &#8212; faith &raquo; caf&eacute; &#x263A; &bogus; &#xZZ;</p></html>".write(toFile: dir.appending("docs/sub/faith.html"), atomically: true, encoding: .utf8)
             try "secret".write(toFile: dir.appending("docs/.hidden/skip.txt"), atomically: true, encoding: .utf8)
             try Data([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]).write(to: URL(fileURLWithPath: dir.appending("docs/program.bin")))
-            try Data([0x66, 0xff, 0xfe, 0x6f]).write(to: URL(fileURLWithPath: dir.appending("docs/latin1.txt")))
+            // Not UTF-8, and a control byte (0x01) rules out Windows-1252 text: skipped as not UTF-8.
+            try Data([0x66, 0xff, 0x01, 0x6f]).write(to: URL(fileURLWithPath: dir.appending("docs/control.txt")))
             try "   \n".write(toFile: dir.appending("docs/blank.txt"), atomically: true, encoding: .utf8)
             try """
             {"id": "j1", "text": "car engine and oil", "year": 1993}
@@ -284,6 +285,37 @@ import TwentyQ
         #expect(try parseJSONObject(r.stdout)["added"] as? Int == 1, "\(r.stdout)")
     }
 
+    /// A Latin-1 file (old changelogs, AUTHORS files, HTML pages) is read as
+    /// Windows-1252 and a Notepad "Unicode" file as UTF-16, both counted in the summary; given by
+    /// name too. Their words are found.
+    @Test func latin1AndUTF16FilesAreRead() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), folder = dir.appending("f")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // "Crème brûlée, 5 € – Müller" in Windows-1252.
+        try Data([0x43, 0x72, 0xE8, 0x6D, 0x65, 0x20, 0x62, 0x72, 0xFB, 0x6C, 0xE9, 0x65, 0x2C, 0x20, 0x35, 0x20, 0x80, 0x20, 0x96, 0x20,
+                  0x4D, 0xFC, 0x6C, 0x6C, 0x65, 0x72, 0x0A]).write(to: URL(fileURLWithPath: folder + "/old.txt"))
+        try "Quokka census notes\r\n".data(using: .utf16LittleEndian).map { Data([0xFF, 0xFE]) + $0 }!
+            .write(to: URL(fileURLWithPath: folder + "/notepad.txt"))
+        try "plain words".write(toFile: folder + "/new.txt", atomically: true, encoding: .utf8)
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 3 && summary["skipped"] as? Int == 0, "\(summary)")
+        #expect((summary["read_as"] as? [String: Int]) == ["Windows-1252": 1, "UTF-16": 1], "\(summary)")
+        var snippets: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        #expect(snippets["old.txt"] == "Crème brûlée, 5 € – Müller" && snippets["notepad.txt"] == "Quokka census notes", "\(snippets)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "brûlée müller"])
+        #expect(r.status == 0 && r.stdout.contains("\"old.txt\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "quokka"])
+        #expect(r.status == 0 && r.stdout.contains("\"notepad.txt\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/old.txt"])
+        #expect(r.status == 0 && r.stdout.contains("files not in UTF-8: 1 read as Windows-1252"), "\(r.stdout) \(r.stderr)")
+    }
+
     @Test func indexesFoldersAndJSONLThenSkipsUnchangedAndReplacesChanged() throws {
         let f = try Fixture(); defer { f.dir.remove() }
         var r = try runTwentyQ(["index", "--db", f.db, "--model", f.model, f.folder, f.jsonl, "--json"])
@@ -362,8 +394,8 @@ import TwentyQ
         r = try runTwentyQ(["index", "--db", f.db, "--model", other, f.jsonl])
         #expect(r.status != 0 && r.stderr.contains("was built with model"), "\(r.stderr)")
 
-        r = try runTwentyQ(["index", "--db", f.db, f.folder + "/latin1.txt"])
-        #expect(r.status != 0 && r.stderr.contains("latin1.txt: not valid UTF-8"), "\(r.stderr)")
+        r = try runTwentyQ(["index", "--db", f.db, f.folder + "/control.txt"])
+        #expect(r.status != 0 && r.stderr.contains("control.txt: neither UTF-8 nor Windows-1252 (Latin-1) text"), "\(r.stderr)")
 
         r = try runTwentyQ(["search", "--db", f.db, "--like", "missing-id"])
         #expect(r.status != 0 && r.stderr.contains("no document with id 'missing-id'"))
