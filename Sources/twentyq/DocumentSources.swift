@@ -112,7 +112,8 @@ struct IDSequence: Equatable {
 /// - a file: `.jsonl` as JSONL (one document per line), `.jsonl.gz` the same through
 ///   `gzip -dc`, anything else as one document whose id is the path as given;
 /// - `-`: JSONL on standard input.
-/// Text files: .html/.htm reduced to text; any other `.gz` file is decompressed in memory and
+/// Text files: .html/.htm reduced to text, and manual pages (`ls.1`, `git.1.gz`: a section as
+/// the last extension, roff inside) too (`RoffText`); any other `.gz` file is decompressed in memory and
 /// read as the file without ".gz" (`Gunzip`: a damaged one, or one of more than 256 MiB
 /// decompressed, is skipped as "bad gzip"); a file is read as UTF-8, else as UTF-16 (with its
 /// byte-order mark) or Windows-1252 (Latin-1) text, else skipped: binary with a NUL byte in its
@@ -323,7 +324,11 @@ struct DocumentSources {
         }
         var text = decoded.text
         if decoded.encoding != .utf8 { out.otherEncodings[decoded.encoding.rawValue, default: 0] += 1 }
-        if lower.hasSuffix(".html") || lower.hasSuffix(".htm") { text = HTMLText.strip(text) }
+        if lower.hasSuffix(".html") || lower.hasSuffix(".htm") {
+            text = HTMLText.strip(text)
+        } else if RoffText.isManualPageName(lower), RoffText.looksLikeRoff(text) {
+            text = RoffText.strip(text)
+        }
         if text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; return }
         var fields = ["path": path]
         if let root { fields[Self.rootField] = root }
