@@ -151,6 +151,25 @@ import Testing
         }
     }
 
+    /// Seeded random roff (escapes cut anywhere, unclosed brackets and quotes, blocks never
+    /// ended): `strip` returns, and never gives more bytes than it was given (every escape and
+    /// request is replaced by at most as many bytes as it spans).
+    @Test func brokenRoffNeverGrows() {
+        var state: UInt64 = 2026
+        let pieces = ["\\", "\\f", "\\fB", "\\(", "\\[", "\\[u00", "\\*", "\\*(", "\\s", "\\s-", "\\h'", "\\C'", "]", "'",
+                      "\"", "\n", "\n.", "\n'", ".de x", "\n..", ".ig", ".TS", "\n.TE", ".EQ", ".BR", ".IP", " ", "a", "é", "\t",
+                      "T{", "\\e", "\\-", "(em", "[em]", ".Dd", ".It Fl", "\\\"", "\r"]
+        for _ in 0..<2_000 {
+            var text = ""
+            for _ in 0..<30 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                text += pieces[Int(state >> 33) % pieces.count]
+            }
+            let out = RoffText.strip(text)
+            #expect(out.utf8.count <= text.utf8.count, "\(text.debugDescription) -> \(out.debugDescription)")
+        }
+    }
+
     @Test func whichFilesArePages() {
         for name in ["ls.1", "docs/CA.pl.1ssl", "Moose.3pm", "tool.man", "x/git-commit.1", "a.8"] {
             #expect(RoffText.isManualPageName(name), "\(name)")
