@@ -2,7 +2,8 @@
 # Installs what building and testing TwentyQ needs when it is missing: liblmdb-dev (LMDB
 # headers and lmdb.pc), zlib1g-dev (CRC-32), pkg-config, libopenblas0 (the trainer's matrix
 # products; loaded when training starts, not linked), for the tests of `twentyq serve`
-# chromium (the search page's browser test) and curl, and for the PostgreSQL store's tests
+# chromium (the search page's browser test) and curl, poppler-utils (pdftotext, which `index`
+# runs on PDF files; a test reads a PDF through it), and for the PostgreSQL store's tests
 # postgresql-15 (the tests start their own server in a temporary directory; the package's own
 # cluster is not used). Debian/Ubuntu via apt-get; as root or through sudo.
 #
@@ -18,6 +19,7 @@ pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
 /sbin/ldconfig -p 2>/dev/null | grep 'libopenblas\.so\.0' >/dev/null || need+=(libopenblas0)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}" >&2

@@ -24,6 +24,8 @@ struct GatheredDocuments {
     var origins: [String: Origin] = [:]
     /// The files and inputs the origins name.
     var sources: [String] = []
+    /// Whether the missing `pdftotext` was told (once per run).
+    var warnedNoPDFTool = false
     /// Files read as text in another encoding than UTF-8: encoding name -> count.
     var otherEncodings: [String: Int] = [:]
     /// Bytes of the JSONL files whose documents are held in `documents`.
@@ -115,7 +117,9 @@ struct IDSequence: Equatable {
 /// Text files: .html/.htm reduced to text, and manual pages (`ls.1`, `git.1.gz`: a section as
 /// the last extension, roff inside) too (`RoffText`); any other `.gz` file is decompressed in memory and
 /// read as the file without ".gz" (`Gunzip`: a damaged one, or one of more than 256 MiB
-/// decompressed, is skipped as "bad gzip"); a file is read as UTF-8, else as UTF-16 (with its
+/// decompressed, is skipped as "bad gzip"); a PDF (`.pdf`, or "%PDF-" at its start) is read
+/// by `pdftotext` (`PDFText`; a folder's PDFs are skipped and counted when it is missing or
+/// fails); a file is read as UTF-8, else as UTF-16 (with its
 /// byte-order mark) or Windows-1252 (Latin-1) text, else skipped: binary with a NUL byte in its
 /// first 8 KiB (a tarball too), else "not UTF-8" (`FileText`); an empty (or all-space) document
 /// is skipped.
@@ -307,6 +311,7 @@ struct DocumentSources {
             throw CorpusError.unreadable(path: path, reason: "permission denied")
         }
         var lower = path.lowercased()
+        var compressed = false
         if lower.hasSuffix(".gz") {
             // One document, compressed (README.gz, changelog.Debian.gz, page.html.gz): its
             // contents are read as the file without ".gz" would be; a tarball's are binary.
@@ -315,6 +320,21 @@ struct DocumentSources {
                 throw CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)")
             }
             lower.removeLast(3)
+            compressed = true
+        }
+        if PDFText.isPDF(lower, data) {
+            do {
+                data = Data(try PDFText.extract(data, path: compressed ? nil : path).utf8)
+            } catch {
+                if error == .toolMissing {
+                    if !out.warnedNoPDFTool { warn("\(path): \(error)"); out.warnedNoPDFTool = true }
+                    if root != nil { out.skipped["PDF (no pdftotext)", default: 0] += 1; return }
+                    throw CorpusError.unreadable(path: path, reason: "\(error)")
+                }
+                if skipBad || root != nil { out.skipped["bad PDF", default: 0] += 1; return }
+                throw CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)")
+            }
+            if data.allSatisfy({ $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) { out.skipped["PDF without text", default: 0] += 1; return }
         }
         guard let decoded = FileText.decode(data) else {
             if data.prefix(8192).contains(0) { out.skipped["binary", default: 0] += 1; return }

@@ -285,6 +285,44 @@ import TwentyQ
         #expect(try parseJSONObject(r.stdout)["added"] as? Int == 1, "\(r.stdout)")
     }
 
+    /// PDF files are read by pdftotext (gzipped too); a damaged one is skipped in a folder and
+    /// an error by name; without pdftotext on PATH, a folder's PDFs are skipped and counted with
+    /// one warning telling what to install, and a PDF named directly is an error saying so.
+    @Test func pdfFilesAreReadByPdftotext() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), folder = dir.appending("papers")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try minimalPDF("Zorblax frobnicates the quuxifier").write(to: URL(fileURLWithPath: folder + "/paper.pdf"))
+        try minimalPDF("Hyperdrive maintenance schedule").write(to: URL(fileURLWithPath: folder + "/manual.PDF"))
+        #expect(try runShell("gzip '\(folder)/manual.PDF'").status == 0)
+        try minimalPDF("cut short").prefix(60).write(to: URL(fileURLWithPath: folder + "/cut.pdf"))
+        try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        var summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1], "\(summary)")
+        var snippets: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        #expect(snippets["paper.pdf"] == "Zorblax frobnicates the quuxifier" && snippets["manual.PDF.gz"] == "Hyperdrive maintenance schedule",
+                "\(snippets)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "quuxifier"])
+        #expect(r.status == 0 && r.stdout.contains("\"paper.pdf\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.pdf"])
+        #expect(r.status != 0 && r.stderr.contains("cut.pdf: pdftotext cannot open this PDF (damaged, or encrypted with a password)"), "\(r.stderr)")
+
+        // No pdftotext on PATH (the binary is named by its full path).
+        let binary = try twentyqBinary()
+        r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare"))' --model '\(model)' --json '\(folder)'")
+        #expect(r.status == 0, "\(r.stderr)")
+        summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 1 && (summary["skipped_reasons"] as? [String: Int]) == ["PDF (no pdftotext)": 3], "\(summary)")
+        #expect(r.stderr.components(separatedBy: "which is not installed").count == 2, "\(r.stderr)")
+        r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare2"))' --model '\(model)' '\(folder)/paper.pdf'")
+        #expect(r.status != 0 && r.stderr.contains("paper.pdf: PDF files are read by pdftotext, which is not installed: install poppler-utils"), "\(r.stderr)")
+    }
+
     /// A manual page (gzipped or not) is indexed as the text `man` shows: a bold word is found
     /// (it was glued to its font escape, `\fBzorblax` -> "fbzorblax") and the snippet starts
     /// with the page's title, not its roff comments. A log rotated to `.1` is left as it is.
