@@ -297,12 +297,13 @@ import TwentyQ
         try minimalPDF("Hyperdrive maintenance schedule").write(to: URL(fileURLWithPath: folder + "/manual.PDF"))
         #expect(try runShell("gzip '\(folder)/manual.PDF'").status == 0)
         try minimalPDF("cut short").prefix(60).write(to: URL(fileURLWithPath: folder + "/cut.pdf"))
+        try minimalPDF("").write(to: URL(fileURLWithPath: folder + "/scan.pdf"))  // pages without text
         try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
         let db = dir.appending("idx")
         var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
         #expect(r.status == 0, "\(r.stderr)")
         var summary = try parseJSONObject(r.stdout)
-        #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1], "\(summary)")
+        #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1, "PDF without text": 1], "\(summary)")
         var snippets: [String: String] = [:]
         try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
         #expect(snippets["paper.pdf"] == "Zorblax frobnicates the quuxifier" && snippets["manual.PDF.gz"] == "Hyperdrive maintenance schedule",
@@ -317,7 +318,7 @@ import TwentyQ
         r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare"))' --model '\(model)' --json '\(folder)'")
         #expect(r.status == 0, "\(r.stderr)")
         summary = try parseJSONObject(r.stdout)
-        #expect(summary["added"] as? Int == 1 && (summary["skipped_reasons"] as? [String: Int]) == ["PDF (no pdftotext)": 3], "\(summary)")
+        #expect(summary["added"] as? Int == 1 && (summary["skipped_reasons"] as? [String: Int]) == ["PDF (no pdftotext)": 4], "\(summary)")
         #expect(r.stderr.components(separatedBy: "which is not installed").count == 2, "\(r.stderr)")
         r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare2"))' --model '\(model)' '\(folder)/paper.pdf'")
         #expect(r.status != 0 && r.stderr.contains("paper.pdf: PDF files are read by pdftotext, which is not installed: install poppler-utils"), "\(r.stderr)")
