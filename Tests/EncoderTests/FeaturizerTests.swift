@@ -42,6 +42,34 @@ import Testing
         }
     }
 
+    /// The mixed path (ASCII stretches byte by byte, only the stretches around non-ASCII
+    /// characters normalized) against normalizing the whole text, on seeded random text built
+    /// from the cases where normalization reaches across characters: a letter and a following
+    /// combining mark, "=" and "<" with U+0338 (they compose to "≠", "≮"), a mark after a space
+    /// or at the start, Hangul jamo that compose, ligatures, full-width and superscript forms
+    /// (NFKC), final sigma and U+0345 (case folding), non-ASCII digits, dashes and quotes.
+    @Test func theMixedPathEqualsTheUnicodePath() {
+        var rng = SeededGenerator(seed: 15)
+        let pieces = ["a", "e", "Z", "1", "9", " ", "-", ".", "=", "<", ">", "\n", "_", "'", "x7", "word", "WORD", "12345",
+                      "\u{301}", "\u{338}", "\u{308}", "e\u{301}", "é", "É", "\u{1100}", "\u{1161}", "\u{11A8}", "한", "ﬁ", "Ｆ",
+                      "²", "½", "①", "٣", "Σ", "ς", "\u{345}", "İ", "ß", "ẞ", "Ǆ", "Å", "\u{212B}", "…", "—", "“", "”", "\u{B4}",
+                      "\u{200B}", "日本", "👍🏽", "\u{0B47}", "\u{0B3E}", "\u{0B15}", "\u{20DD}", "\u{3000}"]
+        let plain = Featurizer(bigrams: false)
+        let short = Featurizer(maxTokenLength: 3, maxTokens: 5, bigrams: false)
+        for length in [1, 2, 5, 20, 200] {
+            for _ in 0..<300 {
+                let text = (0..<length).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
+                #expect(plain.scannedTokens(text) == plain.unicodeTokens(text), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+                #expect(short.scannedTokens(text) == short.unicodeTokens(text), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            }
+        }
+        // The cases named above, one by one.
+        for text in ["a=\u{338}b", "x <\u{338} y", " \u{301}abc", "\u{301}", "cafe\u{301} x", "\u{1100}\u{1161}\u{11A8}", "ﬁle — “Ｆｕｌｌ”",
+                     "x²+y² ½", "ΣΑΣ ς", "\u{345}x", "İstanbul", "A\u{212B}B", "5\u{20DD}1234567", "abc.\u{301}def"] {
+            #expect(plain.scannedTokens(text) == plain.unicodeTokens(text), "\(text)")
+        }
+    }
+
     @Test func addsBigramsOfAdjacentTokens() {
         #expect(Featurizer().terms("New York city") == ["new", "york", "city", "new_york", "york_city"])
         #expect(Featurizer().terms("alone") == ["alone"])
