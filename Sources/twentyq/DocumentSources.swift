@@ -181,9 +181,28 @@ struct DocumentSources {
                 // Reading is most of a re-index: show it (on a terminal) from the first file.
                 var progress = Progress(total: files.count, label: "reading ")
                 defer { progress.finish() }
-                for (n, file) in files.enumerated() {
-                    try readFile(root.path + "/" + file.relative, id: ids[n], root: root.path, known: known[n], info: file.info, into: &out)
-                    progress.update(n + 1)
+                // A chunk of files is read on all cores, then taken in path order: ids, counts,
+                // warnings and the first error are those of reading one file after another.
+                var next = 0
+                while next < files.count {
+                    let chunk = next..<min(next + Self.readChunk, files.count)
+                    var loaded = [Loaded?](repeating: nil, count: chunk.count)
+                    let wanted = chunk.filter { n in
+                        let name = files[n].relative
+                        return !name.hasSuffix(".jsonl") && !name.hasSuffix(".jsonl.gz") && (files[n].info.st_mode & S_IFMT) == S_IFREG
+                            && known[n] != root.path + "|" + Self.stamp(files[n].info)
+                    }
+                    loaded.withUnsafeMutableBufferPointer { slots in
+                        parallelFor(iterations: wanted.count) { k in
+                            slots[wanted[k] - chunk.lowerBound] = Self.load(root.path + "/" + files[wanted[k]].relative)
+                        }
+                    }
+                    for n in chunk {
+                        try readFile(root.path + "/" + files[n].relative, id: ids[n], root: root.path, known: known[n], info: files[n].info,
+                                     preloaded: loaded[n - chunk.lowerBound], into: &out)
+                        progress.update(n + 1)
+                    }
+                    next = chunk.upperBound
                 }
             } else {
                 try readFile(path, id: path, root: nil, known: nil, info: nil, into: &out)
@@ -265,106 +284,13 @@ struct DocumentSources {
         return (spool, size)
     }
 
-    /// `known`: the "root|stamp" the index holds for `id`, if any; `info`: the file's status
-    /// when the folder walk has it already.
-    private func readFile(_ path: String, id: String, root: String?, known: String?, info walked: stat?,
-                          into out: inout GatheredDocuments) throws {
-        // A FIFO, socket or device is not read (a FIFO would block, /dev/zero never ends).
-        var info = walked ?? stat()
-        if walked != nil || stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-            if skipBad || root != nil { out.skipped["not a regular file", default: 0] += 1; return }
-            throw CorpusError.unreadable(path: path, reason: "not a regular file (a pipe, socket or device); give files, folders, or - for standard input")
-        }
-        var stamp: String?
-        if root != nil, (info.st_mode & S_IFMT) == S_IFREG {
-            stamp = "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
-            if let root, let stamp, known == root + "|" + stamp { out.unchanged.append(id); return }
-        }
-        if path.hasSuffix(".jsonl.gz") {
-            // Through `gzip -dc`, a piece at a time. Its parsed size is unknown until it is
-            // read, so it is streamed whenever streaming is allowed; its reading bar follows the
-            // compressed bytes gzip has taken in.
-            try skippingOtherJSON(path, inFolder: root != nil, into: &out) { out in
-                try Corpus.reading(path, counting: { handle, fileBytesRead in
-                    try readJSONL(handle, label: path, onDisk: streamOver != nil ? .file(path) : nil,
-                                  compressed: (size: Int(info.st_size), read: fileBytesRead), inFolder: root != nil, into: &out)
-                })
-            }
-            return
-        }
-        if path.hasSuffix(".jsonl") {
-            // Read a piece at a time: the file's bytes are never all in memory.
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
-                throw CorpusError.unreadable(path: path, reason: "permission denied")
-            }
-            defer { try? handle.close() }
-            let size = Int(info.st_size)
-            let held = out.holds(size, budget: streamOver)
-            try skippingOtherJSON(path, inFolder: root != nil, into: &out) { out in
-                try readJSONL(handle, label: path, onDisk: held ? nil : .file(path), size: size, inFolder: root != nil, into: &out)
-            }
-            return
-        }
-        guard var data = FileManager.default.contents(atPath: path) else {
-            if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
-            throw CorpusError.unreadable(path: path, reason: "permission denied")
-        }
-        var lower = path.lowercased()
-        var compressed = false
-        if lower.hasSuffix(".gz") {
-            // One document, compressed (README.gz, changelog.Debian.gz, page.html.gz): its
-            // contents are read as the file without ".gz" would be; a tarball's are binary.
-            do { data = try Gunzip.decompress(data) } catch {
-                if skipBad || root != nil { out.skipped["bad gzip", default: 0] += 1; return }
-                throw CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)")
-            }
-            lower.removeLast(3)
-            compressed = true
-        }
-        if PDFText.isPDF(lower, data) {
-            do {
-                data = Data(try PDFText.extract(data, path: compressed ? nil : path).utf8)
-            } catch {
-                if error == .toolMissing {
-                    if !out.warnedNoPDFTool { warn("\(path): \(error)"); out.warnedNoPDFTool = true }
-                    if root != nil { out.skipped["PDF (no pdftotext)", default: 0] += 1; return }
-                    throw CorpusError.unreadable(path: path, reason: "\(error)")
-                }
-                if skipBad || root != nil { out.skipped["bad PDF", default: 0] += 1; return }
-                throw CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)")
-            }
-            if data.allSatisfy({ $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) { out.skipped["PDF without text", default: 0] += 1; return }
-        }
-        guard let decoded = FileText.decode(data) else {
-            if data.prefix(8192).contains(0) { out.skipped["binary", default: 0] += 1; return }
-            if skipBad || root != nil { out.skipped["not UTF-8", default: 0] += 1; return }
-            throw CorpusError.unreadable(path: path, reason: "neither UTF-8 nor Windows-1252 (Latin-1) text: it holds control bytes, as binary files do "
-                                         + "(use --skip-bad to skip such files)")
-        }
-        var text = decoded.text
-        if decoded.encoding != .utf8 { out.otherEncodings[decoded.encoding.rawValue, default: 0] += 1 }
-        if lower.hasSuffix(".html") || lower.hasSuffix(".htm") {
-            text = HTMLText.strip(text)
-        } else if RoffText.isManualPageName(lower), RoffText.looksLikeRoff(text) {
-            text = RoffText.strip(text)
-        }
-        if text.allSatisfy(\.isWhitespace) { out.skipped["empty", default: 0] += 1; return }
-        var fields = ["path": path]
-        if let root { fields[Self.rootField] = root }
-        if let stamp { fields[DocumentIndex.fileStampField] = stamp }
-        do { try CodeIndex.validateID(id) } catch where skipBad { out.skipped["bad id", default: 0] += 1; return }
-        try register(id, from: GatheredDocuments.Origin(source: out.source(path), line: 0), into: &out)
-        out.append(Document(id: id, text: text, fields: fields))
-    }
-
     /// Runs `read` on a JSONL file; inside a folder, a file whose first line is not a document
     /// (`CorpusError.notCorpus`: benchmark results, logs, any other JSON lines kept beside the
     /// documents) is skipped whole and counted, with a warning naming it for the first three, as
     /// a binary file there is skipped. Given by name, the same file stops the run at that line:
     /// the user meant it. Nothing of a skipped file was registered: the first line fails before
     /// any of its documents is handed on.
-    private func skippingOtherJSON(_ path: String, inFolder: Bool, into out: inout GatheredDocuments,
+    func skippingOtherJSON(_ path: String, inFolder: Bool, into out: inout GatheredDocuments,
                                    _ read: (inout GatheredDocuments) throws -> Void) throws {
         do {
             try read(&out)
@@ -395,7 +321,7 @@ struct DocumentSources {
 
     /// Notes where a document to index came from, its id checked (`CodeIndex.validateID`); an
     /// id given twice is an error naming both places.
-    private func register(_ id: String, from origin: GatheredDocuments.Origin, into out: inout GatheredDocuments) throws {
+    func register(_ id: String, from origin: GatheredDocuments.Origin, into out: inout GatheredDocuments) throws {
         if let first = out.origins[id] { throw duplicateError(id, first: first, second: origin, in: out) }
         out.origins[id] = origin
     }
@@ -435,7 +361,7 @@ struct DocumentSources {
     /// the first sign of life of a long run. `compressed`: for a `.jsonl.gz`, the file's size and
     /// how much of it gzip has read; its bar counts compressed MiB, from 16 MiB (about as much
     /// text as 64 MiB of JSONL, at gzip's usual 4:1 on text).
-    private func readJSONL(_ handle: FileHandle, label: String, onDisk input: GatheredDocuments.JSONLInput?, size: Int? = nil,
+    func readJSONL(_ handle: FileHandle, label: String, onDisk input: GatheredDocuments.JSONLInput?, size: Int? = nil,
                            compressed: (size: Int, read: () -> Int)? = nil, inFolder: Bool = false,
                            into out: inout GatheredDocuments) throws {
         let mib = 1 << 20, total = ((compressed?.size ?? size ?? 0) + mib - 1) / mib

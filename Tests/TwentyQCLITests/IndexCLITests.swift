@@ -324,6 +324,53 @@ import TwentyQ
         #expect(r.status != 0 && r.stderr.contains("paper.pdf: PDF files are read by pdftotext, which is not installed: install poppler-utils"), "\(r.stderr)")
     }
 
+    /// A folder's files are read in chunks on all cores (`DocumentSources.readChunk`), then
+    /// taken in path order: over several chunks, with gzipped, binary, empty and JSONL files
+    /// among them, the index holds the documents in path order, the counts are right, and
+    /// each file's text is its own.
+    @Test func aLargeFolderIsTakenInPathOrder() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), folder = dir.appending("many")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var expected: [String] = []
+        for n in 0..<200 {
+            let name = String(format: "f%03d", n)
+            switch n % 10 {
+            case 3:
+                try Data([0x50, 0, 1, 2]).write(to: URL(fileURLWithPath: "\(folder)/\(name).bin"))
+            case 5:
+                try "\n".write(toFile: "\(folder)/\(name).txt", atomically: true, encoding: .utf8)
+            case 7:
+                try "{\"id\": \"\(name)-a\", \"text\": \"line a of \(name)\"}\n{\"id\": \"\(name)-b\", \"text\": \"line b of \(name)\"}\n"
+                    .write(toFile: "\(folder)/\(name).jsonl", atomically: true, encoding: .utf8)
+                expected += ["\(name)-a", "\(name)-b"]
+            case 9:
+                try "text of \(name)".write(toFile: "\(folder)/\(name).txt", atomically: true, encoding: .utf8)
+                #expect(try runShell("gzip '\(folder)/\(name).txt'").status == 0)
+                expected.append("\(name).txt.gz")
+            default:
+                try "text of \(name)".write(toFile: "\(folder)/\(name).txt", atomically: true, encoding: .utf8)
+                expected.append("\(name).txt")
+            }
+        }
+        let db = dir.appending("idx")
+        let r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == expected.count && (summary["skipped_reasons"] as? [String: Int]) == ["binary": 20, "empty": 20], "\(summary)")
+        var ids: [String] = [], wrong: [String] = []
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { document in
+            ids.append(document.id)
+            let name = String(document.id.prefix(4))
+            let want = document.id.hasSuffix("-a") || document.id.hasSuffix("-b") ? "line \(document.id.suffix(1)) of \(name)" : "text of \(name)"
+            if document.fields["snippet"] != want { wrong.append(document.id) }
+            return true
+        }
+        #expect(ids == expected)
+        #expect(wrong.isEmpty, "\(wrong)")
+    }
+
     /// A manual page (gzipped or not) is indexed as the text `man` shows: a bold word is found
     /// (it was glued to its font escape, `\fBzorblax` -> "fbzorblax") and the snippet starts
     /// with the page's title, not its roff comments. A log rotated to `.1` is left as it is.

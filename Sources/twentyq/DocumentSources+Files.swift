@@ -1,0 +1,137 @@
+import BinaryCodes
+import CodeStore
+import Foundation
+import Ingest
+import TwentyQ
+
+/// One file of those given to `index` (or found in a folder): JSONL read line by line, any
+/// other file read whole (`load`: gzip, PDF, encodings, HTML and manual pages) into one document.
+extension DocumentSources {
+    /// Reads one file into `out`: its documents, or what was skipped and why.
+    /// - Parameters:
+    ///   - known: the "root|stamp" the index holds for `id`, if any.
+    ///   - info: the file's status when the folder walk has it already.
+    ///   - preloaded: the file's content when `gather` has read it already (`load`, on all cores).
+    func readFile(_ path: String, id: String, root: String?, known: String?, info walked: stat?,
+                  preloaded: Loaded? = nil, into out: inout GatheredDocuments) throws {
+        // A FIFO, socket or device is not read (a FIFO would block, /dev/zero never ends).
+        var info = walked ?? stat()
+        if walked != nil || stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            if skipBad || root != nil { out.skipped["not a regular file", default: 0] += 1; return }
+            throw CorpusError.unreadable(path: path, reason: "not a regular file (a pipe, socket or device); give files, folders, or - for standard input")
+        }
+        var stamp: String?
+        if root != nil, (info.st_mode & S_IFMT) == S_IFREG {
+            stamp = Self.stamp(info)
+            if let root, let stamp, known == root + "|" + stamp { out.unchanged.append(id); return }
+        }
+        if path.hasSuffix(".jsonl.gz") {
+            // Through `gzip -dc`, a piece at a time. Its parsed size is unknown until it is
+            // read, so it is streamed whenever streaming is allowed; its reading bar follows the
+            // compressed bytes gzip has taken in.
+            try skippingOtherJSON(path, inFolder: root != nil, into: &out) { out in
+                try Corpus.reading(path, counting: { handle, fileBytesRead in
+                    try readJSONL(handle, label: path, onDisk: streamOver != nil ? .file(path) : nil,
+                                  compressed: (size: Int(info.st_size), read: fileBytesRead), inFolder: root != nil, into: &out)
+                })
+            }
+            return
+        }
+        if path.hasSuffix(".jsonl") {
+            // Read a piece at a time: the file's bytes are never all in memory.
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                if skipBad || root != nil { out.skipped["unreadable", default: 0] += 1; return }
+                throw CorpusError.unreadable(path: path, reason: "permission denied")
+            }
+            defer { try? handle.close() }
+            let size = Int(info.st_size)
+            let held = out.holds(size, budget: streamOver)
+            try skippingOtherJSON(path, inFolder: root != nil, into: &out) { out in
+                try readJSONL(handle, label: path, onDisk: held ? nil : .file(path), size: size, inFolder: root != nil, into: &out)
+            }
+            return
+        }
+        let content = preloaded ?? Self.load(path)
+        let text: String
+        switch content {
+        case .text(let read, let encoding):
+            if encoding != .utf8 { out.otherEncodings[encoding.rawValue, default: 0] += 1 }
+            text = read
+        case .skipped(let reason):
+            out.skipped[reason, default: 0] += 1
+            return
+        case .failed(let reason, let error):
+            if skipBad || root != nil { out.skipped[reason, default: 0] += 1; return }
+            throw error
+        case .noPDFTool(let failure):
+            if !out.warnedNoPDFTool { warn("\(path): \(failure)"); out.warnedNoPDFTool = true }
+            if root != nil { out.skipped["PDF (no pdftotext)", default: 0] += 1; return }
+            throw CorpusError.unreadable(path: path, reason: "\(failure)")
+        }
+        var fields = ["path": path]
+        if let root { fields[Self.rootField] = root }
+        if let stamp { fields[DocumentIndex.fileStampField] = stamp }
+        do { try CodeIndex.validateID(id) } catch where skipBad { out.skipped["bad id", default: 0] += 1; return }
+        try register(id, from: GatheredDocuments.Origin(source: out.source(path), line: 0), into: &out)
+        out.append(Document(id: id, text: text, fields: fields))
+    }
+
+    /// What reading one file that is not JSONL gave: its text, or why it has none. Apart from
+    /// the run's bookkeeping (counts, warnings, ids), so that `gather` reads a folder's files on
+    /// all cores (gunzip, PDF, decoding, HTML and roff reduction) and then takes them in path
+    /// order.
+    enum Loaded {
+        case text(String, FileText.Encoding)
+        /// Skipped, counted under this reason, in every case.
+        case skipped(String)
+        /// Skipped, counted under `reason`, in a folder or with --skip-bad; else `error`.
+        case failed(reason: String, error: Error)
+        /// A PDF while pdftotext is missing.
+        case noPDFTool(PDFText.Failure)
+    }
+
+    static func load(_ path: String) -> Loaded {
+        guard var data = FileManager.default.contents(atPath: path) else {
+            return .failed(reason: "unreadable", error: CorpusError.unreadable(path: path, reason: "permission denied"))
+        }
+        var lower = path.lowercased()
+        var compressed = false
+        if lower.hasSuffix(".gz") {
+            // One document, compressed (README.gz, changelog.Debian.gz, page.html.gz): its
+            // contents are read as the file without ".gz" would be; a tarball's are binary.
+            do { data = try Gunzip.decompress(data) } catch {
+                return .failed(reason: "bad gzip", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
+            }
+            lower.removeLast(3)
+            compressed = true
+        }
+        if PDFText.isPDF(lower, data) {
+            do {
+                data = Data(try PDFText.extract(data, path: compressed ? nil : path).utf8)
+            } catch {
+                if error == .toolMissing { return .noPDFTool(error) }
+                return .failed(reason: "bad PDF", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
+            }
+            if data.allSatisfy({ $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) { return .skipped("PDF without text") }
+        }
+        guard let decoded = FileText.decode(data) else {
+            if data.prefix(8192).contains(0) { return .skipped("binary") }
+            return .failed(reason: "not UTF-8", error: CorpusError.unreadable(
+                path: path, reason: "neither UTF-8 nor Windows-1252 (Latin-1) text: it holds control bytes, as binary files do (use --skip-bad to skip such files)"))
+        }
+        var text = decoded.text
+        if lower.hasSuffix(".html") || lower.hasSuffix(".htm") {
+            text = HTMLText.strip(text)
+        } else if RoffText.isManualPageName(lower), RoffText.looksLikeRoff(text) {
+            text = RoffText.strip(text)
+        }
+        if text.allSatisfy(\.isWhitespace) { return .skipped("empty") }
+        return .text(text, decoded.encoding)
+    }
+
+    /// A folder file's size and modification time, as its stored stamp holds them.
+    static func stamp(_ info: stat) -> String { "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" }
+
+    /// Files read at once by `gather` (on all cores) before they are taken in order.
+    static let readChunk = 64
+}
