@@ -13,11 +13,20 @@ public enum PDFText {
         /// `pdftotext` refused the file (exit status 1: damaged, or encrypted with a password;
         /// 3: its permissions forbid copying text; other: another failure).
         case unreadable(status: Int32)
+        /// `pdftotext` ran longer than `timeLimit` seconds and was stopped.
+        case timedOut(seconds: Double)
+        /// `pdftotext` wrote more than `textLimit` bytes and was stopped.
+        case tooMuchText(limit: Int)
 
         public var description: String {
             switch self {
             case .toolMissing:
                 return "PDF files are read by pdftotext, which is not installed: install poppler-utils (apt-get install poppler-utils; macOS: brew install poppler)"
+            case .timedOut(let seconds):
+                return "pdftotext took more than \(Int(seconds)) s over this PDF and was stopped (a damaged file can make it loop; "
+                    + "for a PDF that is only slow, set TWENTYQ_PDF_SECONDS higher)"
+            case .tooMuchText(let limit):
+                return "pdftotext wrote more than \(limit >> 20) MiB of text for this PDF and was stopped"
             case .unreadable(let status):
                 switch status {
                 case 1: return "pdftotext cannot open this PDF (damaged, or encrypted with a password)"
@@ -33,6 +42,17 @@ public enum PDFText {
     public static func isPDF(_ path: String, _ data: Data) -> Bool {
         path.hasSuffix(".pdf") || data.starts(with: Array("%PDF-".utf8))
     }
+
+    /// The longest `pdftotext` may run over one PDF: 120 s, or `TWENTYQ_PDF_SECONDS`. Poppler
+    /// reads a 500-page manual in a few seconds; a damaged file can make it loop, and one hung
+    /// PDF must not hang an index run of thousands.
+    public static let timeLimit: Double = {
+        if let value = ProcessInfo.processInfo.environment["TWENTYQ_PDF_SECONDS"].flatMap(Double.init), value > 0 { return value }
+        return 120
+    }()
+
+    /// The most text taken from one PDF: 256 MiB, as `Gunzip.defaultLimit` (a book is a few MB).
+    public static let textLimit = 256 << 20
 
     /// The path of `pdftotext` on PATH, looked up once per process.
     public static let tool: String? = {
@@ -75,11 +95,45 @@ public enum PDFText {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { throw .unreadable(status: -1) }
-        let text = output.fileHandleForReading.readDataToEndOfFile()
+        let stop = Stop(process)
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit) { stop.kill(.timedOut(seconds: timeLimit)) }
+        var text = Data()
+        while let piece = try? output.fileHandleForReading.read(upToCount: 1 << 20), !piece.isEmpty {
+            text += piece
+            if text.count > textLimit {
+                stop.kill(.tooMuchText(limit: textLimit))
+                break
+            }
+        }
+        try? output.fileHandleForReading.close()
         process.waitUntilExit()
+        if let reason = stop.finish() { throw reason }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             throw .unreadable(status: process.terminationReason == .exit ? process.terminationStatus : 99)
         }
         return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Stops a pdftotext at most once, and never after it has been waited for (its process id
+    /// may then belong to another process).
+    private final class Stop: @unchecked Sendable {
+        private let lock = NSLock()
+        private let process: Process
+        private var finished = false
+        private var reason: Failure?
+        init(_ process: Process) { self.process = process }
+
+        func kill(_ why: Failure) {
+            lock.withLock {
+                guard !finished, reason == nil, process.isRunning else { return }
+                reason = why
+                Foundation.kill(process.processIdentifier, SIGKILL)
+            }
+        }
+
+        /// After `waitUntilExit`: why it was stopped, if it was.
+        func finish() -> Failure? {
+            lock.withLock { finished = true; return reason }
+        }
     }
 }

@@ -324,6 +324,34 @@ import TwentyQ
         #expect(r.status != 0 && r.stderr.contains("paper.pdf: PDF files are read by pdftotext, which is not installed: install poppler-utils"), "\(r.stderr)")
     }
 
+    /// A pdftotext that hangs, or writes without end, is stopped (`TWENTYQ_PDF_SECONDS`,
+    /// `PDFText.textLimit`) and its PDF skipped in a folder, an error by name: the index run
+    /// neither hangs nor fills memory. Real pdftotext cannot be made to fail so on demand, so
+    /// two stand-ins earlier on PATH play it: one sleeps, one runs `yes`.
+    @Test func aHungOrEndlessPdftotextIsStopped() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), folder = dir.appending("papers")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try minimalPDF("Zorblax frobnicates").write(to: URL(fileURLWithPath: folder + "/paper.pdf"))
+        try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
+        let binary = try twentyqBinary()
+        for (name, script, message) in [("hang", "exec sleep 600", "pdftotext took more than 1 s over this PDF and was stopped"),
+                                        ("endless", "exec yes", "pdftotext wrote more than 256 MiB of text for this PDF and was stopped")] {
+            let tools = dir.appending("tools-\(name)")
+            try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+            try "#!/bin/sh\n\(script)\n".write(toFile: tools + "/pdftotext", atomically: true, encoding: .utf8)
+            #expect(chmod(tools + "/pdftotext", 0o755) == 0)
+            let env = "PATH='\(tools)':\"$PATH\" TWENTYQ_PDF_SECONDS=1"
+            var r = try runShell("\(env) '\(binary)' index --db '\(dir.appending("idx-\(name)"))' --model '\(model)' --json '\(folder)'")
+            #expect(r.status == 0, "\(r.stderr)")
+            let summary = try parseJSONObject(r.stdout)
+            #expect(summary["added"] as? Int == 1 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1], "\(summary)")
+            r = try runShell("\(env) '\(binary)' index --db '\(dir.appending("named-\(name)"))' --model '\(model)' '\(folder)/paper.pdf'")
+            #expect(r.status != 0 && r.stderr.contains(message), "\(r.stderr)")
+        }
+    }
+
     /// A folder's files are read in chunks on all cores (`DocumentSources.readChunk`), then
     /// taken in path order: over several chunks, with gzipped, binary, empty and JSONL files
     /// among them, the index holds the documents in path order, the counts are right, and
