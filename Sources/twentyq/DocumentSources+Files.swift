@@ -5,7 +5,8 @@ import Ingest
 import TwentyQ
 
 /// One file of those given to `index` (or found in a folder): JSONL read line by line, any
-/// other file read whole (`load`: gzip, PDF, encodings, HTML and manual pages) into one document.
+/// other file read whole (`load`: gzip, PDF, office documents and e-books, encodings, HTML and
+/// manual pages) into one document.
 extension DocumentSources {
     /// Reads one file into `out`: its documents, or what was skipped and why.
     /// - Parameters:
@@ -113,6 +114,11 @@ extension DocumentSources {
                 return .failed(reason: "bad PDF", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
             }
             if data.allSatisfy({ $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) { return .skipped("PDF without text") }
+        }
+        if let kind = OfficeText.kind(lower) {
+            do { data = Data(try OfficeText.text(data, kind: kind).utf8) } catch {
+                return .failed(reason: "bad .\(kind.rawValue)", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
+            }
         }
         guard let decoded = FileText.decode(data) else {
             if data.prefix(8192).contains(0) { return .skipped("binary") }

@@ -324,6 +324,34 @@ import TwentyQ
         #expect(r.status != 0 && r.stderr.contains("paper.pdf: PDF files are read by pdftotext, which is not installed: install poppler-utils"), "\(r.stderr)")
     }
 
+    /// Office documents and e-books (ZIP archives of XML) are one document each, their text
+    /// read in order; a damaged one is skipped in a folder ("bad .docx") and an error by name.
+    @Test func officeDocumentsAndEbooksAreRead() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let model = dir.appending("m.tqm"), folder = dir.appending("office")
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let word = "<w:document><w:body><w:p><w:r><w:t>Zorb</w:t></w:r><w:r><w:t>lax report</w:t></w:r></w:p></w:body></w:document>"
+        #expect(try makeZip([("word/document.xml", word)], at: folder + "/report.docx") == 0)
+        let container = #"<container><rootfiles><rootfile full-path="content.opf"/></rootfiles></container>"#
+        let opf = #"<package><manifest><item id="a" href="a.xhtml"/></manifest><spine><itemref idref="a"/></spine></package>"#
+        #expect(try makeZip([("mimetype", "application/epub+zip"), ("META-INF/container.xml", container), ("content.opf", opf),
+                             ("a.xhtml", "<html><body><h1>Quokka</h1><p>census of the island</p></body></html>")], at: folder + "/book.epub") == 0)
+        try Data(String(repeating: "not a zip at all ", count: 10).utf8).write(to: URL(fileURLWithPath: folder + "/broken.docx"))
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 2 && (summary["skipped_reasons"] as? [String: Int]) == ["bad .docx": 1], "\(summary)")
+        var snippets: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        #expect(snippets == ["report.docx": "Zorblax report", "book.epub": "Quokka census of the island"], "\(snippets)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "zorblax"])
+        #expect(r.status == 0 && r.stdout.contains("\"report.docx\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/broken.docx"])
+        #expect(r.status != 0 && r.stderr.contains("broken.docx: not a readable ZIP archive (no end of central directory)"), "\(r.stderr)")
+    }
+
     /// A pdftotext that hangs, or writes without end, is stopped (`TWENTYQ_PDF_SECONDS`,
     /// `PDFText.textLimit`) and its PDF skipped in a folder, an error by name: the index run
     /// neither hangs nor fills memory. Real pdftotext cannot be made to fail so on demand, so
