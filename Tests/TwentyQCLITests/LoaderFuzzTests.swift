@@ -10,15 +10,20 @@ import Encoder
 
 /// Seeded mutation fuzzing of every loader, in process (issue #16): model files (text and
 /// vector, half of them with length and checksum made valid again so parsing goes deep),
-/// `.npy`, `.fvecs`, vector JSONL, document JSONL and hex codes. Each case must load or throw;
+/// `.npy`, `.fvecs`, vector JSONL, document JSONL and hex codes; and the readers of a folder's
+/// files: gzip, a Word document's ZIP and XML, a manual page, text of unknown encoding. Each case must load or throw;
 /// a trap or a crash ends the test process, which fails the run. `swift test` runs a short pass
-/// (TWENTYQ_FUZZ_CASES, default 3,000); `Tools/fuzz.sh` runs a long one.
+/// (TWENTYQ_FUZZ_CASES, default 5,000); `Tools/fuzz.sh` runs a long one.
 @Suite struct LoaderFuzzTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
-    static var cases: Int { Int(ProcessInfo.processInfo.environment["TWENTYQ_FUZZ_CASES"] ?? "") ?? 3_000 }
+    static var cases: Int { Int(ProcessInfo.processInfo.environment["TWENTYQ_FUZZ_CASES"] ?? "") ?? 5_000 }
     static var seed: UInt64 { UInt64(ProcessInfo.processInfo.environment["TWENTYQ_FUZZ_SEED"] ?? "") ?? 1_616 }
 
-    enum Loader: String, CaseIterable { case textModel, vectorModel, npy, fvecs, vectorJSONL, documentJSONL, hexCode }
+    enum Loader: String, CaseIterable {
+        case textModel, vectorModel, npy, fvecs, vectorJSONL, documentJSONL, hexCode
+        /// A folder's files: gzip, a Word document (ZIP of XML), a manual page, text of unknown encoding.
+        case gzip, docx, roff, fileText
+    }
 
     static func seed(_ loader: Loader) throws -> [UInt8] {
         func file(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: fixtures + "/" + name))) }
@@ -33,6 +38,31 @@ import Encoder
             let lines = try file("fortunes-200.jsonl").split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(12)
             return Array(lines.joined(separator: [UInt8(ascii: "\n")]))
         case .hexCode: return Array("00ff10aa5533cc0fdeadbeef0123456789abcdef".utf8)
+        case .gzip, .docx:
+            let dir = try TemporaryDirectory(); defer { dir.remove() }
+            if loader == .gzip {
+                #expect(try runShell("head -c 3000 '\(fixtures)/fortunes-200.jsonl' | gzip -c > '\(dir.appending("f.gz"))'").status == 0)
+                return [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.appending("f.gz"))))
+            }
+            let xml = "<w:document><w:body><w:p><w:r><w:t>Zorb</w:t></w:r><w:r><w:t>lax &amp; report</w:t></w:r></w:p></w:body></w:document>"
+            #expect(try makeZip([("word/document.xml", xml), ("docProps/app.xml", "<Properties/>")], at: dir.appending("d.docx")) == 0)
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.appending("d.docx"))))
+        case .roff:
+            return Array(#"""
+            .\" comment
+            .TH LS 1 "2022" "GNU" "User Commands"
+            .de X
+            ..
+            .SH NAME
+            ls \- list \fBdirectory\fR contents \(em \[u00E9] \*(lqq\*(rq \s-1small\s0 \h'3n' \C'em'
+            .TS
+            l l.
+            a\tb
+            .TE
+            .BR ls (1)
+            """#.utf8)
+        case .fileText:
+            return Array("caf\u{e9} \u{201C}quoted\u{201D}\n".utf8) + [0xE9, 0x80, 0x41]
         }
     }
 
@@ -79,6 +109,10 @@ import Encoder
                 _ = try? Corpus.parseJSONL(Data(bytes), label: "fuzz", requireID: true, skipBad: true, hint: "")
                 _ = try Corpus.parseJSONL(Data(bytes), label: "fuzz", requireID: true, skipBad: false, hint: "")
             case .hexCode: _ = try BinaryCode(hex: String(decoding: bytes, as: UTF8.self), bits: 4 * bytes.count)
+            case .gzip: _ = try Gunzip.decompress(Data(bytes), limit: 1 << 20)
+            case .docx: _ = try OfficeText.text(Data(bytes), kind: .docx)
+            case .roff: return !RoffText.strip(String(decoding: bytes, as: UTF8.self)).isEmpty
+            case .fileText: return FileText.decode(Data(bytes)) != nil
             }
             return true
         } catch {
