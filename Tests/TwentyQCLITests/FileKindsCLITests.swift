@@ -1,0 +1,239 @@
+import Foundation
+import TestSupport
+import Testing
+import TwentyQ
+
+/// The kinds of file `index` reads from a folder (or by name), through the real binary:
+/// gzipped files, encodings, manual pages, PDFs, office documents and e-books; and a large
+/// folder read on all cores and taken in path order.
+@Suite struct FileKindsCLITests {
+    /// A temporary directory with a small random model and an empty folder `name` in it.
+    static func fixture(_ name: String) throws -> (dir: TemporaryDirectory, model: String, folder: String) {
+        let dir = try TemporaryDirectory()
+        let model = dir.appending("m.tqm"), folder = dir.appending(name)
+        try ModelFile.write(randomModel(bits: 64, hidden: 16), to: model)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return (dir, model, folder)
+    }
+
+    /// Any other `.gz` file is one document, read as the file without ".gz" would be
+    /// (`README.gz` as text, `page.html.gz` reduced to text); a tarball's contents are binary;
+    /// a damaged one is skipped in a folder ("bad gzip") and, given by name, an error naming it.
+    @Test func gzippedTextFilesAreDocuments() throws {
+        let (dir, model, folder) = try Self.fixture("f"); defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: folder + "/pkg", withIntermediateDirectories: true)
+        try "Zorblax frobnicates the quuxifier.\n".write(toFile: folder + "/pkg/README", atomically: true, encoding: .utf8)
+        try "<html><p>The &amp; hyperdrive manual</p></html>".write(toFile: folder + "/page.html", atomically: true, encoding: .utf8)
+        try "NASA launched the shuttle into orbit.".write(toFile: folder + "/space.txt", atomically: true, encoding: .utf8)
+        #expect(try runShell("cd '\(folder)' && tar cf bundle.tar space.txt && gzip pkg/README page.html bundle.tar").status == 0)
+        #expect(try runShell("head -c 30 '\(folder)/pkg/README.gz' > '\(folder)/cut.gz'").status == 0)
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["binary": 1, "bad gzip": 1], "\(summary)")
+        let index = try DocumentIndex.open(at: db, readOnly: true)
+        var texts: [String: String] = [:]
+        try index.forEachDocument { texts[$0.id] = $0.fields["snippet"] ?? ""; return true }
+        #expect(Set(texts.keys) == ["pkg/README.gz", "page.html.gz", "space.txt"], "\(texts)")
+        #expect(texts["page.html.gz"] == "The & hyperdrive manual" && texts["pkg/README.gz"] == "Zorblax frobnicates the quuxifier.", "\(texts)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "frobnicates quuxifier"])
+        #expect(r.status == 0 && r.stdout.contains("\"pkg/README.gz\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "hyperdrive"])
+        #expect(r.status == 0 && r.stdout.contains("\"page.html.gz\""), "\(r.stdout) \(r.stderr)")
+        // Given by name, the damaged file stops the run before anything is written.
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.gz"])
+        #expect(r.status != 0 && r.stderr.contains("cut.gz: not a readable gzip file (it ends in the middle of its data)"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appending("named/data.mdb")))
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, "--skip-bad", "--json", folder + "/cut.gz", folder + "/pkg/README.gz"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try parseJSONObject(r.stdout)["added"] as? Int == 1, "\(r.stdout)")
+    }
+
+    /// A Latin-1 file (old changelogs, AUTHORS files, HTML pages) is read as
+    /// Windows-1252 and a Notepad "Unicode" file as UTF-16, both counted in the summary; given by
+    /// name too. Their words are found.
+    @Test func latin1AndUTF16FilesAreRead() throws {
+        let (dir, model, folder) = try Self.fixture("f"); defer { dir.remove() }
+        // "Crème brûlée, 5 € – Müller" in Windows-1252.
+        try Data([0x43, 0x72, 0xE8, 0x6D, 0x65, 0x20, 0x62, 0x72, 0xFB, 0x6C, 0xE9, 0x65, 0x2C, 0x20, 0x35, 0x20, 0x80, 0x20, 0x96, 0x20,
+                  0x4D, 0xFC, 0x6C, 0x6C, 0x65, 0x72, 0x0A]).write(to: URL(fileURLWithPath: folder + "/old.txt"))
+        try "Quokka census notes\r\n".data(using: .utf16LittleEndian).map { Data([0xFF, 0xFE]) + $0 }!
+            .write(to: URL(fileURLWithPath: folder + "/notepad.txt"))
+        try "plain words".write(toFile: folder + "/new.txt", atomically: true, encoding: .utf8)
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 3 && summary["skipped"] as? Int == 0, "\(summary)")
+        #expect((summary["read_as"] as? [String: Int]) == ["Windows-1252": 1, "UTF-16": 1], "\(summary)")
+        var snippets: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        #expect(snippets["old.txt"] == "Crème brûlée, 5 € – Müller" && snippets["notepad.txt"] == "Quokka census notes", "\(snippets)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "brûlée müller"])
+        #expect(r.status == 0 && r.stdout.contains("\"old.txt\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "quokka"])
+        #expect(r.status == 0 && r.stdout.contains("\"notepad.txt\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/old.txt"])
+        #expect(r.status == 0 && r.stdout.contains("files not in UTF-8: 1 read as Windows-1252"), "\(r.stdout) \(r.stderr)")
+    }
+
+    /// A manual page (gzipped or not) is indexed as the text `man` shows: a bold word is found
+    /// (it was glued to its font escape, `\fBzorblax` -> "fbzorblax") and the snippet starts
+    /// with the page's title, not its roff comments. A log rotated to `.1` is left as it is.
+    @Test func manualPagesAreReadAsTheirText() throws {
+        let (dir, model, folder) = try Self.fixture("man"); defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: folder + "/man1", withIntermediateDirectories: true)
+        try #"""
+        .\" Generated by hand for this test.
+        .TH FROB 1 "May 2026" "frob 1.0" "User Commands"
+        .SH NAME
+        frob \- adjust the widgets
+        .SH DESCRIPTION
+        Runs \fBzorblax\fR on each \fIwidget\fR \(em twice.
+        """#.write(toFile: folder + "/man1/frob.1", atomically: true, encoding: .utf8)
+        #expect(try runShell("gzip '\(folder)/man1/frob.1'").status == 0)
+        let log = "Dec  1 03:00:01 host cron[1]: \\fBkept as is\n.TH is not a page here\n"
+        try log.write(toFile: folder + "/cron.1", atomically: true, encoding: .utf8)
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        var snippets: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        #expect(snippets["man1/frob.1.gz"] == "FROB 1 May 2026 frob 1.0 User Commands NAME frob - adjust the widgets DESCRIPTION Runs zorblax on each widget -- twice.",
+                "\(snippets)")
+        #expect(snippets["cron.1"] == "Dec 1 03:00:01 host cron[1]: \\fBkept as is .TH is not a page here", "\(snippets)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "zorblax"])
+        #expect(r.status == 0 && r.stdout.contains("\"man1/frob.1.gz\""), "\(r.stdout) \(r.stderr)")
+    }
+
+    /// PDF files are read by pdftotext (gzipped too); a damaged one is skipped in a folder and
+    /// an error by name; without pdftotext on PATH, a folder's PDFs are skipped and counted with
+    /// one warning telling what to install, and a PDF named directly is an error saying so.
+    @Test func pdfFilesAreReadByPdftotext() throws {
+        let (dir, model, folder) = try Self.fixture("papers"); defer { dir.remove() }
+        try minimalPDF("Zorblax frobnicates the quuxifier").write(to: URL(fileURLWithPath: folder + "/paper.pdf"))
+        try minimalPDF("Hyperdrive maintenance schedule").write(to: URL(fileURLWithPath: folder + "/manual.PDF"))
+        #expect(try runShell("gzip '\(folder)/manual.PDF'").status == 0)
+        try minimalPDF("cut short").prefix(60).write(to: URL(fileURLWithPath: folder + "/cut.pdf"))
+        try minimalPDF("").write(to: URL(fileURLWithPath: folder + "/scan.pdf"))  // pages without text
+        try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        var summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1, "PDF without text": 1], "\(summary)")
+        var snippets: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        #expect(snippets["paper.pdf"] == "Zorblax frobnicates the quuxifier" && snippets["manual.PDF.gz"] == "Hyperdrive maintenance schedule",
+                "\(snippets)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "quuxifier"])
+        #expect(r.status == 0 && r.stdout.contains("\"paper.pdf\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.pdf"])
+        #expect(r.status != 0 && r.stderr.contains("cut.pdf: pdftotext cannot open this PDF (damaged, or encrypted with a password)"), "\(r.stderr)")
+
+        // No pdftotext on PATH (the binary is named by its full path).
+        let binary = try twentyqBinary()
+        r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare"))' --model '\(model)' --json '\(folder)'")
+        #expect(r.status == 0, "\(r.stderr)")
+        summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 1 && (summary["skipped_reasons"] as? [String: Int]) == ["PDF (no pdftotext)": 4], "\(summary)")
+        #expect(r.stderr.components(separatedBy: "which is not installed").count == 2, "\(r.stderr)")
+        r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare2"))' --model '\(model)' '\(folder)/paper.pdf'")
+        #expect(r.status != 0 && r.stderr.contains("paper.pdf: PDF files are read by pdftotext, which is not installed: install poppler-utils"), "\(r.stderr)")
+    }
+
+    /// Office documents and e-books (ZIP archives of XML) are one document each, their text
+    /// read in order; a damaged one is skipped in a folder ("bad .docx") and an error by name.
+    @Test func officeDocumentsAndEbooksAreRead() throws {
+        let (dir, model, folder) = try Self.fixture("office"); defer { dir.remove() }
+        let word = "<w:document><w:body><w:p><w:r><w:t>Zorb</w:t></w:r><w:r><w:t>lax report</w:t></w:r></w:p></w:body></w:document>"
+        #expect(try makeZip([("word/document.xml", word)], at: folder + "/report.docx") == 0)
+        let container = #"<container><rootfiles><rootfile full-path="content.opf"/></rootfiles></container>"#
+        let opf = #"<package><manifest><item id="a" href="a.xhtml"/></manifest><spine><itemref idref="a"/></spine></package>"#
+        #expect(try makeZip([("mimetype", "application/epub+zip"), ("META-INF/container.xml", container), ("content.opf", opf),
+                             ("a.xhtml", "<html><body><h1>Quokka</h1><p>census of the island</p></body></html>")], at: folder + "/book.epub") == 0)
+        try Data(String(repeating: "not a zip at all ", count: 10).utf8).write(to: URL(fileURLWithPath: folder + "/broken.docx"))
+        let db = dir.appending("idx")
+        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 2 && (summary["skipped_reasons"] as? [String: Int]) == ["bad .docx": 1], "\(summary)")
+        var snippets: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        #expect(snippets == ["report.docx": "Zorblax report", "book.epub": "Quokka census of the island"], "\(snippets)")
+        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "zorblax"])
+        #expect(r.status == 0 && r.stdout.contains("\"report.docx\""), "\(r.stdout) \(r.stderr)")
+        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/broken.docx"])
+        #expect(r.status != 0 && r.stderr.contains("broken.docx: not a readable ZIP archive (no end of central directory)"), "\(r.stderr)")
+    }
+
+    /// A pdftotext that hangs, or writes without end, is stopped (`TWENTYQ_PDF_SECONDS`,
+    /// `PDFText.textLimit`) and its PDF skipped in a folder, an error by name: the index run
+    /// neither hangs nor fills memory. Real pdftotext cannot be made to fail so on demand, so
+    /// two stand-ins earlier on PATH play it: one sleeps, one runs `yes`.
+    @Test func aHungOrEndlessPdftotextIsStopped() throws {
+        let (dir, model, folder) = try Self.fixture("papers"); defer { dir.remove() }
+        try minimalPDF("Zorblax frobnicates").write(to: URL(fileURLWithPath: folder + "/paper.pdf"))
+        try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
+        let binary = try twentyqBinary()
+        for (name, script, message) in [("hang", "exec sleep 600", "pdftotext took more than 1 s over this PDF and was stopped"),
+                                        ("endless", "exec yes", "pdftotext wrote more than 256 MiB of text for this PDF and was stopped")] {
+            let tools = dir.appending("tools-\(name)")
+            try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+            try "#!/bin/sh\n\(script)\n".write(toFile: tools + "/pdftotext", atomically: true, encoding: .utf8)
+            #expect(chmod(tools + "/pdftotext", 0o755) == 0)
+            let env = "PATH='\(tools)':\"$PATH\" TWENTYQ_PDF_SECONDS=1"
+            var r = try runShell("\(env) '\(binary)' index --db '\(dir.appending("idx-\(name)"))' --model '\(model)' --json '\(folder)'")
+            #expect(r.status == 0, "\(r.stderr)")
+            let summary = try parseJSONObject(r.stdout)
+            #expect(summary["added"] as? Int == 1 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1], "\(summary)")
+            r = try runShell("\(env) '\(binary)' index --db '\(dir.appending("named-\(name)"))' --model '\(model)' '\(folder)/paper.pdf'")
+            #expect(r.status != 0 && r.stderr.contains(message), "\(r.stderr)")
+        }
+    }
+
+    /// A folder's files are read in chunks on all cores (`DocumentSources.readChunk`), then
+    /// taken in path order: over several chunks, with gzipped, binary, empty and JSONL files
+    /// among them, the index holds the documents in path order, the counts are right, and
+    /// each file's text is its own.
+    @Test func aLargeFolderIsTakenInPathOrder() throws {
+        let (dir, model, folder) = try Self.fixture("many"); defer { dir.remove() }
+        var expected: [String] = []
+        for n in 0..<200 {
+            let name = String(format: "f%03d", n)
+            switch n % 10 {
+            case 3:
+                try Data([0x50, 0, 1, 2]).write(to: URL(fileURLWithPath: "\(folder)/\(name).bin"))
+            case 5:
+                try "\n".write(toFile: "\(folder)/\(name).txt", atomically: true, encoding: .utf8)
+            case 7:
+                try "{\"id\": \"\(name)-a\", \"text\": \"line a of \(name)\"}\n{\"id\": \"\(name)-b\", \"text\": \"line b of \(name)\"}\n"
+                    .write(toFile: "\(folder)/\(name).jsonl", atomically: true, encoding: .utf8)
+                expected += ["\(name)-a", "\(name)-b"]
+            case 9:
+                try "text of \(name)".write(toFile: "\(folder)/\(name).txt", atomically: true, encoding: .utf8)
+                #expect(try runShell("gzip '\(folder)/\(name).txt'").status == 0)
+                expected.append("\(name).txt.gz")
+            default:
+                try "text of \(name)".write(toFile: "\(folder)/\(name).txt", atomically: true, encoding: .utf8)
+                expected.append("\(name).txt")
+            }
+        }
+        let db = dir.appending("idx")
+        let r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == expected.count && (summary["skipped_reasons"] as? [String: Int]) == ["binary": 20, "empty": 20], "\(summary)")
+        var ids: [String] = [], wrong: [String] = []
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { document in
+            ids.append(document.id)
+            let name = String(document.id.prefix(4))
+            let want = document.id.hasSuffix("-a") || document.id.hasSuffix("-b") ? "line \(document.id.suffix(1)) of \(name)" : "text of \(name)"
+            if document.fields["snippet"] != want { wrong.append(document.id) }
+            return true
+        }
+        #expect(ids == expected)
+        #expect(wrong.isEmpty, "\(wrong)")
+    }
+}
