@@ -16,6 +16,27 @@ import TwentyQ
         return (dir, model, folder)
     }
 
+    /// Each document's stored snippet, by id.
+    static func snippets(_ db: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { out[$0.id] = $0.fields["snippet"]; return true }
+        return out
+    }
+
+    /// `index --json` of `folder` into `db` with `model`, which must succeed: its summary.
+    static func index(_ folder: String, into db: String, model: String) throws -> [String: Any] {
+        let r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        return try parseJSONObject(r.stdout)
+    }
+
+    /// The id of `search`'s first result for `query`.
+    static func top(_ db: String, _ query: String) throws -> String? {
+        let r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", query])
+        #expect(r.status == 0, "\(r.stderr)")
+        return ((try parseJSONObject(r.stdout)["results"] as? [[String: Any]])?.first?["id"]) as? String
+    }
+
     /// Any other `.gz` file is one document, read as the file without ".gz" would be
     /// (`README.gz` as text, `page.html.gz` reduced to text); a tarball's contents are binary;
     /// a damaged one is skipped in a folder ("bad gzip") and, given by name, an error naming it.
@@ -28,21 +49,15 @@ import TwentyQ
         #expect(try runShell("cd '\(folder)' && tar cf bundle.tar space.txt && gzip pkg/README page.html bundle.tar").status == 0)
         #expect(try runShell("head -c 30 '\(folder)/pkg/README.gz' > '\(folder)/cut.gz'").status == 0)
         let db = dir.appending("idx")
-        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
-        #expect(r.status == 0, "\(r.stderr)")
-        let summary = try parseJSONObject(r.stdout)
+        let summary = try Self.index(folder, into: db, model: model)
         #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["binary": 1, "bad gzip": 1], "\(summary)")
-        let index = try DocumentIndex.open(at: db, readOnly: true)
-        var texts: [String: String] = [:]
-        try index.forEachDocument { texts[$0.id] = $0.fields["snippet"] ?? ""; return true }
+        let texts = try Self.snippets(db)
         #expect(Set(texts.keys) == ["pkg/README.gz", "page.html.gz", "space.txt"], "\(texts)")
         #expect(texts["page.html.gz"] == "The & hyperdrive manual" && texts["pkg/README.gz"] == "Zorblax frobnicates the quuxifier.", "\(texts)")
-        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "frobnicates quuxifier"])
-        #expect(r.status == 0 && r.stdout.contains("\"pkg/README.gz\""), "\(r.stdout) \(r.stderr)")
-        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "hyperdrive"])
-        #expect(r.status == 0 && r.stdout.contains("\"page.html.gz\""), "\(r.stdout) \(r.stderr)")
+        #expect(try Self.top(db, "frobnicates quuxifier") == "pkg/README.gz")
+        #expect(try Self.top(db, "hyperdrive") == "page.html.gz")
         // Given by name, the damaged file stops the run before anything is written.
-        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.gz"])
+        var r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.gz"])
         #expect(r.status != 0 && r.stderr.contains("cut.gz: not a readable gzip file (it ends in the middle of its data)"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appending("named/data.mdb")))
         r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, "--skip-bad", "--json", folder + "/cut.gz", folder + "/pkg/README.gz"])
@@ -62,19 +77,14 @@ import TwentyQ
             .write(to: URL(fileURLWithPath: folder + "/notepad.txt"))
         try "plain words".write(toFile: folder + "/new.txt", atomically: true, encoding: .utf8)
         let db = dir.appending("idx")
-        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
-        #expect(r.status == 0, "\(r.stderr)")
-        let summary = try parseJSONObject(r.stdout)
+        let summary = try Self.index(folder, into: db, model: model)
         #expect(summary["added"] as? Int == 3 && summary["skipped"] as? Int == 0, "\(summary)")
         #expect((summary["read_as"] as? [String: Int]) == ["Windows-1252": 1, "UTF-16": 1], "\(summary)")
-        var snippets: [String: String] = [:]
-        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        let snippets = try Self.snippets(db)
         #expect(snippets["old.txt"] == "Crème brûlée, 5 € – Müller" && snippets["notepad.txt"] == "Quokka census notes", "\(snippets)")
-        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "brûlée müller"])
-        #expect(r.status == 0 && r.stdout.contains("\"old.txt\""), "\(r.stdout) \(r.stderr)")
-        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "quokka"])
-        #expect(r.status == 0 && r.stdout.contains("\"notepad.txt\""), "\(r.stdout) \(r.stderr)")
-        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/old.txt"])
+        #expect(try Self.top(db, "brûlée müller") == "old.txt")
+        #expect(try Self.top(db, "quokka") == "notepad.txt")
+        let r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/old.txt"])
         #expect(r.status == 0 && r.stdout.contains("files not in UTF-8: 1 read as Windows-1252"), "\(r.stdout) \(r.stderr)")
     }
 
@@ -96,15 +106,12 @@ import TwentyQ
         let log = "Dec  1 03:00:01 host cron[1]: \\fBkept as is\n.TH is not a page here\n"
         try log.write(toFile: folder + "/cron.1", atomically: true, encoding: .utf8)
         let db = dir.appending("idx")
-        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
-        #expect(r.status == 0, "\(r.stderr)")
-        var snippets: [String: String] = [:]
-        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        _ = try Self.index(folder, into: db, model: model)
+        let snippets = try Self.snippets(db)
         #expect(snippets["man1/frob.1.gz"] == "FROB 1 May 2026 frob 1.0 User Commands NAME frob - adjust the widgets DESCRIPTION Runs zorblax on each widget -- twice.",
                 "\(snippets)")
         #expect(snippets["cron.1"] == "Dec 1 03:00:01 host cron[1]: \\fBkept as is .TH is not a page here", "\(snippets)")
-        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "zorblax"])
-        #expect(r.status == 0 && r.stdout.contains("\"man1/frob.1.gz\""), "\(r.stdout) \(r.stderr)")
+        #expect(try Self.top(db, "zorblax") == "man1/frob.1.gz")
     }
 
     /// PDF files are read by pdftotext (gzipped too); a damaged one is skipped in a folder and
@@ -119,17 +126,13 @@ import TwentyQ
         try minimalPDF("").write(to: URL(fileURLWithPath: folder + "/scan.pdf"))  // pages without text
         try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
         let db = dir.appending("idx")
-        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
-        #expect(r.status == 0, "\(r.stderr)")
-        var summary = try parseJSONObject(r.stdout)
+        var summary = try Self.index(folder, into: db, model: model)
         #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1, "PDF without text": 1], "\(summary)")
-        var snippets: [String: String] = [:]
-        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        let snippets = try Self.snippets(db)
         #expect(snippets["paper.pdf"] == "Zorblax frobnicates the quuxifier" && snippets["manual.PDF.gz"] == "Hyperdrive maintenance schedule",
                 "\(snippets)")
-        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "quuxifier"])
-        #expect(r.status == 0 && r.stdout.contains("\"paper.pdf\""), "\(r.stdout) \(r.stderr)")
-        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.pdf"])
+        #expect(try Self.top(db, "quuxifier") == "paper.pdf")
+        var r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.pdf"])
         #expect(r.status != 0 && r.stderr.contains("cut.pdf: pdftotext cannot open this PDF (damaged, or encrypted with a password)"), "\(r.stderr)")
 
         // No pdftotext on PATH (the binary is named by its full path).
@@ -155,16 +158,12 @@ import TwentyQ
                              ("a.xhtml", "<html><body><h1>Quokka</h1><p>census of the island</p></body></html>")], at: folder + "/book.epub") == 0)
         try Data(String(repeating: "not a zip at all ", count: 10).utf8).write(to: URL(fileURLWithPath: folder + "/broken.docx"))
         let db = dir.appending("idx")
-        var r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
-        #expect(r.status == 0, "\(r.stderr)")
-        let summary = try parseJSONObject(r.stdout)
+        let summary = try Self.index(folder, into: db, model: model)
         #expect(summary["added"] as? Int == 2 && (summary["skipped_reasons"] as? [String: Int]) == ["bad .docx": 1], "\(summary)")
-        var snippets: [String: String] = [:]
-        try DocumentIndex.open(at: db, readOnly: true).forEachDocument { snippets[$0.id] = $0.fields["snippet"]; return true }
+        let snippets = try Self.snippets(db)
         #expect(snippets == ["report.docx": "Zorblax report", "book.epub": "Quokka census of the island"], "\(snippets)")
-        r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", "zorblax"])
-        #expect(r.status == 0 && r.stdout.contains("\"report.docx\""), "\(r.stdout) \(r.stderr)")
-        r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/broken.docx"])
+        #expect(try Self.top(db, "zorblax") == "report.docx")
+        let r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/broken.docx"])
         #expect(r.status != 0 && r.stderr.contains("broken.docx: not a readable ZIP archive (no end of central directory)"), "\(r.stderr)")
     }
 
@@ -221,9 +220,7 @@ import TwentyQ
             }
         }
         let db = dir.appending("idx")
-        let r = try runTwentyQ(["index", "--db", db, "--model", model, "--json", folder])
-        #expect(r.status == 0, "\(r.stderr)")
-        let summary = try parseJSONObject(r.stdout)
+        let summary = try Self.index(folder, into: db, model: model)
         #expect(summary["added"] as? Int == expected.count && (summary["skipped_reasons"] as? [String: Int]) == ["binary": 20, "empty": 20], "\(summary)")
         var ids: [String] = [], wrong: [String] = []
         try DocumentIndex.open(at: db, readOnly: true).forEachDocument { document in
