@@ -223,7 +223,12 @@ public final class CodeIndex: @unchecked Sendable {
         }
         // LMDB maps the file and trusts it to hold every committed page; reading a page past
         // a cut-short end would kill the process (SIGBUS), so the length is checked first.
-        let size = dataFileSize(path), needed = env.usedBytes
+        // The last committed page first, then the length: a writer in another process writes a
+        // transaction's pages before its meta page, so a length taken after the meta was read
+        // reaches it. Taken the other way round, a commit between the two looked like a file
+        // cut short (a search during `index` once failed so, under load in CI).
+        let needed = env.usedBytes
+        let size = dataFileSize(path)
         guard size >= needed else {
             throw IndexError.corrupt(path: path, detail: "data.mdb is \(size) bytes but its committed pages reach byte \(needed): the file was cut short (an interrupted copy?)")
         }

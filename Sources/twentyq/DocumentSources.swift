@@ -114,15 +114,12 @@ struct IDSequence: Equatable {
 /// - a file: `.jsonl` as JSONL (one document per line), `.jsonl.gz` the same through
 ///   `gzip -dc`, anything else as one document whose id is the path as given;
 /// - `-`: JSONL on standard input.
-/// Text files: .html/.htm reduced to text, and manual pages (`ls.1`, `git.1.gz`: a section as
-/// the last extension, roff inside) too (`RoffText`); any other `.gz` file is decompressed in memory and
-/// read as the file without ".gz" (`Gunzip`: a damaged one, or one of more than 256 MiB
-/// decompressed, is skipped as "bad gzip"); a PDF (`.pdf`, or "%PDF-" at its start) is read
-/// by `pdftotext` (`PDFText`; a folder's PDFs are skipped and counted when it is missing or
-/// fails); a file is read as UTF-8, else as UTF-16 (with its
-/// byte-order mark) or Windows-1252 (Latin-1) text, else skipped: binary with a NUL byte in its
-/// first 8 KiB (a tarball too), else "not UTF-8" (`FileText`); an empty (or all-space) document
-/// is skipped.
+/// Any other file is one document, its text read by `load` (DocumentSources+Files.swift):
+/// decompressed when it ends in `.gz`; a PDF through `pdftotext`; office documents and e-books
+/// from their ZIP archive; text in UTF-8, UTF-16 (with a byte-order mark) or Windows-1252;
+/// HTML and manual pages reduced to text. What gives no text (binary, damaged, empty) is
+/// skipped and counted by reason; in a folder, or with --skip-bad, a damaged file is skipped
+/// too, and named directly it is an error.
 ///
 /// `gather` reads and checks everything (every line, every id) before anything is written, so
 /// bad input leaves the index as it was. JSONL files beyond `streamOver` bytes (in all) then let
