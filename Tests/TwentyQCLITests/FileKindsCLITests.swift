@@ -176,13 +176,15 @@ import TwentyQ
         try minimalPDF("Zorblax frobnicates").write(to: URL(fileURLWithPath: folder + "/paper.pdf"))
         try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
         let binary = try twentyqBinary()
-        for (name, script, message) in [("hang", "exec sleep 600", "pdftotext took more than 1 s over this PDF and was stopped"),
-                                        ("endless", "exec yes", "pdftotext wrote more than 256 MiB of text for this PDF and was stopped")] {
+        // Each stand-in can meet only its own limit, whatever the load: the sleeper writes
+        // nothing (1 s limit), and `yes` gets an hour to write its 256 MiB.
+        for (name, script, seconds, message) in [("hang", "exec sleep 600", 1, "pdftotext took more than 1 s over this PDF and was stopped"),
+                                                 ("endless", "exec yes", 3_600, "pdftotext wrote more than 256 MiB of text for this PDF and was stopped")] {
             let tools = dir.appending("tools-\(name)")
             try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
             try "#!/bin/sh\n\(script)\n".write(toFile: tools + "/pdftotext", atomically: true, encoding: .utf8)
             #expect(chmod(tools + "/pdftotext", 0o755) == 0)
-            let env = "PATH='\(tools)':\"$PATH\" TWENTYQ_PDF_SECONDS=1"
+            let env = "PATH='\(tools)':\"$PATH\" TWENTYQ_PDF_SECONDS=\(seconds)"
             var r = try runShell("\(env) '\(binary)' index --db '\(dir.appending("idx-\(name)"))' --model '\(model)' --json '\(folder)'")
             #expect(r.status == 0, "\(r.stderr)")
             let summary = try parseJSONObject(r.stdout)
