@@ -54,7 +54,8 @@ public enum RoffText {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var block: Block? = nil
-        let mdoc = bytes.starts(with: Array(".Dd".utf8)) || contains(bytes, "\n.Dd") || contains(bytes, "\n.Sh ")
+        let mdoc = bytes.starts(with: Array(".Dd".utf8)) || bytes.firstRange(of: Array("\n.Dd".utf8)) != nil
+            || bytes.firstRange(of: Array("\n.Sh ".utf8)) != nil
         func emit(_ text: ArraySlice<UInt8>) {
             if !out.isEmpty { out.append(newline) }
             unescape(text, into: &out)
@@ -130,13 +131,6 @@ public enum RoffText {
     private static let dot = UInt8(ascii: "."), quote = UInt8(ascii: "'"), backslash = UInt8(ascii: "\\")
     private static let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), cr = UInt8(ascii: "\r"), newline = UInt8(ascii: "\n")
     private static let doubleQuote = UInt8(ascii: "\"")
-
-    private static func contains(_ bytes: [UInt8], _ needle: String) -> Bool {
-        let n = Array(needle.utf8)
-        guard bytes.count >= n.count else { return false }
-        for k in 0...(bytes.count - n.count) where bytes[k] == n[0] && bytes[k..<(k + n.count)].elementsEqual(n) { return true }
-        return false
-    }
 
     /// The lines of a buffer, split at "\n".
     private struct Lines: Sequence, IteratorProtocol {

@@ -106,21 +106,22 @@ extension DocumentSources {
             lower.removeLast(3)
             compressed = true
         }
+        // Text extracted from a PDF or an office document is already a string (UTF-8).
+        var extracted: String?
         if PDFText.isPDF(lower, data) {
             do {
-                data = Data(try PDFText.extract(data, path: compressed ? nil : path).utf8)
+                extracted = try PDFText.extract(data, path: compressed ? nil : path)
             } catch {
                 if error == .toolMissing { return .noPDFTool(error) }
                 return .failed(reason: "bad PDF", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
             }
-            if data.allSatisfy({ $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }) { return .skipped("PDF without text") }
-        }
-        if let kind = OfficeText.kind(lower) {
-            do { data = Data(try OfficeText.text(data, kind: kind).utf8) } catch {
+            if extracted!.allSatisfy(\.isWhitespace) { return .skipped("PDF without text") }
+        } else if let kind = OfficeText.kind(lower) {
+            do { extracted = try OfficeText.text(data, kind: kind) } catch {
                 return .failed(reason: "bad .\(kind.rawValue)", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
             }
         }
-        guard let decoded = FileText.decode(data) else {
+        guard let decoded = extracted.map({ ($0, FileText.Encoding.utf8) }) ?? FileText.decode(data) else {
             if data.prefix(8192).contains(0) { return .skipped("binary") }
             return .failed(reason: "not UTF-8", error: CorpusError.unreadable(
                 path: path, reason: "neither UTF-8 nor Windows-1252 (Latin-1) text: it holds control bytes, as binary files do (use --skip-bad to skip such files)"))
@@ -134,6 +135,10 @@ extension DocumentSources {
         if text.allSatisfy(\.isWhitespace) { return .skipped("empty") }
         return .text(text, decoded.encoding)
     }
+
+    /// True for a path read line by line as JSONL (`.jsonl`, `.jsonl.gz`); every other file is
+    /// read whole by `load`.
+    static func isJSONL(_ path: String) -> Bool { path.hasSuffix(".jsonl") || path.hasSuffix(".jsonl.gz") }
 
     /// A folder file's size and modification time, as its stored stamp holds them.
     static func stamp(_ info: stat) -> String { "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)" }

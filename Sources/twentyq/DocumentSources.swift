@@ -185,8 +185,8 @@ struct DocumentSources {
                     let chunk = next..<min(next + Self.readChunk, files.count)
                     var loaded = [Loaded?](repeating: nil, count: chunk.count)
                     let wanted = chunk.filter { n in
-                        let name = files[n].relative
-                        return !name.hasSuffix(".jsonl") && !name.hasSuffix(".jsonl.gz") && (files[n].info.st_mode & S_IFMT) == S_IFREG
+                        // What readFile would pass to `load`: a regular file, not JSONL, not unchanged.
+                        !Self.isJSONL(files[n].relative) && (files[n].info.st_mode & S_IFMT) == S_IFREG
                             && known[n] != root.path + "|" + Self.stamp(files[n].info)
                     }
                     loaded.withUnsafeMutableBufferPointer { slots in
