@@ -5,9 +5,11 @@ import Foundation
 ///
 /// A short query names few of the words its relevant documents use ("slipstream" for a paper
 /// that says "propeller wake"). RM3 reads the first round's best documents, builds a relevance
-/// model from their terms, each document's term distribution weighted by its score:
+/// model from their terms, each document's term distribution weighted by the likelihood of the
+/// query under it, P(Q | D), as in Lavrenko and Croft's relevance model (and Indri's RM3),
+/// with the BM25 score taken as that log-likelihood:
 ///
-///     P(w | R) ∝ Σ_{D in top fbDocs} score(D) · tf(w, D) / |D|
+///     P(w | R) ∝ Σ_{D in top fbDocs} exp(score(D) - max score) · tf(w, D) / |D|
 ///
 /// keeps its `terms` strongest terms, and mixes it with the query's own term distribution:
 ///
@@ -15,7 +17,11 @@ import Foundation
 ///
 /// The expanded query is scored by BM25 again, each term's IDF times its weight. The constants
 /// are Anserini's published defaults (fbDocs 10, fbTerms 10, originalQueryWeight 0.5), not
-/// tuned on any collection of ours (docs/EVALUATION.md).
+/// tuned on any collection of ours (docs/EVALUATION.md). Anserini weights a document by its
+/// score itself; the first round's ten best then count nearly alike, and on questions that
+/// want one answer (MedQuAD) their shared subject drowns the query's aspect word. Weighted by
+/// exp(score), the best few dominate: chosen between the two forms on the training-side sets
+/// (MedQuAD questions MAP 0.373 -> 0.413, Wikipedia titles 0.801 -> 0.839; docs/EVALUATION.md).
 public struct RelevanceFeedback: Sendable, Equatable {
     /// First-round documents that feed the relevance model (0 turns feedback off).
     public var documents: Int
@@ -40,14 +46,17 @@ public struct RelevanceFeedback: Sendable, Equatable {
     /// The expanded query's weight per term (summing to 1), ascending by hash.
     /// - Parameters:
     ///   - query: the query's terms with their counts (the terms the index knows).
-    ///   - feedback: the first round's best documents with their scores (positive), best first;
-    ///     each document's distinct terms with their counts.
+    ///   - feedback: the first round's best documents with their BM25 scores (positive), best
+    ///     first; each document's distinct terms with their counts.
     func expand(query: [(hash: UInt64, count: Int)], feedback: [(score: Double, terms: [(hash: UInt64, count: Int)])]) -> [(hash: UInt64, weight: Double)] {
         var model: [UInt64: Double] = [:]
+        let best = feedback.lazy.map(\.score).filter { $0 > 0 }.max() ?? 0
         for (score, terms) in feedback where score > 0 {
             let length = terms.reduce(0) { $0 + $1.count }
             guard length > 0 else { continue }
-            for t in terms { model[t.hash, default: 0] += score * Double(t.count) / Double(length) }
+            // P(Q | D) relative to the best document's: in (0, 1], 1 for the best.
+            let likelihood = exp(score - best)
+            for t in terms { model[t.hash, default: 0] += likelihood * Double(t.count) / Double(length) }
         }
         // The strongest terms, ties by hash so the choice never depends on dictionary order.
         let kept = model.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(terms)

@@ -158,8 +158,9 @@ import Testing
 
     /// With feedback on (the default), a typed query's order is BM25 of the RM3-expanded query:
     /// the first round's 10 best documents, each term's count over the document's length
-    /// weighted by the document's score, the 10 strongest terms, mixed half and half with the
-    /// query's own term shares. Written out here independently of `RelevanceFeedback`.
+    /// weighted by exp(the document's score - the best score), the 10 strongest terms, mixed
+    /// half and half with the query's own term shares. Written out here independently of
+    /// `RelevanceFeedback`.
     @Test func feedbackIsRM3OverTheFirstRound() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         var rng = SeededGenerator(seed: 31)
@@ -170,9 +171,10 @@ import Testing
         let first = Self.bm25(docs, counts.mapValues(Double.init))
         let best = first.indices.filter { first[$0] > 0 }.sorted { (first[$0], -$0) > (first[$1], -$1) }.prefix(10)
         var model: [UInt64: Double] = [:]
+        let top = first[best.first!]
         for d in best {
             for (t, c) in Dictionary(docs[d].map { ($0, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) {
-                model[t, default: 0] += first[d] * Double(c) / Double(docs[d].count)
+                model[t, default: 0] += exp(first[d] - top) * Double(c) / Double(docs[d].count)
             }
         }
         let kept = model.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10)
