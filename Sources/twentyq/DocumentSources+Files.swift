@@ -5,8 +5,8 @@ import Ingest
 import TwentyQ
 
 /// One file of those given to `index` (or found in a folder): JSONL read line by line, any
-/// other file read whole (`load`: gzip, PDF, office documents and e-books, encodings, HTML and
-/// manual pages) into one document.
+/// other file read whole (`load`: gzip, PDF, office documents and e-books, RTF, encodings, HTML
+/// and manual pages) into one document.
 extension DocumentSources {
     /// Reads one file into `out`: its documents, or what was skipped and why.
     /// - Parameters:
@@ -120,6 +120,9 @@ extension DocumentSources {
             do { extracted = try OfficeText.text(data, kind: kind) } catch {
                 return .failed(reason: "bad .\(kind.rawValue)", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
             }
+        } else if RTFText.isRTF(data) {
+            // Rich Text Format, by its first bytes whatever the name (.rtf, .doc saved as RTF).
+            extracted = RTFText.text(data)
         }
         guard let decoded = extracted.map({ ($0, FileText.Encoding.utf8) }) ?? FileText.decode(data) else {
             if data.prefix(8192).contains(0) { return .skipped("binary") }

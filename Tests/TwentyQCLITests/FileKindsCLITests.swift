@@ -4,7 +4,7 @@ import Testing
 import TwentyQ
 
 /// The kinds of file `index` reads from a folder (or by name), through the real binary:
-/// gzipped files, encodings, manual pages, PDFs, office documents and e-books; and a large
+/// gzipped files, encodings, manual pages, RTF, PDFs, office documents and e-books; and a large
 /// folder read on all cores and taken in path order.
 @Suite struct FileKindsCLITests {
     /// A temporary directory with a small random model and an empty folder `name` in it.
@@ -86,6 +86,31 @@ import TwentyQ
         #expect(try Self.top(db, "quokka") == "notepad.txt")
         let r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/old.txt"])
         #expect(r.status == 0 && r.stdout.contains("files not in UTF-8: 1 read as Windows-1252"), "\(r.stdout) \(r.stderr)")
+    }
+
+    /// An RTF file (by its first bytes, whatever its name: Word saves RTF as `.doc` too) is
+    /// indexed as its text: the snippet holds neither the font table nor control words (read as
+    /// plain text, "helvetica" and "ansicpg1252" were words of the document and `\'e9` was not
+    /// "é"); a text file that only mentions RTF further in stays as it is; RTF in a `.gz` is read
+    /// the same.
+    @Test func rtfFilesAreReadAsTheirText() throws {
+        let (dir, model, folder) = try Self.fixture("rtf"); defer { dir.remove() }
+        let rtf = #"{\rtf1\ansi\ansicpg1252{\fonttbl{\f0\fswiss Helvetica;}}\f0 Notes on the \b zorblax\b0  caf\'e9\par Second line.}"#
+        try rtf.write(toFile: folder + "/notes.rtf", atomically: true, encoding: .utf8)
+        try rtf.replacingOccurrences(of: "zorblax", with: "quokka").write(toFile: folder + "/saved.doc", atomically: true, encoding: .utf8)
+        try #"About RTF: a file begins {\rtf1 and so on."#.write(toFile: folder + "/about.txt", atomically: true, encoding: .utf8)
+        try rtf.replacingOccurrences(of: "zorblax", with: "wombat").write(toFile: folder + "/packed.rtf", atomically: true, encoding: .utf8)
+        #expect(try runShell("gzip '\(folder)/packed.rtf'").status == 0)
+        let db = dir.appending("idx")
+        let summary = try Self.index(folder, into: db, model: model)
+        #expect(summary["added"] as? Int == 4 && summary["skipped"] as? Int == 0, "\(summary)")
+        let snippets = try Self.snippets(db)
+        #expect(snippets == ["notes.rtf": "Notes on the zorblax café Second line.", "saved.doc": "Notes on the quokka café Second line.",
+                             "packed.rtf.gz": "Notes on the wombat café Second line.", "about.txt": #"About RTF: a file begins {\rtf1 and so on."#],
+                "\(snippets)")
+        #expect(try Self.top(db, "zorblax") == "notes.rtf")
+        #expect(try Self.top(db, "quokka") == "saved.doc")
+        #expect(try Self.top(db, "wombat") == "packed.rtf.gz")
     }
 
     /// A manual page (gzipped or not) is indexed as the text `man` shows: a bold word is found

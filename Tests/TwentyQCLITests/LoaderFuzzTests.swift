@@ -11,7 +11,7 @@ import Encoder
 /// Seeded mutation fuzzing of every loader, in process (issue #16): model files (text and
 /// vector, half of them with length and checksum made valid again so parsing goes deep),
 /// `.npy`, `.fvecs`, vector JSONL, document JSONL and hex codes; and the readers of a folder's
-/// files: gzip, a Word document's ZIP and XML, a manual page, text of unknown encoding. Each case must load or throw;
+/// files: gzip, a Word document's ZIP and XML, a manual page, RTF, text of unknown encoding. Each case must load or throw;
 /// a trap or a crash ends the test process, which fails the run. `swift test` runs a short pass
 /// (TWENTYQ_FUZZ_CASES, default 5,000); `Tools/fuzz.sh` runs a long one.
 @Suite struct LoaderFuzzTests {
@@ -21,8 +21,8 @@ import Encoder
 
     enum Loader: String, CaseIterable {
         case textModel, vectorModel, npy, fvecs, vectorJSONL, documentJSONL, hexCode
-        /// A folder's files: gzip, a Word document (ZIP of XML), a manual page, text of unknown encoding.
-        case gzip, docx, roff, fileText
+        /// A folder's files: gzip, a Word document (ZIP of XML), a manual page, RTF, text of unknown encoding.
+        case gzip, docx, roff, rtf, fileText
     }
 
     static func seed(_ loader: Loader) throws -> [UInt8] {
@@ -60,6 +60,12 @@ import Encoder
             a\tb
             .TE
             .BR ls (1)
+            """#.utf8)
+        case .rtf:
+            return Array(#"""
+            {\rtf1\ansi\ansicpg1252\uc1{\fonttbl{\f0 Calibri;}}{\*\generator x}\pard Caf\'e9 \u8217?s {\b bold}\par
+            {\field{\*\fldinst HYPERLINK "u"}{\fldrslt link}}{\pict\bin3 {{{}\uc0\u55357 \u56832 \emdash\tab\cell\row\~\{\}
+            {\rtf1\ansicpg932 \'93\'fa}}
             """#.utf8)
         case .fileText:
             return Array("caf\u{e9} \u{201C}quoted\u{201D}\n".utf8) + [0xE9, 0x80, 0x41]
@@ -112,6 +118,7 @@ import Encoder
             case .gzip: _ = try Gunzip.decompress(Data(bytes), limit: 1 << 20)
             case .docx: _ = try OfficeText.text(Data(bytes), kind: .docx)
             case .roff: return !RoffText.strip(String(decoding: bytes, as: UTF8.self)).isEmpty
+            case .rtf: return RTFText.isRTF(Data(bytes)) && !RTFText.text(Data(bytes)).isEmpty
             case .fileText: return FileText.decode(Data(bytes)) != nil
             }
             return true
