@@ -3,7 +3,8 @@
 # headers and lmdb.pc), zlib1g-dev (CRC-32), pkg-config, libopenblas0 (the trainer's matrix
 # products; loaded when training starts, not linked), for the tests of `twentyq serve`
 # chromium (the search page's browser test) and curl, poppler-utils (pdftotext, which `index`
-# runs on PDF files; a test reads a PDF through it), zip (tests make office documents and
+# runs on PDF files; a test reads a PDF through it), catdoc (catdoc and xls2csv, which `index`
+# runs on legacy Word and Excel files), zip (tests make office documents and
 # e-books with it), and for the PostgreSQL store's tests
 # postgresql-15 (the tests start their own server in a temporary directory; the package's own
 # cluster is not used). Debian/Ubuntu via apt-get; as root or through sudo.
@@ -22,6 +23,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v zip >/dev/null 2>&1 || need+=(zip)
+command -v xls2csv >/dev/null 2>&1 || need+=(catdoc)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql-15)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}" >&2

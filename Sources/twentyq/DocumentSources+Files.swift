@@ -5,8 +5,8 @@ import Ingest
 import TwentyQ
 
 /// One file of those given to `index` (or found in a folder): JSONL read line by line, any
-/// other file read whole (`load`: gzip, PDF, office documents and e-books, RTF, encodings, HTML
-/// and manual pages) into one document.
+/// other file read whole (`load`: gzip, PDF, office documents and e-books, legacy Word and
+/// Excel, RTF, encodings, HTML and manual pages) into one document.
 extension DocumentSources {
     /// Reads one file into `out`: its documents, or what was skipped and why.
     /// - Parameters:
@@ -64,10 +64,10 @@ extension DocumentSources {
         case .failed(let reason, let error):
             if skipBad || root != nil { out.skipped[reason, default: 0] += 1; return }
             throw error
-        case .noPDFTool(let failure):
-            if !out.warnedNoPDFTool { warn("\(path): \(failure)"); out.warnedNoPDFTool = true }
-            if root != nil { out.skipped["PDF (no pdftotext)", default: 0] += 1; return }
-            throw CorpusError.unreadable(path: path, reason: "\(failure)")
+        case .noTool(let tool, let reason, let message):
+            if out.warnedMissingTools.insert(tool).inserted { warn("\(path): \(message)") }
+            if root != nil { out.skipped[reason, default: 0] += 1; return }
+            throw CorpusError.unreadable(path: path, reason: message)
         }
         var fields = ["path": path]
         if let root { fields[Self.rootField] = root }
@@ -87,8 +87,9 @@ extension DocumentSources {
         case skipped(String)
         /// Skipped, counted under `reason`, in a folder or with --skip-bad; else `error`.
         case failed(reason: String, error: Error)
-        /// A PDF while pdftotext is missing.
-        case noPDFTool(PDFText.Failure)
+        /// A file whose converter `tool` is missing: skipped in a folder, counted under `reason`
+        /// ("PDF (no pdftotext)"), with `message` told once per run and tool.
+        case noTool(tool: String, reason: String, message: String)
     }
 
     static func load(_ path: String) -> Loaded {
@@ -112,12 +113,22 @@ extension DocumentSources {
             do {
                 extracted = try PDFText.extract(data, path: compressed ? nil : path)
             } catch {
-                if error == .toolMissing { return .noPDFTool(error) }
+                if error == .toolMissing { return .noTool(tool: "pdftotext", reason: "PDF (no pdftotext)", message: "\(error)") }
                 return .failed(reason: "bad PDF", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
             }
             if extracted!.allSatisfy(\.isWhitespace) { return .skipped("PDF without text") }
         } else if let kind = OfficeText.kind(lower) {
             do { extracted = try OfficeText.text(data, kind: kind) } catch {
+                return .failed(reason: "bad .\(kind.rawValue)", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
+            }
+        } else if let kind = LegacyOfficeText.kind(lower, data) {
+            // Word and Excel 97-2003 (OLE compound documents) through catdoc's tools.
+            do {
+                extracted = try LegacyOfficeText.extract(data, kind: kind, path: compressed ? nil : path)
+            } catch {
+                if case .toolMissing(let tool) = error {
+                    return .noTool(tool: tool, reason: ".\(kind.rawValue) (no \(tool))", message: "\(error)")
+                }
                 return .failed(reason: "bad .\(kind.rawValue)", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
             }
         } else if RTFText.isRTF(data) {

@@ -24,8 +24,8 @@ struct GatheredDocuments {
     var origins: [String: Origin] = [:]
     /// The files and inputs the origins name.
     var sources: [String] = []
-    /// Whether the missing `pdftotext` was told (once per run).
-    var warnedNoPDFTool = false
+    /// Converters found missing and told (once per run each: pdftotext, catdoc, xls2csv).
+    var warnedMissingTools: Set<String> = []
     /// Files read as text in another encoding than UTF-8: encoding name -> count.
     var otherEncodings: [String: Int] = [:]
     /// Bytes of the JSONL files whose documents are held in `documents`.
@@ -116,7 +116,7 @@ struct IDSequence: Equatable {
 /// - `-`: JSONL on standard input.
 /// Any other file is one document, its text read by `load` (DocumentSources+Files.swift):
 /// decompressed when it ends in `.gz`; a PDF through `pdftotext`; office documents and e-books
-/// from their ZIP archive; RTF without its markup; text in UTF-8, UTF-16 (with a byte-order mark) or Windows-1252;
+/// from their ZIP archive; legacy Word and Excel files through catdoc; RTF without its markup; text in UTF-8, UTF-16 (with a byte-order mark) or Windows-1252;
 /// HTML and manual pages reduced to text. What gives no text (binary, damaged, empty) is
 /// skipped and counted by reason; in a folder, or with --skip-bad, a damaged file is skipped
 /// too, and named directly it is an error.

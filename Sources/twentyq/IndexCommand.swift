@@ -27,7 +27,8 @@ struct IndexCommand: ParsableCommand {
         folder. .jsonl files (and .jsonl.gz) hold one {"id", "text", ...} per line; other fields are kept. "-" reads \
         JSONL from standard input. .html/.htm and manual pages (ls.1, git.1.gz) are reduced \
         to text; PDF files are read by pdftotext (poppler-utils); .docx, .pptx, .xlsx, .odt, \
-        .odp, .ods and .epub by their XML; any other .gz file is one \
+        .odp, .ods and .epub by their XML; RTF without its markup; legacy .doc and .xls by catdoc \
+        and xls2csv (catdoc); any other .gz file is one \
         document, decompressed (README.gz, page.html.gz). Text that is not UTF-8 is read as \
         UTF-16 (with its byte-order mark) or Windows-1252 (Latin-1). Binary files, and a folder's \
         .jsonl files whose first line is not a document (other JSON), are skipped and counted. Re-indexing is incremental: unchanged documents (content hash) are skipped, changed \

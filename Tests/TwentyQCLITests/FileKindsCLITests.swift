@@ -4,7 +4,8 @@ import Testing
 import TwentyQ
 
 /// The kinds of file `index` reads from a folder (or by name), through the real binary:
-/// gzipped files, encodings, manual pages, RTF, PDFs, office documents and e-books; and a large
+/// gzipped files, encodings, manual pages, RTF, PDFs, office documents and e-books, legacy Word
+/// and Excel files; and a large
 /// folder read on all cores and taken in path order.
 @Suite struct FileKindsCLITests {
     /// A temporary directory with a small random model and an empty folder `name` in it.
@@ -190,6 +191,41 @@ import TwentyQ
         #expect(try Self.top(db, "zorblax") == "report.docx")
         let r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/broken.docx"])
         #expect(r.status != 0 && r.stderr.contains("broken.docx: not a readable ZIP archive (no end of central directory)"), "\(r.stderr)")
+    }
+
+    /// Legacy Word and Excel files (OLE, 97-2003) are read by catdoc's tools, gzipped too; a
+    /// damaged one is skipped in a folder ("bad .doc") and an error by name; other OLE files
+    /// (a `.ppt`) stay binary; without the tools on PATH they are skipped and counted, each tool
+    /// told once.
+    @Test func legacyWordAndExcelFilesAreRead() throws {
+        let (dir, model, folder) = try Self.fixture("legacy"); defer { dir.remove() }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+        let doc = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/legacy-memo.doc"))
+        try doc.write(to: URL(fileURLWithPath: folder + "/memo.doc"))
+        try doc.write(to: URL(fileURLWithPath: folder + "/old.doc"))
+        #expect(try runShell("gzip '\(folder)/old.doc'").status == 0)
+        try Data(contentsOf: URL(fileURLWithPath: fixtures + "/legacy-sheet.xls")).write(to: URL(fileURLWithPath: folder + "/sheet.xls"))
+        try doc.prefix(4000).write(to: URL(fileURLWithPath: folder + "/cut.doc"))
+        try doc.write(to: URL(fileURLWithPath: folder + "/deck.ppt"))
+        let db = dir.appending("idx")
+        var summary = try Self.index(folder, into: db, model: model)
+        #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad .doc": 1, "binary": 1], "\(summary)")
+        let snippets = try Self.snippets(db)
+        let memo = "Quarterly zorblax memo The quokka census found café owners – 42 of them “happy”. wombat 7 numbat 9 Привет from Kyiv."
+        #expect(snippets["memo.doc"] == memo && snippets["old.doc.gz"] == memo, "\(snippets)")
+        #expect(snippets["sheet.xls"]?.hasPrefix("animal count platypus 3 echidna, short-beaked 5 café 1") == true, "\(snippets)")
+        #expect(try Self.top(db, "platypus echidna") == "sheet.xls")
+        var r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.doc"])
+        #expect(r.status != 0 && r.stderr.contains("cut.doc: catdoc found no text in this .doc file (damaged, encrypted, or empty)"), "\(r.stderr)")
+
+        // No catdoc or xls2csv on PATH (the binary is named by its full path).
+        let binary = try twentyqBinary()
+        r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare"))' --model '\(model)' --json '\(folder)'")
+        #expect(r.status == 0, "\(r.stderr)")
+        summary = try parseJSONObject(r.stdout)
+        #expect(summary["added"] as? Int == 0 && (summary["skipped_reasons"] as? [String: Int]) == [".doc (no catdoc)": 3, ".xls (no xls2csv)": 1, "binary": 1],
+                "\(summary)")
+        #expect(r.stderr.components(separatedBy: "which is not installed: install catdoc").count == 3, "\(r.stderr)")
     }
 
     /// A pdftotext that hangs, or writes without end, is stopped (`TWENTYQ_PDF_SECONDS`,
