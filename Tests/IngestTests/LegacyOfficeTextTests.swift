@@ -26,6 +26,16 @@ import Testing
                 == ["animal count", "platypus 3", "echidna, short-beaked 5", "café 1"], "\(text.debugDescription)")
     }
 
+    /// catdoc writes a hyperlink field's instruction before its shown text: the instruction
+    /// (with its switches and quoted arguments) goes, the shown text stays, other text is left.
+    @Test func hyperlinkFieldInstructionsAreDropped() {
+        #expect(LegacyOfficeText.withoutHyperlinkFields(#"See  HYPERLINK "https://nodejs.org/" Node.js now"#) == "See    Node.js now")
+        #expect(LegacyOfficeText.withoutHyperlinkFields(#"as  HYPERLINK  \l "_Toc12" shown below"#) == "as    shown below")
+        #expect(LegacyOfficeText.withoutHyperlinkFields(#"x HYPERLINK "mailto:a@b.c" \o "tip text" Mail us"#) == "x   Mail us")
+        let plain = "HYPERLINK is a Word field; \"quoted\" words stay.\nHYPERLINK\n\"on another line\""
+        #expect(LegacyOfficeText.withoutHyperlinkFields(plain) == plain)
+    }
+
     /// Only OLE compound documents named as Word or Excel files are taken: an RTF or text file
     /// named `.doc`, and other OLE files (`.msg`, `.ppt`), are not.
     @Test func onlyOLEFilesWithTheirNamesAreTaken() throws {
