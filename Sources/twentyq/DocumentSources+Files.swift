@@ -74,7 +74,11 @@ extension DocumentSources {
         if let stamp { fields[DocumentIndex.fileStampField] = stamp }
         do { try CodeIndex.validateID(id) } catch where skipBad { out.skipped["bad id", default: 0] += 1; return }
         try register(id, from: GatheredDocuments.Origin(source: out.source(path), line: 0), into: &out)
-        out.append(Document(id: id, text: text, fields: fields))
+        if out.holdsText(text.utf8.count, budget: textBudget) {
+            out.append(Document(id: id, text: text, fields: fields))
+        } else {
+            out.appendDeferred(.init(path: path, id: id, fields: fields, textHash: FNV1a.hash(text.utf8)))
+        }
     }
 
     /// What reading one file that is not JSONL gave: its text, or why it has none. Apart from

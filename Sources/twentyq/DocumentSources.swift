@@ -7,11 +7,14 @@ import TwentyQ
 /// Documents gathered from the paths given to `twentyq index`, every line and id checked, with
 /// what was skipped and why.
 struct GatheredDocuments {
-    /// The documents read into memory: all of them, unless JSONL files were left on disk to be
-    /// streamed (`DocumentSources.streamOver`).
+    /// The documents read into memory: all of them, unless files were left on disk to be read
+    /// again (`DocumentSources.streamOver`).
     var documents: [Document] = []
-    /// What to index, in order: runs of `documents`, and JSONL files checked whole but left on
-    /// disk (`DocumentSources.stream`).
+    /// Files (not JSONL) read and checked, whose text was let go past the budget: read again as
+    /// they are indexed.
+    var deferred: [DeferredFile] = []
+    /// What to index, in order: runs of `documents`, runs of `deferred`, and JSONL files checked
+    /// whole but left on disk (`DocumentSources.stream`).
     var parts: [Part] = []
     /// Reason -> count.
     var skipped: [String: Int] = [:]
@@ -30,9 +33,12 @@ struct GatheredDocuments {
     var otherEncodings: [String: Int] = [:]
     /// Bytes of the JSONL files whose documents are held in `documents`.
     var heldJSONLBytes = 0
+    /// Bytes (UTF-8) of other files' text held in `documents`.
+    var heldTextBytes = 0
 
     enum Part {
         case documents(Range<Int>)
+        case files(Range<Int>)
         /// A JSONL input's documents (`label` names it in errors), by their ids in order, to
         /// tell that the input read again is the one checked.
         case jsonl(JSONLInput, label: String, ids: IDSequence)
@@ -42,7 +48,7 @@ struct GatheredDocuments {
     var count: Int {
         parts.reduce(0) { total, part in
             switch part {
-            case .documents(let run): return total + run.count
+            case .documents(let run), .files(let run): return total + run.count
             case .jsonl(_, _, let ids): return total + ids.count
             }
         }
@@ -56,6 +62,40 @@ struct GatheredDocuments {
             return true
         }
         return false
+    }
+
+    /// As `holds(_:budget:)` for a file's text (`DocumentSources.textBudget`).
+    mutating func holdsText(_ size: Int, budget: Int?) -> Bool {
+        guard let budget, heldTextBytes + size > budget else {
+            heldTextBytes += size
+            return true
+        }
+        return false
+    }
+
+    /// A file read and checked whose text is read again when it is indexed: what its document
+    /// is, and a hash of the text, which the second reading must give again.
+    struct DeferredFile {
+        var path: String
+        var id: String
+        var fields: [String: String]
+        var textHash: UInt64
+    }
+
+    /// Appends a file whose text is let go (read again by `DocumentSources.stream`).
+    mutating func appendDeferred(_ file: DeferredFile) {
+        deferred.append(file)
+        if case .files(let run)? = parts.last, run.upperBound == deferred.count - 1 {
+            parts[parts.count - 1] = .files(run.lowerBound ..< deferred.count)
+        } else {
+            parts.append(.files(deferred.count - 1 ..< deferred.count))
+        }
+    }
+
+    /// Every document's id and fields, held or deferred (JSONL left on disk excepted: it never
+    /// comes from a folder).
+    var idsAndFields: [(id: String, fields: [String: String])] {
+        documents.map { ($0.id, $0.fields) } + deferred.map { ($0.id, $0.fields) }
     }
 
     /// JSONL left on disk: a file, or standard input copied into an unlinked temporary file
@@ -127,7 +167,12 @@ struct IDSequence: Equatable {
 /// handing its documents on in the same order: `twentyq index` of a large file holds a few
 /// batches' documents at a time instead of all of them (1M passages, 980 MB: 1.4 GB). Reading a
 /// file twice costs a second parse (on 20 Newsgroups' 35 MB, 14% more time and no memory saved),
-/// so files that fit the budget are held. Standard input is first copied into an unlinked
+/// so files that fit the budget are held. Other files (a folder's) have a budget of their own
+/// for their text, four times as large (`textBudget`, 1 GiB by default): reading such a file
+/// again costs its decompression, extraction and reduction once more (a folder of 22,577 man
+/// pages and docs, about 300 MiB of text, took 11 s held and 15-17 s with all text past
+/// 256 MiB read twice, for 60 MB less peak memory). Past it, a file's text is let go and read
+/// again as it is indexed, and must be the same text (an FNV-1a hash of it is kept). Standard input is first copied into an unlinked
 /// temporary file (`spool`), then read as a file.
 struct DocumentSources {
     /// The field marking a document read from a folder with that folder's absolute path, which
@@ -144,6 +189,9 @@ struct DocumentSources {
     /// sizes); the files beyond it are left on disk after checking, for `stream`. Nil: every
     /// file is held (training takes all documents at once).
     var streamOver: Int?
+    /// Other files' text held in memory totals at most this many bytes (4 x `streamOver`);
+    /// the files beyond it are read again as they are indexed.
+    var textBudget: Int? { streamOver.map { $0.multipliedReportingOverflow(by: 4).overflow ? Int.max : $0 * 4 } }
     /// The index being added to (nil for a new one): a folder file whose stored stamp, under
     /// the same folder, matches the file is not read again.
     var existing: CodeIndex?
@@ -217,6 +265,28 @@ struct DocumentSources {
             switch part {
             case .documents(let run):
                 try body(Array(gathered.documents[run]))
+            case .files(let run):
+                // Read again on all cores, a chunk at a time, each text checked against the first reading.
+                var next = run.lowerBound
+                while next < run.upperBound {
+                    let chunk = next ..< min(next + Self.readChunk, run.upperBound)
+                    var loaded = [Loaded?](repeating: nil, count: chunk.count)
+                    loaded.withUnsafeMutableBufferPointer { slots in
+                        parallelFor(iterations: chunk.count) { k in slots[k] = Self.load(gathered.deferred[chunk.lowerBound + k].path) }
+                    }
+                    var documents: [Document] = []
+                    for (n, content) in zip(chunk, loaded) {
+                        let file = gathered.deferred[n]
+                        guard case .text(let text, _)? = content, FNV1a.hash(text.utf8) == file.textHash else {
+                            // The files before it are indexed, as a JSONL file's lines before a change are.
+                            try body(documents)
+                            throw Self.changed(file.path)
+                        }
+                        documents.append(Document(id: file.id, text: text, fields: file.fields))
+                    }
+                    try body(documents)
+                    next = chunk.upperBound
+                }
             case .jsonl(let input, let label, let expected):
                 var ids = IDSequence()
                 func read(_ handle: FileHandle) throws {

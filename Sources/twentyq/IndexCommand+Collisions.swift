@@ -7,7 +7,7 @@ import TwentyQ
 /// by a file of another folder is an error too (issue #17).
 extension IndexCommand {
     /// Throws when a folder document would replace a stored one that came from another folder.
-    static func checkFolderCollisions(_ documents: [Document], in index: DocumentIndex) throws {
+    static func checkFolderCollisions(_ documents: [(id: String, fields: [String: String])], in index: DocumentIndex) throws {
         let fromFolders = documents.filter { $0.fields[DocumentSources.rootField] != nil }
         guard !fromFolders.isEmpty else { return }
         let stored = try index.fields(for: fromFolders.map(\.id))

@@ -41,7 +41,7 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .customLong("text-field"), help: "JSONL field holding the text.") var textField: String = "text"
     @Option(name: .customLong("id-field"), help: "JSONL field holding the id.") var idField: String = "id"
     @Option(help: "Documents per committed transaction.") var batch: Int = 2_000
-    @Option(name: .customLong("stream-over"), help: ArgumentHelp("JSONL files are held in memory until they reach this many MiB in all; the files beyond (and every .jsonl.gz) are checked whole, then read again as they are indexed (0: every file).", valueName: "MiB")) var streamOver: Int = 256
+    @Option(name: .customLong("stream-over"), help: ArgumentHelp("JSONL files are held in memory until they reach this many MiB in all, other files until their text reaches four times as much; the files beyond (and every .jsonl.gz) are checked whole, then read again as they are indexed (0: every file).", valueName: "MiB")) var streamOver: Int = 256
     @Flag(help: "Remove documents of the given folders whose files are gone.") var prune = false
     @Flag(help: "Skip malformed JSONL lines and unreadable files instead of stopping.") var skipBad = false
     @Flag(help: "Print a JSON summary.") var json = false
@@ -108,7 +108,7 @@ struct IndexCommand: ParsableCommand {
             chosen = trained
         }
         let target = try DocumentIndex.open(at: index.db, model: chosen)
-        try Self.checkFolderCollisions(gathered.documents, in: target)
+        try Self.checkFolderCollisions(gathered.idsAndFields, in: target)
         var report = AddSummary()
         report.unchanged = gathered.unchanged.count
         var progress = Progress(total: gathered.count, label: "indexing")

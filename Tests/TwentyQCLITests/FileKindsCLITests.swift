@@ -295,5 +295,39 @@ import TwentyQ
         }
         #expect(ids == expected)
         #expect(wrong.isEmpty, "\(wrong)")
+
+        // Past --stream-over (0 MiB: from the first file) each file's text is let go after
+        // checking and read again as it is indexed: the same index, to the codes and snippets.
+        let streamed = dir.appending("streamed")
+        let r = try runTwentyQ(["index", "--db", streamed, "--model", model, "--json", "--stream-over", "0", folder])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try parseJSONObject(r.stdout)["added"] as? Int == expected.count)
+        func exported(_ db: String) throws -> String {
+            let r = try runTwentyQ(["export", "--db", db])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout
+        }
+        #expect(try exported(streamed) == exported(db))
+        #expect(try Self.snippets(streamed) == Self.snippets(db))
+    }
+
+    /// A file whose text is read again as it is indexed (past --stream-over) must give the text
+    /// it gave when it was checked: a PDF whose converter answers differently the second time
+    /// (a stand-in counting its runs) stops the run with an error naming the file, and the
+    /// batches before it stay committed.
+    @Test func aFileThatChangesBeforeItIsIndexedStopsTheRun() throws {
+        let (dir, model, folder) = try Self.fixture("papers"); defer { dir.remove() }
+        try "plain notes".write(toFile: folder + "/a-notes.txt", atomically: true, encoding: .utf8)
+        try minimalPDF("ignored").write(to: URL(fileURLWithPath: folder + "/b-paper.pdf"))
+        let tools = dir.appending("tools")
+        try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
+        let counter = dir.appending("runs")
+        try "#!/bin/sh\necho x >> '\(counter)'\necho \"reading number $(wc -l < '\(counter)')\"\n"
+            .write(toFile: tools + "/pdftotext", atomically: true, encoding: .utf8)
+        #expect(chmod(tools + "/pdftotext", 0o755) == 0)
+        let binary = try twentyqBinary(), db = dir.appending("idx")
+        let r = try runShell("PATH='\(tools)':\"$PATH\" '\(binary)' index --db '\(db)' --model '\(model)' --batch 1 --stream-over 0 '\(folder)'")
+        #expect(r.status != 0 && r.stderr.contains("b-paper.pdf changed while it was being indexed"), "\(r.stderr)")
+        #expect(try Self.snippets(db) == ["a-notes.txt": "plain notes"])
     }
 }
