@@ -58,7 +58,7 @@ let package = Package(
         // Quantisation-aware training, objectives, evaluation. Apps need not build it.
         .target(name: "Training", dependencies: ["Ingest", "Encoder", "BinaryCodes", "COpenBLAS"]),
         // The public facade apps import.
-        .target(name: "TwentyQ", dependencies: ["BinaryCodes", "CodeStore", "Encoder"]),
+        .target(name: "TwentyQ", dependencies: ["BinaryCodes", "CodeStore", "Encoder", "Ingest"]),
         // `twentyq serve`: the JSON API over HTTP, the search page, access tokens and metrics.
         // HTTP only: every answer comes from the TwentyQ library, as the CLI's do.
         .target(

@@ -5,12 +5,14 @@
 // - `DocumentIndex` (texts), `VectorIndex` (dense embeddings) and `CodeIndex` (ready-made
 //   codes), each persistent in LMDB, and their hits, reports and errors;
 // - models: `EncoderModel` and `VectorEncoderModel`, `ModelFile`, `DefaultModel`, `VectorFile`;
+// - files to text: `DocumentFile` (PDF, office documents, RTF, HTML, man pages, encodings);
 // - codes and in-memory search: `BinaryCode`, `CodeMatrix`, `HammingSearch`, `SearchOptions`.
-// The modules behind them (BinaryCodes, CodeStore, Encoder) are this package's own rooms, not
+// The modules behind them (BinaryCodes, CodeStore, Encoder, Ingest) are this package's own rooms, not
 // re-exported: their other public declarations serve the CLI and the trainer.
 import BinaryCodes
 import CodeStore
 import Encoder
+import Ingest
 
 /// Version of the TwentyQ library and CLI.
 public enum TwentyQVersion {
@@ -71,6 +73,11 @@ public typealias RankingOptions = CodeStore.RankingOptions
 public typealias Rescoring = CodeStore.Rescoring
 /// Pseudo-relevance feedback (RM3) of typed queries: documents, terms, original query weight.
 public typealias RelevanceFeedback = CodeStore.RelevanceFeedback
+
+// Files to text.
+/// The text of one file as `twentyq index` reads it: PDF, Word, Excel, PowerPoint, OpenDocument,
+/// EPUB, RTF, HTML, manual pages, `.gz`, text in UTF-8, UTF-16 or Windows-1252.
+public typealias DocumentFile = Ingest.DocumentFile
 
 // Models and input files.
 /// A trained text model: text to features to a binary code through low-bit layers.

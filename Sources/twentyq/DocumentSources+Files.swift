@@ -96,62 +96,19 @@ extension DocumentSources {
         case noTool(tool: String, reason: String, message: String)
     }
 
+    /// Reads one file (`DocumentFile`), its failures made the errors `index` reports by path.
     static func load(_ path: String) -> Loaded {
-        guard var data = FileManager.default.contents(atPath: path) else {
-            return .failed(reason: "unreadable", error: CorpusError.unreadable(path: path, reason: "permission denied"))
+        switch DocumentFile.read(path) {
+        case .text(let text, let encoding):
+            return .text(text, encoding)
+        case .skipped(let reason):
+            return .skipped(reason)
+        case .failed(let reason, let detail):
+            let hint = reason == "unreadable" ? "" : " (use --skip-bad to skip such files)"
+            return .failed(reason: reason, error: CorpusError.unreadable(path: path, reason: detail + hint))
+        case .converterMissing(let tool, let reason, let detail):
+            return .noTool(tool: tool, reason: reason, message: detail)
         }
-        var lower = path.lowercased()
-        var compressed = false
-        if lower.hasSuffix(".gz") {
-            // One document, compressed (README.gz, changelog.Debian.gz, page.html.gz): its
-            // contents are read as the file without ".gz" would be; a tarball's are binary.
-            do { data = try Gunzip.decompress(data) } catch {
-                return .failed(reason: "bad gzip", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
-            }
-            lower.removeLast(3)
-            compressed = true
-        }
-        // Text extracted from a PDF or an office document is already a string (UTF-8).
-        var extracted: String?
-        if PDFText.isPDF(lower, data) {
-            do {
-                extracted = try PDFText.extract(data, path: compressed ? nil : path)
-            } catch {
-                if error == .toolMissing { return .noTool(tool: "pdftotext", reason: "PDF (no pdftotext)", message: "\(error)") }
-                return .failed(reason: "bad PDF", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
-            }
-            if extracted!.allSatisfy(\.isWhitespace) { return .skipped("PDF without text") }
-        } else if let kind = OfficeText.kind(lower) {
-            do { extracted = try OfficeText.text(data, kind: kind) } catch {
-                return .failed(reason: "bad .\(kind.rawValue)", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
-            }
-        } else if let kind = LegacyOfficeText.kind(lower, data) {
-            // Word and Excel 97-2003 (OLE compound documents) through catdoc's tools.
-            do {
-                extracted = try LegacyOfficeText.extract(data, kind: kind, path: compressed ? nil : path)
-            } catch {
-                if case .toolMissing(let tool) = error {
-                    return .noTool(tool: tool, reason: ".\(kind.rawValue) (no \(tool))", message: "\(error)")
-                }
-                return .failed(reason: "bad .\(kind.rawValue)", error: CorpusError.unreadable(path: path, reason: "\(error) (use --skip-bad to skip such files)"))
-            }
-        } else if RTFText.isRTF(data) {
-            // Rich Text Format, by its first bytes whatever the name (.rtf, .doc saved as RTF).
-            extracted = RTFText.text(data)
-        }
-        guard let decoded = extracted.map({ ($0, FileText.Encoding.utf8) }) ?? FileText.decode(data) else {
-            if data.prefix(8192).contains(0) { return .skipped("binary") }
-            return .failed(reason: "not UTF-8", error: CorpusError.unreadable(
-                path: path, reason: "neither UTF-8 nor Windows-1252 (Latin-1) text: it holds control bytes, as binary files do (use --skip-bad to skip such files)"))
-        }
-        var text = decoded.text
-        if lower.hasSuffix(".html") || lower.hasSuffix(".htm") {
-            text = HTMLText.strip(text)
-        } else if RoffText.isManualPageName(lower), RoffText.looksLikeRoff(text) {
-            text = RoffText.strip(text)
-        }
-        if text.allSatisfy(\.isWhitespace) { return .skipped("empty") }
-        return .text(text, decoded.encoding)
     }
 
     /// True for a path read line by line as JSONL (`.jsonl`, `.jsonl.gz`); every other file is

@@ -44,7 +44,7 @@ import Testing
         let triple = "aarch64-unknown-linux-gnu"
         #endif
         var graphs: [String: [Symbol]] = [:]
-        for module in ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder"] {
+        for module in ["TwentyQ", "BinaryCodes", "CodeStore", "Encoder", "Ingest"] {
             var args = ["-module-name", module, "-target", triple, "-I", build.appendingPathComponent("Modules").path,
                         "-minimum-access-level", "public", "-output-dir", out]
             for map in ["CHammingKernels", "CInferenceKernels", "CMappedFaults"] {
@@ -97,7 +97,7 @@ import Testing
             let target = alias.fragments.last { $0["kind"] as? String == "typeIdentifier" }
             let name = try #require(target?["spelling"] as? String, "\(alias.declaration)")
             var found = false
-            for module in ["BinaryCodes", "CodeStore", "Encoder"] {
+            for module in ["BinaryCodes", "CodeStore", "Encoder", "Ingest"] {
                 let symbols = graphs[module] ?? []
                 guard let type = symbols.first(where: { $0.path == [name] }) else { continue }
                 found = true
@@ -184,7 +184,7 @@ import Testing
         })
         let typeKinds: Set = ["swift.struct", "swift.enum", "swift.class", "swift.protocol"]
         var bareTypes: [String] = []
-        for module in ["BinaryCodes", "CodeStore", "Encoder"] {
+        for module in ["BinaryCodes", "CodeStore", "Encoder", "Ingest"] {
             for s in graphs[module] ?? [] where typeKinds.contains(s.kind) && aliased.contains(s.path[0]) && s.path.count > 1 && !s.documented {
                 bareTypes.append(s.path.joined(separator: "."))
             }
