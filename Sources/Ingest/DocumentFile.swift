@@ -12,9 +12,17 @@ import Foundation
 ///   `.html`/`.htm` reduced to text (`HTMLText`), manual pages (`ls.1`, `git.1.gz`) to the
 ///   text `man` shows (`RoffText`).
 ///
+/// A document's text is kept up to `textLimit` (16 MiB, the first that many bytes of a plain
+/// file are all that is read of it): the index reads at most 20,000 terms of a document and the
+/// shipped model 5,000 tokens, about the first 150 KB, so nothing a search can find is lost, and
+/// a 20 GB log file is indexed as its beginning instead of filling memory.
+///
 /// Never throws and never traps: what gives no text says why (`Reading`). Thread-safe (`twentyq
 /// index` reads a folder's files on all cores).
 public enum DocumentFile {
+    /// The most text kept of one document, in UTF-8 bytes: 16 MiB.
+    public static let textLimit = 16 << 20
+
     /// A file's text encoding, as read.
     public typealias Encoding = FileText.Encoding
 
@@ -32,12 +40,55 @@ public enum DocumentFile {
         case converterMissing(tool: String, reason: String, detail: String)
     }
 
-    /// Reads the file at `path`.
+    /// Reads the file at `path`: the first `textLimit` bytes of a plain file, a file whose
+    /// reader parses it whole (gzip, ZIP-based office documents, RTF) whole, and of a PDF or a
+    /// legacy Office file only what tells its kind (its converter reads the file itself).
     public static func read(_ path: String) -> Reading {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             return .failed(reason: "unreadable", detail: "permission denied")
         }
-        return read(data, name: path, onDisk: true)
+        defer { try? handle.close() }
+        do {
+            var data = try handle.read(upToCount: textLimit + 1) ?? Data()
+            if data.count > textLimit {
+                let lower = path.lowercased()
+                if lower.hasSuffix(".gz") || OfficeText.kind(lower) != nil || RTFText.isRTF(data) {
+                    data += try handle.readToEnd() ?? Data()
+                } else if !PDFText.isPDF(lower, data) && LegacyOfficeText.kind(lower, data) == nil {
+                    data = cutAtCharacter(data, limit: textLimit)
+                }
+            }
+            return read(data, name: path, onDisk: true)
+        } catch {
+            return .failed(reason: "unreadable", detail: "read error: \(error.localizedDescription)")
+        }
+    }
+
+    /// The first `limit` bytes of `data` or a few fewer, cut where no UTF-8 character (or
+    /// UTF-16 unit, after a byte-order mark) is split, so the part decodes as the whole would.
+    package static func cutAtCharacter(_ data: Data, limit: Int) -> Data {
+        guard data.count > limit else { return data }
+        var end = data.startIndex + limit
+        if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
+            end -= (end - data.startIndex) % 2
+            // Not between the halves of a surrogate pair.
+            let unit = data.starts(with: [0xFF, 0xFE]) ? UInt16(data[end - 1]) << 8 | UInt16(data[end - 2])
+                                                       : UInt16(data[end - 2]) << 8 | UInt16(data[end - 1])
+            if UTF16.isLeadSurrogate(unit) { end -= 2 }
+        } else {
+            var back = 0
+            while back < 3, data[end - back] & 0xC0 == 0x80 { back += 1 }
+            end -= back
+        }
+        return data[data.startIndex ..< end]
+    }
+
+    /// `text` cut to `textLimit` UTF-8 bytes, at a character's end.
+    package static func capped(_ text: String) -> String {
+        guard text.utf8.count > textLimit else { return text }
+        var end = text.utf8.index(text.utf8.startIndex, offsetBy: textLimit)
+        while end.samePosition(in: text.unicodeScalars) == nil { end = text.utf8.index(before: end) }
+        return String(text.unicodeScalars[..<end])
     }
 
     /// Reads `data`, the content of a file called `name` (its extension chooses the reader as
@@ -100,6 +151,6 @@ public enum DocumentFile {
             text = RoffText.strip(text)
         }
         if text.allSatisfy(\.isWhitespace) { return .skipped(reason: "empty") }
-        return .text(text, encoding: decoded.1)
+        return .text(capped(text), encoding: decoded.1)
     }
 }
