@@ -85,10 +85,16 @@ struct GatheredDocuments {
     /// Appends a file whose text is let go (read again by `DocumentSources.stream`).
     mutating func appendDeferred(_ file: DeferredFile) {
         deferred.append(file)
-        if case .files(let run)? = parts.last, run.upperBound == deferred.count - 1 {
-            parts[parts.count - 1] = .files(run.lowerBound ..< deferred.count)
+        extendRun(to: deferred.count, Part.files) { if case .files(let run) = $0 { run } else { nil } }
+    }
+
+    /// Makes the last part a run that ends at `count` (the item just appended): the last run of
+    /// that kind (`run` reads it from a part) extended when it ends just before, else a new one.
+    private mutating func extendRun(to count: Int, _ make: (Range<Int>) -> Part, _ run: (Part) -> Range<Int>?) {
+        if let last = parts.last, let run = run(last), run.upperBound == count - 1 {
+            parts[parts.count - 1] = make(run.lowerBound ..< count)
         } else {
-            parts.append(.files(deferred.count - 1 ..< deferred.count))
+            parts.append(make(count - 1 ..< count))
         }
     }
 
@@ -114,11 +120,7 @@ struct GatheredDocuments {
     /// Appends a document read into memory.
     mutating func append(_ document: Document) {
         documents.append(document)
-        if case .documents(let run)? = parts.last, run.upperBound == documents.count - 1 {
-            parts[parts.count - 1] = .documents(run.lowerBound ..< documents.count)
-        } else {
-            parts.append(.documents(documents.count - 1 ..< documents.count))
-        }
+        extendRun(to: documents.count, Part.documents) { if case .documents(let run) = $0 { run } else { nil } }
     }
 
     /// The index of `label` in `sources`, added when new.

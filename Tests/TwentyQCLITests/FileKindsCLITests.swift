@@ -31,6 +31,14 @@ import TwentyQ
         return try parseJSONObject(r.stdout)
     }
 
+    /// `index --json` of `folder` with PATH holding no converter (the binary named by its full
+    /// path), which must succeed: its summary, and what it wrote on standard error.
+    static func indexWithoutConverters(_ folder: String, into db: String, model: String) throws -> (summary: [String: Any], stderr: String) {
+        let r = try runShell("PATH=/nonexistent '\(try twentyqBinary())' index --db '\(db)' --model '\(model)' --json '\(folder)'")
+        #expect(r.status == 0, "\(r.stderr)")
+        return (try parseJSONObject(r.stdout), r.stderr)
+    }
+
     /// The id of `search`'s first result for `query`.
     static func top(_ db: String, _ query: String) throws -> String? {
         let r = try runTwentyQ(["search", "--db", db, "-k", "1", "--json", query])
@@ -152,7 +160,7 @@ import TwentyQ
         try minimalPDF("").write(to: URL(fileURLWithPath: folder + "/scan.pdf"))  // pages without text
         try "plain notes".write(toFile: folder + "/notes.txt", atomically: true, encoding: .utf8)
         let db = dir.appending("idx")
-        var summary = try Self.index(folder, into: db, model: model)
+        let summary = try Self.index(folder, into: db, model: model)
         #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad PDF": 1, "PDF without text": 1], "\(summary)")
         let snippets = try Self.snippets(db)
         #expect(snippets["paper.pdf"] == "Zorblax frobnicates the quuxifier" && snippets["manual.PDF.gz"] == "Hyperdrive maintenance schedule",
@@ -161,13 +169,11 @@ import TwentyQ
         var r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.pdf"])
         #expect(r.status != 0 && r.stderr.contains("cut.pdf: pdftotext cannot open this PDF (damaged, or encrypted with a password)"), "\(r.stderr)")
 
-        // No pdftotext on PATH (the binary is named by its full path).
+        // No pdftotext on PATH.
+        let bare = try Self.indexWithoutConverters(folder, into: dir.appending("bare"), model: model)
+        #expect(bare.summary["added"] as? Int == 1 && (bare.summary["skipped_reasons"] as? [String: Int]) == ["PDF (no pdftotext)": 4], "\(bare.summary)")
+        #expect(bare.stderr.components(separatedBy: "which is not installed").count == 2, "\(bare.stderr)")
         let binary = try twentyqBinary()
-        r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare"))' --model '\(model)' --json '\(folder)'")
-        #expect(r.status == 0, "\(r.stderr)")
-        summary = try parseJSONObject(r.stdout)
-        #expect(summary["added"] as? Int == 1 && (summary["skipped_reasons"] as? [String: Int]) == ["PDF (no pdftotext)": 4], "\(summary)")
-        #expect(r.stderr.components(separatedBy: "which is not installed").count == 2, "\(r.stderr)")
         r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare2"))' --model '\(model)' '\(folder)/paper.pdf'")
         #expect(r.status != 0 && r.stderr.contains("paper.pdf: PDF files are read by pdftotext, which is not installed: install poppler-utils"), "\(r.stderr)")
     }
@@ -208,24 +214,21 @@ import TwentyQ
         try doc.prefix(4000).write(to: URL(fileURLWithPath: folder + "/cut.doc"))
         try doc.write(to: URL(fileURLWithPath: folder + "/deck.ppt"))
         let db = dir.appending("idx")
-        var summary = try Self.index(folder, into: db, model: model)
+        let summary = try Self.index(folder, into: db, model: model)
         #expect(summary["added"] as? Int == 3 && (summary["skipped_reasons"] as? [String: Int]) == ["bad .doc": 1, "binary": 1], "\(summary)")
         let snippets = try Self.snippets(db)
         let memo = "Quarterly zorblax memo The quokka census found café owners – 42 of them “happy”. wombat 7 numbat 9 Привет from Kyiv."
         #expect(snippets["memo.doc"] == memo && snippets["old.doc.gz"] == memo, "\(snippets)")
         #expect(snippets["sheet.xls"]?.hasPrefix("animal count platypus 3 echidna, short-beaked 5 café 1") == true, "\(snippets)")
         #expect(try Self.top(db, "platypus echidna") == "sheet.xls")
-        var r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.doc"])
+        let r = try runTwentyQ(["index", "--db", dir.appending("named"), "--model", model, folder + "/cut.doc"])
         #expect(r.status != 0 && r.stderr.contains("cut.doc: catdoc found no text in this .doc file (damaged, encrypted, or empty)"), "\(r.stderr)")
 
-        // No catdoc or xls2csv on PATH (the binary is named by its full path).
-        let binary = try twentyqBinary()
-        r = try runShell("PATH=/nonexistent '\(binary)' index --db '\(dir.appending("bare"))' --model '\(model)' --json '\(folder)'")
-        #expect(r.status == 0, "\(r.stderr)")
-        summary = try parseJSONObject(r.stdout)
-        #expect(summary["added"] as? Int == 0 && (summary["skipped_reasons"] as? [String: Int]) == [".doc (no catdoc)": 3, ".xls (no xls2csv)": 1, "binary": 1],
-                "\(summary)")
-        #expect(r.stderr.components(separatedBy: "which is not installed: install catdoc").count == 3, "\(r.stderr)")
+        // No catdoc or xls2csv on PATH.
+        let bare = try Self.indexWithoutConverters(folder, into: dir.appending("bare"), model: model)
+        #expect(bare.summary["added"] as? Int == 0
+                && (bare.summary["skipped_reasons"] as? [String: Int]) == [".doc (no catdoc)": 3, ".xls (no xls2csv)": 1, "binary": 1], "\(bare.summary)")
+        #expect(bare.stderr.components(separatedBy: "which is not installed: install catdoc").count == 3, "\(bare.stderr)")
     }
 
     /// A pdftotext that hangs, or writes without end, is stopped (`TWENTYQ_PDF_SECONDS`,

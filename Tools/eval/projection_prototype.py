@@ -72,8 +72,8 @@ def cranfield():
     return [" ".join(d) for d in docs], [" ".join(q) for q in queries], relevant
 
 
-def scores_report(name, scores, relevant, p10=False):
-    """One JSON line: MAP cut at 100 and R@100 (and P@10 when asked) of the rows of `scores`."""
+def measure(scores, relevant):
+    """MAP cut at 100, P@10 and R@100 of the rows of `scores` (queries with a relevant document)."""
     aps, recalls, precisions = [], [], []
     for q in range(scores.shape[0]):
         rel = relevant.get(q)
@@ -82,10 +82,17 @@ def scores_report(name, scores, relevant, p10=False):
         hits, s = 0, 0.0
         for i, d in enumerate(top):
             if d in rel: hits += 1; s += hits / (i + 1)
-        aps.append(s / len(rel)); recalls.append(hits / len(rel)); precisions.append(len(set(top[:10]) & rel) / 10)
-    line = {"dataset": "cranfield", "method": name, "queries": len(aps), "map@100": round(float(np.mean(aps)), 4)}
-    if p10: line["p@10"] = round(float(np.mean(precisions)), 4)
-    line["r@100"] = round(float(np.mean(recalls)), 4)
+        aps.append(s / len(rel)); recalls.append(hits / len(rel)); precisions.append(len(set(top[:10].tolist()) & rel) / 10)
+    return {"queries": len(aps), "map@100": round(float(np.mean(aps)), 4), "p@10": round(float(np.mean(precisions)), 4),
+            "r@100": round(float(np.mean(recalls)), 4)}
+
+
+def scores_report(name, scores, relevant, p10=False):
+    """One JSON line: MAP cut at 100 and R@100 (and P@10 when asked) of the rows of `scores`."""
+    m = measure(scores, relevant)
+    line = {"dataset": "cranfield", "method": name, "queries": m["queries"], "map@100": m["map@100"]}
+    if p10: line["p@10"] = m["p@10"]
+    line["r@100"] = m["r@100"]
     print(json.dumps(line), flush=True)
 
 

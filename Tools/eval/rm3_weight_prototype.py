@@ -17,8 +17,6 @@ mean MAP of the two training-side sets.
 """
 import json, os, sys
 
-import numpy as np, scipy.sparse as sp
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stemmer_prototype as spt  # noqa: E402
 import projection_prototype as pp  # noqa: E402
@@ -27,57 +25,14 @@ WEIGHTS = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
 
 
 def sweep(name, docs, queries, relevant, table):
-    vocab = {}
-    d = spt.matrix(spt.analyze(docs, pp.stem), vocab)
-    q = spt.matrix(spt.analyze(queries, pp.stem), vocab)
-    v = len(vocab)
-    tf = sp.csr_matrix((np.array(d[2], np.float32), (d[0], d[1])), shape=(len(docs), v))
-    qtf = sp.csr_matrix((np.array(q[2], np.float32), (q[0], q[1])), shape=(len(queries), v))
-    n = len(docs)
-    df = np.bincount(tf.indices, minlength=v)
-    idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-    length = np.asarray(tf.sum(1)).ravel(); avg = length.mean()
-    coo = tf.tocoo()
-    w = coo.data * 2.2 / (coo.data + 1.2 * (0.25 + 0.75 * length[coo.row] / avg)) * idf[coo.col]
-    bm25 = sp.csr_matrix((w, (coo.row, coo.col)), shape=tf.shape).tocsc()
-    qshare = (sp.diags(1 / np.asarray(qtf.sum(1)).ravel().clip(1)) @ qtf).tocsr()
-    first = (qtf.sign() @ bm25.T).toarray()
-    shares = (sp.diags(1 / length.clip(1)) @ tf).tocsr()
+    lexical = spt.Lexical(docs, queries, pp.stem)
     for fb_terms in (10, 20):
-        models = []
-        for i in range(len(queries)):
-            top = np.argsort(-first[i], kind="stable")[:10]
-            weights = first[i][top]
-            fb = np.zeros(v, np.float32)
-            if weights.sum() > 0:
-                model = np.asarray(shares[top].T @ weights).ravel()
-                keep = np.argsort(-model, kind="stable")[:fb_terms]
-                fb[keep] = model[keep] / model[keep].sum()
-            else:
-                fb = qshare[i].toarray().ravel()
-            models.append(fb)
-        fbm = sp.csr_matrix(np.array(models))
+        models = [lexical.relevance_model(i, terms=fb_terms) for i in range(len(queries))]
         for weight in WEIGHTS:
-            mixed = weight * qshare + (1 - weight) * fbm
-            scores = (mixed @ bm25.T).toarray()
-            line = measure(scores, relevant)
+            line = pp.measure(lexical.expanded_scores(models, weight), relevant)
             line.update({"set": name, "fb_terms": fb_terms, "original_weight": weight})
             print(json.dumps(line), flush=True)
             table.setdefault((fb_terms, weight), {})[name] = line["map@100"]
-
-
-def measure(scores, relevant):
-    aps, recalls, precisions = [], [], []
-    for q in range(scores.shape[0]):
-        rel = relevant.get(q)
-        if not rel: continue
-        top = np.argsort(-scores[q], kind="stable")[:100]
-        hits, s = 0, 0.0
-        for i, d in enumerate(top):
-            if d in rel: hits += 1; s += hits / (i + 1)
-        aps.append(s / len(rel)); recalls.append(hits / len(rel)); precisions.append(len(set(top[:10].tolist()) & rel) / 10)
-    return {"queries": len(aps), "map@100": round(float(np.mean(aps)), 4), "p@10": round(float(np.mean(precisions)), 4),
-            "r@100": round(float(np.mean(recalls)), 4)}
 
 
 def main():

@@ -60,52 +60,60 @@ def matrix(bags, vocab):
     return rows, cols, vals
 
 
-def evaluate(name, docs, queries, relevant):
-    for analyzer, stem in STEMMERS.items():
+class Lexical:
+    """Exhaustive BM25 (k1 1.2, b 0.75) of `queries` over `docs` under one analyzer (`stem`),
+    with what RM3 reads: each query's term shares and each document's (shared by the prototypes
+    of this folder that ask about the lexical stage)."""
+
+    def __init__(self, docs, queries, stem):
         vocab = {}
         d = matrix(analyze(docs, stem), vocab)
         q = matrix(analyze(queries, stem), vocab)
-        v = len(vocab)
+        self.terms = v = len(vocab)
         tf = sp.csr_matrix((np.array(d[2], np.float32), (d[0], d[1])), shape=(len(docs), v))
         qtf = sp.csr_matrix((np.array(q[2], np.float32), (q[0], q[1])), shape=(len(queries), v))
         n = len(docs)
         df = np.bincount(tf.indices, minlength=v)
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self.idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
         length = np.asarray(tf.sum(1)).ravel(); avg = length.mean()
         coo = tf.tocoo()
-        w = coo.data * 2.2 / (coo.data + 1.2 * (0.25 + 0.75 * length[coo.row] / avg)) * idf[coo.col]
-        bm25 = sp.csr_matrix((w, (coo.row, coo.col)), shape=tf.shape)
-        qshare = sp.diags(1 / np.asarray(qtf.sum(1)).ravel().clip(1)) @ qtf
-        first = (qtf.sign() @ bm25.T).toarray()
-        report(name, analyzer, "off", first, relevant)
+        w = coo.data * 2.2 / (coo.data + 1.2 * (0.25 + 0.75 * length[coo.row] / avg)) * self.idf[coo.col]
+        self.bm25 = sp.csr_matrix((w, (coo.row, coo.col)), shape=tf.shape).tocsc()
+        self.qshare = (sp.diags(1 / np.asarray(qtf.sum(1)).ravel().clip(1)) @ qtf).tocsr()
+        self.first = (qtf.sign() @ self.bm25.T).toarray()
+        self.shares = (sp.diags(1 / length.clip(1)) @ tf).tocsr()
+
+    def relevance_model(self, i, weigh=lambda scores: scores, terms=10, shape=lambda model, own: model):
+        """RM3's feedback distribution for query i from its first round's 10 best documents,
+        each weighted by `weigh(scores)`; `shape` may change the model before its `terms`
+        strongest are kept. The query's own shares when no document scored."""
+        top = np.argsort(-self.first[i], kind="stable")[:10]
+        weights = self.first[i][top].astype(np.float64)
+        own = self.qshare[i].toarray().ravel()
+        if weights.sum() <= 0: return own
+        model = shape(np.asarray(self.shares[top].T @ weigh(weights)).ravel(), own)
+        keep = np.argsort(-model, kind="stable")[:terms]
+        fb = np.zeros(self.terms)
+        if model[keep].sum() > 0: fb[keep] = model[keep] / model[keep].sum()
+        return fb
+
+    def expanded_scores(self, models, weight=0.5):
+        """BM25 of each query mixed `weight` to `1 - weight` with its relevance model."""
+        mixed = weight * self.qshare + (1 - weight) * sp.csr_matrix(np.array(models))
+        return (mixed @ self.bm25.T).toarray()
+
+
+def evaluate(name, docs, queries, relevant):
+    for analyzer, stem in STEMMERS.items():
+        lexical = Lexical(docs, queries, stem)
+        report(name, analyzer, "off", lexical.first, relevant)
         # RM3: the 10 best documents' term shares weighted by score, 10 strongest terms, half and half.
-        shares = sp.diags(1 / length.clip(1)) @ tf
-        expanded = []
-        for i in range(len(queries)):
-            top = np.argsort(-first[i], kind="stable")[:10]
-            weights = first[i][top]
-            if weights.sum() <= 0: expanded.append(qshare[i].toarray().ravel()); continue
-            model = np.asarray(shares[top].T @ weights).ravel()
-            keep = np.argsort(-model, kind="stable")[:10]
-            fb = np.zeros(v, np.float32); fb[keep] = model[keep] / model[keep].sum()
-            expanded.append(0.5 * qshare[i].toarray().ravel() + 0.5 * fb)
-        second = (sp.csr_matrix(np.array(expanded)) @ bm25.T).toarray()
-        report(name, analyzer, "rm3", second, relevant)
+        models = [lexical.relevance_model(i) for i in range(len(queries))]
+        report(name, analyzer, "rm3", lexical.expanded_scores(models), relevant)
 
 
 def report(name, analyzer, feedback, scores, relevant):
-    aps, recalls, precisions = [], [], []
-    for q in range(scores.shape[0]):
-        rel = relevant.get(q)
-        if not rel: continue
-        top = np.argsort(-scores[q], kind="stable")[:100]
-        hits, s = 0, 0.0
-        for i, d in enumerate(top):
-            if d in rel: hits += 1; s += hits / (i + 1)
-        aps.append(s / len(rel)); recalls.append(hits / len(rel)); precisions.append(len(set(top[:10].tolist()) & rel) / 10)
-    print(json.dumps({"set": name, "analyzer": analyzer, "feedback": feedback, "queries": len(aps),
-                      "map@100": round(float(np.mean(aps)), 4), "p@10": round(float(np.mean(precisions)), 4),
-                      "r@100": round(float(np.mean(recalls)), 4)}), flush=True)
+    print(json.dumps({"set": name, "analyzer": analyzer, "feedback": feedback, **pp.measure(scores, relevant)}), flush=True)
 
 
 def medquad(data):
