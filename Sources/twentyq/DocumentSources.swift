@@ -156,10 +156,11 @@ struct IDSequence: Equatable {
 /// - a file: `.jsonl` as JSONL (one document per line), `.jsonl.gz` the same through
 ///   `gzip -dc`, anything else as one document whose id is the path as given;
 /// - `-`: JSONL on standard input.
-/// Any other file is one document, its text read by `load` (DocumentSources+Files.swift):
-/// decompressed when it ends in `.gz`; a PDF through `pdftotext`; office documents and e-books
-/// from their ZIP archive; legacy Word and Excel files through catdoc; RTF without its markup; text in UTF-8, UTF-16 (with a byte-order mark) or Windows-1252;
-/// HTML and manual pages reduced to text. What gives no text (binary, damaged, empty) is
+/// Any other file is one document, its text read by `load` (DocumentSources+Files.swift,
+/// through `DocumentFile`): decompressed when it ends in `.gz`; a PDF through `pdftotext`;
+/// office documents and e-books from their ZIP archive; legacy Word and Excel files through
+/// catdoc; RTF without its markup; text in UTF-8, UTF-16 (with a byte-order mark) or
+/// Windows-1252; HTML and manual pages reduced to text. What gives no text (binary, damaged, empty) is
 /// skipped and counted by reason; in a folder, or with --skip-bad, a damaged file is skipped
 /// too, and named directly it is an error.
 ///
@@ -174,7 +175,8 @@ struct IDSequence: Equatable {
 /// again costs its decompression, extraction and reduction once more (a folder of 22,577 man
 /// pages and docs, about 300 MiB of text, took 11 s held and 15-17 s with all text past
 /// 256 MiB read twice, for 60 MB less peak memory). Past it, a file's text is let go and read
-/// again as it is indexed, and must be the same text (an FNV-1a hash of it is kept). Standard input is first copied into an unlinked
+/// again as it is indexed, and must be the same text (an FNV-1a hash of it is kept). Standard
+/// input is first copied into an unlinked
 /// temporary file (`spool`), then read as a file.
 struct DocumentSources {
     /// The field marking a document read from a folder with that folder's absolute path, which
