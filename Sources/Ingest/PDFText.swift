@@ -14,9 +14,9 @@ public enum PDFText {
         /// `pdftotext` refused the file (exit status 1: damaged, or encrypted with a password;
         /// 3: its permissions forbid copying text; other: another failure).
         case unreadable(status: Int32)
-        /// `pdftotext` ran longer than `timeLimit` seconds and was stopped.
+        /// `pdftotext` ran longer than `ExternalConverter.timeLimit` seconds and was stopped.
         case timedOut(seconds: Double)
-        /// `pdftotext` wrote more than `textLimit` bytes and was stopped.
+        /// `pdftotext` wrote more than `ExternalConverter.textLimit` bytes and was stopped.
         case tooMuchText(limit: Int)
 
         public var description: String {
@@ -43,13 +43,6 @@ public enum PDFText {
     public static func isPDF(_ path: String, _ data: Data) -> Bool {
         path.hasSuffix(".pdf") || data.starts(with: Array("%PDF-".utf8))
     }
-
-    /// The longest `pdftotext` may run over one PDF (`ExternalConverter.timeLimit`: 120 s, or
-    /// `TWENTYQ_CONVERTER_SECONDS`, or `TWENTYQ_PDF_SECONDS`).
-    public static var timeLimit: Double { ExternalConverter.timeLimit }
-
-    /// The most text taken from one PDF: 256 MiB (`ExternalConverter.textLimit`).
-    public static var textLimit: Int { ExternalConverter.textLimit }
 
     /// The path of `pdftotext` on PATH, looked up once per process.
     public static let tool: String? = ExternalConverter.find("pdftotext")

@@ -46,7 +46,7 @@ extension DocumentSources {
             }
             defer { try? handle.close() }
             let size = Int(info.st_size)
-            let held = out.holds(size, budget: streamOver)
+            let held = out.holds(size, budget: streamOver, counted: \.heldJSONLBytes)
             try skippingOtherJSON(path, inFolder: root != nil, into: &out) { out in
                 try readJSONL(handle, label: path, onDisk: held ? nil : .file(path), size: size, inFolder: root != nil, into: &out)
             }
@@ -74,7 +74,7 @@ extension DocumentSources {
         if let stamp { fields[DocumentIndex.fileStampField] = stamp }
         do { try CodeIndex.validateID(id) } catch where skipBad { out.skipped["bad id", default: 0] += 1; return }
         try register(id, from: GatheredDocuments.Origin(source: out.source(path), line: 0), into: &out)
-        if out.holdsText(text.utf8.count, budget: textBudget) {
+        if out.holds(text.utf8.count, budget: textBudget, counted: \.heldTextBytes) {
             out.append(Document(id: id, text: text, fields: fields))
         } else {
             out.appendDeferred(.init(path: path, id: id, fields: fields, textHash: FNV1a.hash(text.utf8)))
@@ -109,6 +109,15 @@ extension DocumentSources {
         case .converterMissing(let tool, let reason, let detail):
             return .noTool(tool: tool, reason: reason, message: detail)
         }
+    }
+
+    /// `load` of each path, on all cores, in the paths' order.
+    static func loadAll(_ paths: [String]) -> [Loaded] {
+        var loaded = [Loaded?](repeating: nil, count: paths.count)
+        loaded.withUnsafeMutableBufferPointer { slots in
+            parallelFor(iterations: paths.count) { k in slots[k] = load(paths[k]) }
+        }
+        return loaded.map { $0! }
     }
 
     /// True for a path read line by line as JSONL (`.jsonl`, `.jsonl.gz`); every other file is

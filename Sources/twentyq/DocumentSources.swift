@@ -54,20 +54,12 @@ struct GatheredDocuments {
         }
     }
 
-    /// Whether a JSONL input of `size` bytes is held in memory under a budget of `budget` bytes
-    /// for all held inputs (nil: no budget, everything held); a held one is counted against it.
-    mutating func holds(_ size: Int, budget: Int?) -> Bool {
-        guard let budget, heldJSONLBytes + size > budget else {
-            heldJSONLBytes += size
-            return true
-        }
-        return false
-    }
-
-    /// As `holds(_:budget:)` for a file's text (`DocumentSources.textBudget`).
-    mutating func holdsText(_ size: Int, budget: Int?) -> Bool {
-        guard let budget, heldTextBytes + size > budget else {
-            heldTextBytes += size
+    /// Whether an input of `size` bytes is held in memory under a budget of `budget` bytes for
+    /// all inputs counted in `held` (`heldJSONLBytes` for JSONL files, `heldTextBytes` for other
+    /// files' text; nil budget: everything held); a held one is counted there.
+    mutating func holds(_ size: Int, budget: Int?, counted held: WritableKeyPath<GatheredDocuments, Int>) -> Bool {
+        guard let budget, self[keyPath: held] + size > budget else {
+            self[keyPath: held] += size
             return true
         }
         return false
@@ -195,7 +187,7 @@ struct DocumentSources {
     var streamOver: Int?
     /// Other files' text held in memory totals at most this many bytes (4 x `streamOver`);
     /// the files beyond it are read again as they are indexed.
-    var textBudget: Int? { streamOver.map { $0.multipliedReportingOverflow(by: 4).overflow ? Int.max : $0 * 4 } }
+    var textBudget: Int? { streamOver.map { $0 * 4 } }  // --stream-over is at most 2^40 MiB
     /// The index being added to (nil for a new one): a folder file whose stored stamp, under
     /// the same folder, matches the file is not read again.
     var existing: CodeIndex?
@@ -211,7 +203,7 @@ struct DocumentSources {
                 }
                 // Copied to disk first, so that it can be read again: then it is a file like any.
                 let (spool, size) = try Self.spool(FileHandle.standardInput)
-                let held = out.holds(size, budget: streamOver)
+                let held = out.holds(size, budget: streamOver, counted: \.heldJSONLBytes)
                 try readJSONL(spool, label: "stdin", onDisk: held ? nil : .spool(spool), size: size, into: &out)
                 continue
             }
@@ -241,10 +233,8 @@ struct DocumentSources {
                         !Self.isJSONL(files[n].relative) && (files[n].info.st_mode & S_IFMT) == S_IFREG
                             && known[n] != root.path + "|" + Self.stamp(files[n].info)
                     }
-                    loaded.withUnsafeMutableBufferPointer { slots in
-                        parallelFor(iterations: wanted.count) { k in
-                            slots[wanted[k] - chunk.lowerBound] = Self.load(root.path + "/" + files[wanted[k]].relative)
-                        }
+                    for (n, content) in zip(wanted, Self.loadAll(wanted.map { root.path + "/" + files[$0].relative })) {
+                        loaded[n - chunk.lowerBound] = content
                     }
                     for n in chunk {
                         try readFile(root.path + "/" + files[n].relative, id: ids[n], root: root.path, known: known[n], info: files[n].info,
@@ -274,14 +264,11 @@ struct DocumentSources {
                 var next = run.lowerBound
                 while next < run.upperBound {
                     let chunk = next ..< min(next + Self.readChunk, run.upperBound)
-                    var loaded = [Loaded?](repeating: nil, count: chunk.count)
-                    loaded.withUnsafeMutableBufferPointer { slots in
-                        parallelFor(iterations: chunk.count) { k in slots[k] = Self.load(gathered.deferred[chunk.lowerBound + k].path) }
-                    }
+                    let loaded = Self.loadAll(gathered.deferred[chunk].map(\.path))
                     var documents: [Document] = []
                     for (n, content) in zip(chunk, loaded) {
                         let file = gathered.deferred[n]
-                        guard case .text(let text, _)? = content, FNV1a.hash(text.utf8) == file.textHash else {
+                        guard case .text(let text, _) = content, FNV1a.hash(text.utf8) == file.textHash else {
                             // The files before it are indexed, as a JSONL file's lines before a change are.
                             try body(documents)
                             throw Self.changed(file.path)

@@ -232,7 +232,7 @@ import TwentyQ
     }
 
     /// A pdftotext that hangs, or writes without end, is stopped (`TWENTYQ_PDF_SECONDS`,
-    /// `PDFText.textLimit`) and its PDF skipped in a folder, an error by name: the index run
+    /// `ExternalConverter.textLimit`) and its PDF skipped in a folder, an error by name: the index run
     /// neither hangs nor fills memory. Real pdftotext cannot be made to fail so on demand, so
     /// two stand-ins earlier on PATH play it: one sleeps, one runs `yes`.
     @Test func aHungOrEndlessPdftotextIsStopped() throws {
