@@ -273,6 +273,8 @@ extension CodeIndex {
         // alone; for the lexical stage, which puts its candidates in slot order, the set alone.
         var chosen = nearest.map { (slot: $0.id, distance: $0.distance, code: codeScore($0.id, $0.distance)) }
         let considered = chosen.count
+        // The unit of the code feedback's weights: the spread of the first round's scores.
+        let spread = !lexical && options.feedsBackCodes(query) ? RelevanceFeedback.spread(chosen.lazy.map(\.code)) : 0
         if scorer != nil {
             // Only the best `k` (codes alone) or `shortlist` (the lexical stage's candidates)
             // are needed: selected, not the whole pool sorted.
@@ -285,7 +287,8 @@ extension CodeIndex {
             // (`RelevanceFeedback.codeLogits`), and the same pool is scored again.
             if options.feedsBackCodes(query), let logits = query.logits,
                let mixed = options.feedback.codeLogits(logits, feedback: chosen.prefix(options.feedback.documents).map {
-                   Array(UnsafeBufferPointer(start: codes.pointer($0.slot), count: wordsPerCode)) }) {
+                   (code: Array(UnsafeBufferPointer(start: codes.pointer($0.slot), count: wordsPerCode)), score: $0.code) },
+                   spread: spread) {
                 let second = AsymmetricScorer(logits: mixed)
                 chosen = nearest.map { (slot: $0.id, distance: $0.distance, code: Double(second.score(codes.pointer($0.id)))) }
                     .sortedPrefix(k) { ($0.code, -$0.distance, -$0.slot) > ($1.code, -$1.distance, -$1.slot) }

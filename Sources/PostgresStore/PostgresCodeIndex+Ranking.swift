@@ -63,7 +63,8 @@ extension PostgresCodeIndex {
                     // A typed query's second round for the codes alone, as `CodeIndex.rank`.
                     if !lexical, options.feedsBackCodes(query), let logits = query.logits {
                         let codes = Dictionary(rows.map { ($0.id, $0.code) }, uniquingKeysWith: { a, _ in a })
-                        if let mixed = options.feedback.codeLogits(logits, feedback: chosen.prefix(options.feedback.documents).compactMap { codes[$0.id]?.words }) {
+                        if let mixed = options.feedback.codeLogits(logits, feedback: chosen.prefix(options.feedback.documents).compactMap { c in codes[c.id].map { (code: $0.words, score: c.code) } },
+                                                                   spread: RelevanceFeedback.spread(pool.map(\.code))) {
                             let second = AsymmetricScorer(logits: mixed)
                             chosen = best(pool.map { candidate in
                                 var c = candidate

@@ -252,8 +252,10 @@ import Testing
     /// The codes alone with feedback (the default for a typed query with logits): Rocchio in
     /// code space, written out here independently of `RelevanceFeedback.codeLogits`. The first
     /// round's 10 best codes (asymmetric score) are averaged as +-1 over the bits the query
-    /// weighs (non-zero logits), and half the unit query plus half the unit centroid scores the
-    /// same pool again.
+    /// weighs (non-zero logits), each weighted by exp((score - best) / σ), σ the standard
+    /// deviation of the first round's scores over the pool, and half the unit query plus half
+    /// the unit centroid scores the same pool again. The uniform average (the form before) gives
+    /// another order here, so the test tells the two apart.
     @Test func codesAloneFeedBackTheFirstRoundsBestCodes() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         var rng = SeededGenerator(seed: 51)
@@ -271,10 +273,19 @@ import Testing
         }
         func order(_ weights: [Float]) -> [Int] { (0..<80).sorted { (score(weights, codes[$0]), $1) > (score(weights, codes[$1]), $0) } }
         let first = order(logits)
-        var centroid = [Float](repeating: 0, count: 64)
-        for slot in first.prefix(10) { for b in 16..<64 { centroid[b] += codes[slot][bit: b] ? 1 : -1 } }
-        let qn = sqrt(logits.reduce(0) { $0 + $1 * $1 }), cn = sqrt(centroid.reduce(0) { $0 + $1 * $1 })
-        let second = order((0..<64).map { 0.5 * logits[$0] / qn + 0.5 * centroid[$0] / cn })
+        let scores = (0..<80).map { Double(score(logits, codes[$0])) }
+        let mean = scores.reduce(0, +) / 80
+        let sigma = (scores.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 80).squareRoot()
+        func secondRound(weighted: Bool) -> [Int] {
+            var centroid = [Float](repeating: 0, count: 64)
+            for slot in first.prefix(10) {
+                let w = weighted ? Float(exp((scores[slot] - scores[first[0]]) / sigma)) : 1
+                for b in 16..<64 { centroid[b] += codes[slot][bit: b] ? w : -w }
+            }
+            let qn = sqrt(logits.reduce(0) { $0 + $1 * $1 }), cn = sqrt(centroid.reduce(0) { $0 + $1 * $1 })
+            return order((0..<64).map { 0.5 * logits[$0] / qn + 0.5 * centroid[$0] / cn })
+        }
+        let second = secondRound(weighted: true)
 
         var options = RankingOptions(rescoring: .none)
         options.asymmetricPool = 4                                // the default shortlist x 4: the whole index is the pool
@@ -285,6 +296,7 @@ import Testing
         #expect(plain.hits.map(\.id) == ids(first))
         #expect(fed.hits.map(\.id) == ids(second))
         #expect(ids(first) != ids(second))                      // else this test could not tell them apart
+        #expect(ids(secondRound(weighted: false)) != ids(second)) // nor the weighting from a plain average
         // A pasted query (more than maxQueryTerms terms) gets no second round.
         options.feedback = RelevanceFeedback()
         options.maxQueryTerms = 1
