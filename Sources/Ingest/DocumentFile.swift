@@ -28,8 +28,9 @@ public enum DocumentFile {
 
     /// What reading a file gave.
     public enum Reading: Sendable, Equatable {
-        /// Its text, and the encoding it was read in (UTF-8 for extracted text).
-        case text(String, encoding: Encoding)
+        /// Its text, the encoding it was read in (UTF-8 for extracted text), and whether the
+        /// text was cut to `textLimit` (the file held more).
+        case text(String, encoding: Encoding, cut: Bool)
         /// No text to index, and nothing wrong: "binary", "empty", "PDF without text".
         case skipped(reason: String)
         /// The file is damaged or unreadable: a short reason to count it under ("bad PDF",
@@ -50,15 +51,17 @@ public enum DocumentFile {
         defer { try? handle.close() }
         do {
             var data = try handle.read(upToCount: textLimit + 1) ?? Data()
+            var cut = false
             if data.count > textLimit {
                 let lower = path.lowercased()
                 if lower.hasSuffix(".gz") || OfficeText.kind(lower) != nil || RTFText.isRTF(data) {
                     data += try handle.readToEnd() ?? Data()
                 } else if !PDFText.isPDF(lower, data) && LegacyOfficeText.kind(lower, data) == nil {
                     data = cutAtCharacter(data, limit: textLimit)
+                    cut = true
                 }
             }
-            return read(data, name: path, onDisk: true)
+            return read(data, name: path, onDisk: true, cut: cut)
         } catch {
             return .failed(reason: "unreadable", detail: "read error: \(error.localizedDescription)")
         }
@@ -98,8 +101,9 @@ public enum DocumentFile {
     }
 
     /// `onDisk`: `data` is the content of the file at `name` as it is on disk (converters are
-    /// then given the file itself, not a temporary copy).
-    static func read(_ data: Data, name: String, onDisk: Bool) -> Reading {
+    /// then given the file itself, not a temporary copy); `cut`: `data` is the file's first
+    /// `textLimit` bytes, not all of it.
+    static func read(_ data: Data, name: String, onDisk: Bool, cut: Bool = false) -> Reading {
         var data = data
         var lower = name.lowercased()
         var path: String? = onDisk ? name : nil
@@ -151,6 +155,7 @@ public enum DocumentFile {
             text = RoffText.strip(text)
         }
         if text.allSatisfy(\.isWhitespace) { return .skipped(reason: "empty") }
-        return .text(capped(text), encoding: decoded.1)
+        let kept = capped(text)
+        return .text(kept, encoding: decoded.1, cut: cut || kept.utf8.count < text.utf8.count)
     }
 }

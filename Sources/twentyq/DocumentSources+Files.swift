@@ -55,8 +55,9 @@ extension DocumentSources {
         let content = preloaded ?? Self.load(path)
         let text: String
         switch content {
-        case .text(let read, let encoding):
+        case .text(let read, let encoding, let cut):
             if encoding != .utf8 { out.otherEncodings[encoding.rawValue, default: 0] += 1 }
+            if cut { out.cut += 1 }
             text = read
         case .skipped(let reason):
             out.skipped[reason, default: 0] += 1
@@ -86,7 +87,8 @@ extension DocumentSources {
     /// all cores (gunzip, PDF, decoding, HTML and roff reduction) and then takes them in path
     /// order.
     enum Loaded {
-        case text(String, FileText.Encoding)
+        /// The text, its encoding, and whether it was cut to `DocumentFile.textLimit`.
+        case text(String, FileText.Encoding, cut: Bool)
         /// Skipped, counted under this reason, in every case.
         case skipped(String)
         /// Skipped, counted under `reason`, in a folder or with --skip-bad; else `error`.
@@ -99,8 +101,8 @@ extension DocumentSources {
     /// Reads one file (`DocumentFile`), its failures made the errors `index` reports by path.
     static func load(_ path: String) -> Loaded {
         switch DocumentFile.read(path) {
-        case .text(let text, let encoding):
-            return .text(text, encoding)
+        case .text(let text, let encoding, let cut):
+            return .text(text, encoding, cut: cut)
         case .skipped(let reason):
             return .skipped(reason)
         case .failed(let reason, let detail):

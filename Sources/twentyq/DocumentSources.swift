@@ -31,6 +31,8 @@ struct GatheredDocuments {
     var warnedMissingTools: Set<String> = []
     /// Files read as text in another encoding than UTF-8: encoding name -> count.
     var otherEncodings: [String: Int] = [:]
+    /// Files whose text was cut to its first `DocumentFile.textLimit` bytes.
+    var cut = 0
     /// Bytes of the JSONL files whose documents are held in `documents`.
     var heldJSONLBytes = 0
     /// Bytes (UTF-8) of other files' text held in `documents`.
@@ -268,7 +270,7 @@ struct DocumentSources {
                     var documents: [Document] = []
                     for (n, content) in zip(chunk, loaded) {
                         let file = gathered.deferred[n]
-                        guard case .text(let text, _) = content, FNV1a.hash(text.utf8) == file.textHash else {
+                        guard case .text(let text, _, _) = content, FNV1a.hash(text.utf8) == file.textHash else {
                             // The files before it are indexed, as a JSONL file's lines before a change are.
                             try body(documents)
                             throw Self.changed(file.path)

@@ -153,7 +153,7 @@ struct IndexCommand: ParsableCommand {
                 "own_model": gains.map { $0 as Any } ?? NSNull(),
                 "token_coverage": coverage.map { $0 as Any } ?? NSNull(),
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged, "skipped": skipped,
-                "skipped_reasons": gathered.skipped, "read_as": gathered.otherEncodings, "pruned": pruned, "documents": total, "seconds": seconds,
+                "skipped_reasons": gathered.skipped, "read_as": gathered.otherEncodings, "cut": gathered.cut, "pruned": pruned, "documents": total, "seconds": seconds,
                 "docs_per_second": Double(gathered.count) / max(seconds, 1e-9), "db": index.db,
             ]))
         } else {
@@ -161,8 +161,9 @@ struct IndexCommand: ParsableCommand {
             let encodings = gathered.otherEncodings.sorted { $0.key < $1.key }.map { "\($0.value) read as \($0.key)" }.joined(separator: ", ")
             print("added \(report.added), replaced \(report.replaced), unchanged \(report.unchanged), skipped \(skipped)"
                   + (reasons.isEmpty ? "" : " (\(reasons))") + (prune ? ", pruned \(pruned)" : "")
-                  + String(format: " in %.2f s; %d documents in %@", seconds, total, index.db)
-                  + (encodings.isEmpty ? "" : "; files not in UTF-8: \(encodings)"))
+                  + String(format: " in %.2f s; %d document%@ in %@", seconds, total, total == 1 ? "" : "s", index.db)
+                  + (encodings.isEmpty ? "" : "; files not in UTF-8: \(encodings)")
+                  + (gathered.cut == 0 ? "" : "; \(gathered.cut) file\(gathered.cut == 1 ? "" : "s") larger than 16 MiB of text indexed as \(gathered.cut == 1 ? "its" : "their") first 16 MiB"))
         }
     }
 }

@@ -34,13 +34,17 @@ import Testing
         var big = Data("zorblax starts the file ".utf8)
         big += Data(repeating: UInt8(ascii: "x"), count: limit - big.count - 1) + Data("€".utf8) + Data(repeating: UInt8(ascii: "y"), count: 1 << 20)
         try big.write(to: URL(fileURLWithPath: dir.appending("huge.log")))
-        guard case .text(let text, let encoding) = DocumentFile.read(dir.appending("huge.log")) else {
+        guard case .text(let text, let encoding, let cut) = DocumentFile.read(dir.appending("huge.log")) else {
             Issue.record("not read as text: \(DocumentFile.read(dir.appending("huge.log")))")
             return
         }
-        #expect(encoding == .utf8 && text.hasPrefix("zorblax starts") && text.utf8.count == limit - 1 && text.last == "x")
+        #expect(encoding == .utf8 && cut && text.hasPrefix("zorblax starts") && text.utf8.count == limit - 1 && text.last == "x")
         let long = String(repeating: "é", count: limit / 2 + 5)
         #expect(DocumentFile.capped(long).utf8.count == limit && DocumentFile.capped("short") == "short")
+        // Text given as data is read whole and capped: cut too; a file within the limit is not.
+        #expect(DocumentFile.read(Data(long.utf8), name: "long.txt") == .text(String(long.prefix(limit / 2)), encoding: .utf8, cut: true))
+        try Data("small".utf8).write(to: URL(fileURLWithPath: dir.appending("small.txt")))
+        #expect(DocumentFile.read(dir.appending("small.txt")) == .text("small", encoding: .utf8, cut: false))
         let odd = "a" + long
         #expect(DocumentFile.capped(odd).utf8.count == limit - 1)
     }

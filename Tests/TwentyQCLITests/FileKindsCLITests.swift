@@ -97,6 +97,25 @@ import TwentyQ
         #expect(r.status == 0 && r.stdout.contains("files not in UTF-8: 1 read as Windows-1252"), "\(r.stdout) \(r.stderr)")
     }
 
+    /// A file of more text than `DocumentFile.textLimit` (a long log) is indexed as its
+    /// beginning, and the summary counts it (`cut` in `--json`, a sentence in text); its first
+    /// words are found, its last are not.
+    @Test func aFileLargerThanTheTextLimitIsCountedAsCut() throws {
+        let (dir, model, folder) = try Self.fixture("f"); defer { dir.remove() }
+        var big = Data("quokka census begins the log\n".utf8)
+        big += Data(repeating: UInt8(ascii: "x"), count: DocumentFile.textLimit) + Data(" zorblax ends it".utf8)
+        try big.write(to: URL(fileURLWithPath: folder + "/huge.log"))
+        try "plain words".write(toFile: folder + "/small.txt", atomically: true, encoding: .utf8)
+        let summary = try Self.index(folder, into: dir.appending("idx"), model: model)
+        #expect(summary["added"] as? Int == 2 && summary["cut"] as? Int == 1, "\(summary)")
+        #expect(try Self.top(dir.appending("idx"), "quokka census") == "huge.log")
+        #expect(try Self.top(dir.appending("idx"), "zorblax") == nil)     // past the cut
+        let r = try runTwentyQ(["index", "--db", dir.appending("text"), "--model", model, folder])
+        #expect(r.status == 0 && r.stdout.contains("; 1 file larger than 16 MiB of text indexed as its first 16 MiB"), "\(r.stdout) \(r.stderr)")
+        let small = try runTwentyQ(["index", "--db", dir.appending("small"), "--model", model, "--json", folder + "/small.txt"])
+        #expect(try parseJSONObject(small.stdout)["cut"] as? Int == 0, "\(small.stdout) \(small.stderr)")
+    }
+
     /// An RTF file (by its first bytes, whatever its name: Word saves RTF as `.doc` too) is
     /// indexed as its text: the snippet holds neither the font table nor control words (read as
     /// plain text, "helvetica" and "ansicpg1252" were words of the document and `\'e9` was not
