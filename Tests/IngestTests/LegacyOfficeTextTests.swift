@@ -26,14 +26,29 @@ import Testing
                 == ["animal count", "platypus 3", "echidna, short-beaked 5", "café 1"], "\(text.debugDescription)")
     }
 
-    /// catdoc writes a hyperlink field's instruction before its shown text: the instruction
-    /// (with its switches and quoted arguments) goes, the shown text stays, other text is left.
-    @Test func hyperlinkFieldInstructionsAreDropped() {
-        #expect(LegacyOfficeText.withoutHyperlinkFields(#"See  HYPERLINK "https://nodejs.org/" Node.js now"#) == "See    Node.js now")
-        #expect(LegacyOfficeText.withoutHyperlinkFields(#"as  HYPERLINK  \l "_Toc12" shown below"#) == "as    shown below")
-        #expect(LegacyOfficeText.withoutHyperlinkFields(#"x HYPERLINK "mailto:a@b.c" \o "tip text" Mail us"#) == "x   Mail us")
-        let plain = "HYPERLINK is a Word field; \"quoted\" words stay.\nHYPERLINK\n\"on another line\""
-        #expect(LegacyOfficeText.withoutHyperlinkFields(plain) == plain)
+    /// catdoc writes a field's instruction before its result, the field marks as spaces: the
+    /// instruction (keyword, switches, quoted arguments, the bookmark or name it refers to) goes,
+    /// the result stays, other text is left, capitals in prose too.
+    @Test func fieldInstructionsAreDropped() {
+        let strip = LegacyOfficeText.withoutFieldInstructions
+        #expect(strip(#"See  HYPERLINK "https://nodejs.org/" Node.js now"#) == "See    Node.js now")
+        #expect(strip(#"as  HYPERLINK  \l "_Toc12" shown below"#) == "as    shown below")
+        #expect(strip(#"x HYPERLINK "mailto:a@b.c" \o "tip text" Mail us"#) == "x   Mail us")
+        #expect(strip(#"  TOC \o "1-3" \h \z \u  Intro 1"#) == "   Intro 1")
+        #expect(strip(#"Intro  PAGEREF _Toc481 \h  3 and  REF _Ref12 \* MERGEFORMAT  Table 2"#) == "Intro   3 and   Table 2")
+        #expect(strip(#"Page   PAGE   \* MERGEFORMAT  4  of   NUMPAGES  9"#) == "Page    4  of    9")
+        #expect(strip(#"Figure   SEQ Figure \* ARABIC  1:   EMBED Equation.3   INCLUDEPICTURE "http://x/y.png" \* MERGEFORMATINET  "#) == "Figure    1:      ")
+        let plain = "HYPERLINK is a Word field; \"quoted\" words stay.\nHYPERLINK\n\"on another line\"\nThe TOC and PAGE numbers, REF 12 in a sentence.\nA PAGEANT, REFERENCE  TOCSIN."
+        #expect(strip(plain) == plain)
+    }
+
+    /// A document LibreOffice wrote with a table of contents, page numbers, cross-references
+    /// and a caption (Tests/Fixtures/README.md): its text without their instructions.
+    @Test func aWordDocumentWithFieldsGivesTheirResults() throws {
+        let text = try LegacyOfficeText.extract(try Self.fixture("legacy-fields.doc"), kind: .doc, path: nil)
+        let words = text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        #expect(words == "Contents Alpha chapter 1 Beta chapter 2 Alpha chapter Quokka census text. Page 1 of 1 . See 1 and Beta chapter . Figure 1 . Beta chapter More words about wombats.",
+                "\(text.debugDescription)")
     }
 
     /// Only OLE compound documents named as Word or Excel files are taken: an RTF or text file

@@ -21,8 +21,9 @@ import Encoder
 
     enum Loader: String, CaseIterable {
         case textModel, vectorModel, npy, fvecs, vectorJSONL, documentJSONL, hexCode
-        /// A folder's files: gzip, a Word document (ZIP of XML), a manual page, RTF, text of unknown encoding.
-        case gzip, docx, roff, rtf, fileText
+        /// A folder's files: gzip, a Word document (ZIP of XML), a manual page, RTF, text of unknown
+        /// encoding, catdoc's text of a Word 97 document with field instructions.
+        case gzip, docx, roff, rtf, fileText, wordFields
     }
 
     static func seed(_ loader: Loader) throws -> [UInt8] {
@@ -69,6 +70,9 @@ import Encoder
             """#.utf8)
         case .fileText:
             return Array("caf\u{e9} \u{201C}quoted\u{201D}\n".utf8) + [0xE9, 0x80, 0x41]
+        case .wordFields:
+            return Array((#"  TOC \o "1-3" \h   HYPERLINK  \l "_Toc1" Intro 1"# + "\n"
+                          + #"Page   PAGE   \* MERGEFORMAT  2 See  PAGEREF _Ref9 \h  3  SEQ "Fig" \* ARABIC  4"#).utf8)
         }
     }
 
@@ -120,6 +124,9 @@ import Encoder
             case .roff: return !RoffText.strip(String(decoding: bytes, as: UTF8.self)).isEmpty
             case .rtf: return RTFText.isRTF(Data(bytes)) && !RTFText.text(Data(bytes)).isEmpty
             case .fileText: return FileText.decode(Data(bytes)) != nil
+            case .wordFields:
+                let text = String(decoding: bytes, as: UTF8.self)
+                return LegacyOfficeText.withoutFieldInstructions(text).utf8.count <= text.utf8.count
             }
             return true
         } catch {

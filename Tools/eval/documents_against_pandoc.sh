@@ -22,7 +22,7 @@ for path in CommandLine.arguments.dropFirst() {
 }
 SWIFT
 sources=(RTFText FileText LegacyOfficeText ExternalConverter)
-swiftc -O main.swift $(for s in "${sources[@]}"; do printf '%s ' "$repo/Sources/Ingest/$s.swift"; done) -o read-back
+swiftc -O -package-name twentyq main.swift $(for s in "${sources[@]}"; do printf '%s ' "$repo/Sources/Ingest/$s.swift"; done) -o read-back
 n=0
 for f in "$repo"/docs/*.md "$repo"/README.md /usr/share/doc/*/README*; do
   case $f in *.gz) continue ;; esac
