@@ -15,8 +15,11 @@ import Foundation
 /// destinations that hold no reading text (font, colour and style tables, document info,
 /// headers and footers, pictures, embedded objects' data (their `\result` is kept), `\*`
 /// destinations this reader does not know, ...) are dropped;
-/// `\bin N` data is skipped. Fonts' own character sets (`\fcharset`) are not followed: text in a
-/// font of another script than the code page's decodes as the code page says.
+/// `\bin N` data is skipped. A font whose character set (`\fcharset` in the font table) names
+/// another script than the Western one (Cyrillic 204, Greek 161, Central European 238, Japanese
+/// 128, ...) has its `\'hh` bytes decoded in that script's code page, as Word and older RTF
+/// writers mean them ("\f1 \'cf\'f0\'e8" in a font of \fcharset204 is "При" in a 1252
+/// document); a font of the ANSI (0), default (1) or symbol (2) set reads in the document's.
 public enum RTFText {
     /// True when `data` begins as an RTF file does: `{\rtf` (after a UTF-8 byte-order mark or
     /// white space, if any).
@@ -41,6 +44,10 @@ public enum RTFText {
         var skipping = false
         /// Fallback characters after `\uN` (`\ucN`; 1 by default).
         var unicodeSkip = 1
+        /// Inside the font table (its words define fonts instead of choosing one).
+        var fontTable = false
+        /// The font chosen (`\fN`); nil: the document's default font (`\deffN`).
+        var font: Int?
     }
 
     private struct Reader {
@@ -50,6 +57,11 @@ public enum RTFText {
         /// Bytes of `\'hh` escapes not decoded yet (decoded together at the next other token).
         var pending: [UInt8] = []
         var encoding: String.Encoding = .windowsCP1252
+        /// The code pages of fonts whose `\fcharset` names one (`Reader.charsetEncoding`).
+        var fontEncodings: [Int: String.Encoding] = [:]
+        /// The document's default font (`\deffN`), and the font the font table is defining.
+        var defaultFont: Int?
+        var definingFont: Int?
         /// Fallback characters still to skip after a `\uN`.
         var toSkip = 0
 
@@ -165,10 +177,23 @@ public enum RTFText {
                 return i
             }
             if word == "mac" { encoding = Self.codePage(10000)!; return i }
+            if word == "deff" { defaultFont = parameter; return i }
+            if group.fontTable {
+                // `{\f1\fswiss\fcharset204 Arial;}`: which font is defined, and its character set.
+                if word == "f" { definingFont = parameter }
+                if word == "fcharset", let font = definingFont, let parameter { fontEncodings[font] = Self.charsetEncoding(parameter) }
+                return i
+            }
             flush()
             if toSkip > 0 { toSkip -= 1; return i }
-            if Self.skippedDestinations.contains(word) { group.skipping = true; return i }
+            if Self.skippedDestinations.contains(word) {
+                group.skipping = true
+                if word == "fonttbl" { group.fontTable = true }
+                return i
+            }
             guard !group.skipping else { return i }
+            if word == "f" { group.font = parameter; return i }
+            if word == "plain" { group.font = nil; return i }  // character formatting back to the defaults
             if let text = Self.wordText[word] { emit(text) }
             return i
         }
@@ -200,10 +225,11 @@ public enum RTFText {
             out.append(contentsOf: text.unicodeScalars)
         }
 
-        /// Decodes the pending `\'hh` bytes in the document's code page.
+        /// Decodes the pending `\'hh` bytes in the current font's code page, or the document's.
         mutating func flush() {
             guard !pending.isEmpty else { return }
             defer { pending.removeAll(keepingCapacity: true) }
+            let encoding = (group.font ?? defaultFont).flatMap { fontEncodings[$0] } ?? encoding
             if encoding == .windowsCP1252, let text = FileText.windows1252(Data(pending)) {
                 emit(text)
             } else if let text = String(data: Data(pending), encoding: encoding) {
@@ -246,6 +272,15 @@ public enum RTFText {
             case 932: return .shiftJIS
             default: return core[number].map { String.Encoding(rawValue: 0x8000_0000 | $0) }
             }
+        }
+
+        /// The code page of a font's `\fcharset` when it names a script other than the Western
+        /// one; nil for ANSI (0), default (1), symbol (2), OEM (255) and unknown sets, which
+        /// read in the document's code page.
+        static func charsetEncoding(_ charset: Int) -> String.Encoding? {
+            let pages = [77: 10000, 128: 932, 129: 949, 134: 936, 136: 950, 161: 1253, 162: 1254, 163: 1258,
+                         177: 1255, 178: 1256, 186: 1257, 204: 1251, 222: 874, 238: 1250]
+            return pages[charset].flatMap(codePage)
         }
 
         /// Destinations (group-opening words) whose text is not the document's reading text.

@@ -85,6 +85,23 @@ import Testing
         #expect(Self.text(#"{\rtf1\ansi\ansicpg932 a\'93b}"#) == "a\u{FFFD}b")
     }
 
+    /// A font whose `\fcharset` names another script decodes its `\'hh` bytes in that script's
+    /// code page: a font chosen in a group until the group ends, `\plain` back to the default
+    /// font, `\deffN` the default; ANSI fonts (0) and fonts of no character set read in the
+    /// document's code page. The mixed document read as LibreOffice 7.4 reads it (`soffice
+    /// --convert-to txt` gave the same line).
+    @Test func fontCharacterSetsChooseTheCodePage() {
+        let table = #"{\fonttbl{\f0\fswiss\fcharset0 Arial;}{\f1\froman\fcharset204 Times New Roman CYR;}{\f2\fcharset161 Arial Greek;}{\f3\fcharset238 Arial CE;}}"#
+        #expect(Self.text(#"{\rtf1\ansi\ansicpg1252\deff0"# + table + #"{\stylesheet{\s0\f1 Normal;}}\pard\plain caf\'e9 {\f1 \'cf\'f0\'e8\'e2\'e5\'f2} na\'efve \f2 \'e1\'e5\'e3\plain  \f3 \'9e\'e1ba \plain\'e9t\'e9\par}"#)
+                == "café Привет naïve αεγ žába été\n")
+        // The default font's character set applies until another font is chosen.
+        #expect(Self.text(#"{\rtf1\ansi\deff1"# + table + #"\'cf\'f0\f0 \'e9}"#) == "Прé")
+        // An ANSI font in a 1251 document reads as the document says; so does an undefined font.
+        #expect(Self.text(#"{\rtf1\ansi\ansicpg1251\deff0"# + table + #"\'cf\f9 \'f0}"#) == "Пр")
+        // A Japanese font (128) in a Western document: double-byte.
+        #expect(Self.text(#"{\rtf1\ansi{\fonttbl{\f5\fcharset128 MS Mincho;}}\f5 \'93\'fa\'96\'7b}"#) == "日本")
+    }
+
     /// Damaged input gives text, never a trap: cut files, unbalanced braces, deep nesting,
     /// huge and negative numbers, overlong words, a trailing backslash, bad hex.
     @Test func damagedDocumentsGiveTextAndNeverTrap() {
