@@ -127,7 +127,7 @@ extension SearchCommand {
             return
         }
         let hits = results[0].hits
-        if results[0].lexicalOnly { Self.warnLexicalOnly(hits) }
+        if results[0].lexicalOnly { Self.warnLexicalOnly(hits, query: docs[0].text) }
         if json { return try Self.printJSON(query: docs[0].text, hits) }
         if hits.isEmpty { print("no results") }
         for (rank, hit) in hits.enumerated() { print(Self.line(rank, hit)) }

@@ -187,7 +187,7 @@ struct SearchCommand: ParsableCommand {
         } else {
             let result = try target.search(texts: [query], k: k, threads: 1)[0]
             hits = result.hits
-            if result.lexicalOnly { Self.warnLexicalOnly(hits) }
+            if result.lexicalOnly { Self.warnLexicalOnly(hits, query: query) }
         }
         try printPlans(report)
         if json { return try Self.printJSON(query: like.map { "like:" + $0 } ?? query, hits) }
@@ -217,8 +217,12 @@ struct SearchCommand: ParsableCommand {
 }
 
 extension SearchCommand {
-    /// The warning for a query none of whose words the model knows.
-    static func warnLexicalOnly(_ hits: [SearchHit]) {
+    /// The warning for a query none of whose words the model knows: one without any word to
+    /// search for (empty, or stop words only) is told so.
+    static func warnLexicalOnly(_ hits: [SearchHit], query: String) {
+        if hits.isEmpty, LexicalAnalyzer().terms(query).isEmpty {
+            return warn("this query has no word to search for: it is empty or holds only stop words (\"the\", \"of\", ...), which are not indexed: no results")
+        }
         warn(hits.isEmpty
              ? "the model knows no word of this query and no document holds any of its words: no results"
              : "the model knows no word of this query; these are the documents that share a word with it, by BM25 (to teach the model your words: twentyq train)")

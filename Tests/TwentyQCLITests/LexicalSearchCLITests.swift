@@ -56,6 +56,12 @@ import TwentyQ
         #expect(nothing.status == 0)
         #expect(nothing.stderr.contains("no document holds any of its words"), "\(nothing.stderr)")
         #expect((try parseJSONObject(nothing.stdout)["results"] as? [Any])?.isEmpty == true)
+        // No word to search for at all (empty, stop words only): said so, no results.
+        for text in ["", "the of and"] {
+            let none = try runTwentyQ(["search", "--db", db, text])
+            #expect(none.status == 0 && none.stdout == "no results\n", "\(none.stdout)")
+            #expect(none.stderr.contains("this query has no word to search for: it is empty or holds only stop words"), "\(none.stderr)")
+        }
         // The codes alone rank every document and read no term statistics.
         let codes = try runTwentyQ(["search", "--db", db, "--rescore", "none", "-k", "61", "--json", "space"])
         #expect((try parseJSONObject(codes.stdout)["results"] as? [[String: Any]])?.count == 61)
