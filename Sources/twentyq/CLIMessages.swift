@@ -6,6 +6,28 @@ import Encoder
 /// same, so a user of the shell is never told about a Swift method, and an app's user never
 /// about a flag.
 enum CLIMessages {
+    /// "No document with id X", with the stored ids that look meant (`similarIDs`).
+    static func unknownID(_ id: String, in store: CodeIndex) throws -> CommandFailure {
+        var similar: [String] = []
+        try store.forEachRecord { stored, _, _ in
+            if isSimilar(stored, to: id) { similar.append(stored) }
+            return true
+        }
+        similar.sort()
+        let named = similar.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
+        return CommandFailure("no document with id '\(id)' in the index"
+                              + (similar.isEmpty ? "" : "; ids are the names files were indexed by (the paths given, or a folder's files relative to the folder): did you mean \(named)\(similar.count > 3 ? " (\(similar.count) such ids)" : "")?"))
+    }
+
+    /// A stored id that `id` may have meant: the same but for case, the same file name after
+    /// the last "/", or ending in "/" + id.
+    static func isSimilar(_ stored: String, to id: String) -> Bool {
+        guard stored != id, !id.isEmpty else { return false }
+        let name = id.split(separator: "/").last.map(String.init) ?? id
+        return stored.lowercased() == id.lowercased() || stored.hasSuffix("/" + id)
+            || (stored.split(separator: "/").last.map(String.init) ?? stored) == name
+    }
+
     static func describe(_ error: Error) -> String {
         switch error {
         case IndexError.noIndex(let path):

@@ -13,8 +13,13 @@ struct RemoveCommand: ParsableCommand {
 
     func run() throws {
         let ids = ids
-        let removed = try PostgresTarget(db: index.db).map { target in try target.with { try await $0.remove(ids: ids) } }
-            ?? CodeIndex.open(at: index.db).remove(ids: ids)
+        let removed: Int
+        if let target = try PostgresTarget(db: index.db) {
+            removed = try target.with { try await $0.remove(ids: ids) }
+        } else {
+            let store = try CodeIndex.open(at: index.db)
+            do { removed = try store.remove(ids: ids) } catch IndexError.unknownID(let id) { throw try CLIMessages.unknownID(id, in: store) }
+        }
         print("removed \(removed) document\(removed == 1 ? "" : "s")")
     }
 }

@@ -116,6 +116,25 @@ import TwentyQ
         #expect(try parseJSONObject(small.stdout)["cut"] as? Int == 0, "\(small.stdout) \(small.stderr)")
     }
 
+    /// A folder's files have ids relative to the folder: `--like` or `remove` with an id that is
+    /// not stored names the stored ids that look meant (same file name, same path under a
+    /// folder, same but for case), and removes nothing.
+    @Test func anUnknownIDIsAnsweredWithTheIDsThatLookMeant() throws {
+        let (dir, model, folder) = try Self.fixture("f"); defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: folder + "/docs", withIntermediateDirectories: true)
+        try "Quokka census notes".write(toFile: folder + "/docs/README.md", atomically: true, encoding: .utf8)
+        try "Wombat burrows".write(toFile: folder + "/Notes.txt", atomically: true, encoding: .utf8)
+        let db = dir.appending("idx")
+        _ = try Self.index(folder, into: db, model: model)
+        var r = try runTwentyQ(["search", "--db", db, "--like", "README.md"])
+        #expect(r.status == 1 && r.stderr.contains("no document with id 'README.md' in the index; ids are the names files were indexed by") && r.stderr.contains("did you mean 'docs/README.md'?"), "\(r.stderr)")
+        r = try runTwentyQ(["remove", "--db", db, "docs/README.md", "notes.txt"])
+        #expect(r.status == 1 && r.stderr.contains("no document with id 'notes.txt'") && r.stderr.contains("did you mean 'Notes.txt'?"), "\(r.stderr)")
+        r = try runTwentyQ(["search", "--db", db, "--like", "elsewhere.md"])
+        #expect(r.status == 1 && r.stderr.contains("no document with id 'elsewhere.md' in the index") && !r.stderr.contains("did you mean"), "\(r.stderr)")
+        #expect(try Self.snippets(db).count == 2)                  // nothing was removed
+    }
+
     /// An RTF file (by its first bytes, whatever its name: Word saves RTF as `.doc` too) is
     /// indexed as its text: the snippet holds neither the font table nor control words (read as
     /// plain text, "helvetica" and "ansicpg1252" were words of the document and `\'e9` was not
