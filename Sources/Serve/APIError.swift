@@ -86,7 +86,12 @@ enum JSONBody {
             throw APIError(.contentTooLarge, "body_too_large", "the request body is over \(limit) bytes (the server's --max-body): send fewer documents per request")
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            let data = Data(buffer.readableBytesView)
+            let value = try JSONDecoder().decode(T.self, from: data)
+            guard var noting = value as? any NotesIgnoredFields,
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return value }
+            noting.ignored = object.keys.filter { !Swift.type(of: noting).fieldNames.contains($0) }.sorted()
+            return noting as! T
         } catch let error as DecodingError {
             throw APIError.badRequest(describe(error))
         } catch {

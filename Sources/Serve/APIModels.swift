@@ -1,7 +1,25 @@
 import TwentyQ
 
 // The JSON shapes of the API (docs/SERVE.md, /openapi.json). Field names are snake_case on
-// the wire; unknown fields are ignored.
+// the wire; unknown fields are ignored (a newer client's field does not break an older server),
+// and a search whose body names no query says which fields it ignored (`NotesIgnoredFields`).
+
+/// A request body that keeps the names of the top-level fields it ignored, for its errors.
+protocol NotesIgnoredFields: Decodable {
+    /// The top-level fields the body reads.
+    static var fieldNames: Set<String> { get }
+    /// The top-level fields of the body it does not read, sorted (`JSONBody.decode` sets them).
+    var ignored: [String] { get set }
+}
+
+extension NotesIgnoredFields {
+    /// "; "query" is no field of this request and was ignored", or "" when none was.
+    var ignoredNote: String {
+        guard !ignored.isEmpty else { return "" }
+        let names = ignored.map { "\"\($0)\"" }.joined(separator: ", ")
+        return ignored.count == 1 ? "; \(names) is no field of this request and was ignored" : "; \(names) are no fields of this request and were ignored"
+    }
+}
 
 struct CreateIndexRequest: Decodable {
     /// "documents", "vectors" or "codes".
@@ -76,6 +94,16 @@ struct SearchRequest: Decodable {
     /// Text or like on a document index: per hit, the questions (bits) on which it and the
     /// query agree and the first ones on which they differ (`twentyq search --explain`).
     var explain: Bool?
+    /// Fields of the body that are none of the above.
+    var ignored: [String] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case text, vector, code, like, queries, k, radius, rescore, candidates, feedback, oversample, ef_search, explain
+    }
+}
+
+extension SearchRequest: NotesIgnoredFields {
+    static let fieldNames = Set(CodingKeys.allCases.map(\.rawValue))
 }
 
 struct HitJSON: Encodable {

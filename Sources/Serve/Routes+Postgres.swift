@@ -11,7 +11,7 @@ import TwentyQPostgres
 extension Routes {
     func search(_ body: SearchRequest, in index: PostgresCodeIndex) async throws -> Response {
         let modes = [body.text != nil, body.vector != nil, body.code != nil, body.like != nil, body.queries != nil].filter { $0 }.count
-        guard modes == 1 else { throw APIError.badRequest("give exactly one of \(index.keepsTerms ? "\"text\", " : "")\"code\", \"like\" or \"queries\" (index '\(index.name)' is in PostgreSQL)") }
+        guard modes == 1 else { throw APIError.badRequest("give exactly one of \(index.keepsTerms ? "\"text\", " : "")\"code\", \"like\" or \"queries\" (index '\(index.name)' is in PostgreSQL)" + body.ignoredNote) }
         if body.vector != nil || body.queries?.contains(where: { $0.vector != nil }) == true || index.keepsVectors {
             return try await searchVectors(body, in: index)
         }

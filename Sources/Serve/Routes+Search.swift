@@ -20,7 +20,7 @@ extension Routes {
 
     func search(_ body: SearchRequest, in served: ServedIndex) throws -> Response {
         let modes = [body.text != nil, body.vector != nil, body.code != nil, body.like != nil, body.queries != nil].filter { $0 }.count
-        guard modes == 1 else { throw APIError.badRequest("give exactly one of \"text\", \"vector\", \"code\", \"like\" or \"queries\"") }
+        guard modes == 1 else { throw APIError.badRequest("give exactly one of \"text\", \"vector\", \"code\", \"like\" or \"queries\"" + body.ignoredNote) }
         let k = try checkedK(body)
         if body.ef_search != nil {
             throw APIError.badRequest("\"ef_search\" goes with an index in PostgreSQL that has an HNSW graph; index '\(served.name)' is searched exactly")

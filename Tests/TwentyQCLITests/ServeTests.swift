@@ -132,6 +132,8 @@ import TwentyQ
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"k\": \"ten\"}".utf8), 400, "bad_request", "'k' must be a number"),
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"k\": 51}".utf8), 400, "bad_request", "--max-k"),
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"like\": \"y\"}".utf8), 400, "bad_request", "exactly one"),
+            ("POST", "/v1/indexes/notes/search", Data("{\"query\": \"x\", \"top_k\": 3, \"k\": 2}".utf8), 400, "bad_request",
+             "give exactly one of \"text\", \"vector\", \"code\", \"like\" or \"queries\"; \"query\", \"top_k\" are no fields of this request and were ignored"),
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"rescore\": \"best\"}".utf8), 400, "bad_request", "rescore"),
             ("POST", "/v1/indexes/notes/search", Data("{\"text\": \"x\", \"feedback\": -1}".utf8), 400, "bad_request", "\"feedback\" must be 0 (off)"),
             ("POST", "/v1/indexes/notes/documents", Data("{\"documents\": [{\"id\": 1, \"text\": \"a\"}]}".utf8), 400, "bad_request", "'documents[0].id' must be a string"),
