@@ -50,12 +50,5 @@ def run(name, docs, queries, relevant):
     print(json.dumps(line), flush=True)
 
 
-def main():
-    data, titles_dir = sys.argv[1].rstrip("/"), sys.argv[2]
-    run("medquad", *spt.medquad(data))
-    run("titles", *spt.titles(titles_dir))
-    run("cranfield", *pp.cranfield())
-
-
 if __name__ == "__main__":
-    main()
+    spt.each_set(run)

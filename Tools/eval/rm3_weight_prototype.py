@@ -36,11 +36,8 @@ def sweep(name, docs, queries, relevant, table):
 
 
 def main():
-    data, titles_dir = sys.argv[1].rstrip("/"), sys.argv[2]
     table = {}
-    sweep("medquad", *spt.medquad(data), table)
-    sweep("titles", *spt.titles(titles_dir), table)
-    sweep("cranfield", *pp.cranfield(), table)
+    spt.each_set(lambda *named_set: sweep(*named_set, table))
     for (fb_terms, weight), maps in sorted(table.items()):
         print(json.dumps({"fb_terms": fb_terms, "original_weight": weight,
                           "training_side_mean_map": round((maps["medquad"] + maps["titles"]) / 2, 4),

@@ -162,14 +162,20 @@ def write_medquad(data, out):
             for d in sorted(relevant[q]): r.write(f"q{q} 0 {passages[d]['id']} 1\n")
 
 
+def each_set(run):
+    """`run(name, docs, queries, relevant)` on the two training-side sets (argv[1]: DATA_DIR,
+    argv[2]: TITLES_DIR) and then Cranfield, the dev set (printed by the prototypes, never used
+    to choose)."""
+    data, titles_dir = sys.argv[1].rstrip("/"), sys.argv[2]
+    run("medquad", *medquad(data))
+    run("titles", *titles(titles_dir))
+    run("cranfield", *pp.cranfield())
+
+
 def main():
     if sys.argv[1] == "medquad":
         return write_medquad(sys.argv[2].rstrip("/"), sys.argv[3])
-    data, titles_dir = sys.argv[1].rstrip("/"), sys.argv[2]
-    evaluate("medquad", *medquad(data))
-    evaluate("titles", *titles(titles_dir))
-    docs, queries, relevant = pp.cranfield()
-    evaluate("cranfield", docs, queries, relevant)
+    each_set(evaluate)
 
 
 if __name__ == "__main__":
