@@ -92,7 +92,7 @@ public enum LegacyOfficeText {
     /// quoted argument first. One pass over the bytes: a document of 1 MB of prose costs no
     /// more than reading it.
     package static func withoutFieldInstructions(_ text: String) -> String {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var out: [UInt8] = []
         var copied = 0, i = 0, changed = false
         while i < bytes.count {
@@ -106,8 +106,7 @@ public enum LegacyOfficeText {
         }
         guard changed else { return text }
         out += bytes[copied...]
-        bytes = out
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
@@ -136,9 +135,10 @@ public enum LegacyOfficeText {
         /// it but for HYPERLINK's), or nil when none starts there.
         static func bounds(at i: Int, in bytes: [UInt8]) -> (start: Int, end: Int)? {
             // The longest keyword at i (PAGEREF, not PAGE), ending at a space or a line's end.
-            guard let (keyword, form) = keywords.filter({ k in
-                i + k.bytes.count <= bytes.count && bytes[i ..< i + k.bytes.count].elementsEqual(k.bytes)
-            }).max(by: { $0.bytes.count < $1.bytes.count }) else { return nil }
+            var found: (bytes: [UInt8], form: Form)?
+            for k in keywords where k.bytes.count > found?.bytes.count ?? 0 && i + k.bytes.count <= bytes.count
+                && bytes[i ..< i + k.bytes.count].elementsEqual(k.bytes) { found = k }
+            guard let (keyword, form) = found else { return nil }
             var at = i + keyword.count
             guard at == bytes.count || isBlank(bytes[at]) || bytes[at] == UInt8(ascii: "\n") else { return nil }
             if form != .hyperlink, !(i >= 2 && isBlank(bytes[i - 1]) && isBlank(bytes[i - 2])) { return nil }

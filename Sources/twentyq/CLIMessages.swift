@@ -6,7 +6,7 @@ import Encoder
 /// same, so a user of the shell is never told about a Swift method, and an app's user never
 /// about a flag.
 enum CLIMessages {
-    /// "No document with id X", with the stored ids that look meant (`similarIDs`).
+    /// "No document with id X", with the stored ids that look meant (`isSimilar`).
     static func unknownID(_ id: String, in store: CodeIndex) throws -> CommandFailure {
         var similar: [String] = []
         try store.forEachRecord { stored, _, _ in
