@@ -88,9 +88,8 @@ enum JSONBody {
         do {
             let data = Data(buffer.readableBytesView)
             let value = try JSONDecoder().decode(T.self, from: data)
-            guard var noting = value as? any NotesIgnoredFields,
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return value }
-            noting.ignored = object.keys.filter { !Swift.type(of: noting).fieldNames.contains($0) }.sorted()
+            guard var noting = value as? any NotesIgnoredFields else { return value }
+            noting.json = data
             return noting as! T
         } catch let error as DecodingError {
             throw APIError.badRequest(describe(error))

@@ -1,20 +1,29 @@
+import Foundation
 import TwentyQ
 
 // The JSON shapes of the API (docs/SERVE.md, /openapi.json). Field names are snake_case on
 // the wire; unknown fields are ignored (a newer client's field does not break an older server),
 // and a search whose body names no query says which fields it ignored (`NotesIgnoredFields`).
 
-/// A request body that keeps the names of the top-level fields it ignored, for its errors.
+/// A request body that keeps its JSON, to name the top-level fields it ignored in its errors
+/// (read then, not on every request).
 protocol NotesIgnoredFields: Decodable {
     /// The top-level fields the body reads.
     static var fieldNames: Set<String> { get }
-    /// The top-level fields of the body it does not read, sorted (`JSONBody.decode` sets them).
-    var ignored: [String] { get set }
+    /// The body as received (`JSONBody.decode` sets it).
+    var json: Data { get set }
 }
 
 extension NotesIgnoredFields {
+    /// The top-level fields of the body it does not read, sorted.
+    var ignored: [String] {
+        guard let object = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else { return [] }
+        return object.keys.filter { !Self.fieldNames.contains($0) }.sorted()
+    }
+
     /// "; "query" is no field of this request and was ignored", or "" when none was.
     var ignoredNote: String {
+        let ignored = ignored
         guard !ignored.isEmpty else { return "" }
         let names = ignored.map { "\"\($0)\"" }.joined(separator: ", ")
         return ignored.count == 1 ? "; \(names) is no field of this request and was ignored" : "; \(names) are no fields of this request and were ignored"
@@ -94,8 +103,8 @@ struct SearchRequest: Decodable {
     /// Text or like on a document index: per hit, the questions (bits) on which it and the
     /// query agree and the first ones on which they differ (`twentyq search --explain`).
     var explain: Bool?
-    /// Fields of the body that are none of the above.
-    var ignored: [String] = []
+    /// The body as received, for `ignored`.
+    var json = Data()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case text, vector, code, like, queries, k, radius, rescore, candidates, feedback, oversample, ef_search, explain

@@ -6,6 +6,9 @@ import Encoder
 /// same, so a user of the shell is never told about a Swift method, and an app's user never
 /// about a flag.
 enum CLIMessages {
+    /// "1 document", "2 documents": `n` and the noun, plural but for one.
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
     /// "No document with id X", with the stored ids that look meant (`isSimilar`).
     static func unknownID(_ id: String, in store: CodeIndex) throws -> CommandFailure {
         var similar: [String] = []

@@ -161,9 +161,10 @@ struct IndexCommand: ParsableCommand {
             let encodings = gathered.otherEncodings.sorted { $0.key < $1.key }.map { "\($0.value) read as \($0.key)" }.joined(separator: ", ")
             print("added \(report.added), replaced \(report.replaced), unchanged \(report.unchanged), skipped \(skipped)"
                   + (reasons.isEmpty ? "" : " (\(reasons))") + (prune ? ", pruned \(pruned)" : "")
-                  + String(format: " in %.2f s; %d document%@ in %@", seconds, total, total == 1 ? "" : "s", index.db)
+                  + String(format: " in %.2f s; ", seconds) + CLIMessages.count(total, "document") + " in \(index.db)"
                   + (encodings.isEmpty ? "" : "; files not in UTF-8: \(encodings)")
-                  + (gathered.cut == 0 ? "" : "; \(gathered.cut) file\(gathered.cut == 1 ? "" : "s") larger than 16 MiB of text indexed as \(gathered.cut == 1 ? "its" : "their") first 16 MiB"))
+                  + (gathered.cut == 0 ? "" : "; \(CLIMessages.count(gathered.cut, "file")) larger than \(DocumentFile.textLimit >> 20) MiB of text indexed as "
+                     + "\(gathered.cut == 1 ? "its" : "their") first \(DocumentFile.textLimit >> 20) MiB"))
         }
     }
 }

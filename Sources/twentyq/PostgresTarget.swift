@@ -251,7 +251,7 @@ extension IndexCommand {
         } else {
             let reasons = gathered.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             print("added \(report.added), replaced \(report.replaced), unchanged \(report.unchanged), skipped \(skipped)"
-                  + (reasons.isEmpty ? "" : " (\(reasons))") + String(format: " in %.2f s; %d document%@ in %@", seconds, total, total == 1 ? "" : "s", path))
+                  + (reasons.isEmpty ? "" : " (\(reasons))") + String(format: " in %.2f s; ", seconds) + CLIMessages.count(total, "document") + " in \(path)")
         }
     }
 }

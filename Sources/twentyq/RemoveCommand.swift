@@ -20,6 +20,6 @@ struct RemoveCommand: ParsableCommand {
             let store = try CodeIndex.open(at: index.db)
             do { removed = try store.remove(ids: ids) } catch IndexError.unknownID(let id) { throw try CLIMessages.unknownID(id, in: store) }
         }
-        print("removed \(removed) document\(removed == 1 ? "" : "s")")
+        print("removed " + CLIMessages.count(removed, "document"))
     }
 }

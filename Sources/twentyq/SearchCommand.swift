@@ -180,8 +180,7 @@ struct SearchCommand: ParsableCommand {
         let hits: [SearchHit]
         if let like {
             do { hits = try target.search(like: like, k: k) } catch IndexError.unknownID(let id) { throw try CLIMessages.unknownID(id, in: target.store) }
-        }
-        else if let radius {
+        } else if let radius {
             guard radius <= target.model.bits else {
                 throw ValidationError("--radius must be at most the code width, \(target.model.bits) (got \(radius))")
             }
